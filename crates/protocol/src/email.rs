@@ -1,0 +1,258 @@
+//! Email address rules: what Unipos accepts, and a precise, fixable verdict on what it does not.
+//!
+//! Unipos's format: half-width letters, digits and ``.!#$%&'*+=?^_`{|}~-`` before a half-width
+//! `@`, a domain of half-width labels, and no whitespace anywhere. Members on phones type addresses
+//! with IMEs that insert full-width letters and the ideographic space (U+3000), and paste addresses
+//! that drag invisible characters along; each of those gets its own code and, where one exists, the
+//! corrected address so the UI can offer a one-tap fix. [`Email::parse`] never alters the input.
+
+use serde::{Serialize, Serializer};
+use thiserror::Error;
+use unicode_normalization::UnicodeNormalization;
+
+use crate::ErrorCode;
+
+pub const MAX_EMAIL_OCTETS: usize = 254;
+pub const MAX_LOCAL_OCTETS: usize = 64;
+const MAX_LABEL_OCTETS: usize = 63;
+
+/// A well-formed address, exactly as the member typed it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Email(String);
+
+/// A character that made the address unacceptable, located for the member.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CharReport {
+    /// The character itself.
+    pub char: String,
+    /// `U+3000`
+    pub code_point: String,
+    /// `IDEOGRAPHIC SPACE`
+    pub name: String,
+    /// 1-based position among the input's characters.
+    pub position: usize,
+}
+
+impl std::fmt::Display for CharReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {} at {}", self.code_point, self.name, self.position)
+    }
+}
+
+/// Why an address was refused, what to type instead (when that is clear), and which characters
+/// are at fault.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("{}", self.message())]
+pub struct EmailError {
+    code: ErrorCode,
+    fix: Option<String>,
+    chars: Vec<CharReport>,
+}
+
+impl EmailError {
+    /// One of the `email_*` codes.
+    pub fn code(&self) -> ErrorCode {
+        self.code
+    }
+
+    /// The corrected address, offered to the member as a one-tap fix; never applied silently.
+    pub fn fix(&self) -> Option<&str> {
+        self.fix.as_deref()
+    }
+
+    /// The offending characters, in input order.
+    pub fn chars(&self) -> &[CharReport] {
+        &self.chars
+    }
+
+    /// An English sentence saying what to do.
+    pub fn message(&self) -> &'static str {
+        match self.code {
+            ErrorCode::EmailEmpty => "Enter your email address.",
+            ErrorCode::EmailLeadingWhitespace => {
+                "Remove the space at the start of the email address."
+            }
+            ErrorCode::EmailTrailingWhitespace => {
+                "Remove the space at the end of the email address."
+            }
+            ErrorCode::EmailInnerWhitespace => "Remove the space inside the email address.",
+            ErrorCode::EmailFullwidth => {
+                "Use half-width (single-byte) characters in the email address."
+            }
+            ErrorCode::EmailTooLong => "The email address is too long.",
+            _ => "Enter a valid email address, such as taro@example.com.",
+        }
+    }
+}
+
+impl Serialize for EmailError {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Wire<'a> {
+            code: ErrorCode,
+            message: &'static str,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            fix: Option<&'a str>,
+            chars: &'a [CharReport],
+        }
+        Wire {
+            code: self.code,
+            message: self.message(),
+            fix: self.fix(),
+            chars: &self.chars,
+        }
+        .serialize(s)
+    }
+}
+
+/// Zero-width characters that are not Unicode White_Space but arrive with pasted text and are
+/// just as invisible.
+const INVISIBLE: [char; 5] = ['\u{200B}', '\u{200C}', '\u{200D}', '\u{2060}', '\u{FEFF}'];
+
+fn is_blank(c: char) -> bool {
+    c.is_whitespace() || INVISIBLE.contains(&c)
+}
+
+/// The full-width forms of ASCII (U+FF01–U+FF5E), which Japanese IMEs produce.
+fn is_fullwidth(c: char) -> bool {
+    ('\u{FF01}'..='\u{FF5E}').contains(&c)
+}
+
+fn is_local_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || ".!#$%&'*+=?^_`{|}~-".contains(c)
+}
+
+fn char_name(c: char) -> String {
+    if let Some(name) = unicode_names2::name(c) {
+        return name.to_string();
+    }
+    // Control characters have no name in UnicodeData; these are their formal aliases.
+    match c {
+        '\t' => "CHARACTER TABULATION",
+        '\n' => "LINE FEED",
+        '\u{0B}' => "LINE TABULATION",
+        '\u{0C}' => "FORM FEED",
+        '\r' => "CARRIAGE RETURN",
+        '\u{85}' => "NEXT LINE",
+        _ => "UNNAMED CHARACTER",
+    }
+    .to_owned()
+}
+
+fn report(position: usize, c: char) -> CharReport {
+    CharReport {
+        char: c.to_string(),
+        code_point: format!("U+{:04X}", c as u32),
+        name: char_name(c),
+        position,
+    }
+}
+
+impl Email {
+    /// Checks `input` against Unipos's rules. On success the address is kept exactly as typed.
+    pub fn parse(input: &str) -> Result<Email, EmailError> {
+        let code = match verdict(input) {
+            None => return Ok(Email(input.to_owned())),
+            Some(code) => code,
+        };
+        let chars = input
+            .chars()
+            .enumerate()
+            .filter(|&(_, c)| !(c == '@' || is_local_char(c)))
+            .map(|(i, c)| report(i + 1, c))
+            .collect();
+        let fixable = matches!(
+            code,
+            ErrorCode::EmailLeadingWhitespace
+                | ErrorCode::EmailTrailingWhitespace
+                | ErrorCode::EmailInnerWhitespace
+                | ErrorCode::EmailFullwidth
+        );
+        let fix = fixable.then(|| corrected(input)).flatten();
+        Err(EmailError { code, fix, chars })
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The form used to look accounts up: ASCII-lowercased (addresses are compared without case).
+    pub fn normalized(&self) -> String {
+        self.0.to_ascii_lowercase()
+    }
+
+    pub fn local_part(&self) -> &str {
+        self.0.split_once('@').map(|(l, _)| l).unwrap_or_default()
+    }
+
+    pub fn domain(&self) -> &str {
+        self.0.split_once('@').map(|(_, d)| d).unwrap_or_default()
+    }
+
+    /// The address redacted for display and logs: `t***@example.com`.
+    pub fn hint(&self) -> String {
+        let first: String = self.local_part().chars().take(1).collect();
+        format!("{first}***@{}", self.domain())
+    }
+}
+
+impl std::fmt::Display for Email {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The first rule `input` breaks, most actionable first.
+fn verdict(input: &str) -> Option<ErrorCode> {
+    if input.chars().all(is_blank) {
+        return Some(ErrorCode::EmailEmpty);
+    }
+    if input.starts_with(is_blank) {
+        return Some(ErrorCode::EmailLeadingWhitespace);
+    }
+    if input.ends_with(is_blank) {
+        return Some(ErrorCode::EmailTrailingWhitespace);
+    }
+    if input.contains(is_blank) {
+        return Some(ErrorCode::EmailInnerWhitespace);
+    }
+    if input.contains(is_fullwidth) {
+        return Some(ErrorCode::EmailFullwidth);
+    }
+    let local_len = input.find('@').unwrap_or(input.len());
+    if input.len() > MAX_EMAIL_OCTETS || local_len > MAX_LOCAL_OCTETS {
+        return Some(ErrorCode::EmailTooLong);
+    }
+    let well_formed = input
+        .split_once('@')
+        .is_some_and(|(local, domain)| valid_local(local) && valid_domain(domain));
+    (!well_formed).then_some(ErrorCode::EmailInvalid)
+}
+
+// Dots are allowed anywhere in the local part, consecutive ones included: older Japanese mobile
+// carrier addresses (`taro..x.@docomo.ne.jp`) break RFC 5322 but are real, working addresses.
+fn valid_local(local: &str) -> bool {
+    !local.is_empty() && local.chars().all(is_local_char)
+}
+
+fn valid_domain(domain: &str) -> bool {
+    let labels: Vec<&str> = domain.split('.').collect();
+    let label_ok = |l: &&str| {
+        !l.is_empty()
+            && l.len() <= MAX_LABEL_OCTETS
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+            && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    };
+    let tld_ok = labels
+        .last()
+        .is_some_and(|tld| !tld.bytes().all(|b| b.is_ascii_digit()));
+    labels.len() >= 2 && labels.iter().all(label_ok) && tld_ok
+}
+
+/// The address with full-width forms folded (NFKC) and whitespace and invisible characters
+/// removed, if that is an acceptable address.
+fn corrected(input: &str) -> Option<String> {
+    let candidate: String = input.nfkc().filter(|&c| !is_blank(c)).collect();
+    (candidate != input && verdict(&candidate).is_none()).then_some(candidate)
+}

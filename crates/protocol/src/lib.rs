@@ -1,0 +1,35 @@
+//! The contract of the Unipos password-reset API, shared by the reference server, the client,
+//! the support CLI and (through commands) the app's UI.
+//!
+//! Everything here is pure: no I/O, no clocks, no randomness. One rule, one place — if the server
+//! and the app must agree on something (an error code, what a valid email address is, which links
+//! open the app), it lives in this crate.
+
+pub mod base_url;
+pub mod email;
+pub mod error;
+pub mod link;
+pub mod policy;
+pub mod token;
+pub mod wire;
+
+pub use base_url::{BaseUrl, BaseUrlError};
+pub use email::{CharReport, Email, EmailError};
+pub use error::{ErrorBody, ErrorCode, ErrorEnvelope};
+pub use link::{AppLink, LinkError, LinkRules, ResetLink};
+pub use policy::{PasswordPolicy, PolicyRule};
+pub use token::{redact_token, ResetToken, TokenError};
+pub use wire::*;
+
+/// The path prefix of every API route, relative to the API base URL.
+pub const API_PREFIX: &str = "/api/v1";
+/// Sender of every mail the service sends.
+pub const MAIL_SENDER: &str = "no-reply@mail.unipos.me";
+/// Subject of the reset mail, exactly as the help centre tells members to look for it.
+pub const RESET_MAIL_SUBJECT: &str = "【Unipos】Password reset";
+/// Subject of the notice sent after a password was reset or changed.
+pub const PASSWORD_CHANGED_MAIL_SUBJECT: &str = "【Unipos】Your password was changed";
+/// The request header that ties a client's call to the server's log line.
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
+/// The custom URL scheme the app registers.
+pub const APP_SCHEME: &str = "unipos";

@@ -1,4 +1,4 @@
-//! Request and response bodies of every endpoint of the API (DESIGN.md §4).
+//! Request and response bodies of every endpoint of the API.
 //!
 //! Times are RFC 3339 strings in UTC (`2026-11-26T20:00:00Z`), kept as strings so this crate needs
 //! no clock or date library.

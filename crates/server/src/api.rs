@@ -1,0 +1,545 @@
+//! The endpoints of the API contract, under `/api/v1`.
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, State};
+use axum::http::StatusCode;
+use axum::Json;
+use unipos_protocol::{
+    ChangePasswordRequest, Email, ErrorCode, ErrorEnvelope, ForgotAccepted, ForgotRequest,
+    LoginMethod, LoginRequest, ResetCheckRequest, ResetCheckResponse, ResetRequest, ResetToken,
+    Session, SessionResponse, Timeline,
+};
+use utoipa::IntoResponses;
+
+use crate::clock::{rfc3339, secs_until};
+use crate::error::ApiError;
+use crate::extract::{ApiJson, Auth};
+use crate::mail::{MailJob, Queued};
+use crate::secrets::{self, new_token, token_hash};
+use crate::store::{self, ResetTokenRow, Team, UserRow};
+use crate::AppState;
+
+// The three types below only describe responses in the OpenAPI document; they are never built.
+
+/// Refusals any endpoint with a JSON body may answer.
+#[derive(IntoResponses)]
+#[allow(dead_code)]
+pub enum BodyErrors {
+    /// `bad_request`: the body is not JSON, or not the expected shape.
+    #[response(status = 400)]
+    BadRequest(ErrorEnvelope),
+    /// `payload_too_large`: the body is over 16 KiB.
+    #[response(status = 413)]
+    PayloadTooLarge(ErrorEnvelope),
+    /// `unsupported_media_type`: the body is not `application/json`.
+    #[response(status = 415)]
+    UnsupportedMediaType(ErrorEnvelope),
+}
+
+/// `rate_limited`: too many requests; `retry_after_s` and `Retry-After` say when to try again.
+#[derive(IntoResponses)]
+#[response(
+    status = 429,
+    headers(("Retry-After" = u64, description = "Seconds to wait"))
+)]
+#[allow(dead_code)]
+pub struct RateLimited(ErrorEnvelope);
+
+/// `session_expired`: the bearer token is missing, unknown, expired or revoked.
+#[derive(IntoResponses)]
+#[response(status = 401)]
+#[allow(dead_code)]
+pub struct Unauthenticated(ErrorEnvelope);
+
+impl AppState {
+    /// The generous per-client limit on the unauthenticated endpoints.
+    fn limit_client(&self, peer: SocketAddr) -> Result<(), ApiError> {
+        self.client_limiter
+            .hit(&peer.ip().to_string(), self.clock.now_ms())
+            .map_err(ApiError::rate_limited)
+    }
+
+    /// Hands a mail to the worker without waiting; a full queue loses the mail, never the request.
+    fn queue(&self, job: MailJob) {
+        let queued = Queued {
+            job,
+            span: tracing::Span::current(),
+        };
+        if let Err(e) = self.mail.try_send(queued) {
+            tracing::warn!(error = %e, "mail queue refused a message");
+        }
+    }
+
+    /// The token's row, member and team if the token can still be used; else the token error.
+    async fn usable_token(&self, token: &str) -> Result<(ResetTokenRow, UserRow, Team), ApiError> {
+        let token = ResetToken::parse(token).map_err(|_| ApiError::new(ErrorCode::TokenInvalid))?;
+        let hash = token_hash(token.expose());
+        let now = self.clock.now_ms();
+        let found = self
+            .db
+            .call(move |c| {
+                let Some(row) = store::reset_token(c, &hash)? else {
+                    return Ok(None);
+                };
+                let user = store::user_by_id(c, &row.user_id)?;
+                let team = match &user {
+                    Some(u) => Some(store::team_by_id(c, u.team_id)?),
+                    None => None,
+                };
+                Ok(user.zip(team).map(|(u, t)| (row, u, t)))
+            })
+            .await?;
+        let (row, user, team) = found.ok_or_else(|| ApiError::new(ErrorCode::TokenInvalid))?;
+        token_state(&row, now)?;
+        Ok((row, user, team))
+    }
+}
+
+/// Why a token that exists cannot be used, if it cannot.
+fn token_state(row: &ResetTokenRow, now: i64) -> Result<(), ApiError> {
+    if row.used_at.is_some() {
+        Err(ApiError::new(ErrorCode::TokenUsed))
+    } else if row.superseded_at.is_some() {
+        Err(ApiError::new(ErrorCode::TokenSuperseded))
+    } else if row.expires_at <= now {
+        Err(ApiError::new(ErrorCode::TokenExpired))
+    } else {
+        Ok(())
+    }
+}
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, ApiError> {
+    Ok(tokio::task::spawn_blocking(f).await?)
+}
+
+fn check_new_password(new: &str, confirmation: &str, team: &Team) -> Result<(), ApiError> {
+    if new != confirmation {
+        return Err(ApiError::new(ErrorCode::PasswordMismatch));
+    }
+    let failed = team.policy.check(new);
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::policy(&failed))
+    }
+}
+
+/// A new session for the member: the token to hand out, its hash to store, when it ends.
+struct NewSession {
+    token: String,
+    hash: Vec<u8>,
+    expires_at: i64,
+}
+
+impl AppState {
+    fn new_session(&self, now: i64) -> NewSession {
+        let token = new_token();
+        NewSession {
+            hash: token_hash(&token),
+            token,
+            expires_at: now + self.config.session_ttl.as_millis() as i64,
+        }
+    }
+}
+
+fn session_response(session: NewSession, user: &UserRow) -> SessionResponse {
+    SessionResponse {
+        session: Session {
+            token: session.token,
+            expires_at: rfc3339(session.expires_at),
+        },
+        user: user.to_wire(),
+    }
+}
+
+/// Ask for a reset email ("Send").
+///
+/// Answers the same status and the same bytes for every well-formed address — registered,
+/// unknown, SSO, Login-ID or undeliverable — and sends the mail later, off the request path.
+#[utoipa::path(
+    post,
+    path = "/password/forgot",
+    tag = "password",
+    request_body = ForgotRequest,
+    responses(
+        (status = 202, description = "Accepted; a mail follows if the address belongs to a member who signs in by email", body = ForgotAccepted),
+        (status = 422, description = "`email_*`: the address breaks the format rules; `details.fix` offers the corrected address, `details.chars` the characters at fault", body = ErrorEnvelope),
+        RateLimited,
+        BodyErrors,
+    )
+)]
+pub async fn forgot(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ApiJson(req): ApiJson<ForgotRequest>,
+) -> Result<(StatusCode, Json<ForgotAccepted>), ApiError> {
+    state.limit_client(peer)?;
+    let email = Email::parse(&req.email).map_err(|e| ApiError::email(&e))?;
+    // Keyed on the address whether or not it belongs to anyone, so a 429 tells nothing either.
+    state
+        .forgot_limiter
+        .hit(&email.normalized(), state.clock.now_ms())
+        .map_err(ApiError::rate_limited)?;
+    state.queue(MailJob::Reset { email });
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(ForgotAccepted {
+            status: "accepted".to_owned(),
+            resend_after_s: state.config.forgot_interval.as_secs(),
+        }),
+    ))
+}
+
+/// Check a reset link before showing the "new password" form. Never uses the token up.
+#[utoipa::path(
+    post,
+    path = "/password/reset/check",
+    tag = "password",
+    request_body = ResetCheckRequest,
+    responses(
+        (status = 200, description = "The link works", body = ResetCheckResponse),
+        (status = 404, description = "`token_invalid`", body = ErrorEnvelope),
+        (status = 410, description = "`token_expired`, `token_used` or `token_superseded`", body = ErrorEnvelope),
+        RateLimited,
+        BodyErrors,
+    )
+)]
+pub async fn reset_check(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ApiJson(req): ApiJson<ResetCheckRequest>,
+) -> Result<Json<ResetCheckResponse>, ApiError> {
+    state.limit_client(peer)?;
+    let (row, user, team) = state.usable_token(&req.token).await?;
+    let email_hint = user
+        .email
+        .as_deref()
+        .and_then(|e| Email::parse(e).ok())
+        .map(|e| e.hint())
+        .unwrap_or_default();
+    Ok(Json(ResetCheckResponse {
+        email_hint,
+        expires_at: rfc3339(row.expires_at),
+        policy: team.policy,
+    }))
+}
+
+/// "Set password and login": set the new password with the token, and get a session.
+///
+/// Every session the member had is revoked, and a "password changed" mail is sent.
+#[utoipa::path(
+    post,
+    path = "/password/reset",
+    tag = "password",
+    request_body = ResetRequest,
+    responses(
+        (status = 200, description = "Password set; logged in", body = SessionResponse),
+        (status = 404, description = "`token_invalid`", body = ErrorEnvelope),
+        (status = 410, description = "`token_expired`, `token_used` or `token_superseded`", body = ErrorEnvelope),
+        (status = 422, description = "`password_mismatch`, or `password_policy` with `details.failed`", body = ErrorEnvelope),
+        RateLimited,
+        BodyErrors,
+    )
+)]
+pub async fn reset(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ApiJson(req): ApiJson<ResetRequest>,
+) -> Result<Json<SessionResponse>, ApiError> {
+    state.limit_client(peer)?;
+    let (row, user, team) = state.usable_token(&req.token).await?;
+    check_new_password(&req.new_password, &req.new_password_confirmation, &team)?;
+    if user.login_method == LoginMethod::Sso {
+        return Err(ApiError::new(ErrorCode::SsoManaged));
+    }
+    let password = req.new_password;
+    let phc = blocking(move || secrets::hash_password(&password)).await??;
+    let now = state.clock.now_ms();
+    let session = state.new_session(now);
+    let (user_id, session_hash, session_expires) =
+        (user.id.clone(), session.hash.clone(), session.expires_at);
+    let login_key = user.login_key();
+    state
+        .db
+        .call(move |c| {
+            let tx = c.transaction()?;
+            if !store::use_reset_token(&tx, row.id, now)? {
+                // Another request used (or a newer mail superseded) the token meanwhile.
+                let current = store::reset_token(&tx, &token_hash(&req.token))?;
+                return Err(match current {
+                    Some(current) => token_state(&current, now)
+                        .err()
+                        .unwrap_or_else(|| ApiError::new(ErrorCode::TokenUsed)),
+                    None => ApiError::new(ErrorCode::TokenInvalid),
+                });
+            }
+            store::set_password(&tx, &user_id, &phc, now)?;
+            store::revoke_sessions_of(&tx, &user_id, None, now)?;
+            if let Some(key) = &login_key {
+                store::clear_login_failures(&tx, key)?;
+            }
+            store::insert_session(&tx, &user_id, &session_hash, now, session_expires)?;
+            tx.commit()?;
+            Ok(())
+        })
+        .await?;
+    if let Some(to) = &user.email {
+        state.queue(MailJob::PasswordChanged {
+            to: to.clone(),
+            display_name: user.display_name.clone(),
+        });
+    }
+    tracing::info!(user = user.id, "password reset");
+    Ok(Json(session_response(session, &user)))
+}
+
+enum LoginLookup {
+    Email(String),
+    LoginId(String, String),
+}
+
+/// Log in with email address and password, or with team, Login ID and password.
+///
+/// Failed attempts are counted per email address (or team + Login ID) whether or not it belongs
+/// to a member; 10 within 15 minutes lock it for 15 minutes.
+#[utoipa::path(
+    post,
+    path = "/sessions",
+    tag = "sessions",
+    request_body = LoginRequest,
+    responses(
+        (status = 201, description = "Logged in", body = SessionResponse),
+        (status = 401, description = "`invalid_credentials`: unknown account or wrong password", body = ErrorEnvelope),
+        (status = 403, description = "`sso_required`: the member signs in with SSO", body = ErrorEnvelope),
+        (status = 422, description = "`email_*`: the address breaks the format rules", body = ErrorEnvelope),
+        (status = 423, description = "`account_locked`; `retry_after_s` says for how long", body = ErrorEnvelope,
+            headers(("Retry-After" = u64, description = "Seconds until the lock ends"))),
+        RateLimited,
+        BodyErrors,
+    )
+)]
+pub async fn login(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ApiJson(req): ApiJson<LoginRequest>,
+) -> Result<(StatusCode, Json<SessionResponse>), ApiError> {
+    state.limit_client(peer)?;
+    let (key, lookup, password) = match req {
+        LoginRequest::Email { email, password } => {
+            let email = Email::parse(&email).map_err(|e| ApiError::email(&e))?;
+            let normalized = email.normalized();
+            (
+                store::email_login_key(&normalized),
+                LoginLookup::Email(normalized),
+                password,
+            )
+        }
+        LoginRequest::LoginId {
+            team,
+            login_id,
+            password,
+        } => (
+            store::id_login_key(&team, &login_id),
+            LoginLookup::LoginId(team, login_id),
+            password,
+        ),
+    };
+    let now = state.clock.now_ms();
+    let lock_key = key.clone();
+    let (locked, user) = state
+        .db
+        .call(move |c| {
+            let locked = store::locked_until(c, &lock_key, now)?;
+            let user = match &lookup {
+                LoginLookup::Email(normalized) => store::user_by_email(c, normalized)?,
+                LoginLookup::LoginId(team, id) => store::user_by_login_id(c, team, id)?,
+            };
+            Ok((locked, user))
+        })
+        .await?;
+    if let Some(until) = locked {
+        return Err(locked_error(now, until));
+    }
+    if user
+        .as_ref()
+        .is_some_and(|u| u.login_method == LoginMethod::Sso)
+    {
+        return Err(ApiError::new(ErrorCode::SsoRequired));
+    }
+    let phc = user.as_ref().and_then(|u| u.password_hash.clone());
+    let matches = blocking(move || match phc {
+        Some(phc) => secrets::verify_password(&password, &phc),
+        None => {
+            secrets::dummy_verify(&password);
+            false
+        }
+    })
+    .await?;
+    let user = match user {
+        Some(user) if matches => user,
+        _ => {
+            let threshold = state.config.lockout_threshold;
+            let window = state.config.lockout_window.as_millis() as i64;
+            let locked = state
+                .db
+                .call(move |c| {
+                    Ok(store::record_login_failure(
+                        c, &key, now, threshold, window,
+                    )?)
+                })
+                .await?;
+            return Err(match locked {
+                Some(until) => locked_error(now, until),
+                None => ApiError::new(ErrorCode::InvalidCredentials),
+            });
+        }
+    };
+    let session = state.new_session(now);
+    let (user_id, hash, expires) = (user.id.clone(), session.hash.clone(), session.expires_at);
+    state
+        .db
+        .call(move |c| {
+            store::clear_login_failures(c, &key)?;
+            store::insert_session(c, &user_id, &hash, now, expires)?;
+            Ok(())
+        })
+        .await?;
+    Ok((StatusCode::CREATED, Json(session_response(session, &user))))
+}
+
+fn locked_error(now: i64, until: i64) -> ApiError {
+    let secs = secs_until(now, until);
+    let minutes = secs.div_ceil(60);
+    ApiError::with_message(
+        ErrorCode::AccountLocked,
+        format!(
+            "Your Unipos account is locked after too many failed logins. Try again in {minutes} minute{}, or reset your password.",
+            if minutes == 1 { "" } else { "s" }
+        ),
+    )
+    .retry_after(secs)
+}
+
+/// Log out: revoke this session.
+#[utoipa::path(
+    delete,
+    path = "/sessions/current",
+    tag = "sessions",
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Logged out"),
+        Unauthenticated,
+    )
+)]
+pub async fn logout(State(state): State<AppState>, auth: Auth) -> Result<StatusCode, ApiError> {
+    let now = state.clock.now_ms();
+    state
+        .db
+        .call(move |c| Ok(store::revoke_session(c, auth.session_id, now)?))
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The member behind the session.
+#[utoipa::path(
+    get,
+    path = "/me",
+    tag = "me",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The member", body = unipos_protocol::User),
+        Unauthenticated,
+    )
+)]
+pub async fn me(auth: Auth) -> Json<unipos_protocol::User> {
+    Json(auth.user.to_wire())
+}
+
+/// Change the password ("Save" in Settings > Account). Every other session is revoked, and a
+/// "password changed" mail is sent.
+#[utoipa::path(
+    put,
+    path = "/me/password",
+    tag = "me",
+    security(("bearer" = [])),
+    request_body = ChangePasswordRequest,
+    responses(
+        (status = 204, description = "Changed"),
+        (status = 403, description = "`sso_managed`: the password is managed by SSO", body = ErrorEnvelope),
+        (status = 422, description = "`current_password_incorrect`, `password_mismatch`, or `password_policy` with `details.failed`", body = ErrorEnvelope),
+        Unauthenticated,
+        RateLimited,
+        BodyErrors,
+    )
+)]
+pub async fn change_password(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    auth: Auth,
+    ApiJson(req): ApiJson<ChangePasswordRequest>,
+) -> Result<StatusCode, ApiError> {
+    state.limit_client(peer)?;
+    let user = auth.user;
+    if user.login_method == LoginMethod::Sso {
+        return Err(ApiError::new(ErrorCode::SsoManaged));
+    }
+    let phc = user.password_hash.clone().unwrap_or_default();
+    let current = req.current_password;
+    if !blocking(move || secrets::verify_password(&current, &phc)).await? {
+        return Err(ApiError::new(ErrorCode::CurrentPasswordIncorrect));
+    }
+    let team_id = user.team_id;
+    let team = state
+        .db
+        .call(move |c| Ok(store::team_by_id(c, team_id)?))
+        .await?;
+    check_new_password(&req.new_password, &req.new_password_confirmation, &team)?;
+    let password = req.new_password;
+    let phc = blocking(move || secrets::hash_password(&password)).await??;
+    let now = state.clock.now_ms();
+    let (user_id, keep) = (user.id.clone(), auth.session_id);
+    state
+        .db
+        .call(move |c| {
+            let tx = c.transaction()?;
+            store::set_password(&tx, &user_id, &phc, now)?;
+            store::revoke_sessions_of(&tx, &user_id, Some(keep), now)?;
+            tx.commit()?;
+            Ok(())
+        })
+        .await?;
+    if let Some(to) = &user.email {
+        state.queue(MailJob::PasswordChanged {
+            to: to.clone(),
+            display_name: user.display_name.clone(),
+        });
+    }
+    tracing::info!(user = user.id, "password changed");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Recent recognition posts of the member's organisation, newest first.
+#[utoipa::path(
+    get,
+    path = "/timeline",
+    tag = "me",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The timeline", body = Timeline),
+        Unauthenticated,
+    )
+)]
+pub async fn timeline(
+    State(state): State<AppState>,
+    auth: Auth,
+) -> Result<Json<Timeline>, ApiError> {
+    let team_id = auth.user.team_id;
+    let posts = state
+        .db
+        .call(move |c| Ok(store::timeline(c, team_id, 50)?))
+        .await?;
+    Ok(Json(Timeline { posts }))
+}

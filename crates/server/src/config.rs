@@ -1,0 +1,128 @@
+//! Everything the server is told at start.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use unipos_protocol::BaseUrl;
+
+use crate::clock::Clock;
+
+/// How the server runs. [`Config::default`] matches the command line's defaults;
+/// [`Config::for_tests`] and [`Config::ephemeral`] suit tests that start the server in-process.
+#[derive(Clone)]
+pub struct Config {
+    /// Where to listen; port 0 picks a free one (see [`RunningServer::addr`](crate::RunningServer::addr)).
+    pub listen: SocketAddr,
+    /// The SQLite file, created if missing, or `:memory:`.
+    pub db: PathBuf,
+    /// Where each mail is written as an `.eml` file when no SMTP relay is set; `None` writes none
+    /// (the dev outbox still lists them).
+    pub outbox_dir: Option<PathBuf>,
+    /// An SMTP relay (`smtp://host:25`, `smtps://user:pass@host`, ...); when set, mail goes there
+    /// instead of the outbox folder.
+    pub smtp_url: Option<String>,
+    /// Base of the links in reset mails (`{web}/reset_password?token=…`). `None`: this server's
+    /// own address, which serves the reset page.
+    pub web_base: Option<BaseUrl>,
+    /// How long a reset link works.
+    pub reset_token_ttl: Duration,
+    /// How long a session works.
+    pub session_ttl: Duration,
+    /// At most one reset mail per address per this interval (also the `resend_after_s` answered).
+    pub forgot_interval: Duration,
+    /// At most this many reset mails per address per hour.
+    pub forgot_max_per_hour: u32,
+    /// Requests one client address may make to the unauthenticated endpoints per `client_window`
+    /// (generous: an office shares one address).
+    pub client_limit: u32,
+    pub client_window: Duration,
+    /// Failed logins per login key within `lockout_window` that lock it, for `lockout_window`
+    /// after the last of them.
+    pub lockout_threshold: u32,
+    pub lockout_window: Duration,
+    /// Seed the demo organisation and serve the `/dev` endpoints.
+    pub dev: bool,
+    /// `/.well-known/assetlinks.json`
+    pub android_package: String,
+    pub android_cert_sha256: Vec<String>,
+    /// `/.well-known/apple-app-site-association`
+    pub apple_app_id: String,
+    /// The clock every expiry, lockout and rate limit reads; tests may advance it.
+    pub clock: Clock,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8787)),
+            db: PathBuf::from(".data/unipos-server.sqlite3"),
+            outbox_dir: Some(PathBuf::from(".data/outbox")),
+            smtp_url: None,
+            web_base: None,
+            reset_token_ttl: Duration::from_secs(3600),
+            session_ttl: Duration::from_secs(30 * 24 * 3600),
+            forgot_interval: Duration::from_secs(60),
+            forgot_max_per_hour: 5,
+            client_limit: 300,
+            client_window: Duration::from_secs(300),
+            lockout_threshold: 10,
+            lockout_window: Duration::from_secs(15 * 60),
+            dev: false,
+            android_package: "me.unipos.account".to_owned(),
+            android_cert_sha256: Vec::new(),
+            apple_app_id: "TEAMID.me.unipos.account".to_owned(),
+            clock: Clock::system(),
+        }
+    }
+}
+
+impl Config {
+    /// A dev server on a free loopback port, with its database file and outbox folder in `dir`.
+    pub fn for_tests(dir: &Path) -> Config {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            db: dir.join("unipos-server.sqlite3"),
+            outbox_dir: Some(dir.join("outbox")),
+            dev: true,
+            ..Config::default()
+        }
+    }
+
+    /// A dev server on a free loopback port with an in-memory database and no `.eml` files
+    /// (sent mail is listed by the dev outbox only).
+    pub fn ephemeral() -> Config {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            db: PathBuf::from(":memory:"),
+            outbox_dir: None,
+            dev: true,
+            ..Config::default()
+        }
+    }
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("listen", &self.listen)
+            .field("db", &self.db)
+            .field("outbox_dir", &self.outbox_dir)
+            // The relay URL may carry a password.
+            .field("smtp_url", &self.smtp_url.as_ref().map(|_| "<set>"))
+            .field("web_base", &self.web_base.as_ref().map(BaseUrl::as_str))
+            .field("reset_token_ttl", &self.reset_token_ttl)
+            .field("session_ttl", &self.session_ttl)
+            .field("forgot_interval", &self.forgot_interval)
+            .field("forgot_max_per_hour", &self.forgot_max_per_hour)
+            .field("client_limit", &self.client_limit)
+            .field("client_window", &self.client_window)
+            .field("lockout_threshold", &self.lockout_threshold)
+            .field("lockout_window", &self.lockout_window)
+            .field("dev", &self.dev)
+            .field("android_package", &self.android_package)
+            .field("android_cert_sha256", &self.android_cert_sha256)
+            .field("apple_app_id", &self.apple_app_id)
+            .finish()
+    }
+}

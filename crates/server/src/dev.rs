@@ -1,0 +1,491 @@
+//! `--dev` only: the demo organisation, and endpoints to add members and read sent mail.
+
+use axum::extract::{RawQuery, State};
+use axum::http::StatusCode;
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use unipos_protocol::{
+    Email, ErrorCode, ErrorEnvelope, LoginMethod, PasswordPolicy, Session, SessionResponse, User,
+};
+use utoipa::ToSchema;
+
+use crate::api::BodyErrors;
+use crate::clock::rfc3339;
+use crate::db::Db;
+use crate::error::ApiError;
+use crate::extract::ApiJson;
+use crate::mail::SentMail;
+use crate::secrets::{hash_password, new_token, token_hash};
+use crate::store::{self, NewUser};
+use crate::AppState;
+
+pub const DEMO_TEAM: &str = "demo";
+pub const DEMO_TEAM_NAME: &str = "Unipos Demo";
+pub const DEMO_EMAIL: &str = "taro@example.com";
+pub const DEMO_PASSWORD: &str = "Unipos-demo-1";
+pub const DEMO_DISPLAY_NAME: &str = "Taro Yamada";
+pub const DEMO_SSO_EMAIL: &str = "hanako@sso.example.com";
+pub const DEMO_SSO_DISPLAY_NAME: &str = "Hanako Sato";
+pub const DEMO_LOGIN_ID: &str = "jiro";
+pub const DEMO_LOGIN_ID_PASSWORD: &str = "Unipos-demo-2";
+pub const DEMO_LOGIN_ID_DISPLAY_NAME: &str = "Jiro Suzuki";
+
+/// The lines printed at start in dev mode, after the `listening on` line.
+pub fn banner() -> Vec<String> {
+    vec![
+        format!("dev mode: demo organisation \"{DEMO_TEAM_NAME}\" (team {DEMO_TEAM})"),
+        format!("  email member:    {DEMO_EMAIL} / {DEMO_PASSWORD} ({DEMO_DISPLAY_NAME})"),
+        format!("  SSO member:      {DEMO_SSO_EMAIL} (no password; logs in with SSO)"),
+        format!("  Login-ID member: team {DEMO_TEAM}, login ID {DEMO_LOGIN_ID} / {DEMO_LOGIN_ID_PASSWORD} ({DEMO_LOGIN_ID_DISPLAY_NAME})"),
+        "  (passwords are as seeded unless changed since)".to_owned(),
+    ]
+}
+
+/// Creates the demo organisation, its members and posts, keeping whatever of them exists.
+pub fn seed(db: &Db, now: i64) -> anyhow::Result<()> {
+    let existing = db.with(|c| -> rusqlite::Result<_> {
+        Ok((
+            store::team_by_slug(c, DEMO_TEAM)?,
+            store::user_by_email(c, DEMO_EMAIL)?.is_some(),
+            store::user_by_email(c, DEMO_SSO_EMAIL)?.is_some(),
+            store::user_by_login_id(c, DEMO_TEAM, DEMO_LOGIN_ID)?.is_some(),
+        ))
+    })?;
+    let (team, has_taro, has_hanako, has_jiro) = existing;
+    let taro_hash = (!has_taro)
+        .then(|| hash_password(DEMO_PASSWORD))
+        .transpose()?;
+    let jiro_hash = (!has_jiro)
+        .then(|| hash_password(DEMO_LOGIN_ID_PASSWORD))
+        .transpose()?;
+    db.with(|c| -> rusqlite::Result<()> {
+        let tx = c.transaction()?;
+        let team = match team {
+            Some(team) => team,
+            None => store::upsert_team(
+                &tx,
+                DEMO_TEAM,
+                DEMO_TEAM_NAME,
+                &PasswordPolicy::default(),
+                now,
+            )?,
+        };
+        let member = |email, login_id, display_name, login_method, password_hash| NewUser {
+            team_id: team.id,
+            email,
+            login_id,
+            display_name,
+            login_method,
+            password_hash,
+        };
+        if let Some(hash) = &taro_hash {
+            let m = member(
+                Some(DEMO_EMAIL),
+                None,
+                DEMO_DISPLAY_NAME,
+                LoginMethod::Email,
+                Some(hash),
+            );
+            store::insert_user(&tx, &m, now)?;
+        }
+        if !has_hanako {
+            let m = member(
+                Some(DEMO_SSO_EMAIL),
+                None,
+                DEMO_SSO_DISPLAY_NAME,
+                LoginMethod::Sso,
+                None,
+            );
+            store::insert_user(&tx, &m, now)?;
+        }
+        if let Some(hash) = &jiro_hash {
+            let m = member(
+                None,
+                Some(DEMO_LOGIN_ID),
+                DEMO_LOGIN_ID_DISPLAY_NAME,
+                LoginMethod::LoginId,
+                Some(hash),
+            );
+            store::insert_user(&tx, &m, now)?;
+        }
+        if store::count_posts(&tx, team.id)? == 0 {
+            let hour = 3_600_000;
+            let posts: [(&str, &str, &str, u32, i64); 5] = [
+                (
+                    DEMO_SSO_DISPLAY_NAME,
+                    DEMO_DISPLAY_NAME,
+                    "リリース対応ありがとうございました！夜遅くまで本当に助かりました。",
+                    40,
+                    50,
+                ),
+                (
+                    DEMO_LOGIN_ID_DISPLAY_NAME,
+                    DEMO_SSO_DISPLAY_NAME,
+                    "Thanks for walking me through the new expense flow. It saved me an afternoon.",
+                    20,
+                    30,
+                ),
+                (
+                    DEMO_DISPLAY_NAME,
+                    DEMO_LOGIN_ID_DISPLAY_NAME,
+                    "朝会のファシリテーション、いつも分かりやすくて助かっています。",
+                    30,
+                    20,
+                ),
+                (
+                    DEMO_SSO_DISPLAY_NAME,
+                    DEMO_LOGIN_ID_DISPLAY_NAME,
+                    "Great catch on the invoice mismatch before it went out!",
+                    15,
+                    6,
+                ),
+                (
+                    DEMO_DISPLAY_NAME,
+                    DEMO_SSO_DISPLAY_NAME,
+                    "新メンバー向けのオンボーディング資料、とても丁寧でした。Thank you!",
+                    25,
+                    1,
+                ),
+            ];
+            for (from, to, message, points, hours_ago) in posts {
+                store::insert_post(
+                    &tx,
+                    team.id,
+                    from,
+                    to,
+                    message,
+                    points,
+                    now - hours_ago * hour,
+                )?;
+            }
+        }
+        tx.commit()
+    })?;
+    Ok(())
+}
+
+fn require_dev(state: &AppState) -> Result<(), ApiError> {
+    if state.config.dev {
+        Ok(())
+    } else {
+        Err(ApiError::new(ErrorCode::NotFound))
+    }
+}
+
+fn bad_request(message: &'static str) -> ApiError {
+    ApiError::with_message(ErrorCode::BadRequest, message)
+}
+
+/// A member to add (dev only).
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewMember {
+    /// Required for `email` and `sso` members.
+    #[serde(default)]
+    pub email: Option<String>,
+    /// The organisation's slug; created with the default policy if missing. Default `demo`;
+    /// required for `login_id` members.
+    #[serde(default)]
+    pub team: Option<String>,
+    /// Required for `login_id` members.
+    #[serde(default)]
+    pub login_id: Option<String>,
+    /// Required unless `sso` (ignored then); must meet the organisation's policy.
+    #[serde(default)]
+    pub password: Option<String>,
+    pub display_name: String,
+    pub login_method: LoginMethod,
+}
+
+impl std::fmt::Debug for NewMember {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewMember")
+            .field("email", &self.email)
+            .field("team", &self.team)
+            .field("login_id", &self.login_id)
+            .field("password", &"<redacted>")
+            .finish_non_exhaustive()
+    }
+}
+
+/// Add a member (`--dev` only).
+#[utoipa::path(
+    post,
+    path = "/dev/users",
+    tag = "dev",
+    request_body = NewMember,
+    responses(
+        (status = 201, description = "Added", body = User),
+        (status = 404, description = "`not_found`: the server does not run with `--dev`", body = ErrorEnvelope),
+        (status = 422, description = "`email_*` or `password_policy`", body = ErrorEnvelope),
+        BodyErrors,
+    )
+)]
+pub(crate) async fn add_user(
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<NewMember>,
+) -> Result<(StatusCode, Json<User>), ApiError> {
+    require_dev(&state)?;
+    let email = match (&req.email, req.login_method) {
+        (Some(e), _) => Some(Email::parse(e).map_err(|e| ApiError::email(&e))?),
+        (None, LoginMethod::LoginId) => None,
+        (None, _) => return Err(bad_request("Email and SSO members need an email.")),
+    };
+    let login_id = match (&req.login_id, req.login_method) {
+        (Some(id), LoginMethod::LoginId) if !id.trim().is_empty() => Some(id.clone()),
+        (_, LoginMethod::LoginId) => return Err(bad_request("Login-ID members need a login_id.")),
+        (Some(_), _) => return Err(bad_request("Only Login-ID members have a login_id.")),
+        (None, _) => None,
+    };
+    if login_id.is_some() && req.team.is_none() {
+        return Err(bad_request("Login-ID members need a team."));
+    }
+    if req.display_name.trim().is_empty() {
+        return Err(bad_request("The display_name is empty."));
+    }
+    let slug = req.team.clone().unwrap_or_else(|| DEMO_TEAM.to_owned());
+    let now = state.clock.now_ms();
+    let lookup_slug = slug.clone();
+    let team = state
+        .db
+        .call(move |c| {
+            Ok(match store::team_by_slug(c, &lookup_slug)? {
+                Some(team) => team,
+                None => store::upsert_team(
+                    c,
+                    &lookup_slug,
+                    &lookup_slug,
+                    &PasswordPolicy::default(),
+                    now,
+                )?,
+            })
+        })
+        .await?;
+    let password_hash = match req.login_method {
+        LoginMethod::Sso => None,
+        _ => {
+            let password = req
+                .password
+                .clone()
+                .ok_or_else(|| bad_request("Email and Login-ID members need a password."))?;
+            let failed = team.policy.check(&password);
+            if !failed.is_empty() {
+                return Err(ApiError::policy(&failed));
+            }
+            Some(tokio::task::spawn_blocking(move || hash_password(&password)).await??)
+        }
+    };
+    let user = state
+        .db
+        .call(move |c| {
+            let email = email.as_ref().map(Email::as_str);
+            if let Some(e) = email {
+                if store::user_by_email(c, &e.to_ascii_lowercase())?.is_some() {
+                    return Err(bad_request("A member with this email exists."));
+                }
+            }
+            if let Some(id) = &login_id {
+                if store::user_by_login_id(c, &team.slug, id)?.is_some() {
+                    return Err(bad_request(
+                        "A member with this login_id exists in the team.",
+                    ));
+                }
+            }
+            let member = NewUser {
+                team_id: team.id,
+                email,
+                login_id: login_id.as_deref(),
+                display_name: &req.display_name,
+                login_method: req.login_method,
+                password_hash: password_hash.as_deref(),
+            };
+            Ok(store::insert_user(c, &member, now)?)
+        })
+        .await?;
+    Ok((StatusCode::CREATED, Json(user.to_wire())))
+}
+
+/// An organisation to create or update (dev only).
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DevTeam {
+    pub slug: String,
+    /// Defaults to the slug.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Defaults to the default policy.
+    #[serde(default)]
+    pub policy: Option<PasswordPolicy>,
+}
+
+/// Create an organisation or set its name and password policy (`--dev` only).
+#[utoipa::path(
+    post,
+    path = "/dev/teams",
+    tag = "dev",
+    request_body = DevTeam,
+    responses(
+        (status = 200, description = "Created or updated", body = DevTeam),
+        (status = 404, description = "`not_found`: the server does not run with `--dev`", body = ErrorEnvelope),
+        BodyErrors,
+    )
+)]
+pub(crate) async fn upsert_team(
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<DevTeam>,
+) -> Result<Json<DevTeam>, ApiError> {
+    require_dev(&state)?;
+    if req.slug.trim().is_empty() {
+        return Err(bad_request("The slug is empty."));
+    }
+    let now = state.clock.now_ms();
+    let team = state
+        .db
+        .call(move |c| {
+            let name = req.name.clone().unwrap_or_else(|| req.slug.clone());
+            let policy = req.policy.clone().unwrap_or_default();
+            Ok(store::upsert_team(c, &req.slug, &name, &policy, now)?)
+        })
+        .await?;
+    Ok(Json(DevTeam {
+        slug: team.slug,
+        name: Some(team.name),
+        policy: Some(team.policy),
+    }))
+}
+
+/// An address to mark undeliverable.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct Suppress {
+    pub email: String,
+}
+
+/// Mark an address undeliverable, as a bounce would: no reset mail goes to it (`--dev` only).
+#[utoipa::path(
+    post,
+    path = "/dev/suppressed",
+    tag = "dev",
+    request_body = Suppress,
+    responses(
+        (status = 204, description = "Marked"),
+        (status = 404, description = "`not_found`: the server does not run with `--dev`", body = ErrorEnvelope),
+        (status = 422, description = "`email_*`", body = ErrorEnvelope),
+        BodyErrors,
+    )
+)]
+pub(crate) async fn suppress(
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<Suppress>,
+) -> Result<StatusCode, ApiError> {
+    require_dev(&state)?;
+    let email = Email::parse(&req.email).map_err(|e| ApiError::email(&e))?;
+    let now = state.clock.now_ms();
+    state
+        .db
+        .call(move |c| {
+            Ok(store::suppress(
+                c,
+                &email.normalized(),
+                "bounced (dev)",
+                now,
+            )?)
+        })
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Sent mail, newest last.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct OutboxList {
+    pub messages: Vec<SentMail>,
+}
+
+/// Mail sent since start, newest last (`--dev` only). Kept in memory only.
+#[utoipa::path(
+    get,
+    path = "/dev/outbox",
+    tag = "dev",
+    params(("to" = Option<String>, Query, description = "Only mail to this address (case-insensitive)")),
+    responses(
+        (status = 200, description = "Sent mail", body = OutboxList),
+        (status = 404, description = "`not_found`: the server does not run with `--dev`", body = ErrorEnvelope),
+    )
+)]
+pub(crate) async fn outbox(
+    State(state): State<AppState>,
+    RawQuery(query): RawQuery,
+) -> Result<Json<OutboxList>, ApiError> {
+    require_dev(&state)?;
+    let to: Option<String> = url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+        .find(|(k, _)| k == "to")
+        .map(|(_, v)| v.into_owned());
+    let messages = state
+        .outbox
+        .as_ref()
+        .map(|o| o.list())
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|m| to.as_ref().is_none_or(|to| m.to.eq_ignore_ascii_case(to)))
+        .collect();
+    Ok(Json(OutboxList { messages }))
+}
+
+/// Whom to sign in as (dev only): `email`, or `team` + `login_id`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SignInAs {
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub team: Option<String>,
+    #[serde(default)]
+    pub login_id: Option<String>,
+}
+
+/// Open a session for any member without a password, as SSO would (`--dev` only).
+#[utoipa::path(
+    post,
+    path = "/dev/sessions",
+    tag = "dev",
+    request_body = SignInAs,
+    responses(
+        (status = 201, description = "Signed in", body = SessionResponse),
+        (status = 404, description = "`not_found`: no such member, or the server does not run with `--dev`", body = ErrorEnvelope),
+        BodyErrors,
+    )
+)]
+pub(crate) async fn sign_in_as(
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<SignInAs>,
+) -> Result<(StatusCode, Json<SessionResponse>), ApiError> {
+    require_dev(&state)?;
+    let now = state.clock.now_ms();
+    let token = new_token();
+    let hash = token_hash(&token);
+    let expires_at = now + state.config.session_ttl.as_millis() as i64;
+    let user = state
+        .db
+        .call(move |c| {
+            let user = match (&req.email, &req.team, &req.login_id) {
+                (Some(email), None, None) => store::user_by_email(c, &email.to_ascii_lowercase())?,
+                (None, Some(team), Some(id)) => store::user_by_login_id(c, team, id)?,
+                _ => return Err(bad_request("Give email, or team and login_id.")),
+            };
+            let user = user.ok_or_else(|| {
+                ApiError::with_message(ErrorCode::NotFound, "There is no such member.")
+            })?;
+            store::insert_session(c, &user.id, &hash, now, expires_at)?;
+            Ok(user)
+        })
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(SessionResponse {
+            session: Session {
+                token,
+                expires_at: rfc3339(expires_at),
+            },
+            user: user.to_wire(),
+        }),
+    ))
+}

@@ -1,0 +1,147 @@
+//! API errors: one type, always answered as an [`ErrorEnvelope`] with the status its code has.
+
+use std::borrow::Cow;
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::json;
+use unipos_protocol::{EmailError, ErrorCode, ErrorEnvelope, PolicyRule};
+
+/// An error answer. Build it from a code; unexpected failures become `internal` and are logged
+/// (with the request id, through the request's span), never shown.
+#[derive(Debug)]
+pub struct ApiError {
+    code: ErrorCode,
+    message: Cow<'static, str>,
+    retry_after_s: Option<u64>,
+    details: Option<serde_json::Value>,
+    source: Option<anyhow::Error>,
+}
+
+impl ApiError {
+    /// An error with the code's standard English message.
+    pub fn new(code: ErrorCode) -> ApiError {
+        ApiError::with_message(code, default_message(code))
+    }
+
+    pub fn with_message(code: ErrorCode, message: impl Into<Cow<'static, str>>) -> ApiError {
+        ApiError {
+            code,
+            message: message.into(),
+            retry_after_s: None,
+            details: None,
+            source: None,
+        }
+    }
+
+    pub fn details(mut self, details: serde_json::Value) -> ApiError {
+        self.details = Some(details);
+        self
+    }
+
+    /// Adds `retry_after_s` to the body and a `Retry-After` header.
+    pub fn retry_after(mut self, secs: u64) -> ApiError {
+        self.retry_after_s = Some(secs.max(1));
+        self
+    }
+
+    pub fn internal(err: impl Into<anyhow::Error>) -> ApiError {
+        ApiError {
+            source: Some(err.into()),
+            ..ApiError::new(ErrorCode::Internal)
+        }
+    }
+
+    pub fn rate_limited(secs: u64) -> ApiError {
+        ApiError::new(ErrorCode::RateLimited).retry_after(secs)
+    }
+
+    /// 422 with the protocol's verdict: its code and message, and `details.fix` / `details.chars`.
+    pub fn email(err: &EmailError) -> ApiError {
+        let mut details = serde_json::to_value(err).unwrap_or_else(|_| json!({}));
+        if let Some(map) = details.as_object_mut() {
+            map.remove("code");
+            map.remove("message");
+        }
+        ApiError::with_message(err.code(), err.message()).details(details)
+    }
+
+    /// 422 `password_policy`, `details.failed` listing the broken rules.
+    pub fn policy(failed: &[PolicyRule]) -> ApiError {
+        ApiError::new(ErrorCode::PasswordPolicy).details(json!({ "failed": failed }))
+    }
+
+    pub fn code(&self) -> ErrorCode {
+        self.code
+    }
+}
+
+impl From<rusqlite::Error> for ApiError {
+    fn from(err: rusqlite::Error) -> ApiError {
+        ApiError::internal(err)
+    }
+}
+
+impl From<anyhow::Error> for ApiError {
+    fn from(err: anyhow::Error) -> ApiError {
+        ApiError::internal(err)
+    }
+}
+
+impl From<tokio::task::JoinError> for ApiError {
+    fn from(err: tokio::task::JoinError) -> ApiError {
+        ApiError::internal(err)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if let Some(source) = &self.source {
+            tracing::error!(error = format!("{source:#}"), "request failed");
+        }
+        let status = StatusCode::from_u16(self.code.http_status())
+            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let mut envelope = ErrorEnvelope::new(self.code, self.message);
+        envelope.error.retry_after_s = self.retry_after_s;
+        envelope.error.details = self.details;
+        let mut response = (status, Json(envelope)).into_response();
+        if let Some(secs) = self.retry_after_s {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        response
+    }
+}
+
+/// The English sentence for each code the server answers with.
+pub fn default_message(code: ErrorCode) -> &'static str {
+    use ErrorCode::*;
+    match code {
+        TokenInvalid => "This reset link is not valid. Request a new email.",
+        TokenExpired => "This reset link has expired. Request a new email.",
+        TokenUsed => "This reset link was already used. Request a new email.",
+        TokenSuperseded => {
+            "A newer reset email was sent; only its link works. Use the newest email or request a new one."
+        }
+        PasswordMismatch => "The two passwords do not match.",
+        PasswordPolicy => "The new password does not meet your organisation's password rules.",
+        CurrentPasswordIncorrect => "The current password is not correct.",
+        InvalidCredentials => "The email address, Login ID or password is not correct.",
+        AccountLocked => {
+            "Your Unipos account is locked after too many failed logins. Try again later or reset your password."
+        }
+        SsoRequired => "Your organisation signs in with SSO. Use \"Log in with SSO\".",
+        SsoManaged => "Your password is managed by your organisation's SSO and cannot be changed here.",
+        SessionExpired => "Your session has ended. Log in again.",
+        RateLimited => "Too many requests. Wait a moment and try again.",
+        BadRequest => "The request body is not the JSON this endpoint expects.",
+        PayloadTooLarge => "The request body is too large.",
+        UnsupportedMediaType => "Send the request body as application/json.",
+        NotFound => "There is no such endpoint.",
+        MethodNotAllowed => "This endpoint does not take this method.",
+        Internal => "Something went wrong on our side. Quote the request id to support.",
+        _ => "The request was refused.",
+    }
+}

@@ -1,0 +1,380 @@
+//! The reference implementation of the Unipos password-reset API.
+//!
+//! [`spawn`] starts the server in-process (tests of the client and the CLI use it on an ephemeral
+//! port); the `unipos-server` binary is a thin command-line front to it.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::ops::Deref;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use tokio::net::TcpListener;
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+use tower_http::catch_panic::CatchPanicLayer;
+use unipos_protocol::{BaseUrl, ErrorCode, LinkRules, API_PREFIX};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+mod api;
+pub mod clock;
+mod config;
+mod db;
+pub mod dev;
+mod error;
+mod extract;
+mod limits;
+mod mail;
+mod secrets;
+mod store;
+mod web;
+
+pub use clock::Clock;
+pub use config::Config;
+pub use extract::MAX_BODY_BYTES;
+pub use mail::SentMail;
+
+use error::ApiError;
+use limits::{Limiter, Rule};
+use mail::{Mailer, Outbox, Queued, Worker};
+
+/// What every handler shares.
+#[derive(Clone)]
+pub(crate) struct AppState(Arc<Shared>);
+
+pub(crate) struct Shared {
+    config: Config,
+    db: db::Db,
+    clock: Clock,
+    links: LinkRules,
+    forgot_limiter: Limiter,
+    client_limiter: Limiter,
+    mail: mpsc::Sender<Queued>,
+    outbox: Option<Arc<Outbox>>,
+}
+
+impl Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Unipos password-reset API",
+        version = "1.0.0",
+        description = "The hosted API behind the Unipos account app: password reset by email, \
+            sessions, password change. Every response carries `X-Request-Id`; every \
+            error is `{\"error\": {\"code\", \"message\", \"retry_after_s\"?, \"details\"?}}` with a \
+            stable snake_case code. Paths under `/dev` exist only when the server runs with `--dev`."
+    ),
+    modifiers(&BearerAuth),
+    components(schemas(
+        unipos_protocol::ErrorCode,
+        unipos_protocol::PolicyRule,
+        unipos_protocol::LoginMethod
+    )),
+    tags(
+        (name = "password", description = "Forgot and reset password"),
+        (name = "sessions", description = "Log in and out"),
+        (name = "me", description = "The logged-in member"),
+        (name = "dev", description = "Only with `--dev`: demo data and sent mail")
+    )
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("The opaque session token from `session.token`"))
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// The API routes, each registered from its documented handler so routes and document agree.
+fn documented_routes() -> OpenApiRouter<AppState> {
+    let api = OpenApiRouter::new()
+        .routes(routes!(api::forgot))
+        .routes(routes!(api::reset_check))
+        .routes(routes!(api::reset))
+        .routes(routes!(api::login))
+        .routes(routes!(api::logout))
+        .routes(routes!(api::me))
+        .routes(routes!(api::change_password))
+        .routes(routes!(api::timeline))
+        .routes(routes!(dev::add_user))
+        .routes(routes!(dev::upsert_team))
+        .routes(routes!(dev::suppress))
+        .routes(routes!(dev::sign_in_as))
+        .routes(routes!(dev::outbox));
+    OpenApiRouter::with_openapi(ApiDoc::openapi()).nest(API_PREFIX, api)
+}
+
+/// The OpenAPI 3.1 document of the API, generated from the handlers.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    documented_routes().into_openapi()
+}
+
+/// [`openapi`] as the pretty JSON committed in `crates/server/openapi.json`.
+pub fn openapi_json() -> String {
+    let mut json = openapi()
+        .to_pretty_json()
+        .expect("the OpenAPI document serializes");
+    json.push('\n');
+    json
+}
+
+async fn not_found() -> ApiError {
+    ApiError::new(ErrorCode::NotFound)
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(ErrorCode::MethodNotAllowed)
+}
+
+fn panicked(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    tracing::error!("a handler panicked");
+    ApiError::new(ErrorCode::Internal).into_response()
+}
+
+fn router(state: AppState) -> Router {
+    let (api, _) = documented_routes().split_for_parts();
+    api.route("/reset_password", get(web::reset_page))
+        .route("/.well-known/assetlinks.json", get(web::assetlinks))
+        .route(
+            "/.well-known/apple-app-site-association",
+            get(web::apple_app_site_association),
+        )
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .with_state(state)
+        .layer(CatchPanicLayer::custom(panicked))
+        .layer(axum::middleware::from_fn(extract::request_context))
+}
+
+/// `http://ADDR` for a bound address, with an unspecified address (`0.0.0.0`, `::`) replaced by
+/// loopback, so it can be used as a base URL on this machine.
+fn local_base(addr: SocketAddr) -> anyhow::Result<BaseUrl> {
+    let ip = match addr.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+        ip => ip,
+    };
+    let url = format!("http://{}", SocketAddr::new(ip, addr.port()));
+    BaseUrl::parse(&url).with_context(|| format!("{url} is not a usable base URL"))
+}
+
+/// A server started by [`spawn`]. Dropping it stops the server; [`RunningServer::shutdown`]
+/// stops it and waits until it has.
+pub struct RunningServer {
+    addr: SocketAddr,
+    base_url: BaseUrl,
+    web_base: BaseUrl,
+    state: Option<AppState>,
+    db: db::Db,
+    stop: Option<oneshot::Sender<()>>,
+    serve: Option<JoinHandle<std::io::Result<()>>>,
+    worker: Option<JoinHandle<()>>,
+}
+
+impl RunningServer {
+    /// The address the server listens on (the real port when the config said 0).
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://ADDR` (loopback when listening on all interfaces), without the API prefix.
+    pub fn base_url(&self) -> &BaseUrl {
+        &self.base_url
+    }
+
+    /// `http://ADDR/api/v1`.
+    pub fn api_url(&self) -> String {
+        self.base_url.join(API_PREFIX)
+    }
+
+    /// The base of the links in reset mails.
+    pub fn web_base(&self) -> &BaseUrl {
+        &self.web_base
+    }
+
+    /// Mail sent so far, newest last (dev mode only; empty otherwise).
+    pub fn outbox(&self) -> Vec<SentMail> {
+        self.state
+            .as_ref()
+            .and_then(|s| s.outbox.as_ref())
+            .map(|o| o.list())
+            .unwrap_or_default()
+    }
+
+    /// Stops accepting requests, finishes those in flight, sends queued mail, and checkpoints the
+    /// database so everything is in its main file.
+    pub async fn shutdown(mut self) -> anyhow::Result<()> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(serve) = self.serve.take() {
+            tokio::time::timeout(Duration::from_secs(10), serve)
+                .await
+                .context("the server did not stop within 10 s")???;
+        }
+        // The router is gone; dropping the last state closes the mail queue, and the worker
+        // finishes what is queued.
+        self.state.take();
+        if let Some(worker) = self.worker.take() {
+            tokio::time::timeout(Duration::from_secs(30), worker)
+                .await
+                .context("the mail worker did not finish within 30 s")??;
+        }
+        let db = self.db.clone();
+        tokio::task::spawn_blocking(move || db.checkpoint()).await??;
+        Ok(())
+    }
+}
+
+impl Drop for RunningServer {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+impl std::fmt::Debug for RunningServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunningServer")
+            .field("addr", &self.addr)
+            .field("web_base", &self.web_base.as_str())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Opens the database (migrating it), seeds the demo data in dev mode, binds `config.listen` and
+/// serves until the returned [`RunningServer`] is shut down or dropped.
+pub async fn spawn(config: Config) -> anyhow::Result<RunningServer> {
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("listening on {}", config.listen))?;
+    let addr = listener.local_addr()?;
+    let base_url = local_base(addr)?;
+    let web_base = config.web_base.clone().unwrap_or_else(|| base_url.clone());
+    let clock = config.clock.clone();
+
+    let (db_path, dev, now) = (config.db.clone(), config.dev, clock.now_ms());
+    let db = tokio::task::spawn_blocking(move || -> anyhow::Result<db::Db> {
+        let db = db::Db::open(&db_path)?;
+        if dev {
+            dev::seed(&db, now).context("seeding the demo organisation")?;
+        }
+        Ok(db)
+    })
+    .await??;
+
+    let outbox = config.dev.then(|| Arc::new(Outbox::default()));
+    let mailer = Mailer::new(
+        config.smtp_url.as_deref(),
+        config.outbox_dir.as_ref(),
+        outbox.clone(),
+    )?;
+    let links = LinkRules::new(web_base.clone());
+    let (mail_tx, mail_rx) = mpsc::channel(1024);
+    let worker = Worker {
+        db: db.clone(),
+        clock: clock.clone(),
+        links: links.clone(),
+        reset_ttl: config.reset_token_ttl,
+        mailer,
+    };
+    let worker = tokio::spawn(worker.run(mail_rx));
+
+    let ms = |d: Duration| d.as_millis() as i64;
+    let forgot_limiter = Limiter::new(vec![
+        Rule {
+            limit: 1,
+            window_ms: ms(config.forgot_interval),
+        },
+        Rule {
+            limit: config.forgot_max_per_hour,
+            window_ms: 3_600_000,
+        },
+    ]);
+    let client_limiter = Limiter::new(vec![Rule {
+        limit: config.client_limit,
+        window_ms: ms(config.client_window),
+    }]);
+    let state = AppState(Arc::new(Shared {
+        config,
+        db: db.clone(),
+        clock,
+        links,
+        forgot_limiter,
+        client_limiter,
+        mail: mail_tx,
+        outbox,
+    }));
+
+    let app = router(state.clone());
+    let (stop, stopped) = oneshot::channel::<()>();
+    let serve = tokio::spawn(async move {
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            let _ = stopped.await;
+        })
+        .await
+    });
+    tracing::info!(%addr, web_base = web_base.as_str(), "serving");
+    Ok(RunningServer {
+        addr,
+        base_url,
+        web_base,
+        state: Some(state),
+        db,
+        stop: Some(stop),
+        serve: Some(serve),
+        worker: Some(worker),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_panicking_handler_answers_a_json_500() {
+        let response = panicked(Box::new("boom"));
+        assert_eq!(response.status(), 500);
+        let body = axum::body::to_bytes(response.into_body(), 4096)
+            .await
+            .unwrap();
+        let envelope: unipos_protocol::ErrorEnvelope = serde_json::from_slice(&body).unwrap();
+        assert_eq!(envelope.error.code, ErrorCode::Internal);
+    }
+
+    #[test]
+    fn unspecified_listen_addresses_become_loopback_base_urls() {
+        let v4 = local_base("0.0.0.0:8787".parse().unwrap()).unwrap();
+        assert_eq!(v4.as_str(), "http://127.0.0.1:8787");
+        let v6 = local_base("[::]:1".parse().unwrap()).unwrap();
+        assert_eq!(v6.as_str(), "http://[::1]:1");
+    }
+}

@@ -1,0 +1,471 @@
+//! The queries: plain functions over a connection, no policy decisions.
+
+use rusqlite::{params, Connection, OptionalExtension, Row};
+use unipos_protocol::{LoginMethod, PasswordPolicy, Post, User};
+
+/// An organisation and its password policy.
+#[derive(Debug, Clone)]
+pub struct Team {
+    pub id: i64,
+    pub slug: String,
+    pub name: String,
+    pub policy: PasswordPolicy,
+}
+
+/// A member as stored. Its `Debug` leaves the password hash out.
+#[derive(Clone)]
+pub struct UserRow {
+    pub id: String,
+    pub team_id: i64,
+    pub team_slug: String,
+    pub email: Option<String>,
+    pub login_id: Option<String>,
+    pub display_name: String,
+    pub login_method: LoginMethod,
+    pub password_hash: Option<String>,
+}
+
+impl std::fmt::Debug for UserRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserRow")
+            .field("id", &self.id)
+            .field("team_slug", &self.team_slug)
+            .field("login_method", &self.login_method)
+            .finish_non_exhaustive()
+    }
+}
+
+impl UserRow {
+    pub fn to_wire(&self) -> User {
+        User {
+            id: self.id.clone(),
+            display_name: self.display_name.clone(),
+            email: self.email.clone(),
+            login_method: self.login_method,
+            team: self.team_slug.clone(),
+            login_id: self.login_id.clone(),
+        }
+    }
+
+    /// The key failed logins are counted under (see [`email_login_key`], [`id_login_key`]).
+    pub fn login_key(&self) -> Option<String> {
+        match (self.login_method, &self.email, &self.login_id) {
+            (LoginMethod::LoginId, _, Some(id)) => Some(id_login_key(&self.team_slug, id)),
+            (_, Some(email), _) => Some(email_login_key(&email.to_ascii_lowercase())),
+            _ => None,
+        }
+    }
+}
+
+pub fn email_login_key(normalized_email: &str) -> String {
+    format!("email:{normalized_email}")
+}
+
+pub fn id_login_key(team: &str, login_id: &str) -> String {
+    format!("id:{}:{}", team.to_lowercase(), login_id.to_lowercase())
+}
+
+fn parse_method(s: &str) -> LoginMethod {
+    match s {
+        "login_id" => LoginMethod::LoginId,
+        "sso" => LoginMethod::Sso,
+        _ => LoginMethod::Email,
+    }
+}
+
+const USER_SELECT: &str = "SELECT u.id, u.team_id, t.slug, u.email, u.login_id, u.display_name, \
+     u.login_method, u.password_hash FROM users u JOIN teams t ON t.id = u.team_id";
+
+fn user_from_row(r: &Row<'_>) -> rusqlite::Result<UserRow> {
+    Ok(UserRow {
+        id: r.get(0)?,
+        team_id: r.get(1)?,
+        team_slug: r.get(2)?,
+        email: r.get(3)?,
+        login_id: r.get(4)?,
+        display_name: r.get(5)?,
+        login_method: parse_method(&r.get::<_, String>(6)?),
+        password_hash: r.get(7)?,
+    })
+}
+
+pub fn user_by_email(c: &Connection, normalized: &str) -> rusqlite::Result<Option<UserRow>> {
+    c.query_row(
+        &format!("{USER_SELECT} WHERE u.email_normalized = ?1"),
+        [normalized],
+        user_from_row,
+    )
+    .optional()
+}
+
+pub fn user_by_login_id(
+    c: &Connection,
+    team: &str,
+    login_id: &str,
+) -> rusqlite::Result<Option<UserRow>> {
+    c.query_row(
+        &format!("{USER_SELECT} WHERE t.slug = ?1 AND u.login_id = ?2"),
+        [team, login_id],
+        user_from_row,
+    )
+    .optional()
+}
+
+pub fn user_by_id(c: &Connection, id: &str) -> rusqlite::Result<Option<UserRow>> {
+    c.query_row(
+        &format!("{USER_SELECT} WHERE u.id = ?1"),
+        [id],
+        user_from_row,
+    )
+    .optional()
+}
+
+fn team_from_row(r: &Row<'_>) -> rusqlite::Result<Team> {
+    Ok(Team {
+        id: r.get(0)?,
+        slug: r.get(1)?,
+        name: r.get(2)?,
+        policy: PasswordPolicy {
+            min_length: r.get(3)?,
+            max_length: r.get(4)?,
+            require_lower: r.get(5)?,
+            require_upper: r.get(6)?,
+            require_digit: r.get(7)?,
+            require_symbol: r.get(8)?,
+        },
+    })
+}
+
+const TEAM_SELECT: &str = "SELECT id, slug, name, min_length, max_length, require_lower, \
+     require_upper, require_digit, require_symbol FROM teams";
+
+pub fn team_by_id(c: &Connection, id: i64) -> rusqlite::Result<Team> {
+    c.query_row(&format!("{TEAM_SELECT} WHERE id = ?1"), [id], team_from_row)
+}
+
+pub fn team_by_slug(c: &Connection, slug: &str) -> rusqlite::Result<Option<Team>> {
+    c.query_row(
+        &format!("{TEAM_SELECT} WHERE slug = ?1"),
+        [slug],
+        team_from_row,
+    )
+    .optional()
+}
+
+/// Creates the team, or sets the name and policy of an existing one with that slug.
+pub fn upsert_team(
+    c: &Connection,
+    slug: &str,
+    name: &str,
+    policy: &PasswordPolicy,
+    now: i64,
+) -> rusqlite::Result<Team> {
+    c.execute(
+        "INSERT INTO teams (slug, name, min_length, max_length, require_lower, require_upper, \
+         require_digit, require_symbol, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) \
+         ON CONFLICT (slug) DO UPDATE SET name = excluded.name, min_length = excluded.min_length, \
+         max_length = excluded.max_length, require_lower = excluded.require_lower, \
+         require_upper = excluded.require_upper, require_digit = excluded.require_digit, \
+         require_symbol = excluded.require_symbol",
+        params![
+            slug,
+            name,
+            policy.min_length,
+            policy.max_length,
+            policy.require_lower,
+            policy.require_upper,
+            policy.require_digit,
+            policy.require_symbol,
+            now
+        ],
+    )?;
+    team_by_slug(c, slug)?.ok_or(rusqlite::Error::QueryReturnedNoRows)
+}
+
+/// A member to create. `password_hash` is `None` for SSO members.
+pub struct NewUser<'a> {
+    pub team_id: i64,
+    pub email: Option<&'a str>,
+    pub login_id: Option<&'a str>,
+    pub display_name: &'a str,
+    pub login_method: LoginMethod,
+    pub password_hash: Option<&'a str>,
+}
+
+pub fn insert_user(c: &Connection, user: &NewUser<'_>, now: i64) -> rusqlite::Result<UserRow> {
+    let id = uuid::Uuid::new_v4().to_string();
+    c.execute(
+        "INSERT INTO users (id, team_id, email, email_normalized, login_id, display_name, \
+         login_method, password_hash, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        params![
+            id,
+            user.team_id,
+            user.email,
+            user.email.map(str::to_ascii_lowercase),
+            user.login_id,
+            user.display_name,
+            user.login_method.as_str(),
+            user.password_hash,
+            now
+        ],
+    )?;
+    user_by_id(c, &id)?.ok_or(rusqlite::Error::QueryReturnedNoRows)
+}
+
+pub fn set_password(c: &Connection, user_id: &str, phc: &str, now: i64) -> rusqlite::Result<()> {
+    c.execute(
+        "UPDATE users SET password_hash = ?2, password_changed_at = ?3 WHERE id = ?1",
+        params![user_id, phc, now],
+    )?;
+    Ok(())
+}
+
+// Sessions.
+
+pub fn insert_session(
+    c: &Connection,
+    user_id: &str,
+    token_hash: &[u8],
+    now: i64,
+    expires_at: i64,
+) -> rusqlite::Result<i64> {
+    c.execute(
+        "INSERT INTO sessions (user_id, token_hash, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
+        params![user_id, token_hash, now, expires_at],
+    )?;
+    Ok(c.last_insert_rowid())
+}
+
+/// The live session with this token hash, and its member.
+pub fn session_user(
+    c: &Connection,
+    token_hash: &[u8],
+    now: i64,
+) -> rusqlite::Result<Option<(i64, UserRow)>> {
+    let found: Option<(i64, String)> = c
+        .query_row(
+            "SELECT id, user_id FROM sessions WHERE token_hash = ?1 AND revoked_at IS NULL \
+             AND expires_at > ?2",
+            params![token_hash, now],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    match found {
+        Some((session_id, user_id)) => Ok(user_by_id(c, &user_id)?.map(|user| (session_id, user))),
+        None => Ok(None),
+    }
+}
+
+pub fn revoke_session(c: &Connection, session_id: i64, now: i64) -> rusqlite::Result<()> {
+    c.execute(
+        "UPDATE sessions SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
+        params![session_id, now],
+    )?;
+    Ok(())
+}
+
+/// Revokes every live session of the member except `keep`.
+pub fn revoke_sessions_of(
+    c: &Connection,
+    user_id: &str,
+    keep: Option<i64>,
+    now: i64,
+) -> rusqlite::Result<usize> {
+    c.execute(
+        "UPDATE sessions SET revoked_at = ?3 WHERE user_id = ?1 AND revoked_at IS NULL \
+         AND id IS NOT ?2",
+        params![user_id, keep, now],
+    )
+}
+
+// Reset tokens.
+
+/// Stores a new token for the member and supersedes every older unused one.
+pub fn issue_reset_token(
+    c: &mut Connection,
+    user_id: &str,
+    token_hash: &[u8],
+    now: i64,
+    expires_at: i64,
+) -> rusqlite::Result<()> {
+    let tx = c.transaction()?;
+    tx.execute(
+        "UPDATE reset_tokens SET superseded_at = ?2 WHERE user_id = ?1 AND used_at IS NULL \
+         AND superseded_at IS NULL",
+        params![user_id, now],
+    )?;
+    tx.execute(
+        "INSERT INTO reset_tokens (user_id, token_hash, created_at, expires_at) \
+         VALUES (?1, ?2, ?3, ?4)",
+        params![user_id, token_hash, now, expires_at],
+    )?;
+    tx.commit()
+}
+
+#[derive(Debug, Clone)]
+pub struct ResetTokenRow {
+    pub id: i64,
+    pub user_id: String,
+    pub expires_at: i64,
+    pub used_at: Option<i64>,
+    pub superseded_at: Option<i64>,
+}
+
+pub fn reset_token(c: &Connection, token_hash: &[u8]) -> rusqlite::Result<Option<ResetTokenRow>> {
+    c.query_row(
+        "SELECT id, user_id, expires_at, used_at, superseded_at FROM reset_tokens \
+         WHERE token_hash = ?1",
+        [token_hash],
+        |r| {
+            Ok(ResetTokenRow {
+                id: r.get(0)?,
+                user_id: r.get(1)?,
+                expires_at: r.get(2)?,
+                used_at: r.get(3)?,
+                superseded_at: r.get(4)?,
+            })
+        },
+    )
+    .optional()
+}
+
+/// Marks the token used if it is still usable; false when another request got there first.
+pub fn use_reset_token(c: &Connection, id: i64, now: i64) -> rusqlite::Result<bool> {
+    let changed = c.execute(
+        "UPDATE reset_tokens SET used_at = ?2 WHERE id = ?1 AND used_at IS NULL \
+         AND superseded_at IS NULL AND expires_at > ?2",
+        params![id, now],
+    )?;
+    Ok(changed == 1)
+}
+
+// Lockout.
+
+/// Until when the login key is locked, if it is.
+pub fn locked_until(c: &Connection, key: &str, now: i64) -> rusqlite::Result<Option<i64>> {
+    c.query_row(
+        "SELECT locked_until FROM login_locks WHERE login_key = ?1 AND locked_until > ?2",
+        params![key, now],
+        |r| r.get(0),
+    )
+    .optional()
+}
+
+/// Records a failed login; when it makes `threshold` within `window_ms`, locks the key for
+/// `window_ms` and answers until when.
+pub fn record_login_failure(
+    c: &mut Connection,
+    key: &str,
+    now: i64,
+    threshold: u32,
+    window_ms: i64,
+) -> rusqlite::Result<Option<i64>> {
+    let tx = c.transaction()?;
+    tx.execute(
+        "DELETE FROM login_failures WHERE login_key = ?1 AND failed_at <= ?2",
+        params![key, now - window_ms],
+    )?;
+    tx.execute(
+        "INSERT INTO login_failures (login_key, failed_at) VALUES (?1, ?2)",
+        params![key, now],
+    )?;
+    let count: u32 = tx.query_row(
+        "SELECT COUNT(*) FROM login_failures WHERE login_key = ?1",
+        [key],
+        |r| r.get(0),
+    )?;
+    let locked = if count >= threshold {
+        let until = now + window_ms;
+        tx.execute(
+            "INSERT INTO login_locks (login_key, locked_until) VALUES (?1, ?2) \
+             ON CONFLICT (login_key) DO UPDATE SET locked_until = excluded.locked_until",
+            params![key, until],
+        )?;
+        tx.execute("DELETE FROM login_failures WHERE login_key = ?1", [key])?;
+        Some(until)
+    } else {
+        None
+    };
+    tx.commit()?;
+    Ok(locked)
+}
+
+/// Forgets failed logins and any lock of the key.
+pub fn clear_login_failures(c: &Connection, key: &str) -> rusqlite::Result<()> {
+    c.execute("DELETE FROM login_failures WHERE login_key = ?1", [key])?;
+    c.execute("DELETE FROM login_locks WHERE login_key = ?1", [key])?;
+    Ok(())
+}
+
+// Undeliverable addresses.
+
+pub fn is_suppressed(c: &Connection, normalized: &str) -> rusqlite::Result<bool> {
+    c.query_row(
+        "SELECT EXISTS (SELECT 1 FROM suppressed_emails WHERE email_normalized = ?1)",
+        [normalized],
+        |r| r.get(0),
+    )
+}
+
+pub fn suppress(c: &Connection, normalized: &str, reason: &str, now: i64) -> rusqlite::Result<()> {
+    c.execute(
+        "INSERT INTO suppressed_emails (email_normalized, reason, created_at) VALUES (?1, ?2, ?3) \
+         ON CONFLICT (email_normalized) DO UPDATE SET reason = excluded.reason",
+        params![normalized, reason, now],
+    )?;
+    Ok(())
+}
+
+// Timeline.
+
+pub fn insert_post(
+    c: &Connection,
+    team_id: i64,
+    from: &str,
+    to: &str,
+    message: &str,
+    points: u32,
+    created_at: i64,
+) -> rusqlite::Result<()> {
+    c.execute(
+        "INSERT INTO posts (id, team_id, from_name, to_name, message, points, created_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![
+            uuid::Uuid::new_v4().to_string(),
+            team_id,
+            from,
+            to,
+            message,
+            points,
+            created_at
+        ],
+    )?;
+    Ok(())
+}
+
+pub fn count_posts(c: &Connection, team_id: i64) -> rusqlite::Result<u32> {
+    c.query_row(
+        "SELECT COUNT(*) FROM posts WHERE team_id = ?1",
+        [team_id],
+        |r| r.get(0),
+    )
+}
+
+/// The team's newest posts first.
+pub fn timeline(c: &Connection, team_id: i64, limit: u32) -> rusqlite::Result<Vec<Post>> {
+    let mut stmt = c.prepare(
+        "SELECT id, from_name, to_name, message, points, created_at FROM posts \
+         WHERE team_id = ?1 ORDER BY created_at DESC, rowid DESC LIMIT ?2",
+    )?;
+    let rows = stmt.query_map(params![team_id, limit], |r| {
+        Ok(Post {
+            id: r.get(0)?,
+            from: r.get(1)?,
+            to: r.get(2)?,
+            message: r.get(3)?,
+            points: r.get(4)?,
+            created_at: crate::clock::rfc3339(r.get(5)?),
+        })
+    })?;
+    rows.collect()
+}

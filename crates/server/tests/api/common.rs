@@ -1,0 +1,279 @@
+//! A server per test, and a small HTTP vocabulary over reqwest.
+
+use std::time::{Duration, Instant};
+
+use reqwest::header::{HeaderMap, CONTENT_TYPE};
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+use tempfile::TempDir;
+use unipos_protocol::{ErrorCode, ErrorEnvelope, SessionResponse};
+use unipos_server::{Clock, Config, RunningServer, SentMail};
+
+pub use unipos_server::dev::{
+    DEMO_EMAIL, DEMO_LOGIN_ID, DEMO_LOGIN_ID_PASSWORD, DEMO_PASSWORD, DEMO_SSO_EMAIL, DEMO_TEAM,
+};
+
+pub struct TestServer {
+    pub server: Option<RunningServer>,
+    pub dir: TempDir,
+    pub clock: Clock,
+    pub http: reqwest::Client,
+    pub api: String,
+    pub base: String,
+}
+
+/// A response read whole.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers
+            .get(name)
+            .map(|v| v.to_str().unwrap().to_owned())
+    }
+
+    /// Asserts an error envelope with this code and the status the protocol gives it.
+    #[track_caller]
+    pub fn assert_error(&self, code: ErrorCode) -> ErrorEnvelope {
+        let envelope: ErrorEnvelope = serde_json::from_slice(&self.body).unwrap_or_else(|e| {
+            panic!(
+                "not an error envelope ({e}): {} {}",
+                self.status,
+                self.text()
+            )
+        });
+        assert_eq!(envelope.error.code, code, "{}", self.text());
+        assert_eq!(self.status.as_u16(), code.http_status(), "{}", self.text());
+        assert!(!envelope.error.message.is_empty());
+        assert_eq!(
+            self.header("content-type").as_deref(),
+            Some("application/json")
+        );
+        envelope
+    }
+
+    #[track_caller]
+    pub fn assert_status(&self, status: u16) -> &Reply {
+        assert_eq!(self.status.as_u16(), status, "{}", self.text());
+        self
+    }
+
+    pub fn session(&self) -> SessionResponse {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.text()))
+    }
+}
+
+impl TestServer {
+    pub async fn start() -> TestServer {
+        TestServer::start_with(|_| {}).await
+    }
+
+    pub async fn start_with(configure: impl FnOnce(&mut Config)) -> TestServer {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = Config::for_tests(dir.path());
+        configure(&mut config);
+        let clock = config.clock.clone();
+        let server = unipos_server::spawn(config)
+            .await
+            .expect("the server starts");
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(20))
+            .build()
+            .unwrap();
+        TestServer {
+            api: server.api_url(),
+            base: server.base_url().to_string(),
+            server: Some(server),
+            dir,
+            clock,
+            http,
+        }
+    }
+
+    pub fn server(&self) -> &RunningServer {
+        self.server.as_ref().unwrap()
+    }
+
+    pub async fn send(
+        &self,
+        method: Method,
+        url: &str,
+        body: Option<Value>,
+        bearer: Option<&str>,
+        headers: &[(&str, &str)],
+    ) -> Reply {
+        let mut req = self.http.request(method, url);
+        if let Some(body) = body {
+            req = req
+                .header(CONTENT_TYPE, "application/json")
+                .body(body.to_string());
+        }
+        if let Some(token) = bearer {
+            req = req.bearer_auth(token);
+        }
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
+        let res = req.send().await.expect("the request reaches the server");
+        Reply {
+            status: res.status(),
+            headers: res.headers().clone(),
+            body: res.bytes().await.unwrap().to_vec(),
+        }
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> Reply {
+        self.send(
+            Method::POST,
+            &format!("{}{path}", self.api),
+            Some(body),
+            None,
+            &[],
+        )
+        .await
+    }
+
+    pub async fn put_as(&self, path: &str, body: Value, token: &str) -> Reply {
+        self.send(
+            Method::PUT,
+            &format!("{}{path}", self.api),
+            Some(body),
+            Some(token),
+            &[],
+        )
+        .await
+    }
+
+    pub async fn get_as(&self, path: &str, token: &str) -> Reply {
+        self.send(
+            Method::GET,
+            &format!("{}{path}", self.api),
+            None,
+            Some(token),
+            &[],
+        )
+        .await
+    }
+
+    pub async fn get(&self, path: &str) -> Reply {
+        self.send(Method::GET, &format!("{}{path}", self.api), None, None, &[])
+            .await
+    }
+
+    pub async fn delete_as(&self, path: &str, token: &str) -> Reply {
+        self.send(
+            Method::DELETE,
+            &format!("{}{path}", self.api),
+            None,
+            Some(token),
+            &[],
+        )
+        .await
+    }
+
+    /// A page outside the API (`/reset_password`, `/.well-known/...`).
+    pub async fn get_page(&self, path_and_query: &str) -> Reply {
+        self.send(
+            Method::GET,
+            &format!("{}{path_and_query}", self.base),
+            None,
+            None,
+            &[],
+        )
+        .await
+    }
+
+    pub async fn forgot(&self, email: &str) -> Reply {
+        self.post("/password/forgot", json!({ "email": email }))
+            .await
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> Reply {
+        self.post("/sessions", json!({ "email": email, "password": password }))
+            .await
+    }
+
+    /// Logs in and answers the session token.
+    pub async fn session_token(&self, email: &str, password: &str) -> String {
+        let reply = self.login(email, password).await;
+        reply.assert_status(201);
+        reply.session().session.token
+    }
+
+    pub async fn outbox(&self, to: Option<&str>) -> Vec<SentMail> {
+        let path = match to {
+            Some(to) => format!("/dev/outbox?to={to}"),
+            None => "/dev/outbox".to_owned(),
+        };
+        let reply = self.get(&path).await;
+        reply.assert_status(200);
+        serde_json::from_value(reply.json()["messages"].clone()).unwrap()
+    }
+
+    /// Waits until at least `n` mails to `to` were sent, and answers all of them.
+    pub async fn wait_for_mail(&self, to: &str, n: usize) -> Vec<SentMail> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let mails = self.outbox(Some(to)).await;
+            if mails.len() >= n {
+                return mails;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "expected {n} mails to {to}, have {mails:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Asks for a reset mail, waits for it and answers the token of its link.
+    pub async fn reset_token_for(&self, email: &str) -> String {
+        let before = self.outbox(Some(email)).await.len();
+        self.forgot(email).await.assert_status(202);
+        let mails = self.wait_for_mail(email, before + 1).await;
+        let link = &mails.last().unwrap().links[0];
+        token_of(link)
+    }
+
+    pub async fn shutdown(&mut self) {
+        self.server.take().unwrap().shutdown().await.unwrap();
+    }
+}
+
+/// The token of a `…/reset_password?token=T` link.
+pub fn token_of(link: &str) -> String {
+    link.split_once("?token=")
+        .map(|(_, t)| t.to_owned())
+        .unwrap_or_else(|| panic!("no token in {link}"))
+}
+
+/// A password the demo organisation's policy accepts, different per `n`.
+pub fn good_password(n: u32) -> String {
+    format!("New-password-{n}")
+}
+
+/// Moves the server's clock and gives the runtime a moment.
+pub fn advance(clock: &Clock, secs: u64) {
+    clock.advance(Duration::from_secs(secs));
+}
+
+/// Whole seconds from now until an RFC 3339 time (negative when past).
+pub fn seconds_from_now(rfc3339: &str) -> i64 {
+    let at = time::OffsetDateTime::parse(rfc3339, &time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|e| panic!("{rfc3339}: {e}"));
+    (at - time::OffsetDateTime::now_utc()).whole_seconds()
+}

@@ -1,0 +1,13 @@
+//! Integration tests of the reference server over real HTTP: each test starts its own server on an
+//! ephemeral loopback port, with a real SQLite file in a temporary folder.
+
+mod common;
+
+mod binary;
+mod forgot;
+mod openapi;
+mod reset;
+mod sessions;
+mod storage;
+mod transport;
+mod web;

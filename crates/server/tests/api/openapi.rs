@@ -1,0 +1,52 @@
+//! The committed OpenAPI document is the one the code generates.
+
+use std::path::Path;
+
+use serde_json::Value;
+use unipos_protocol::API_PREFIX;
+
+#[test]
+fn the_committed_openapi_document_is_what_the_code_generates() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("openapi.json");
+    let generated = unipos_server::openapi_json();
+    if std::env::var_os("UPDATE_OPENAPI").is_some() {
+        std::fs::write(&path, &generated).unwrap();
+        return;
+    }
+    let committed = std::fs::read_to_string(&path)
+        .unwrap_or_default()
+        .replace("\r\n", "\n");
+    assert!(
+        committed == generated,
+        "crates/server/openapi.json is stale. Refresh it with\n\n    \
+         UPDATE_OPENAPI=1 cargo test -p unipos-server --test api openapi\n\nand commit it."
+    );
+}
+
+#[test]
+fn the_document_is_openapi_3_1_and_covers_every_endpoint_of_the_contract() {
+    let doc: Value = serde_json::from_str(&unipos_server::openapi_json()).unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
+    for (method, path) in [
+        ("post", "/password/forgot"),
+        ("post", "/password/reset/check"),
+        ("post", "/password/reset"),
+        ("post", "/sessions"),
+        ("delete", "/sessions/current"),
+        ("get", "/me"),
+        ("put", "/me/password"),
+        ("get", "/timeline"),
+    ] {
+        let op = &doc["paths"][format!("{API_PREFIX}{path}")][method];
+        assert!(op.is_object(), "{method} {path} is not documented");
+        assert!(
+            op["responses"].as_object().unwrap().len() >= 2,
+            "{method} {path}"
+        );
+    }
+    for code in unipos_protocol::ErrorCode::ALL {
+        let codes = &doc["components"]["schemas"]["ErrorCode"];
+        assert!(codes.to_string().contains(code.as_str()), "{code}");
+    }
+    assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+}

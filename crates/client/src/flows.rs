@@ -1,0 +1,504 @@
+//! The app's flows, shared by the Tauri commands and the `unipos` CLI.
+//!
+//! Each flow checks what the protocol crate can check locally before anything is sent (an
+//! address that breaks the email rules is never sent; a link that breaks the link rules is never
+//! opened), keeps the session token in the [`SessionVault`] and the reset token inside
+//! [`PendingReset`]: neither ever appears in a result, an error or a `Debug` line.
+
+use std::sync::Arc;
+
+use serde::Serialize;
+use unipos_protocol::{
+    AppLink, Email, ErrorCode, LinkError, LinkRules, LoginRequest, PasswordPolicy, ResetToken,
+    SessionResponse, Timeline, User,
+};
+
+use crate::vault::{KeyringVault, SessionVault, StoredSession};
+use crate::{ApiClient, ClientConfig, ClientError, Reply};
+
+/// A reset link that passed the link rules. Holds the reset token, which only the API gets to
+/// see; everyone else gets [`PendingReset::token_hint`].
+#[derive(Clone, PartialEq, Eq)]
+pub struct PendingReset {
+    token: ResetToken,
+}
+
+impl PendingReset {
+    /// The token's first characters, safe to show and log (`AbCdEf…`).
+    pub fn token_hint(&self) -> String {
+        self.token.redacted()
+    }
+}
+
+impl std::fmt::Debug for PendingReset {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "PendingReset({})", self.token_hint())
+    }
+}
+
+/// Where an accepted link leads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OpenedLink {
+    /// The Reset screen ("Set password and login").
+    Reset(PendingReset),
+    /// The Forgot screen (the Timeline when logged in).
+    Forgot,
+}
+
+/// Applies the protocol's link rules for `rules`' web base. Local only.
+pub fn open_link(rules: &LinkRules, url: &str) -> Result<OpenedLink, ClientError> {
+    match rules.parse(url)? {
+        AppLink::Reset(link) => Ok(OpenedLink::Reset(PendingReset { token: link.token })),
+        AppLink::Forgot => Ok(OpenedLink::Forgot),
+    }
+}
+
+/// `POST /password/forgot` went through: the same answer for every well-formed address.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ResetRequested {
+    pub status: u16,
+    pub request_id: String,
+    /// The address, redacted (`t***@example.com`).
+    pub email_hint: String,
+    /// Seconds before "Send again" is offered.
+    pub resend_after_s: u64,
+}
+
+/// What the Reset screen shows before the member types a password.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LinkChecked {
+    pub status: u16,
+    pub request_id: String,
+    /// `t***@example.com`
+    pub email_hint: String,
+    /// RFC 3339, UTC.
+    pub expires_at: String,
+    /// The organisation's rules, for the checklist ([`PasswordPolicy::checklist`]).
+    pub policy: PasswordPolicy,
+    /// The reset token redacted to a short prefix.
+    pub token_hint: String,
+}
+
+/// A new session, stored in the vault. The token itself is not part of the result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LoggedIn {
+    pub status: u16,
+    pub request_id: String,
+    pub user: User,
+    /// When the session ends (RFC 3339, UTC).
+    pub expires_at: String,
+}
+
+/// The local session is gone; whether the server revoked it too.
+#[derive(Debug, Serialize)]
+pub struct LoggedOut {
+    /// `true` when `DELETE /sessions/current` answered 204.
+    pub remote_revoked: bool,
+    pub status: Option<u16>,
+    pub request_id: Option<String>,
+    /// Why the remote revocation failed (offline, session already expired, …); the local
+    /// session was cleared all the same.
+    pub remote_error: Option<ClientError>,
+}
+
+/// `PUT /me/password` went through; other sessions were revoked, this one stays.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PasswordChanged {
+    pub status: u16,
+    pub request_id: String,
+}
+
+/// The flows over one API client and one vault.
+#[derive(Clone)]
+pub struct Flows {
+    api: ApiClient,
+    vault: Arc<dyn SessionVault>,
+    rules: LinkRules,
+}
+
+impl std::fmt::Debug for Flows {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Flows")
+            .field("api", &self.api)
+            .field("web_base", &self.rules.web_base().as_str())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Flows {
+    pub fn new(config: ClientConfig, vault: Arc<dyn SessionVault>) -> Result<Flows, ClientError> {
+        let rules = config.link_rules();
+        Ok(Flows {
+            api: ApiClient::new(config)?,
+            vault,
+            rules,
+        })
+    }
+
+    /// Flows whose sessions live in the OS keychain.
+    pub fn with_keychain(config: ClientConfig) -> Result<Flows, ClientError> {
+        Flows::new(config, Arc::new(KeyringVault::new()))
+    }
+
+    pub fn api(&self) -> &ApiClient {
+        &self.api
+    }
+
+    pub fn config(&self) -> &ClientConfig {
+        self.api.config()
+    }
+
+    pub fn link_rules(&self) -> &LinkRules {
+        &self.rules
+    }
+
+    /// "Forgot password" → **Send**. The address is checked with the protocol's rules first; an
+    /// address they refuse is never sent (the error carries the one-tap fix, if there is one).
+    pub async fn request_reset(&self, email: &str) -> Result<ResetRequested, ClientError> {
+        let email = Email::parse(email)?;
+        let reply = self.api.forgot(&email).await?;
+        Ok(ResetRequested {
+            status: reply.status,
+            request_id: reply.request_id,
+            email_hint: email.hint(),
+            resend_after_s: reply.value.resend_after_s,
+        })
+    }
+
+    /// Applies the link rules (local only, nothing is sent).
+    pub fn open_link(&self, url: &str) -> Result<OpenedLink, ClientError> {
+        open_link(&self.rules, url)
+    }
+
+    /// Asks the server whether the link still works; does not use the token up.
+    pub async fn check_reset(&self, pending: &PendingReset) -> Result<LinkChecked, ClientError> {
+        let reply = self.api.reset_check(&pending.token).await?;
+        Ok(LinkChecked {
+            status: reply.status,
+            request_id: reply.request_id,
+            email_hint: reply.value.email_hint,
+            expires_at: reply.value.expires_at,
+            policy: reply.value.policy,
+            token_hint: pending.token_hint(),
+        })
+    }
+
+    /// A pasted or opened link: the link rules, then the server's check. A link to the Forgot
+    /// screen has no token to check and is refused here as `link_path`.
+    pub async fn check_link(&self, url: &str) -> Result<(PendingReset, LinkChecked), ClientError> {
+        let pending = self.reset_link(url)?;
+        let checked = self.check_reset(&pending).await?;
+        Ok((pending, checked))
+    }
+
+    /// The pending reset of a reset link (local only).
+    pub fn reset_link(&self, url: &str) -> Result<PendingReset, ClientError> {
+        match self.open_link(url)? {
+            OpenedLink::Reset(pending) => Ok(pending),
+            OpenedLink::Forgot => Err(ClientError::Link(LinkError::Path)),
+        }
+    }
+
+    /// **"Set password and login"**: sets the new password with the link's token and stores the
+    /// new session. The keychain is checked first, so a machine without one fails before the
+    /// token is used up.
+    pub async fn set_password_and_login(
+        &self,
+        pending: &PendingReset,
+        new_password: &str,
+        new_password_confirmation: &str,
+    ) -> Result<LoggedIn, ClientError> {
+        self.vault_check_ready().await?;
+        let reply = self
+            .api
+            .reset(&pending.token, new_password, new_password_confirmation)
+            .await?;
+        self.keep_session(reply).await
+    }
+
+    /// Log in with an email address (checked with the protocol's rules first) and password.
+    pub async fn login_with_email(
+        &self,
+        email: &str,
+        password: &str,
+    ) -> Result<LoggedIn, ClientError> {
+        let email = Email::parse(email)?;
+        self.login(LoginRequest::Email {
+            email: email.as_str().to_owned(),
+            password: password.to_owned(),
+        })
+        .await
+    }
+
+    /// Log in with team + Login ID and password (members without an email address).
+    pub async fn login_with_login_id(
+        &self,
+        team: &str,
+        login_id: &str,
+        password: &str,
+    ) -> Result<LoggedIn, ClientError> {
+        self.login(LoginRequest::LoginId {
+            team: team.to_owned(),
+            login_id: login_id.to_owned(),
+            password: password.to_owned(),
+        })
+        .await
+    }
+
+    async fn login(&self, request: LoginRequest) -> Result<LoggedIn, ClientError> {
+        self.vault_check_ready().await?;
+        let reply = self.api.login(&request).await?;
+        self.keep_session(reply).await
+    }
+
+    /// Stores a new session; if the keychain refuses it, revokes the session on the server
+    /// (it would otherwise live on, unreachable) and reports the keychain error.
+    async fn keep_session(&self, reply: Reply<SessionResponse>) -> Result<LoggedIn, ClientError> {
+        let session = reply.value.session;
+        let stored = StoredSession {
+            token: session.token,
+            expires_at: session.expires_at,
+        };
+        if let Err(e) = self.vault_save(stored.clone()).await {
+            let _ = self.api.logout(&stored.token).await;
+            return Err(e);
+        }
+        Ok(LoggedIn {
+            status: reply.status,
+            request_id: reply.request_id,
+            user: reply.value.user,
+            expires_at: stored.expires_at,
+        })
+    }
+
+    /// Whether a session is stored for this API (local only; the server may have ended it).
+    pub async fn has_session(&self) -> Result<bool, ClientError> {
+        Ok(self.vault_load().await?.is_some())
+    }
+
+    /// Log out: revokes the session on the server, and clears it locally whatever the server
+    /// said, offline included.
+    pub async fn logout(&self) -> Result<LoggedOut, ClientError> {
+        let session = self.vault_load().await?.ok_or(ClientError::NotLoggedIn)?;
+        // Local first: whatever the network does (or if the app is closed meanwhile), the
+        // session is gone from this device.
+        let cleared = self.vault_clear().await;
+        let remote = self.api.logout(&session.token).await;
+        cleared?;
+        Ok(match remote {
+            Ok(reply) => LoggedOut {
+                remote_revoked: true,
+                status: Some(reply.status),
+                request_id: Some(reply.request_id),
+                remote_error: None,
+            },
+            Err(e) => LoggedOut {
+                remote_revoked: false,
+                status: e.status(),
+                request_id: e.request_id().map(str::to_owned),
+                remote_error: Some(e),
+            },
+        })
+    }
+
+    /// Settings > Account > **Save**. The server revokes every other session.
+    pub async fn change_password(
+        &self,
+        current_password: &str,
+        new_password: &str,
+        new_password_confirmation: &str,
+    ) -> Result<PasswordChanged, ClientError> {
+        let token = self.session_token().await?;
+        let reply = self
+            .api
+            .change_password(
+                &token,
+                current_password,
+                new_password,
+                new_password_confirmation,
+            )
+            .await;
+        let reply = self.forget_if_expired(reply).await?;
+        Ok(PasswordChanged {
+            status: reply.status,
+            request_id: reply.request_id,
+        })
+    }
+
+    /// `GET /me` with the stored session.
+    pub async fn me(&self) -> Result<Reply<User>, ClientError> {
+        let token = self.session_token().await?;
+        let reply = self.api.me(&token).await;
+        self.forget_if_expired(reply).await
+    }
+
+    /// `GET /timeline` with the stored session.
+    pub async fn timeline(&self) -> Result<Reply<Timeline>, ClientError> {
+        let token = self.session_token().await?;
+        let reply = self.api.timeline(&token).await;
+        self.forget_if_expired(reply).await
+    }
+
+    async fn session_token(&self) -> Result<String, ClientError> {
+        Ok(self
+            .vault_load()
+            .await?
+            .ok_or(ClientError::NotLoggedIn)?
+            .token)
+    }
+
+    /// A session the server calls expired is useless: drop it so the app shows Log in.
+    async fn forget_if_expired<T>(&self, result: Result<T, ClientError>) -> Result<T, ClientError> {
+        if let Err(ClientError::Api {
+            code: ErrorCode::SessionExpired,
+            ..
+        }) = &result
+        {
+            let _ = self.vault_clear().await;
+        }
+        result
+    }
+
+    fn account(&self) -> String {
+        self.api.config().api_base.as_str().to_owned()
+    }
+
+    async fn vault_load(&self) -> Result<Option<StoredSession>, ClientError> {
+        let (vault, account) = (self.vault.clone(), self.account());
+        blocking(move || vault.load(&account)).await
+    }
+
+    async fn vault_check_ready(&self) -> Result<(), ClientError> {
+        let (vault, account) = (self.vault.clone(), self.account());
+        blocking(move || vault.check_ready(&account)).await
+    }
+
+    async fn vault_save(&self, session: StoredSession) -> Result<(), ClientError> {
+        let (vault, account) = (self.vault.clone(), self.account());
+        blocking(move || vault.save(&account, &session)).await
+    }
+
+    async fn vault_clear(&self) -> Result<(), ClientError> {
+        let (vault, account) = (self.vault.clone(), self.account());
+        blocking(move || vault.clear(&account)).await
+    }
+}
+
+/// Keychain calls block (D-Bus round trips, OS prompts): keep them off the async threads.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, ClientError> + Send + 'static,
+) -> Result<T, ClientError> {
+    tokio::task::spawn_blocking(f).await.unwrap_or_else(|e| {
+        Err(ClientError::KeychainUnavailable {
+            message: "The keychain call failed unexpectedly. Try again.".to_owned(),
+            cause: e.to_string(),
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::MemoryVault;
+
+    fn flows(vault: MemoryVault) -> Flows {
+        // Port 9 on loopback: nothing listens, so any request that slips out fails loudly.
+        let config = ClientConfig::with_bases("http://127.0.0.1:9", "https://unipos.me").unwrap();
+        Flows::new(config, Arc::new(vault)).unwrap()
+    }
+
+    #[tokio::test]
+    async fn an_address_the_rules_refuse_is_never_sent() {
+        let err = flows(MemoryVault::new())
+            .request_reset("taro@example.com\u{3000}")
+            .await
+            .unwrap_err();
+        // A refused connection would say connection_refused: nothing went out.
+        assert_eq!(err.code(), "email_trailing_whitespace");
+        assert_eq!(
+            err.details().unwrap()["fix"],
+            serde_json::json!("taro@example.com")
+        );
+    }
+
+    #[tokio::test]
+    async fn a_link_the_rules_refuse_is_never_checked() {
+        let f = flows(MemoryVault::new());
+        let token = "a".repeat(43);
+        let err = f
+            .check_link(&format!(
+                "https://unipos.me.evil.example/reset_password?token={token}"
+            ))
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), "link_host");
+        let err = f.check_link("unipos://forgot_password").await.unwrap_err();
+        assert_eq!(err.code(), "link_path");
+    }
+
+    #[test]
+    fn a_pending_reset_shows_only_a_prefix_of_its_token() {
+        let f = flows(MemoryVault::new());
+        let token = format!("AbCdEf{}", "S".repeat(40));
+        let pending = f
+            .reset_link(&format!("https://unipos.me/reset_password?token={token}"))
+            .unwrap();
+        assert_eq!(pending.token_hint(), "AbCdEf…");
+        assert!(!format!("{pending:?}").contains("SSSS"));
+        assert_eq!(
+            f.open_link("unipos://forgot_password").unwrap(),
+            OpenedLink::Forgot
+        );
+    }
+
+    #[tokio::test]
+    async fn without_a_session_the_authenticated_flows_say_not_logged_in() {
+        let f = flows(MemoryVault::new());
+        assert_eq!(f.me().await.unwrap_err().code(), "not_logged_in");
+        assert_eq!(f.timeline().await.unwrap_err().code(), "not_logged_in");
+        assert_eq!(f.logout().await.unwrap_err().code(), "not_logged_in");
+        assert_eq!(
+            f.change_password("a", "b", "b").await.unwrap_err().code(),
+            "not_logged_in"
+        );
+        assert!(!f.has_session().await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn without_a_keychain_login_fails_before_anything_is_sent() {
+        let f = flows(MemoryVault::unavailable());
+        let err = f
+            .login_with_email("taro@example.com", "pw")
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), "keychain_unavailable");
+        let err = f
+            .login_with_login_id("acme", "t001", "pw")
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), "keychain_unavailable");
+    }
+
+    #[tokio::test]
+    async fn logout_clears_the_local_session_even_when_the_server_is_unreachable() {
+        let vault = Arc::new(MemoryVault::new());
+        let config = ClientConfig::with_bases("http://127.0.0.1:9", "https://unipos.me").unwrap();
+        vault
+            .save(
+                config.api_base.as_str(),
+                &StoredSession {
+                    token: "tok".into(),
+                    expires_at: "2030-01-01T00:00:00Z".into(),
+                },
+            )
+            .unwrap();
+        let f = Flows::new(config, vault.clone()).unwrap();
+        let out = f.logout().await.unwrap();
+        assert!(!out.remote_revoked);
+        assert_eq!(
+            out.remote_error.as_ref().map(|e| e.code()),
+            Some("connection_refused")
+        );
+        assert!(!f.has_session().await.unwrap());
+    }
+}

@@ -1,0 +1,423 @@
+//! Where the session token lives: the OS keychain, and nowhere else.
+//!
+//! One item per API base: service [`VAULT_SERVICE`], account = the API base URL (so a staging and
+//! a local session never clash). The stored secret is a small JSON object,
+//! `{"token": "...", "expires_at": "..."}`. When no keychain answers, the vault says so
+//! (`keychain_unavailable`) and the token is not kept at all: there is no file fallback.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use keyring_core::{CredentialStore, Entry, Error as KeyringError};
+use serde::{Deserialize, Serialize};
+
+use crate::ClientError;
+
+/// The keychain service name of every item the app stores.
+pub const VAULT_SERVICE: &str = "me.unipos.account";
+
+/// A session as kept in the vault. Its `Debug` never shows the token.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredSession {
+    pub token: String,
+    /// RFC 3339, UTC, as the server sent it.
+    pub expires_at: String,
+}
+
+impl std::fmt::Debug for StoredSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoredSession")
+            .field("token", &"<redacted>")
+            .field("expires_at", &self.expires_at)
+            .finish()
+    }
+}
+
+impl StoredSession {
+    fn to_secret(&self) -> String {
+        serde_json::to_string(self).expect("two strings always serialize")
+    }
+
+    fn from_secret(secret: &str) -> Option<StoredSession> {
+        serde_json::from_str(secret).ok()
+    }
+}
+
+/// Keeps one session per account (the API base). Calls may block (D-Bus, Keychain prompts):
+/// async callers run them on a blocking thread, as [`crate::Flows`] does.
+pub trait SessionVault: Send + Sync {
+    /// The stored session, or `None` when there is none (or it is unreadable).
+    fn load(&self, account: &str) -> Result<Option<StoredSession>, ClientError>;
+    fn save(&self, account: &str, session: &StoredSession) -> Result<(), ClientError>;
+    /// Removes the session; succeeds when there was none.
+    fn clear(&self, account: &str) -> Result<(), ClientError>;
+
+    /// Whether a session for `account` could be saved now. Flows call it before a login or a
+    /// reset, so a missing or locked keychain is reported before the server is asked (and before
+    /// a reset link is used up). The default only reads.
+    fn check_ready(&self, account: &str) -> Result<(), ClientError> {
+        self.load(account).map(|_| ())
+    }
+}
+
+/// An in-memory vault for unit tests. [`MemoryVault::unavailable`] behaves like a machine
+/// without a keychain.
+#[derive(Debug, Default)]
+pub struct MemoryVault {
+    sessions: Mutex<HashMap<String, StoredSession>>,
+    unavailable: bool,
+}
+
+impl MemoryVault {
+    pub fn new() -> MemoryVault {
+        MemoryVault::default()
+    }
+
+    /// Every call fails with `keychain_unavailable`.
+    pub fn unavailable() -> MemoryVault {
+        MemoryVault {
+            unavailable: true,
+            ..MemoryVault::default()
+        }
+    }
+
+    fn check(&self) -> Result<(), ClientError> {
+        if self.unavailable {
+            return Err(ClientError::KeychainUnavailable {
+                message: "No keychain is available (test vault).".to_owned(),
+                cause: "MemoryVault::unavailable".to_owned(),
+            });
+        }
+        Ok(())
+    }
+
+    fn sessions(&self) -> std::sync::MutexGuard<'_, HashMap<String, StoredSession>> {
+        self.sessions.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl SessionVault for MemoryVault {
+    fn load(&self, account: &str) -> Result<Option<StoredSession>, ClientError> {
+        self.check()?;
+        Ok(self.sessions().get(account).cloned())
+    }
+
+    fn save(&self, account: &str, session: &StoredSession) -> Result<(), ClientError> {
+        self.check()?;
+        self.sessions().insert(account.to_owned(), session.clone());
+        Ok(())
+    }
+
+    fn clear(&self, account: &str) -> Result<(), ClientError> {
+        self.check()?;
+        self.sessions().remove(account);
+        Ok(())
+    }
+}
+
+/// The OS keychain through keyring-core, with the store chosen per platform: Secret Service
+/// (Linux), Keychain (macOS), protected data Keychain (iOS), the Android keystore-backed store,
+/// Windows Credential Manager.
+///
+/// If the application already set a keyring-core default store (e.g. a configured Android
+/// store), that one is used; otherwise the platform store is built on first use and made the
+/// default. A failed attempt is retried on the next call (the user may unlock the keychain).
+#[derive(Default)]
+pub struct KeyringVault {
+    store: Mutex<Option<Arc<CredentialStore>>>,
+}
+
+impl std::fmt::Debug for KeyringVault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyringVault").finish_non_exhaustive()
+    }
+}
+
+impl KeyringVault {
+    pub fn new() -> KeyringVault {
+        KeyringVault::default()
+    }
+
+    /// Whether the keychain answers and takes a write (see [`SessionVault::check_ready`]).
+    pub fn probe(&self) -> Result<(), ClientError> {
+        self.check_ready("unipos-client")
+    }
+
+    fn store(&self) -> Result<Arc<CredentialStore>, ClientError> {
+        let mut guard = self.store.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(store) = guard.as_ref() {
+            return Ok(store.clone());
+        }
+        let store = match keyring_core::get_default_store() {
+            Some(store) => store,
+            None => {
+                let store = platform::store().map_err(unavailable)?;
+                keyring_core::set_default_store(store.clone());
+                store
+            }
+        };
+        *guard = Some(store.clone());
+        Ok(store)
+    }
+
+    fn entry(&self, account: &str) -> Result<Entry, ClientError> {
+        let store = self.store()?;
+        let modifiers = platform::modifiers(account);
+        let modifiers: HashMap<&str, &str> =
+            modifiers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        Entry::new_in_store_with_modifiers(&store, VAULT_SERVICE, account, &modifiers)
+            .map_err(unavailable)
+    }
+
+    /// Removes every item matching the account (used when the store holds more than one).
+    fn clear_all(entries: Vec<Entry>) -> Result<(), ClientError> {
+        for entry in entries {
+            match entry.delete_credential() {
+                Ok(()) | Err(KeyringError::NoEntry) => {}
+                Err(e) => return Err(unavailable(e)),
+            }
+        }
+        Ok(())
+    }
+}
+
+impl SessionVault for KeyringVault {
+    fn load(&self, account: &str) -> Result<Option<StoredSession>, ClientError> {
+        let entry = self.entry(account)?;
+        match entry.get_password() {
+            Ok(secret) => match StoredSession::from_secret(&secret) {
+                Some(session) => Ok(Some(session)),
+                // Not ours, or damaged: useless as a session, so forget it.
+                None => {
+                    let _ = entry.delete_credential();
+                    Ok(None)
+                }
+            },
+            Err(KeyringError::NoEntry) => Ok(None),
+            Err(KeyringError::BadEncoding(_)) => {
+                let _ = entry.delete_credential();
+                Ok(None)
+            }
+            Err(KeyringError::Ambiguous(entries)) => {
+                KeyringVault::clear_all(entries)?;
+                Ok(None)
+            }
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+
+    fn save(&self, account: &str, session: &StoredSession) -> Result<(), ClientError> {
+        let entry = self.entry(account)?;
+        match entry.set_password(&session.to_secret()) {
+            Ok(()) => Ok(()),
+            Err(KeyringError::Ambiguous(entries)) => {
+                KeyringVault::clear_all(entries)?;
+                entry
+                    .set_password(&session.to_secret())
+                    .map_err(unavailable)
+            }
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+
+    fn clear(&self, account: &str) -> Result<(), ClientError> {
+        let entry = self.entry(account)?;
+        match entry.delete_credential() {
+            Ok(()) | Err(KeyringError::NoEntry) => Ok(()),
+            Err(KeyringError::Ambiguous(entries)) => KeyringVault::clear_all(entries),
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+
+    /// Reading is not enough: a locked Secret Service answers reads (with nothing) and refuses
+    /// writes. So this writes and removes a probe item next to the account's, named uniquely so
+    /// concurrent checks never touch the same item.
+    fn check_ready(&self, account: &str) -> Result<(), ClientError> {
+        let probe = format!("probe:{}:{account}", uuid::Uuid::new_v4());
+        let entry = self.entry(&probe)?;
+        entry.set_password("probe").map_err(unavailable)?;
+        match entry.delete_credential() {
+            Ok(()) | Err(KeyringError::NoEntry) => Ok(()),
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+}
+
+/// Turns a keyring failure into `keychain_unavailable`, with a message saying what to do.
+fn unavailable(e: KeyringError) -> ClientError {
+    let message = match &e {
+        KeyringError::NoStorageAccess(_) => platform::LOCKED_HINT,
+        _ => platform::MISSING_HINT,
+    };
+    let mut cause = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !cause.contains(&text) {
+            cause.push_str(": ");
+            cause.push_str(&text);
+        }
+        source = s.source();
+    }
+    ClientError::KeychainUnavailable {
+        message: message.to_owned(),
+        cause,
+    }
+}
+
+#[cfg(target_os = "linux")]
+mod platform {
+    use super::*;
+
+    pub(super) const MISSING_HINT: &str = "No keychain is available: the session is kept only \
+        in the Secret Service (GNOME Keyring or KWallet) over D-Bus, and none answered. Log in to \
+        a desktop session, or start and unlock gnome-keyring (`dbus-run-session`, then \
+        `gnome-keyring-daemon --unlock --components=secrets`), and try again.";
+    pub(super) const LOCKED_HINT: &str = "The keychain is locked or did not answer: unlock \
+        your login keyring (or run `gnome-keyring-daemon --unlock --components=secrets`) and \
+        try again.";
+
+    pub(super) fn store() -> keyring_core::Result<Arc<CredentialStore>> {
+        Ok(dbus_secret_service_keyring_store::Store::new()?)
+    }
+
+    /// A label people recognise in Seahorse and `secret-tool search`.
+    pub(super) fn modifiers(account: &str) -> Vec<(&'static str, String)> {
+        vec![("label", format!("Unipos session ({account})"))]
+    }
+}
+
+#[cfg(target_os = "macos")]
+mod platform {
+    use super::*;
+
+    pub(super) const MISSING_HINT: &str =
+        "The macOS Keychain could not be used. Unlock your login keychain and try again.";
+    pub(super) const LOCKED_HINT: &str =
+        "The macOS Keychain is locked or access was denied. Unlock it and try again.";
+
+    pub(super) fn store() -> keyring_core::Result<Arc<CredentialStore>> {
+        Ok(apple_native_keyring_store::keychain::Store::new()?)
+    }
+
+    pub(super) fn modifiers(_account: &str) -> Vec<(&'static str, String)> {
+        Vec::new()
+    }
+}
+
+#[cfg(target_os = "ios")]
+mod platform {
+    use super::*;
+
+    pub(super) const MISSING_HINT: &str =
+        "The iOS Keychain could not be used. Unlock the device and try again.";
+    pub(super) const LOCKED_HINT: &str =
+        "The iOS Keychain is not available while the device is locked. Unlock it and try again.";
+
+    pub(super) fn store() -> keyring_core::Result<Arc<CredentialStore>> {
+        Ok(apple_native_keyring_store::protected::Store::new()?)
+    }
+
+    pub(super) fn modifiers(_account: &str) -> Vec<(&'static str, String)> {
+        Vec::new()
+    }
+}
+
+#[cfg(target_os = "android")]
+mod platform {
+    use super::*;
+
+    pub(super) const MISSING_HINT: &str =
+        "The Android keystore could not be used. Restart the app and try again.";
+    pub(super) const LOCKED_HINT: &str =
+        "The Android keystore is not available right now. Unlock the device and try again.";
+
+    pub(super) fn store() -> keyring_core::Result<Arc<CredentialStore>> {
+        Ok(android_native_keyring_store::Store::new()?)
+    }
+
+    pub(super) fn modifiers(_account: &str) -> Vec<(&'static str, String)> {
+        Vec::new()
+    }
+}
+
+#[cfg(target_os = "windows")]
+mod platform {
+    use super::*;
+
+    pub(super) const MISSING_HINT: &str =
+        "Windows Credential Manager could not be used. Sign in to Windows and try again.";
+    pub(super) const LOCKED_HINT: &str =
+        "Windows Credential Manager denied access. Sign in to Windows and try again.";
+
+    pub(super) fn store() -> keyring_core::Result<Arc<CredentialStore>> {
+        Ok(windows_native_keyring_store::Store::new()?)
+    }
+
+    pub(super) fn modifiers(_account: &str) -> Vec<(&'static str, String)> {
+        Vec::new()
+    }
+}
+
+#[cfg(not(any(
+    target_os = "linux",
+    target_os = "macos",
+    target_os = "ios",
+    target_os = "android",
+    target_os = "windows"
+)))]
+mod platform {
+    use super::*;
+
+    pub(super) const MISSING_HINT: &str = "This platform has no supported keychain.";
+    pub(super) const LOCKED_HINT: &str = MISSING_HINT;
+
+    pub(super) fn store() -> keyring_core::Result<Arc<CredentialStore>> {
+        Err(KeyringError::NoDefaultStore)
+    }
+
+    pub(super) fn modifiers(_account: &str) -> Vec<(&'static str, String)> {
+        Vec::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_memory_vault_keeps_one_session_per_api_base() {
+        let v = MemoryVault::new();
+        let a = StoredSession {
+            token: "A".into(),
+            expires_at: "2030-01-01T00:00:00Z".into(),
+        };
+        v.save("https://unipos.me", &a).unwrap();
+        assert_eq!(v.load("https://unipos.me").unwrap(), Some(a));
+        assert_eq!(v.load("http://127.0.0.1:8787").unwrap(), None);
+        v.clear("https://unipos.me").unwrap();
+        v.clear("https://unipos.me").unwrap();
+        assert_eq!(v.load("https://unipos.me").unwrap(), None);
+    }
+
+    #[test]
+    fn an_unavailable_vault_says_so() {
+        let err = MemoryVault::unavailable().load("x").unwrap_err();
+        assert_eq!(err.code(), "keychain_unavailable");
+    }
+
+    #[test]
+    fn the_stored_secret_is_small_json_and_debug_hides_the_token() {
+        let s = StoredSession {
+            token: "SECRET".into(),
+            expires_at: "2030-01-01T00:00:00Z".into(),
+        };
+        assert_eq!(
+            s.to_secret(),
+            r#"{"token":"SECRET","expires_at":"2030-01-01T00:00:00Z"}"#
+        );
+        assert_eq!(StoredSession::from_secret(&s.to_secret()), Some(s.clone()));
+        assert_eq!(StoredSession::from_secret("not json"), None);
+        assert!(!format!("{s:?}").contains("SECRET"));
+    }
+}

@@ -1,0 +1,555 @@
+//! Every flow, and every error code the client can meet, against the real `unipos-server`.
+
+mod support;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use support::*;
+use unipos_client::unipos_protocol::{LoginMethod, PolicyRule};
+use unipos_client::{
+    ApiClient, ClientConfig, ClientError, Flows, MemoryVault, OpenedLink, SessionVault,
+};
+
+const NEW_PASSWORD: &str = "Fresh-pass-42";
+
+fn code<T: std::fmt::Debug>(result: Result<T, ClientError>) -> &'static str {
+    result.unwrap_err().code()
+}
+
+#[tokio::test]
+async fn forgot_password_by_email_ends_logged_in_on_the_timeline() {
+    let t = TestServer::start().await;
+    let (flows, vault) = t.flows();
+
+    let sent = flows.request_reset(DEMO_EMAIL).await.unwrap();
+    assert_eq!(sent.status, 202);
+    assert_eq!(sent.email_hint, "t***@example.com");
+    assert_eq!(sent.resend_after_s, 60);
+    assert_eq!(sent.request_id.len(), 36);
+
+    let link = t.reset_link(DEMO_EMAIL, 1).await;
+    assert!(
+        !t.eml_files().is_empty(),
+        "the mail was written as an .eml file"
+    );
+    let OpenedLink::Reset(pending) = flows.open_link(&link).unwrap() else {
+        panic!("a reset link opens the Reset screen")
+    };
+
+    // Checking the link twice does not use it up (mail scanners open links first).
+    for _ in 0..2 {
+        let checked = flows.check_reset(&pending).await.unwrap();
+        assert_eq!(checked.status, 200);
+        assert_eq!(checked.email_hint, "t***@example.com");
+        assert_eq!(checked.policy.min_length, 8);
+        assert!(checked.token_hint.ends_with('…') && checked.token_hint.chars().count() == 7);
+    }
+    let (_, checked) = flows.check_link(&link).await.unwrap();
+    let checklist = checked.policy.checklist(NEW_PASSWORD);
+    assert!(checklist.iter().all(|c| c.met), "{checklist:?}");
+
+    let logged_in = flows
+        .set_password_and_login(&pending, NEW_PASSWORD, NEW_PASSWORD)
+        .await
+        .unwrap();
+    assert_eq!(logged_in.status, 200);
+    assert_eq!(logged_in.user.display_name, DEMO_DISPLAY_NAME);
+    assert_eq!(logged_in.user.login_method, LoginMethod::Email);
+    let stored = vault
+        .load(&t.api_base())
+        .unwrap()
+        .expect("the session is in the vault");
+    assert_eq!(stored.expires_at, logged_in.expires_at);
+    assert!(!serde_json::to_string(&logged_in)
+        .unwrap()
+        .contains(&stored.token));
+
+    let me = flows.me().await.unwrap();
+    assert_eq!(me.value.email.as_deref(), Some(DEMO_EMAIL));
+    let timeline = flows.timeline().await.unwrap();
+    assert!(!timeline.value.posts.is_empty());
+
+    // The link is used up; the old password is gone; the new one works.
+    assert_eq!(code(flows.check_link(&link).await), "token_used");
+    assert_eq!(
+        code(
+            flows
+                .set_password_and_login(&pending, "Other-pass-1", "Other-pass-1")
+                .await
+        ),
+        "token_used"
+    );
+    let (other, _) = t.flows();
+    assert_eq!(
+        code(other.login_with_email(DEMO_EMAIL, DEMO_PASSWORD).await),
+        "invalid_credentials"
+    );
+    other
+        .login_with_email(DEMO_EMAIL, NEW_PASSWORD)
+        .await
+        .unwrap();
+    let mails = t.wait_for_mails(DEMO_EMAIL, 2).await;
+    assert_eq!(mails[1].subject, PASSWORD_CHANGED_MAIL_SUBJECT);
+}
+
+#[tokio::test]
+async fn an_address_the_rules_refuse_is_never_sent_and_the_fix_is_offered() {
+    let t = TestServer::start().await;
+    let (flows, _) = t.flows();
+    let cases = [
+        ("", "email_empty", None),
+        (
+            " taro@example.com",
+            "email_leading_whitespace",
+            Some("taro@example.com"),
+        ),
+        (
+            "taro@example.com\u{3000}",
+            "email_trailing_whitespace",
+            Some("taro@example.com"),
+        ),
+        (
+            "taro @example.com",
+            "email_inner_whitespace",
+            Some("taro@example.com"),
+        ),
+        (
+            "ｔａｒｏ@example.com",
+            "email_fullwidth",
+            Some("taro@example.com"),
+        ),
+        ("taro@example", "email_invalid", None),
+    ];
+    for (input, expected, fix) in cases {
+        let err = flows.request_reset(input).await.unwrap_err();
+        assert_eq!(err.code(), expected, "{input:?}");
+        assert_eq!(err.request_id(), None, "{input:?} was sent");
+        let details = err.details().unwrap();
+        assert_eq!(details["fix"].as_str(), fix, "{input:?}");
+    }
+    let long = format!("{}@example.com", "a".repeat(65));
+    assert_eq!(code(flows.request_reset(&long).await), "email_too_long");
+    assert_eq!(
+        code(flows.login_with_email("taro@example.com ", "x").await),
+        "email_trailing_whitespace"
+    );
+    // Nothing reached the server: the next request for the demo address is not rate limited
+    // and is the first mail.
+    flows.request_reset(DEMO_EMAIL).await.unwrap();
+    assert_eq!(t.wait_for_mails(DEMO_EMAIL, 1).await.len(), 1);
+}
+
+#[tokio::test]
+async fn forgot_answers_alike_for_every_well_formed_address_but_mails_only_email_members() {
+    let t = TestServer::start().await;
+    let (flows, _) = t.flows();
+    let unknown = flows.request_reset("nobody@example.com").await.unwrap();
+    let sso = flows.request_reset(DEMO_SSO_EMAIL).await.unwrap();
+    let member = flows.request_reset(DEMO_EMAIL).await.unwrap();
+    for r in [&unknown, &sso] {
+        assert_eq!(
+            (r.status, r.resend_after_s),
+            (member.status, member.resend_after_s)
+        );
+    }
+    // The worker handles mail in order: once the member's mail is out, the others were decided.
+    t.wait_for_mails(DEMO_EMAIL, 1).await;
+    assert!(t.mails_to("nobody@example.com").is_empty());
+    assert!(t.mails_to(DEMO_SSO_EMAIL).is_empty());
+}
+
+#[tokio::test]
+async fn asking_again_too_soon_is_rate_limited_with_the_seconds_to_wait() {
+    let t = TestServer::start().await;
+    let (flows, _) = t.flows();
+    flows.request_reset(DEMO_EMAIL).await.unwrap();
+    let err = flows.request_reset(DEMO_EMAIL).await.unwrap_err();
+    assert_eq!(err.code(), "rate_limited");
+    assert_eq!(err.status(), Some(429));
+    let wait = err.retry_after_s().unwrap();
+    assert!((1..=60).contains(&wait), "{wait}");
+    assert!(err.request_id().is_some());
+}
+
+#[tokio::test]
+async fn a_newer_mail_supersedes_the_older_link() {
+    let t = TestServer::start().await;
+    let (flows, _) = t.flows();
+    flows.request_reset(DEMO_EMAIL).await.unwrap();
+    let first = t.reset_link(DEMO_EMAIL, 1).await;
+    t.clock.advance(Duration::from_secs(61));
+    flows.request_reset(DEMO_EMAIL).await.unwrap();
+    let second = t.reset_link(DEMO_EMAIL, 2).await;
+    assert_ne!(first, second);
+    let err = flows.check_link(&first).await.unwrap_err();
+    assert_eq!((err.code(), err.status()), ("token_superseded", Some(410)));
+    flows.check_link(&second).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_link_past_its_time_is_expired() {
+    let t = TestServer::start().await;
+    let (flows, vault) = t.flows();
+    flows.request_reset(DEMO_EMAIL).await.unwrap();
+    let link = t.reset_link(DEMO_EMAIL, 1).await;
+    t.clock.advance(Duration::from_secs(61 * 60));
+    let err = flows.check_link(&link).await.unwrap_err();
+    assert_eq!((err.code(), err.status()), ("token_expired", Some(410)));
+    let pending = flows.reset_link(&link).unwrap();
+    assert_eq!(
+        code(
+            flows
+                .set_password_and_login(&pending, NEW_PASSWORD, NEW_PASSWORD)
+                .await
+        ),
+        "token_expired"
+    );
+    assert_eq!(vault.load(&t.api_base()).unwrap(), None);
+}
+
+#[tokio::test]
+async fn a_well_formed_link_that_was_never_sent_is_invalid() {
+    let t = TestServer::start().await;
+    let (flows, _) = t.flows();
+    let link = format!(
+        "{}/reset_password?token={}",
+        t.server.web_base(),
+        unknown_token()
+    );
+    let err = flows.check_link(&link).await.unwrap_err();
+    assert_eq!((err.code(), err.status()), ("token_invalid", Some(404)));
+    // The app link form leads to the same check.
+    let app_link = format!("unipos://reset_password?token={}", unknown_token());
+    assert_eq!(code(flows.check_link(&app_link).await), "token_invalid");
+    // A link to another host never reaches the server.
+    let port = t.server.addr().port();
+    let evil = format!(
+        "http://127.0.0.2:{port}/reset_password?token={}",
+        unknown_token()
+    );
+    let err = flows.check_link(&evil).await.unwrap_err();
+    assert_eq!((err.code(), err.request_id()), ("link_host", None));
+}
+
+#[tokio::test]
+async fn reset_refuses_a_mismatch_and_a_password_against_the_policy() {
+    let t = TestServer::start().await;
+    let (flows, vault) = t.flows();
+    flows.request_reset(DEMO_EMAIL).await.unwrap();
+    let (pending, _) = flows
+        .check_link(&t.reset_link(DEMO_EMAIL, 1).await)
+        .await
+        .unwrap();
+
+    let err = flows
+        .set_password_and_login(&pending, NEW_PASSWORD, "Fresh-pass-43")
+        .await
+        .unwrap_err();
+    assert_eq!((err.code(), err.status()), ("password_mismatch", Some(422)));
+
+    let err = flows
+        .set_password_and_login(&pending, "short", "short")
+        .await
+        .unwrap_err();
+    assert_eq!((err.code(), err.status()), ("password_policy", Some(422)));
+    let failed = &err.details().unwrap()["failed"];
+    assert_eq!(
+        failed,
+        &serde_json::json!([PolicyRule::MinLength, PolicyRule::RequireDigit])
+    );
+
+    // Refusals do not use the token up.
+    assert_eq!(vault.load(&t.api_base()).unwrap(), None);
+    flows
+        .set_password_and_login(&pending, NEW_PASSWORD, NEW_PASSWORD)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn login_by_email_and_by_team_and_login_id() {
+    let t = TestServer::start().await;
+    let (flows, vault) = t.flows();
+    let by_email = flows
+        .login_with_email(DEMO_EMAIL, DEMO_PASSWORD)
+        .await
+        .unwrap();
+    assert_eq!(by_email.status, 201);
+    assert_eq!(by_email.user.login_method, LoginMethod::Email);
+
+    let (flows2, vault2) = t.flows();
+    let by_id = flows2
+        .login_with_login_id(DEMO_TEAM, DEMO_LOGIN_ID, DEMO_LOGIN_ID_PASSWORD)
+        .await
+        .unwrap();
+    assert_eq!(by_id.user.login_method, LoginMethod::LoginId);
+    assert_eq!(by_id.user.display_name, DEMO_LOGIN_ID_DISPLAY_NAME);
+    assert_eq!(flows2.me().await.unwrap().value.email, None);
+
+    let a = vault.load(&t.api_base()).unwrap().unwrap();
+    let b = vault2.load(&t.api_base()).unwrap().unwrap();
+    assert_ne!(a.token, b.token);
+}
+
+#[tokio::test]
+async fn login_refusals_have_their_own_codes() {
+    let t = TestServer::start_with(|c| c.lockout_threshold = 3).await;
+    let (flows, vault) = t.flows();
+    let err = flows
+        .login_with_email(DEMO_EMAIL, "wrong-password-1")
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (err.code(), err.status()),
+        ("invalid_credentials", Some(401))
+    );
+    assert_eq!(
+        code(
+            flows
+                .login_with_email("nobody@example.com", DEMO_PASSWORD)
+                .await
+        ),
+        "invalid_credentials"
+    );
+    assert_eq!(
+        code(
+            flows
+                .login_with_login_id(DEMO_TEAM, DEMO_LOGIN_ID, "nope-nope-1")
+                .await
+        ),
+        "invalid_credentials"
+    );
+
+    let err = flows
+        .login_with_email(DEMO_SSO_EMAIL, "anything-1")
+        .await
+        .unwrap_err();
+    assert_eq!((err.code(), err.status()), ("sso_required", Some(403)));
+
+    // The third failure locks the account, even for the right password.
+    flows
+        .login_with_email(DEMO_EMAIL, "wrong-password-2")
+        .await
+        .unwrap_err();
+    let err = flows
+        .login_with_email(DEMO_EMAIL, "wrong-password-3")
+        .await
+        .unwrap_err();
+    assert_eq!((err.code(), err.status()), ("account_locked", Some(423)));
+    let err = flows
+        .login_with_email(DEMO_EMAIL, DEMO_PASSWORD)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "account_locked");
+    let wait = err.retry_after_s().unwrap();
+    assert!(wait > 0 && wait <= 15 * 60, "{wait}");
+    assert!(err.to_string().contains("locked"));
+    assert_eq!(vault.load(&t.api_base()).unwrap(), None);
+}
+
+#[tokio::test]
+async fn an_oversized_request_is_payload_too_large() {
+    let t = TestServer::start().await;
+    let (flows, _) = t.flows();
+    let huge = "x".repeat(unipos_server::MAX_BODY_BYTES + 1);
+    let err = flows.login_with_email(DEMO_EMAIL, &huge).await.unwrap_err();
+    assert_eq!((err.code(), err.status()), ("payload_too_large", Some(413)));
+}
+
+#[tokio::test]
+async fn an_api_base_with_a_wrong_path_meets_not_found() {
+    let t = TestServer::start().await;
+    let config = ClientConfig::with_bases(
+        &format!("{}/wrong", t.api_base()),
+        t.server.web_base().as_str(),
+    )
+    .unwrap();
+    let flows = Flows::new(config, Arc::new(MemoryVault::new())).unwrap();
+    let err = flows.request_reset(DEMO_EMAIL).await.unwrap_err();
+    assert_eq!((err.code(), err.status()), ("not_found", Some(404)));
+}
+
+#[tokio::test]
+async fn the_unauthenticated_endpoints_rate_limit_a_busy_client() {
+    let t = TestServer::start_with(|c| c.client_limit = 2).await;
+    let (flows, _) = t.flows();
+    let link = format!(
+        "{}/reset_password?token={}",
+        t.server.web_base(),
+        unknown_token()
+    );
+    assert_eq!(code(flows.check_link(&link).await), "token_invalid");
+    assert_eq!(code(flows.check_link(&link).await), "token_invalid");
+    let err = flows.check_link(&link).await.unwrap_err();
+    assert_eq!(err.code(), "rate_limited");
+    assert!(err.retry_after_s().unwrap() > 0);
+}
+
+#[tokio::test]
+async fn logout_revokes_the_session_on_the_server_and_clears_it_locally() {
+    let t = TestServer::start().await;
+    let (flows, vault) = t.flows();
+    flows
+        .login_with_email(DEMO_EMAIL, DEMO_PASSWORD)
+        .await
+        .unwrap();
+    let token = vault.load(&t.api_base()).unwrap().unwrap().token;
+
+    let out = flows.logout().await.unwrap();
+    assert!(out.remote_revoked);
+    assert_eq!(out.status, Some(204));
+    assert!(out.request_id.is_some());
+    assert_eq!(vault.load(&t.api_base()).unwrap(), None);
+
+    // The old token is dead on the server.
+    let api = ApiClient::new(t.client_config()).unwrap();
+    let err = api.me(&token).await.unwrap_err();
+    assert_eq!((err.code(), err.status()), ("session_expired", Some(401)));
+    assert_eq!(code(api.timeline(&token).await), "session_expired");
+    assert_eq!(code(api.logout(&token).await), "session_expired");
+    assert_eq!(code(flows.me().await), "not_logged_in");
+    assert_eq!(code(flows.logout().await), "not_logged_in");
+}
+
+#[tokio::test]
+async fn logout_while_the_server_is_gone_still_clears_the_local_session() {
+    let t = TestServer::start().await;
+    let (flows, vault) = t.flows();
+    flows
+        .login_with_email(DEMO_EMAIL, DEMO_PASSWORD)
+        .await
+        .unwrap();
+    let TestServer { server, .. } = t;
+    let api_base = server.base_url().as_str().to_owned();
+    server.shutdown().await.unwrap();
+
+    let out = flows.logout().await.unwrap();
+    assert!(!out.remote_revoked);
+    let remote = out.remote_error.as_ref().unwrap();
+    assert_eq!(remote.code(), "connection_refused");
+    assert!(out.request_id.is_some());
+    assert_eq!(vault.load(&api_base).unwrap(), None);
+}
+
+#[tokio::test]
+async fn an_expired_session_is_forgotten_so_the_app_shows_log_in() {
+    let t = TestServer::start().await;
+    let (flows, vault) = t.flows();
+    flows
+        .login_with_email(DEMO_EMAIL, DEMO_PASSWORD)
+        .await
+        .unwrap();
+    t.clock.advance(Duration::from_secs(31 * 24 * 3600));
+    let err = flows.timeline().await.unwrap_err();
+    assert_eq!((err.code(), err.status()), ("session_expired", Some(401)));
+    assert!(err.request_id().is_some());
+    assert_eq!(vault.load(&t.api_base()).unwrap(), None);
+    assert_eq!(code(flows.me().await), "not_logged_in");
+}
+
+#[tokio::test]
+async fn change_password_refusals_and_success_revoke_the_other_sessions() {
+    let t = TestServer::start().await;
+    let (phone, _) = t.flows();
+    let (laptop, laptop_vault) = t.flows();
+    phone
+        .login_with_email(DEMO_EMAIL, DEMO_PASSWORD)
+        .await
+        .unwrap();
+    laptop
+        .login_with_email(DEMO_EMAIL, DEMO_PASSWORD)
+        .await
+        .unwrap();
+
+    let err = phone
+        .change_password("not-the-password-1", NEW_PASSWORD, NEW_PASSWORD)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (err.code(), err.status()),
+        ("current_password_incorrect", Some(422))
+    );
+    assert_eq!(
+        code(
+            phone
+                .change_password(DEMO_PASSWORD, NEW_PASSWORD, "Fresh-pass-43")
+                .await
+        ),
+        "password_mismatch"
+    );
+    let err = phone
+        .change_password(DEMO_PASSWORD, "alllowercase", "alllowercase")
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "password_policy");
+    assert_eq!(
+        err.details().unwrap()["failed"],
+        serde_json::json!(["require_digit"])
+    );
+
+    let changed = phone
+        .change_password(DEMO_PASSWORD, NEW_PASSWORD, NEW_PASSWORD)
+        .await
+        .unwrap();
+    assert_eq!(changed.status, 204);
+    assert_eq!(changed.request_id.len(), 36);
+    // This session stays; the laptop's is revoked (and then forgotten locally).
+    phone.me().await.unwrap();
+    assert_eq!(code(laptop.me().await), "session_expired");
+    assert_eq!(laptop_vault.load(&t.api_base()).unwrap(), None);
+    assert_eq!(
+        code(laptop.login_with_email(DEMO_EMAIL, DEMO_PASSWORD).await),
+        "invalid_credentials"
+    );
+    laptop
+        .login_with_email(DEMO_EMAIL, NEW_PASSWORD)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn without_a_keychain_nothing_is_sent_and_the_error_says_so() {
+    let t = TestServer::start().await;
+    let flows = t.flows_with(Arc::new(MemoryVault::unavailable()));
+    let err = flows
+        .login_with_email(DEMO_EMAIL, DEMO_PASSWORD)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "keychain_unavailable");
+    assert!(err.to_string().to_lowercase().contains("keychain"));
+    // The reset link is still usable afterwards: the keychain was checked before the token.
+    let (ok, _) = t.flows();
+    ok.request_reset(DEMO_EMAIL).await.unwrap();
+    let link = t.reset_link(DEMO_EMAIL, 1).await;
+    let pending = flows.reset_link(&link).unwrap();
+    assert_eq!(
+        code(
+            flows
+                .set_password_and_login(&pending, NEW_PASSWORD, NEW_PASSWORD)
+                .await
+        ),
+        "keychain_unavailable"
+    );
+    ok.check_link(&link).await.unwrap();
+}
+
+#[tokio::test]
+async fn every_answer_and_error_carries_the_request_id_the_server_logged() {
+    let t = TestServer::start().await;
+    let (flows, _) = t.flows();
+    let ok = flows.request_reset(DEMO_EMAIL).await.unwrap();
+    let err = flows.request_reset(DEMO_EMAIL).await.unwrap_err();
+    let ids = [ok.request_id.clone(), err.request_id().unwrap().to_owned()];
+    for id in &ids {
+        assert!(uuid_like(id), "{id}");
+    }
+    assert_ne!(ids[0], ids[1], "each call has its own id");
+    let json = serde_json::to_value(&err).unwrap();
+    assert_eq!(json["request_id"], ids[1].as_str());
+    assert_eq!(json["status"], 429);
+}
+
+fn uuid_like(s: &str) -> bool {
+    s.len() == 36 && s.chars().all(|c| c.is_ascii_hexdigit() || c == '-')
+}

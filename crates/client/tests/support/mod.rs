@@ -1,0 +1,141 @@
+//! The real `unipos-server`, started in-process on an ephemeral port: real HTTP, a real SQLite
+//! file and real `.eml` files in a temporary folder, dev mode (demo members, outbox).
+
+#![allow(dead_code, unused_imports)]
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use unipos_client::{ClientConfig, Flows, KeyringVault, MemoryVault, SessionVault};
+use unipos_server::{Clock, Config, RunningServer, SentMail};
+
+pub use unipos_client::unipos_protocol::{PASSWORD_CHANGED_MAIL_SUBJECT, RESET_MAIL_SUBJECT};
+pub use unipos_server::dev::{
+    DEMO_DISPLAY_NAME, DEMO_EMAIL, DEMO_LOGIN_ID, DEMO_LOGIN_ID_DISPLAY_NAME,
+    DEMO_LOGIN_ID_PASSWORD, DEMO_PASSWORD, DEMO_SSO_EMAIL, DEMO_TEAM,
+};
+
+pub struct TestServer {
+    pub server: RunningServer,
+    /// The server's clock: tests move it forward instead of sleeping.
+    pub clock: Clock,
+    pub dir: tempfile::TempDir,
+}
+
+impl TestServer {
+    pub async fn start() -> TestServer {
+        TestServer::start_with(|_| {}).await
+    }
+
+    pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> TestServer {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = Config::for_tests(dir.path());
+        adjust(&mut config);
+        let clock = config.clock.clone();
+        let server = unipos_server::spawn(config).await.unwrap();
+        TestServer { server, clock, dir }
+    }
+
+    /// A client config for this server: its API base, and its web base for the link rules.
+    pub fn client_config(&self) -> ClientConfig {
+        ClientConfig::with_bases(
+            self.server.base_url().as_str(),
+            self.server.web_base().as_str(),
+        )
+        .unwrap()
+        .app("unipos-client-tests", "0.0.0")
+    }
+
+    /// Flows over a fresh in-memory vault (the keychain tests use the real one).
+    pub fn flows(&self) -> (Flows, Arc<MemoryVault>) {
+        let vault = Arc::new(MemoryVault::new());
+        let flows = Flows::new(self.client_config(), vault.clone()).unwrap();
+        (flows, vault)
+    }
+
+    pub fn flows_with(&self, vault: Arc<dyn SessionVault>) -> Flows {
+        Flows::new(self.client_config(), vault).unwrap()
+    }
+
+    pub fn api_base(&self) -> String {
+        self.server.base_url().as_str().to_owned()
+    }
+
+    pub fn mails_to(&self, to: &str) -> Vec<SentMail> {
+        self.server
+            .outbox()
+            .into_iter()
+            .filter(|m| m.to.eq_ignore_ascii_case(to))
+            .collect()
+    }
+
+    /// Waits (mail is sent by a background worker) until `to` has received `count` mails.
+    pub async fn wait_for_mails(&self, to: &str, count: usize) -> Vec<SentMail> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let mails = self.mails_to(to);
+            if mails.len() >= count {
+                return mails;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no mail #{count} to {to} within 10 s"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// The reset link of the newest reset mail to `to` (after waiting for mail #`nth`).
+    pub async fn reset_link(&self, to: &str, nth: usize) -> String {
+        let mails = self.wait_for_mails(to, nth).await;
+        let mail = mails
+            .iter()
+            .rev()
+            .find(|m| m.subject == RESET_MAIL_SUBJECT)
+            .expect("a reset mail");
+        let prefix = format!("{}/reset_password?token=", self.server.web_base().as_str());
+        mail.links
+            .iter()
+            .find(|l| l.starts_with(&prefix))
+            .unwrap_or_else(|| panic!("no {prefix}… link in {:?}", mail.links))
+            .clone()
+    }
+
+    pub fn eml_files(&self) -> Vec<PathBuf> {
+        let dir = self.dir.path().join("outbox");
+        std::fs::read_dir(dir)
+            .map(|entries| {
+                entries
+                    .filter_map(|e| e.ok().map(|e| e.path()))
+                    .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+/// A well-formed token that was never issued.
+pub fn unknown_token() -> String {
+    "Zz9-_".repeat(9)
+}
+
+/// The real OS keychain, or `None` (the test then skips, with a note) when it is unreachable.
+/// With `UNIPOS_REQUIRE_KEYCHAIN=1` (set by `scripts/with-keyring.sh`) an unreachable keychain
+/// fails the test instead.
+pub fn keychain() -> Option<Arc<KeyringVault>> {
+    let vault = KeyringVault::new();
+    match vault.probe() {
+        Ok(()) => Some(Arc::new(vault)),
+        Err(e) if std::env::var("UNIPOS_REQUIRE_KEYCHAIN").as_deref() == Ok("1") => {
+            panic!(
+                "UNIPOS_REQUIRE_KEYCHAIN=1 but the keychain is unreachable: {e} ({:?})",
+                e.details()
+            )
+        }
+        Err(e) => {
+            eprintln!("skipped: no keychain reachable ({e}); run inside scripts/with-keyring.sh");
+            None
+        }
+    }
+}

@@ -553,3 +553,39 @@ async fn every_answer_and_error_carries_the_request_id_the_server_logged() {
 fn uuid_like(s: &str) -> bool {
     s.len() == 36 && s.chars().all(|c| c.is_ascii_hexdigit() || c == '-')
 }
+
+#[tokio::test]
+async fn an_sso_member_cannot_change_a_password_the_organisation_manages() {
+    let t = TestServer::start().await;
+    // SSO members get a session from their identity provider; the dev endpoint stands in for it.
+    let body = reqwest::Client::new()
+        .post(format!("{}/api/v1/dev/sessions", t.api_base()))
+        .header("content-type", "application/json")
+        .body(serde_json::json!({ "email": DEMO_SSO_EMAIL }).to_string())
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let signed_in: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    let (flows, vault) = t.flows();
+    let session = unipos_client::StoredSession {
+        token: signed_in["session"]["token"].as_str().unwrap().to_owned(),
+        expires_at: signed_in["session"]["expires_at"]
+            .as_str()
+            .unwrap()
+            .to_owned(),
+    };
+    vault.save(&t.api_base(), &session).unwrap();
+    assert_eq!(
+        flows.me().await.unwrap().value.login_method,
+        LoginMethod::Sso
+    );
+
+    let err = flows
+        .change_password("anything-1", NEW_PASSWORD, NEW_PASSWORD)
+        .await
+        .unwrap_err();
+    assert_eq!((err.code(), err.status()), ("sso_managed", Some(403)));
+}

@@ -9,6 +9,16 @@ APT_PACKAGES=(
   build-essential pkg-config curl ca-certificates
   libdbus-1-dev dbus dbus-x11 gnome-keyring libsecret-tools
 )
+# The app (src-tauri/): WebKitGTK and GTK to build it; Xvfb, xauth and WebKitWebDriver to run and
+# drive it headless (screenshots); xdg-utils and desktop-file-utils to register the unipos: scheme;
+# imagemagick and xdotool to look at and poke the headless screen; a Japanese font for the
+# Japanese screens.
+APT_PACKAGES+=(
+  libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev libsoup-3.0-dev
+  libjavascriptcoregtk-4.1-dev libssl-dev libsecret-1-dev
+  xvfb xauth webkit2gtk-driver xdg-utils desktop-file-utils imagemagick xdotool file
+  fonts-noto-cjk
+)
 
 need_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
@@ -29,14 +39,14 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # Rust: the project pins no toolchain file; it needs a stable toolchain new enough for edition 2021
-# crates of today (1.88 or later) with rustfmt and clippy.
+# crates of today (1.90 or later: Tauri 2.12) with rustfmt and clippy.
 if ! command -v cargo >/dev/null; then
   echo "setup: Rust is missing. Install it with rustup (https://rustup.rs), then run this again." >&2
   exit 1
 fi
 have=$(rustc --version | awk '{print $2}')
-if [ "$(printf '%s\n1.88.0\n' "$have" | sort -V | head -1)" != "1.88.0" ]; then
-  echo "setup: Rust $have is too old; 'rustup update stable' brings 1.88 or later." >&2
+if [ "$(printf '%s\n1.90.0\n' "$have" | sort -V | head -1)" != "1.90.0" ]; then
+  echo "setup: Rust $have is too old; 'rustup update stable' brings 1.90 or later (Tauri 2.12 needs it)." >&2
   exit 1
 fi
 for component in rustfmt clippy; do
@@ -47,3 +57,24 @@ for component in rustfmt clippy; do
     fi
   fi
 done
+
+# The app's web UI (ui/): Node 20 or later with npm, then the locked packages. `npm ci` runs again
+# only when ui/package-lock.json changed since the last install.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  echo "setup: Node.js 20 or later with npm is needed for ui/ (https://nodejs.org)." >&2
+  exit 1
+fi
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+if [ "$node_major" -lt 20 ]; then
+  echo "setup: Node.js $(node --version) is too old for ui/; install 20 or later." >&2
+  exit 1
+fi
+ui_dir="$(dirname "$0")/../ui"
+lock_hash=$(sha256sum "$ui_dir/package-lock.json" | cut -d' ' -f1)
+stamp="$ui_dir/node_modules/.unipos-lock-sha256"
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$lock_hash" ]; then
+  echo "setup: installing the UI's npm packages (npm ci in ui/)"
+  (cd "$ui_dir" && npm ci --no-audit --no-fund --loglevel=error)
+  echo "$lock_hash" > "$stamp"
+fi
+

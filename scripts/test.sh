@@ -12,6 +12,21 @@ scripts/setup.sh
 step "format"
 cargo fmt --all --check
 
+step "bindings: ui/src/generated/bindings.ts matches the Rust types"
+cargo test --locked -p unipos-app --lib bindings
+
+step "UI: type check (svelte-check)"
+(cd ui && npm run --silent check)
+
+step "UI: English and Japanese catalogues have the same keys and every error code"
+(cd ui && npm run --silent check:catalogues)
+
+step "UI: unit tests (Vitest)"
+(cd ui && npm test --silent)
+
+step "UI: production build (ui/dist, embedded by the app)"
+(cd ui && npm run --silent build)
+
 step "lint"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 

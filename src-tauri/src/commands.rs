@@ -1,0 +1,275 @@
+//! The commands the web view calls. Each is a few lines: take the arguments, call the client
+//! crate's flow (or the protocol's rule), record a failure's request id, hand the result over.
+//! No business rule lives here; tokens never leave Rust.
+
+use tauri::State;
+use unipos_client::unipos_protocol::Email;
+
+use crate::state::AppState;
+use crate::wire::{
+    AppError, AppInfo, Checklist, EmailRefusal, HelpTopic, IncomingLink, Language, LinkTarget,
+    LoginTab, Member, PasswordSaved, Posts, Preferences, Presentation, ResetLinkChecked, ResetSent,
+    SignedIn, SignedOut, Startup,
+};
+
+type Result<T> = std::result::Result<T, AppError>;
+
+/// Where "Log in with SSO" leads, under the web base.
+pub const SSO_PATH: &str = "/login/sso";
+
+/// The help centre's pages, by the titles the seed page links to.
+pub fn help_url(topic: HelpTopic) -> &'static str {
+    match topic {
+        HelpTopic::LoginIdPassword => {
+            "https://help.unipos.me/hc/search?query=I+forgot+%2F+want+to+reset+my+password+%28with+Login+ID%29"
+        }
+        HelpTopic::SsoLogin => {
+            "https://help.unipos.me/hc/search?query=How+to+sign+up+%2F+log+in+%2F+log+out+%28with+SSO%29"
+        }
+        HelpTopic::CantReceiveEmail => {
+            "https://help.unipos.me/hc/search?query=I+can%27t+receive+a+password+reset+email"
+        }
+    }
+}
+
+fn info_of(state: &AppState) -> AppInfo {
+    let flows = state.flows();
+    AppInfo {
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+        platform: tauri_plugin_os::platform().to_owned(),
+        mobile: cfg!(mobile),
+        locale: tauri_plugin_os::locale(),
+        api_url: flows.config().api_base.as_str().to_owned(),
+        web_base: flows.config().web_base.as_str().to_owned(),
+        last_error_request_id: state.last_error_request_id(),
+    }
+}
+
+/// What the first screen needs, without the network: facts, preferences, whether a session is
+/// stored, and the link the app was opened with.
+#[tauri::command]
+#[specta::specta]
+pub async fn startup(state: State<'_, AppState>) -> Result<Startup> {
+    let (has_session, keychain_error) = match state.flows().has_session().await {
+        Ok(has) => (has, None),
+        Err(e) => (false, Some(state.fail(e))),
+    };
+    Ok(Startup {
+        info: info_of(&state),
+        preferences: state.preferences(),
+        has_session,
+        incoming_link: state.take_incoming().await,
+        keychain_error,
+    })
+}
+
+/// Settings > Support: version, platform, API URL, the last error's request id.
+#[tauri::command]
+#[specta::specta]
+pub fn app_info(state: State<'_, AppState>) -> AppInfo {
+    info_of(&state)
+}
+
+/// Settings > Language (`None`: follow the OS).
+#[tauri::command]
+#[specta::specta]
+pub fn set_language(state: State<'_, AppState>, language: Option<Language>) -> Preferences {
+    state.update_preferences(|p| p.language = language)
+}
+
+/// Settings > Support: force the phone or desktop presentation (`None`: automatic).
+#[tauri::command]
+#[specta::specta]
+pub fn set_presentation(
+    state: State<'_, AppState>,
+    presentation: Option<Presentation>,
+) -> Preferences {
+    state.update_preferences(|p| p.presentation = presentation)
+}
+
+/// Settings > Support: point the app at another API (`None`: back to the configured one).
+#[tauri::command]
+#[specta::specta]
+pub fn set_api_url(state: State<'_, AppState>, api_url: Option<String>) -> Result<AppInfo> {
+    state.set_api_url(api_url).map_err(|e| state.fail(e))?;
+    Ok(info_of(&state))
+}
+
+/// The protocol's email rules (nothing is sent): `None` when the address is acceptable.
+#[tauri::command]
+#[specta::specta]
+pub fn check_email(input: String) -> Option<EmailRefusal> {
+    Email::parse(&input).err().map(EmailRefusal)
+}
+
+/// Forgot password → **Send**.
+#[tauri::command]
+#[specta::specta]
+pub async fn request_reset(state: State<'_, AppState>, email: String) -> Result<ResetSent> {
+    let flows = state.flows();
+    let sent = flows.request_reset(&email).await;
+    sent.map(ResetSent).map_err(|e| state.fail(e))
+}
+
+/// A link pasted into Check your email: the link rules, then held in Rust.
+#[tauri::command]
+#[specta::specta]
+pub async fn open_link(state: State<'_, AppState>, url: String) -> Result<LinkTarget> {
+    let opened = state.flows().open_link(&url).map_err(|e| state.fail(e))?;
+    Ok(state.hold(opened).await)
+}
+
+/// The link the OS opened the app with (cold start) or handed over since (warm start), once.
+#[tauri::command]
+#[specta::specta]
+pub async fn take_incoming_link(state: State<'_, AppState>) -> Result<Option<IncomingLink>> {
+    Ok(state.take_incoming().await)
+}
+
+/// Asks the server whether the held link still works (it is not used up by asking) and keeps
+/// the organisation's policy for the checklist.
+#[tauri::command]
+#[specta::specta]
+pub async fn check_reset_link(state: State<'_, AppState>) -> Result<ResetLinkChecked> {
+    let pending = state.pending_reset().ok_or_else(no_link)?;
+    let checked = state.flows().check_reset(&pending).await;
+    let checked = checked.map_err(|e| state.fail(e))?;
+    state.set_policy(checked.policy.clone());
+    Ok(ResetLinkChecked(checked))
+}
+
+/// The checklist of the policy from the last link check, for `password`.
+#[tauri::command]
+#[specta::specta]
+pub fn policy_checklist(state: State<'_, AppState>, password: String) -> Checklist {
+    Checklist(
+        state
+            .policy()
+            .map(|p| p.checklist(&password))
+            .unwrap_or_default(),
+    )
+}
+
+/// **"Set password and login"** with the held link; the session goes to the keychain.
+#[tauri::command]
+#[specta::specta]
+pub async fn set_password_and_login(
+    state: State<'_, AppState>,
+    new_password: String,
+    new_password_confirmation: String,
+) -> Result<SignedIn> {
+    let pending = state.pending_reset().ok_or_else(no_link)?;
+    let flows = state.flows();
+    let done = flows
+        .set_password_and_login(&pending, &new_password, &new_password_confirmation)
+        .await
+        .map_err(|e| state.fail(e))?;
+    state.forget_reset();
+    Ok(SignedIn(done))
+}
+
+/// Log in with an email address.
+#[tauri::command]
+#[specta::specta]
+pub async fn login_with_email(
+    state: State<'_, AppState>,
+    email: String,
+    password: String,
+) -> Result<SignedIn> {
+    state.update_preferences(|p| p.last_login_method = Some(LoginTab::Email));
+    let done = state.flows().login_with_email(&email, &password).await;
+    done.map(SignedIn).map_err(|e| state.fail(e))
+}
+
+/// Log in with team + Login ID.
+#[tauri::command]
+#[specta::specta]
+pub async fn login_with_login_id(
+    state: State<'_, AppState>,
+    team: String,
+    login_id: String,
+    password: String,
+) -> Result<SignedIn> {
+    state.update_preferences(|p| p.last_login_method = Some(LoginTab::LoginId));
+    let flows = state.flows();
+    let done = flows.login_with_login_id(&team, &login_id, &password).await;
+    done.map(SignedIn).map_err(|e| state.fail(e))
+}
+
+/// "Log in with SSO": the organisation's SSO page in the browser. `false` if none opened.
+#[tauri::command]
+#[specta::specta]
+pub fn open_sso(state: State<'_, AppState>) -> bool {
+    let url = state.flows().config().web_base.join(SSO_PATH);
+    opened(state.open_in_browser(&url))
+}
+
+/// A help-centre page in the browser. `false` if none opened.
+#[tauri::command]
+#[specta::specta]
+pub fn open_help(state: State<'_, AppState>, topic: HelpTopic) -> bool {
+    opened(state.open_in_browser(help_url(topic)))
+}
+
+/// The stored session's member (`GET /me`); an expired session is dropped.
+#[tauri::command]
+#[specta::specta]
+pub async fn restore_session(state: State<'_, AppState>) -> Result<Member> {
+    let me = state.flows().me().await;
+    me.map(|reply| Member(reply.value))
+        .map_err(|e| state.fail(e))
+}
+
+/// `GET /timeline`.
+#[tauri::command]
+#[specta::specta]
+pub async fn timeline(state: State<'_, AppState>) -> Result<Posts> {
+    let posts = state.flows().timeline().await;
+    posts
+        .map(|reply| Posts(reply.value))
+        .map_err(|e| state.fail(e))
+}
+
+/// Settings > Account > **Save**.
+#[tauri::command]
+#[specta::specta]
+pub async fn change_password(
+    state: State<'_, AppState>,
+    current_password: String,
+    new_password: String,
+    new_password_confirmation: String,
+) -> Result<PasswordSaved> {
+    let flows = state.flows();
+    let done = flows
+        .change_password(&current_password, &new_password, &new_password_confirmation)
+        .await;
+    done.map(PasswordSaved).map_err(|e| state.fail(e))
+}
+
+/// Log out: the session leaves the keychain whatever the server says.
+#[tauri::command]
+#[specta::specta]
+pub async fn logout(state: State<'_, AppState>) -> Result<SignedOut> {
+    let out = state.flows().logout().await.map_err(|e| state.fail(e))?;
+    if let Some(e) = &out.remote_error {
+        log::info!("the server did not revoke the session: {}", e.code());
+    }
+    Ok(SignedOut(out))
+}
+
+/// "Set password and login" without a held link: the member must open the link again.
+fn no_link() -> AppError {
+    AppError(unipos_client::ClientError::Link(
+        unipos_client::unipos_protocol::LinkError::TokenMissing,
+    ))
+}
+
+fn opened(result: std::result::Result<(), String>) -> bool {
+    match result {
+        Ok(()) => true,
+        Err(e) => {
+            log::warn!("could not open the browser: {e}");
+            false
+        }
+    }
+}

@@ -1,0 +1,336 @@
+//! The Unipos account app: a Tauri 2 shell whose commands are thin wrappers over
+//! `unipos-client`. The web view (ui/) shows screens; every rule, every HTTP call and every
+//! secret stays on this side.
+
+use std::sync::Arc;
+
+use tauri::{Manager, Runtime};
+use tauri_plugin_store::StoreExt;
+use tauri_specta::{collect_commands, collect_events, Event};
+use unipos_client::KeyringVault;
+
+mod command_names;
+pub mod commands;
+pub mod state;
+pub mod wire;
+
+pub use command_names::COMMAND_NAMES;
+use state::{AppState, Browser, PreferenceFile};
+use wire::{LinkArrived, Preferences};
+
+/// The store file of the non-secret preferences.
+pub const PREFERENCES_FILE: &str = "preferences.json";
+const PREFERENCES_KEY: &str = "preferences";
+/// The generated bindings, relative to this crate.
+pub const BINDINGS_PATH: &str = "../ui/src/generated/bindings.ts";
+
+/// Every error code the UI must translate: the protocol's, the client's own, and `unknown`
+/// (a code from a newer server).
+pub fn error_codes() -> Vec<&'static str> {
+    let protocol = unipos_client::unipos_protocol::ErrorCode::ALL
+        .iter()
+        .map(|c| c.as_str());
+    protocol
+        .chain(unipos_client::CLIENT_ONLY_CODES.iter().copied())
+        .chain(["unknown"])
+        .collect()
+}
+
+/// The commands and events the web view sees, and the constants the bindings carry.
+pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
+    tauri_specta::Builder::<R>::new()
+        .disable_serde_phases()
+        .commands(collect_commands![
+            commands::startup,
+            commands::app_info,
+            commands::set_language,
+            commands::set_presentation,
+            commands::set_api_url,
+            commands::check_email,
+            commands::request_reset,
+            commands::open_link,
+            commands::take_incoming_link,
+            commands::check_reset_link,
+            commands::policy_checklist,
+            commands::set_password_and_login,
+            commands::login_with_email,
+            commands::login_with_login_id,
+            commands::open_sso,
+            commands::open_help,
+            commands::restore_session,
+            commands::timeline,
+            commands::change_password,
+            commands::logout,
+        ])
+        .events(collect_events![LinkArrived])
+        .constant("ERROR_CODES", error_codes())
+        .constant(
+            "RESET_MAIL_SUBJECT",
+            unipos_client::unipos_protocol::RESET_MAIL_SUBJECT,
+        )
+        .constant("MAIL_SENDER", unipos_client::unipos_protocol::MAIL_SENDER)
+}
+
+/// The TypeScript exporter used for the bindings file.
+pub fn typescript() -> specta_typescript::Typescript {
+    specta_typescript::Typescript::default()
+        .header("// Generated from the Rust types by `cargo test -p unipos-app` (UNIPOS_WRITE_BINDINGS=1). Do not edit.\n")
+}
+
+/// Hands a link from the OS to the state and tells the UI.
+pub fn deliver_link<R: Runtime>(app: &tauri::AppHandle<R>, raw: &str) {
+    app.state::<AppState>().deliver(raw);
+    if let Err(e) = (LinkArrived {}).emit(app) {
+        log::warn!("could not tell the UI about a link: {e}");
+    }
+}
+
+struct StoreFile<R: Runtime>(Arc<tauri_plugin_store::Store<R>>);
+
+impl<R: Runtime> PreferenceFile for StoreFile<R> {
+    fn save(&self, preferences: &Preferences) {
+        match serde_json::to_value(preferences) {
+            Ok(value) => self.0.set(PREFERENCES_KEY, value),
+            Err(e) => log::warn!("preferences not serializable: {e}"),
+        }
+        if let Err(e) = self.0.save() {
+            log::warn!("could not save the preferences: {e}");
+        }
+    }
+}
+
+struct SystemBrowser<R: Runtime>(tauri::AppHandle<R>);
+
+impl<R: Runtime> Browser for SystemBrowser<R> {
+    fn open(&self, url: &str) -> Result<(), String> {
+        use tauri_plugin_opener::OpenerExt;
+        self.0
+            .opener()
+            .open_url(url, None::<&str>)
+            .map_err(|e| e.to_string())
+    }
+}
+
+/// The links the app was started with. On Linux and Windows they arrive as raw arguments, which
+/// go to the link rules exactly as written (a parsed URL would already have normalised the
+/// look-alike hosts the rules must refuse); elsewhere the OS delivers them as URLs.
+fn startup_links<R: Runtime>(app: &tauri::App<R>) -> Vec<String> {
+    #[cfg(any(target_os = "linux", target_os = "windows"))]
+    {
+        let _ = app;
+        link_arguments(std::env::args())
+    }
+    #[cfg(not(any(target_os = "linux", target_os = "windows")))]
+    {
+        use tauri_plugin_deep_link::DeepLinkExt;
+        app.deep_link()
+            .get_current()
+            .ok()
+            .flatten()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|u| u.to_string())
+            .collect()
+    }
+}
+
+/// The program's arguments that can be links (the first is the program; flags are not links).
+pub fn link_arguments(args: impl IntoIterator<Item = String>) -> Vec<String> {
+    args.into_iter()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect()
+}
+
+fn setup<R: Runtime>(
+    app: &mut tauri::App<R>,
+    specta: &tauri_specta::Builder<R>,
+) -> Result<(), Box<dyn std::error::Error>> {
+    specta.mount_events(app);
+    let store = app.store(PREFERENCES_FILE)?;
+    let preferences: Preferences = store
+        .get(PREFERENCES_KEY)
+        .and_then(|v| serde_json::from_value(v).ok())
+        .unwrap_or_default();
+    let state = AppState::new(
+        preferences,
+        Arc::new(KeyringVault::new()),
+        Box::new(StoreFile(store)),
+        Box::new(SystemBrowser(app.handle().clone())),
+    )
+    .map_err(|e| format!("{}: {e}", e.code()))?;
+    app.manage(state);
+
+    for link in startup_links(app) {
+        app.state::<AppState>().deliver(&link);
+    }
+
+    #[cfg(any(target_os = "macos", mobile))]
+    {
+        use tauri_plugin_deep_link::DeepLinkExt;
+        let handle = app.handle().clone();
+        app.deep_link().on_open_url(move |event| {
+            for url in event.urls() {
+                deliver_link(&handle, url.as_str());
+            }
+        });
+    }
+    // Debug builds on Linux and Windows are not installed, so nothing registered the scheme.
+    #[cfg(all(debug_assertions, any(target_os = "linux", target_os = "windows")))]
+    {
+        use tauri_plugin_deep_link::DeepLinkExt;
+        if let Err(e) = app.deep_link().register_all() {
+            log::warn!("could not register the unipos: scheme: {e}");
+        }
+    }
+    Ok(())
+}
+
+#[cfg_attr(mobile, tauri::mobile_entry_point)]
+pub fn run() {
+    let specta = specta_builder::<tauri::Wry>();
+    let mut builder = tauri::Builder::default();
+    #[cfg(desktop)]
+    {
+        // First, so a second launch hands its arguments over before anything else starts.
+        builder = builder.plugin(tauri_plugin_single_instance::init(|app, args, _cwd| {
+            for link in link_arguments(args) {
+                deliver_link(app, &link);
+            }
+            if let Some(window) = app.get_webview_window("main") {
+                let _ = window.unminimize();
+                let _ = window.set_focus();
+            }
+        }));
+    }
+    builder
+        .plugin(tauri_plugin_deep_link::init())
+        .plugin(tauri_plugin_store::Builder::new().build())
+        .plugin(tauri_plugin_os::init())
+        .plugin(
+            tauri_plugin_opener::Builder::new()
+                .open_js_links_on_click(false)
+                .build(),
+        )
+        .plugin(
+            tauri_plugin_log::Builder::new()
+                .level(log::LevelFilter::Info)
+                .build(),
+        )
+        .invoke_handler(specta.invoke_handler())
+        .setup(move |app| setup(app, &specta))
+        .run(tauri::generate_context!())
+        .expect("error while running the Unipos app");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+    use std::path::Path;
+
+    fn crate_dir() -> &'static Path {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+    }
+
+    /// The bindings as the current Rust types generate them.
+    fn generated_bindings() -> String {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bindings.ts");
+        specta_builder::<tauri::Wry>()
+            .export(typescript(), &path)
+            .expect("the bindings export");
+        std::fs::read_to_string(path).unwrap()
+    }
+
+    #[test]
+    fn the_typescript_bindings_are_up_to_date() {
+        let path = crate_dir().join(BINDINGS_PATH);
+        let fresh = generated_bindings();
+        if std::env::var_os("UNIPOS_WRITE_BINDINGS").is_some() {
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, &fresh).unwrap();
+        }
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            committed == fresh,
+            "{} is stale: run `UNIPOS_WRITE_BINDINGS=1 cargo test -p unipos-app --lib bindings` and commit it",
+            path.display()
+        );
+    }
+
+    #[test]
+    fn the_bindings_carry_every_error_code_the_ui_must_translate() {
+        let bindings = generated_bindings();
+        for code in error_codes() {
+            assert!(bindings.contains(&format!("\"{code}\"")), "{code} missing");
+        }
+        assert!(error_codes().contains(&"email_trailing_whitespace"));
+        assert!(error_codes().contains(&"offline"));
+    }
+
+    #[test]
+    fn the_manifest_the_handler_and_the_bindings_list_the_same_commands() {
+        let bindings = generated_bindings();
+        let invoked: BTreeSet<String> = bindings
+            .match_indices("__TAURI_INVOKE")
+            .filter_map(|(i, m)| {
+                let rest = &bindings[i + m.len()..];
+                let start = rest.find("(\"")? + 2;
+                let name = &rest[start..];
+                Some(name[..name.find('"')?].to_owned())
+            })
+            .collect();
+        let manifest: BTreeSet<String> = COMMAND_NAMES.iter().map(|s| s.to_string()).collect();
+        assert_eq!(invoked, manifest);
+    }
+
+    #[test]
+    fn each_capability_grants_the_screens_commands_and_the_link_event_only() {
+        let set =
+            std::fs::read_to_string(crate_dir().join("permissions/account-screens.toml")).unwrap();
+        for name in COMMAND_NAMES {
+            let permission = format!("\"allow-{}\"", name.replace('_', "-"));
+            assert!(
+                set.contains(&permission),
+                "{permission} missing from the set"
+            );
+        }
+        assert_eq!(set.matches("\"allow-").count(), COMMAND_NAMES.len());
+
+        for file in ["desktop.json", "mobile.json"] {
+            let text =
+                std::fs::read_to_string(crate_dir().join("../capabilities").join(file)).unwrap();
+            let capability: serde_json::Value = serde_json::from_str(&text).unwrap();
+            let granted: Vec<&str> = capability["permissions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| p.as_str().expect("plain permission identifiers"))
+                .collect();
+            assert_eq!(
+                granted,
+                [
+                    "account-screens",
+                    "core:event:allow-listen",
+                    "core:event:allow-unlisten"
+                ],
+                "{file}"
+            );
+            assert_eq!(capability["windows"], serde_json::json!(["main"]), "{file}");
+        }
+    }
+
+    #[test]
+    fn only_plain_arguments_are_taken_as_links() {
+        let args = [
+            "/usr/bin/unipos-app",
+            "--verbose",
+            "unipos://forgot_password",
+        ];
+        assert_eq!(
+            link_arguments(args.iter().map(|s| s.to_string())),
+            vec!["unipos://forgot_password".to_owned()]
+        );
+    }
+}

@@ -1,0 +1,208 @@
+//! What the app keeps in Rust between commands: the client's flows, the pending reset link (its
+//! token never leaves Rust), the policy from the last link check, the link the OS handed over,
+//! the preferences, and the request id of the last error.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use unipos_client::unipos_protocol::PasswordPolicy;
+use unipos_client::{ClientConfig, ClientError, Flows, OpenedLink, PendingReset, SessionVault};
+
+use crate::wire::{AppError, IncomingLink, LinkTarget, Preferences};
+
+/// Name and version sent in the `User-Agent`.
+pub const APP_NAME: &str = "UniposAccount";
+
+/// Persists the preferences (the store plugin in the app, nothing in tests).
+pub trait PreferenceFile: Send + Sync {
+    fn save(&self, preferences: &Preferences);
+}
+
+/// Opens pages in the system browser (the opener plugin in the app, a recorder in tests).
+pub trait Browser: Send + Sync {
+    fn open(&self, url: &str) -> Result<(), String>;
+}
+
+/// The app's state, managed by Tauri.
+pub struct AppState {
+    vault: Arc<dyn SessionVault>,
+    flows: Mutex<Flows>,
+    pending_reset: Mutex<Option<PendingReset>>,
+    policy: Mutex<Option<PasswordPolicy>>,
+    incoming: Mutex<Option<Result<OpenedLink, ClientError>>>,
+    preferences: Mutex<Preferences>,
+    last_error_request_id: Mutex<Option<String>>,
+    file: Box<dyn PreferenceFile>,
+    browser: Box<dyn Browser>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// The client configuration: the preference's API URL first, then `UNIPOS_API_URL`, then the
+/// default; the web base from `UNIPOS_WEB_BASE` or the default.
+pub fn client_config(preferences: &Preferences) -> Result<ClientConfig, ClientError> {
+    Ok(ClientConfig::resolve(preferences.api_url.as_deref(), None)?
+        .app(APP_NAME, env!("CARGO_PKG_VERSION")))
+}
+
+impl AppState {
+    /// The state for `preferences`. A stored API URL the client's rules now refuse is dropped
+    /// (the app then uses the environment or the default) rather than keeping the app from
+    /// starting.
+    pub fn new(
+        mut preferences: Preferences,
+        vault: Arc<dyn SessionVault>,
+        file: Box<dyn PreferenceFile>,
+        browser: Box<dyn Browser>,
+    ) -> Result<AppState, ClientError> {
+        let config = match client_config(&preferences) {
+            Ok(config) => config,
+            Err(e) if preferences.api_url.is_some() => {
+                log::warn!("ignoring the stored API URL: {}", e.code());
+                preferences.api_url = None;
+                client_config(&preferences)?
+            }
+            Err(e) => return Err(e),
+        };
+        AppState::with_config(config, preferences, vault, file, browser)
+    }
+
+    /// The state over a given client configuration (tests point it at their own server).
+    pub fn with_config(
+        config: ClientConfig,
+        preferences: Preferences,
+        vault: Arc<dyn SessionVault>,
+        file: Box<dyn PreferenceFile>,
+        browser: Box<dyn Browser>,
+    ) -> Result<AppState, ClientError> {
+        Ok(AppState {
+            flows: Mutex::new(Flows::new(config, vault.clone())?),
+            vault,
+            pending_reset: Mutex::new(None),
+            policy: Mutex::new(None),
+            incoming: Mutex::new(None),
+            preferences: Mutex::new(preferences),
+            last_error_request_id: Mutex::new(None),
+            file,
+            browser,
+        })
+    }
+
+    /// The flows for the current configuration (cheap to clone; clones share a connection pool).
+    pub fn flows(&self) -> Flows {
+        lock(&self.flows).clone()
+    }
+
+    /// Records the request id of a failed call (shown in Settings > Support) and hands the error
+    /// on for the UI.
+    pub fn fail(&self, e: ClientError) -> AppError {
+        log::info!(
+            "command failed: {} request_id={}",
+            e.code(),
+            e.request_id().unwrap_or("-")
+        );
+        if let Some(id) = e.request_id() {
+            *lock(&self.last_error_request_id) = Some(id.to_owned());
+        }
+        AppError(e)
+    }
+
+    pub fn last_error_request_id(&self) -> Option<String> {
+        lock(&self.last_error_request_id).clone()
+    }
+
+    pub fn preferences(&self) -> Preferences {
+        lock(&self.preferences).clone()
+    }
+
+    /// Changes the preferences and saves them.
+    pub fn update_preferences(&self, change: impl FnOnce(&mut Preferences)) -> Preferences {
+        let mut preferences = lock(&self.preferences);
+        change(&mut preferences);
+        self.file.save(&preferences);
+        preferences.clone()
+    }
+
+    /// Points the app at another API (or back at the configured one with `None`). The new base
+    /// must pass the client's rules; the session of the other API stays in the keychain.
+    pub fn set_api_url(&self, api_url: Option<String>) -> Result<(), ClientError> {
+        let api_url = api_url.filter(|u| !u.trim().is_empty());
+        let api_base = client_config(&Preferences {
+            api_url: api_url.clone(),
+            ..Preferences::default()
+        })?
+        .api_base;
+        let config = ClientConfig {
+            api_base,
+            ..self.flows().config().clone()
+        };
+        let flows = Flows::new(config, self.vault.clone())?;
+        *lock(&self.flows) = flows;
+        self.forget_reset();
+        self.update_preferences(|p| p.api_url = api_url);
+        Ok(())
+    }
+
+    /// Holds the reset link of `opened` (replacing an older one) and says where it leads.
+    pub async fn hold(&self, opened: OpenedLink) -> LinkTarget {
+        match opened {
+            OpenedLink::Reset(pending) => {
+                let token_hint = pending.token_hint();
+                *lock(&self.pending_reset) = Some(pending);
+                *lock(&self.policy) = None;
+                LinkTarget::Reset { token_hint }
+            }
+            OpenedLink::Forgot => LinkTarget::Forgot {
+                logged_in: self.flows().has_session().await.unwrap_or(false),
+            },
+        }
+    }
+
+    pub fn pending_reset(&self) -> Option<PendingReset> {
+        lock(&self.pending_reset).clone()
+    }
+
+    /// Drops the pending link and its policy (after "Set password and login", or when the API
+    /// changes).
+    pub fn forget_reset(&self) {
+        *lock(&self.pending_reset) = None;
+        *lock(&self.policy) = None;
+    }
+
+    pub fn set_policy(&self, policy: PasswordPolicy) {
+        *lock(&self.policy) = Some(policy);
+    }
+
+    pub fn policy(&self) -> Option<PasswordPolicy> {
+        lock(&self.policy).clone()
+    }
+
+    /// Keeps a link the OS delivered until the UI asks for it; a newer one replaces it.
+    pub fn deliver(&self, raw: &str) {
+        let verdict = self.flows().open_link(raw);
+        match &verdict {
+            Ok(OpenedLink::Reset(p)) => log::info!("reset link received ({})", p.token_hint()),
+            Ok(OpenedLink::Forgot) => log::info!("forgot-password link received"),
+            Err(e) => log::info!("link refused: {}", e.code()),
+        }
+        *lock(&self.incoming) = Some(verdict);
+    }
+
+    /// The link the OS delivered, once.
+    pub async fn take_incoming(&self) -> Option<IncomingLink> {
+        let verdict = lock(&self.incoming).take()?;
+        Some(match verdict {
+            Ok(opened) => IncomingLink::Opened {
+                target: self.hold(opened).await,
+            },
+            Err(e) => IncomingLink::Refused {
+                error: self.fail(e),
+            },
+        })
+    }
+
+    pub fn open_in_browser(&self, url: &str) -> Result<(), String> {
+        self.browser.open(url)
+    }
+}

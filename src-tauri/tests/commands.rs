@@ -1,0 +1,671 @@
+//! The app's commands as the web view calls them (Tauri's mock runtime, real IPC requests),
+//! against the real reference server on an ephemeral loopback port, with an in-memory vault.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use tauri::test::{get_ipc_response, mock_builder, mock_context, noop_assets, MockRuntime};
+use tauri::webview::InvokeRequest;
+use tauri::{App, Manager, WebviewWindow, WebviewWindowBuilder};
+use unipos_app_lib::state::{AppState, Browser, PreferenceFile};
+use unipos_app_lib::wire::Preferences;
+use unipos_client::{ClientConfig, MemoryVault, SessionVault};
+use unipos_server::dev::{
+    DEMO_DISPLAY_NAME, DEMO_EMAIL, DEMO_LOGIN_ID, DEMO_LOGIN_ID_DISPLAY_NAME,
+    DEMO_LOGIN_ID_PASSWORD, DEMO_PASSWORD, DEMO_SSO_EMAIL, DEMO_TEAM,
+};
+use unipos_server::{Clock, Config, RunningServer};
+
+const NEW_PASSWORD: &str = "Fresh-pass-42";
+
+#[derive(Default, Clone)]
+struct SavedPreferences(Arc<Mutex<Vec<Preferences>>>);
+
+impl PreferenceFile for SavedPreferences {
+    fn save(&self, preferences: &Preferences) {
+        self.0.lock().unwrap().push(preferences.clone());
+    }
+}
+
+#[derive(Default, Clone)]
+struct OpenedPages(Arc<Mutex<Vec<String>>>);
+
+impl Browser for OpenedPages {
+    fn open(&self, url: &str) -> Result<(), String> {
+        self.0.lock().unwrap().push(url.to_owned());
+        Ok(())
+    }
+}
+
+/// The app with its real commands, a running reference server, and every response kept so a
+/// test can check that no token ever reached the web view.
+struct App_ {
+    app: App<MockRuntime>,
+    window: WebviewWindow<MockRuntime>,
+    server: Option<RunningServer>,
+    clock: Clock,
+    runtime: tokio::runtime::Runtime,
+    vault: Arc<dyn SessionVault>,
+    saved: SavedPreferences,
+    opened: OpenedPages,
+    responses: Mutex<Vec<String>>,
+    _dir: tempfile::TempDir,
+}
+
+impl App_ {
+    fn start() -> App_ {
+        App_::start_with(Preferences::default())
+    }
+
+    fn start_with(preferences: Preferences) -> App_ {
+        App_::start_with_vault(preferences, Arc::new(MemoryVault::new()))
+    }
+
+    fn start_with_vault(preferences: Preferences, vault: Arc<dyn SessionVault>) -> App_ {
+        let dir = tempfile::tempdir().unwrap();
+        let config = Config::for_tests(dir.path());
+        let clock = config.clock.clone();
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let server = runtime.block_on(unipos_server::spawn(config)).unwrap();
+        // The server's web base is its own address: links in its mails point there.
+        let config =
+            ClientConfig::with_bases(server.base_url().as_str(), server.web_base().as_str())
+                .unwrap();
+        let saved = SavedPreferences::default();
+        let opened = OpenedPages::default();
+        let state = AppState::with_config(
+            config,
+            preferences,
+            vault.clone(),
+            Box::new(saved.clone()),
+            Box::new(opened.clone()),
+        )
+        .unwrap();
+        let specta = unipos_app_lib::specta_builder::<MockRuntime>();
+        let app = mock_builder()
+            .invoke_handler(specta.invoke_handler())
+            .manage(state)
+            .build(mock_context(noop_assets()))
+            .unwrap();
+        specta.mount_events(&app);
+        let window = WebviewWindowBuilder::new(&app, "main", Default::default())
+            .build()
+            .unwrap();
+        App_ {
+            app,
+            window,
+            server: Some(server),
+            clock,
+            runtime,
+            vault,
+            saved,
+            opened,
+            responses: Mutex::new(Vec::new()),
+            _dir: dir,
+        }
+    }
+
+    /// Calls a command as the web view does; `Err` carries the serialized error.
+    fn call(&self, cmd: &str, args: Value) -> Result<Value, Value> {
+        let response = get_ipc_response(&self.window, request(cmd, args))
+            .map(|body| body.deserialize::<Value>().unwrap());
+        let text = match &response {
+            Ok(v) | Err(v) => v.to_string(),
+        };
+        self.responses.lock().unwrap().push(text);
+        response
+    }
+
+    fn ok(&self, cmd: &str, args: Value) -> Value {
+        self.call(cmd, args)
+            .unwrap_or_else(|e| panic!("{cmd} failed: {e}"))
+    }
+
+    /// The error code of a command that must fail.
+    fn refused(&self, cmd: &str, args: Value) -> Value {
+        match self.call(cmd, args) {
+            Ok(v) => panic!("{cmd} succeeded with {v}"),
+            Err(e) => e,
+        }
+    }
+
+    /// The newest reset link mailed to `to`, waiting for mail number `nth`.
+    fn reset_link(&self, to: &str, nth: usize) -> String {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let mails: Vec<_> = self
+                .server()
+                .outbox()
+                .into_iter()
+                .filter(|m| m.to == to && m.subject == "【Unipos】Password reset")
+                .collect();
+            if mails.len() >= nth {
+                return mails[nth - 1].links[0].clone();
+            }
+            assert!(Instant::now() < deadline, "no reset mail #{nth} to {to}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// The same app started again (a new process would find the same keychain).
+    fn restart(
+        &self,
+        vault: Arc<dyn SessionVault>,
+    ) -> (App<MockRuntime>, WebviewWindow<MockRuntime>) {
+        let server = self.server();
+        let config =
+            ClientConfig::with_bases(server.base_url().as_str(), server.web_base().as_str())
+                .unwrap();
+        let state = AppState::with_config(
+            config,
+            Preferences::default(),
+            vault,
+            Box::new(SavedPreferences::default()),
+            Box::new(OpenedPages::default()),
+        )
+        .unwrap();
+        let app = mock_builder()
+            .invoke_handler(unipos_app_lib::specta_builder::<MockRuntime>().invoke_handler())
+            .manage(state)
+            .build(mock_context(noop_assets()))
+            .unwrap();
+        let window = WebviewWindowBuilder::new(&app, "main", Default::default())
+            .build()
+            .unwrap();
+        (app, window)
+    }
+
+    fn server(&self) -> &RunningServer {
+        self.server.as_ref().expect("the server runs")
+    }
+
+    fn token_of(link: &str) -> String {
+        link.split("token=").nth(1).unwrap().to_owned()
+    }
+
+    /// Asserts that no response so far contained `secret`.
+    fn assert_never_sent(&self, secret: &str) {
+        for response in self.responses.lock().unwrap().iter() {
+            assert!(
+                !response.contains(secret),
+                "a secret reached the web view: {response}"
+            );
+        }
+    }
+
+    fn session_token(&self) -> Option<String> {
+        self.vault
+            .load(self.server().base_url().as_str())
+            .unwrap()
+            .map(|s| s.token)
+    }
+
+    fn log_in(&self) -> Value {
+        self.ok(
+            "login_with_email",
+            json!({"email": DEMO_EMAIL, "password": DEMO_PASSWORD}),
+        )
+    }
+}
+
+fn request(cmd: &str, args: Value) -> InvokeRequest {
+    InvokeRequest {
+        cmd: cmd.into(),
+        callback: tauri::ipc::CallbackFn(0),
+        error: tauri::ipc::CallbackFn(1),
+        url: "tauri://localhost".parse().unwrap(),
+        body: tauri::ipc::InvokeBody::Json(args),
+        headers: Default::default(),
+        invoke_key: tauri::test::INVOKE_KEY.to_string(),
+    }
+}
+
+#[test]
+fn forgot_password_by_email_ends_on_the_timeline_and_no_token_reaches_the_web_view() {
+    let t = App_::start();
+
+    // Forgot password: a trailing ideographic space is refused locally, with the one-tap fix.
+    let refusal = t.ok("check_email", json!({"input": "taro@example.com\u{3000}"}));
+    assert_eq!(refusal["code"], "email_trailing_whitespace");
+    assert_eq!(refusal["fix"], DEMO_EMAIL);
+    assert_eq!(refusal["chars"][0]["code_point"], "U+3000");
+    assert_eq!(
+        t.ok("check_email", json!({"input": DEMO_EMAIL})),
+        Value::Null
+    );
+
+    // Send.
+    let sent = t.ok("request_reset", json!({"email": DEMO_EMAIL}));
+    assert_eq!(sent["email_hint"], "t***@example.com");
+    assert_eq!(sent["resend_after_s"], 60);
+
+    // The link from the email arrives from the OS; the UI learns where it leads, not the token.
+    let link = t.reset_link(DEMO_EMAIL, 1);
+    let token = App_::token_of(&link);
+    unipos_app_lib::deliver_link(t.app.handle(), &link);
+    let incoming = t.ok("take_incoming_link", json!({}));
+    assert_eq!(incoming["status"], "opened");
+    assert_eq!(incoming["target"]["kind"], "reset");
+    assert_eq!(
+        t.ok("take_incoming_link", json!({})),
+        Value::Null,
+        "a link is taken once"
+    );
+
+    // Reset: the email hint and the server's policy as a live checklist.
+    let checked = t.ok("check_reset_link", json!({}));
+    assert_eq!(checked["email_hint"], "t***@example.com");
+    assert_eq!(checked["policy"]["min_length"], 8);
+    let checklist = t.ok("policy_checklist", json!({"password": "abc"}));
+    assert_eq!(checklist[0], json!({"rule": "min_length", "met": false}));
+    let checklist = t.ok("policy_checklist", json!({"password": NEW_PASSWORD}));
+    assert!(checklist
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|c| c["met"] == true));
+
+    // A mismatch is refused and the link still works; then "Set password and login".
+    let mismatch = t.refused(
+        "set_password_and_login",
+        json!({"newPassword": NEW_PASSWORD, "newPasswordConfirmation": "Fresh-pass-43"}),
+    );
+    assert_eq!(mismatch["code"], "password_mismatch");
+    assert_eq!(mismatch["status"], 422);
+    let signed_in = t.ok(
+        "set_password_and_login",
+        json!({"newPassword": NEW_PASSWORD, "newPasswordConfirmation": NEW_PASSWORD}),
+    );
+    assert_eq!(signed_in["user"]["display_name"], DEMO_DISPLAY_NAME);
+    let session = t.session_token().expect("the session is in the keychain");
+
+    // Timeline.
+    assert_eq!(
+        t.ok("restore_session", json!({}))["display_name"],
+        DEMO_DISPLAY_NAME
+    );
+    assert!(!t.ok("timeline", json!({}))["posts"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+
+    // The link is used up: opening it again says so.
+    t.ok("open_link", json!({"url": link}));
+    assert_eq!(
+        t.refused("check_reset_link", json!({}))["code"],
+        "token_used"
+    );
+
+    t.assert_never_sent(&token);
+    t.assert_never_sent(&session);
+}
+
+#[test]
+fn a_pasted_link_that_only_looks_like_ours_is_refused_with_its_code() {
+    let t = App_::start();
+    let token = "Zz9-_".repeat(9);
+    let web = t.server().web_base().as_str().to_owned();
+    let host = t.server().web_base().url().host_str().unwrap().to_owned();
+    let cases = [
+        (
+            format!("{web}/reset_password?token={token}&utm=1"),
+            "link_extra_parts",
+        ),
+        (
+            format!("{web}/reset_password?token=short"),
+            "link_token_malformed",
+        ),
+        (
+            format!("https://evil.example/reset_password?token={token}"),
+            "link_scheme",
+        ),
+        (
+            web.replace(&host, "localhost") + &format!("/reset_password?token={token}"),
+            "link_host",
+        ),
+        ("not a link".to_owned(), "link_unparseable"),
+    ];
+    for (url, code) in cases {
+        let e = t.refused("open_link", json!({"url": url}));
+        assert_eq!(e["code"], code, "{url}");
+    }
+    // Nothing is held: "Set password and login" has no link to use.
+    let e = t.refused(
+        "set_password_and_login",
+        json!({"newPassword": NEW_PASSWORD, "newPasswordConfirmation": NEW_PASSWORD}),
+    );
+    assert_eq!(e["code"], "link_token_missing");
+}
+
+#[test]
+fn expired_superseded_and_unknown_links_each_get_their_own_code() {
+    let t = App_::start();
+    let web = t.server().web_base().as_str().to_owned();
+
+    t.ok(
+        "open_link",
+        json!({"url": format!("{web}/reset_password?token={}", "Zz9-_".repeat(9))}),
+    );
+    let unknown = t.refused("check_reset_link", json!({}));
+    assert_eq!(unknown["code"], "token_invalid");
+    assert_eq!(unknown["status"], 404);
+
+    t.ok("request_reset", json!({"email": DEMO_EMAIL}));
+    let first = t.reset_link(DEMO_EMAIL, 1);
+    t.clock.advance(Duration::from_secs(61));
+    t.ok("request_reset", json!({"email": DEMO_EMAIL}));
+    let second = t.reset_link(DEMO_EMAIL, 2);
+    t.ok("open_link", json!({"url": first}));
+    assert_eq!(
+        t.refused("check_reset_link", json!({}))["code"],
+        "token_superseded"
+    );
+
+    t.ok("open_link", json!({"url": second}));
+    t.ok("check_reset_link", json!({}));
+    t.clock.advance(Duration::from_secs(2 * 3600));
+    let expired = t.refused("check_reset_link", json!({}));
+    assert_eq!(expired["code"], "token_expired");
+    assert_eq!(expired["status"], 410);
+}
+
+#[test]
+fn send_twice_within_the_interval_is_rate_limited_with_the_seconds_to_wait() {
+    let t = App_::start();
+    t.ok("request_reset", json!({"email": DEMO_EMAIL}));
+    let e = t.refused("request_reset", json!({"email": DEMO_EMAIL}));
+    assert_eq!(e["code"], "rate_limited");
+    assert_eq!(e["status"], 429);
+    let wait = e["retry_after_s"].as_u64().unwrap();
+    assert!((1..=60).contains(&wait), "{wait}");
+    // A refused address never reaches the server, so it is never rate limited.
+    let e = t.refused("request_reset", json!({"email": " taro@example.com"}));
+    assert_eq!(e["code"], "email_leading_whitespace");
+    assert_eq!(e["details"]["fix"], DEMO_EMAIL);
+}
+
+#[test]
+fn logging_in_by_login_id_remembers_the_tab_and_a_wrong_password_leaves_its_request_id_for_support()
+{
+    let t = App_::start();
+    let wrong = t.refused(
+        "login_with_login_id",
+        json!({"team": DEMO_TEAM, "loginId": DEMO_LOGIN_ID, "password": "nope-nope-1"}),
+    );
+    assert_eq!(wrong["code"], "invalid_credentials");
+    let request_id = wrong["request_id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        t.ok("app_info", json!({}))["last_error_request_id"],
+        request_id
+    );
+
+    let signed_in = t.ok(
+        "login_with_login_id",
+        json!({"team": DEMO_TEAM, "loginId": DEMO_LOGIN_ID, "password": DEMO_LOGIN_ID_PASSWORD}),
+    );
+    assert_eq!(
+        signed_in["user"]["display_name"],
+        DEMO_LOGIN_ID_DISPLAY_NAME
+    );
+    assert_eq!(signed_in["user"]["login_method"], "login_id");
+    let last = t.saved.0.lock().unwrap().last().cloned().unwrap();
+    assert_eq!(
+        serde_json::to_value(last.last_login_method).unwrap(),
+        "login_id"
+    );
+}
+
+#[test]
+fn an_sso_member_is_sent_to_sso_and_the_sso_page_opens_in_the_browser() {
+    let t = App_::start();
+    let e = t.refused(
+        "login_with_email",
+        json!({"email": DEMO_SSO_EMAIL, "password": "anything-1"}),
+    );
+    assert_eq!(e["code"], "sso_required");
+    assert_eq!(t.ok("open_sso", json!({})), true);
+    assert_eq!(
+        t.ok("open_help", json!({"topic": "cant_receive_email"})),
+        true
+    );
+    let opened = t.opened.0.lock().unwrap().clone();
+    assert_eq!(
+        opened[0],
+        format!("{}/login/sso", t.server().web_base().as_str())
+    );
+    assert!(opened[1].starts_with("https://help.unipos.me/"));
+}
+
+#[test]
+fn change_password_reports_a_wrong_current_password_a_mismatch_and_the_policy() {
+    let t = App_::start();
+    t.log_in();
+    let change = |current: &str, new: &str, confirmation: &str| {
+        t.call(
+            "change_password",
+            json!({"currentPassword": current, "newPassword": new, "newPasswordConfirmation": confirmation}),
+        )
+    };
+    let e = change("wrong-pass-1", NEW_PASSWORD, NEW_PASSWORD).unwrap_err();
+    assert_eq!(e["code"], "current_password_incorrect");
+    let e = change(DEMO_PASSWORD, NEW_PASSWORD, "Fresh-pass-43").unwrap_err();
+    assert_eq!(e["code"], "password_mismatch");
+    let e = change(DEMO_PASSWORD, "short", "short").unwrap_err();
+    assert_eq!(e["code"], "password_policy");
+    assert!(e["details"]["failed"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("min_length")));
+    let saved = change(DEMO_PASSWORD, NEW_PASSWORD, NEW_PASSWORD).unwrap();
+    assert_eq!(saved["status"], 204);
+    let session = t.session_token().unwrap();
+    let out = t.ok("logout", json!({}));
+    assert_eq!(out["remote_revoked"], true);
+    t.assert_never_sent(&session);
+}
+
+#[test]
+fn the_first_screen_reads_only_local_facts_and_log_out_clears_the_session() {
+    let mut t = App_::start();
+    let start = t.ok("startup", json!({}));
+    assert_eq!(start["has_session"], false);
+    assert_eq!(start["info"]["api_url"], t.server().base_url().as_str());
+    assert_eq!(start["info"]["mobile"], false);
+
+    t.log_in();
+    assert_eq!(t.ok("startup", json!({}))["has_session"], true);
+
+    // With the server gone, the first screen still gets everything it needs.
+    let server = t.server.take().unwrap();
+    t.runtime.block_on(server.shutdown()).unwrap();
+    let start = t.ok("startup", json!({}));
+    assert_eq!(start["has_session"], true);
+    assert_eq!(
+        t.refused("restore_session", json!({}))["code"],
+        "connection_refused"
+    );
+
+    // Log out clears the session here even when the server cannot be told.
+    let out = t.ok("logout", json!({}));
+    assert_eq!(out["remote_revoked"], false);
+    assert_eq!(out["remote_error"]["code"], "connection_refused");
+    assert_eq!(t.ok("startup", json!({}))["has_session"], false);
+    assert_eq!(t.refused("logout", json!({}))["code"], "not_logged_in");
+}
+
+#[test]
+fn the_forgot_link_while_logged_in_says_so_so_the_ui_shows_the_timeline() {
+    let t = App_::start();
+    unipos_app_lib::deliver_link(t.app.handle(), "unipos://forgot_password");
+    let incoming = t.ok("take_incoming_link", json!({}));
+    assert_eq!(
+        incoming["target"],
+        json!({"kind": "forgot", "logged_in": false})
+    );
+    t.log_in();
+    assert_eq!(
+        t.ok("open_link", json!({"url": "unipos://forgot_password"})),
+        json!({"kind": "forgot", "logged_in": true})
+    );
+}
+
+#[test]
+fn a_refused_link_from_the_os_is_reported_once_with_its_code() {
+    let t = App_::start();
+    let token = "Zz9-_".repeat(9);
+    unipos_app_lib::deliver_link(
+        t.app.handle(),
+        &format!("https://ｕｎｉｐｏｓ.me/reset_password?token={token}"),
+    );
+    let start = t.ok("startup", json!({}));
+    assert_eq!(start["incoming_link"]["status"], "refused");
+    assert!(start["incoming_link"]["error"]["code"]
+        .as_str()
+        .unwrap()
+        .starts_with("link_"));
+    assert_eq!(t.ok("take_incoming_link", json!({})), Value::Null);
+}
+
+#[test]
+fn the_api_url_preference_takes_only_what_the_client_rules_allow() {
+    let t = App_::start();
+    let e = t.refused(
+        "set_api_url",
+        json!({"apiUrl": "http://staging.unipos.example"}),
+    );
+    assert_eq!(e["code"], "base_url_insecure");
+    let e = t.refused("set_api_url", json!({"apiUrl": "unipos.me"}));
+    assert_eq!(e["code"], "base_url_invalid");
+
+    let info = t.ok(
+        "set_api_url",
+        json!({"apiUrl": "https://staging.unipos.example/"}),
+    );
+    assert_eq!(info["api_url"], "https://staging.unipos.example");
+    let saved = t.saved.0.lock().unwrap().last().cloned().unwrap();
+    assert_eq!(
+        saved.api_url.as_deref(),
+        Some("https://staging.unipos.example/")
+    );
+
+    let info = t.ok("set_api_url", json!({"apiUrl": null}));
+    assert_ne!(info["api_url"], "https://staging.unipos.example");
+}
+
+#[test]
+fn language_and_presentation_preferences_are_saved() {
+    let t = App_::start();
+    let prefs = t.ok("set_language", json!({"language": "ja"}));
+    assert_eq!(prefs["language"], "ja");
+    let prefs = t.ok("set_presentation", json!({"presentation": "phone"}));
+    assert_eq!(prefs["presentation"], "phone");
+    assert_eq!(prefs["language"], "ja");
+    let saved = t.saved.0.lock().unwrap().last().cloned().unwrap();
+    assert_eq!(saved, serde_json::from_value(prefs).unwrap());
+    let _ = t.app.state::<AppState>();
+}
+
+/// The app's real configuration and capabilities (the ACL tauri-build resolved from
+/// `capabilities/`), over the mock runtime.
+fn app_with_real_capabilities(label: &str) -> (App<MockRuntime>, WebviewWindow<MockRuntime>) {
+    let state = AppState::with_config(
+        ClientConfig::with_bases("http://127.0.0.1:9", "https://unipos.me").unwrap(),
+        Preferences::default(),
+        Arc::new(MemoryVault::new()),
+        Box::new(SavedPreferences::default()),
+        Box::new(OpenedPages::default()),
+    )
+    .unwrap();
+    let context = tauri::generate_context!("tauri.conf.json", test = true);
+    let app = mock_builder()
+        .plugin(tauri_plugin_store::Builder::new().build())
+        .plugin(tauri_plugin_os::init())
+        .plugin(
+            tauri_plugin_opener::Builder::new()
+                .open_js_links_on_click(false)
+                .build(),
+        )
+        .invoke_handler(unipos_app_lib::specta_builder::<MockRuntime>().invoke_handler())
+        .manage(state)
+        .build(context)
+        .unwrap();
+    let window = WebviewWindowBuilder::new(&app, label, Default::default())
+        .build()
+        .unwrap();
+    (app, window)
+}
+
+#[test]
+fn the_capabilities_let_the_main_window_call_the_screens_commands_and_no_plugin() {
+    let (_app, main) = app_with_real_capabilities("main");
+    let call = |cmd: &str, args: Value| {
+        get_ipc_response(&main, request(cmd, args)).map(|b| b.deserialize::<Value>().unwrap())
+    };
+    let refusal = call("check_email", json!({"input": " taro@example.com"})).unwrap();
+    assert_eq!(refusal["code"], "email_leading_whitespace");
+
+    // The web view gets no store, no opener and no OS plugin: Rust uses them on its behalf.
+    for (cmd, args) in [
+        ("plugin:store|load", json!({"path": "preferences.json"})),
+        (
+            "plugin:opener|open_url",
+            json!({"url": "https://evil.example"}),
+        ),
+        ("plugin:os|locale", json!({})),
+    ] {
+        let denied = call(cmd, args).unwrap_err();
+        assert!(
+            denied.to_string().contains("not allowed"),
+            "{cmd} was not refused: {denied}"
+        );
+    }
+}
+
+#[test]
+fn another_window_gets_no_command_at_all() {
+    let (_app, other) = app_with_real_capabilities("other");
+    let denied =
+        get_ipc_response(&other, request("check_email", json!({"input": "x"}))).unwrap_err();
+    assert!(denied.to_string().contains("not allowed"), "{denied}");
+}
+
+#[test]
+fn the_session_is_kept_in_the_os_keychain_and_restored_at_the_next_start() {
+    use unipos_client::KeyringVault;
+    if let Err(e) = KeyringVault::new().probe() {
+        assert!(
+            std::env::var_os("UNIPOS_REQUIRE_KEYCHAIN").is_none(),
+            "no keychain: {e}"
+        );
+        eprintln!(
+            "skipped: no keychain here ({}); scripts/with-keyring.sh provides one",
+            e.code()
+        );
+        return;
+    }
+    let t = App_::start_with_vault(Preferences::default(), Arc::new(KeyringVault::new()));
+    t.log_in();
+    let token = t.session_token().expect("the session is in the keychain");
+
+    let (_again, window) = t.restart(Arc::new(KeyringVault::new()));
+    let call = |cmd: &str| {
+        get_ipc_response(&window, request(cmd, json!({})))
+            .map(|b| b.deserialize::<Value>().unwrap())
+            .unwrap()
+    };
+    assert_eq!(call("startup")["has_session"], true);
+    let me = call("restore_session");
+    assert_eq!(me["display_name"], DEMO_DISPLAY_NAME);
+    assert!(!me.to_string().contains(&token));
+    assert_eq!(call("logout")["remote_revoked"], true);
+    assert_eq!(
+        t.session_token(),
+        None,
+        "log out removed it from the keychain"
+    );
+}

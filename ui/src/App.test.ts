@@ -1,0 +1,190 @@
+import { emit } from "@tauri-apps/api/event";
+import { fireEvent, render, screen, waitFor } from "@testing-library/svelte";
+import { describe, expect, it } from "vitest";
+import App from "./App.svelte";
+import type { Startup } from "./generated/bindings";
+import { app } from "./lib/app.svelte";
+import { backend, info, noPreferences, refusal, refuse, taro } from "./test/backend";
+
+function startup(overrides: Partial<Startup> = {}): () => Startup {
+  return () => ({
+    info,
+    preferences: noPreferences,
+    has_session: false,
+    incoming_link: null,
+    keychain_error: null,
+    ...overrides,
+  });
+}
+
+const never = () => new Promise(() => {});
+
+describe("App start", () => {
+  it("shows Log in when no session is stored", async () => {
+    backend({ startup: startup() });
+    render(App);
+    expect(await screen.findByRole("heading", { name: "Log in" })).toBeTruthy();
+  });
+
+  it("shows the Timeline at once for a stored session, without waiting for the network", async () => {
+    backend({ startup: startup({ has_session: true }), restore_session: never, timeline: never });
+    render(App);
+    expect(await screen.findByRole("heading", { name: "Timeline" })).toBeTruthy();
+    expect(screen.getByText("Loading the timeline…")).toBeTruthy();
+  });
+
+  it("puts the member's name and posts on the Timeline once the server answers", async () => {
+    backend({
+      startup: startup({ has_session: true }),
+      restore_session: () => taro,
+      timeline: () => ({
+        posts: [
+          { id: "p1", from: "Hanako Sato", to: "Taro Yamada", message: "Thanks for the review!", points: 40, created_at: "2030-01-01T00:00:00Z" },
+        ],
+      }),
+    });
+    render(App);
+    expect(await screen.findByRole("heading", { name: "Timeline" })).toBeTruthy();
+    expect(await screen.findByText("Hello, Taro Yamada")).toBeTruthy();
+    expect(await screen.findByText("Thanks for the review!")).toBeTruthy();
+  });
+
+  it("goes back to Log in when the stored session has ended", async () => {
+    backend({
+      startup: startup({ has_session: true }),
+      restore_session: () => refuse("session_expired", { status: 401 }),
+      timeline: never,
+    });
+    render(App);
+    expect(await screen.findByRole("heading", { name: "Log in" })).toBeTruthy();
+    expect(screen.getByText("Your session ended. Log in again.")).toBeTruthy();
+  });
+
+  it("follows the OS language, Japanese here", async () => {
+    backend({ startup: startup({ info: { ...info, locale: "ja-JP" } }) });
+    render(App);
+    expect(await screen.findByRole("heading", { name: "ログイン" })).toBeTruthy();
+    expect(screen.getByRole("button", { name: "パスワードを再設定" })).toBeTruthy();
+  });
+
+  it("opens the Reset screen for the link the app was started with", async () => {
+    backend({
+      startup: startup({ incoming_link: { status: "opened", target: { kind: "reset", token_hint: "AbCdEf…" } } }),
+      check_reset_link: never,
+    });
+    render(App);
+    expect(await screen.findByRole("heading", { name: "Set a new password" })).toBeTruthy();
+  });
+
+  it("sends the forgot-password link to the Timeline with a note when logged in", async () => {
+    backend({
+      startup: startup({
+        has_session: true,
+        incoming_link: { status: "opened", target: { kind: "forgot", logged_in: true } },
+      }),
+      restore_session: () => taro,
+      timeline: () => ({ posts: [] }),
+    });
+    render(App);
+    expect(
+      await screen.findByText("You are logged in. To change your password, go to Settings > Account."),
+    ).toBeTruthy();
+    await fireEvent.click(screen.getByRole("button", { name: "Open Settings > Account" }));
+    expect(app.route).toEqual({ name: "settings", section: "account" });
+  });
+
+  it("takes a link handed over while running", async () => {
+    backend({
+      startup: startup(),
+      take_incoming_link: () => ({ status: "refused", error: { code: "link_userinfo", message: "x" } }),
+    });
+    render(App);
+    await screen.findByRole("heading", { name: "Log in" });
+    await emit("link-arrived", {});
+    expect(await screen.findByRole("heading", { name: "This link can't be opened" })).toBeTruthy();
+    expect(screen.getByText("link_userinfo")).toBeTruthy();
+  });
+});
+
+describe("Menus", () => {
+  const loggedIn = {
+    startup: startup({ has_session: true }),
+    restore_session: () => taro,
+    timeline: () => ({ posts: [] }),
+    logout: () => ({ remote_revoked: true, status: 204, request_id: "r", remote_error: null }),
+  };
+
+  it("on a phone, the menu button at the top left opens a drawer with Settings and Log out", async () => {
+    backend({ ...loggedIn, startup: startup({ has_session: true, preferences: { ...noPreferences, presentation: "phone" } }) });
+    render(App);
+    await screen.findByText("Hello, Taro Yamada");
+    const menu = screen.getByRole("button", { name: "Menu" });
+    expect(menu.closest("header")?.firstElementChild).toBe(menu);
+    await fireEvent.click(menu);
+    const drawer = screen.getByRole("dialog", { name: "Menu" });
+    expect(document.activeElement?.textContent).toBe("Timeline");
+    await fireEvent.click(screen.getByRole("button", { name: "Settings" }));
+    expect(screen.queryByRole("dialog")).toBeNull();
+    await fireEvent.click(screen.getByRole("button", { name: /Account/ }));
+    expect(screen.getByRole("button", { name: "Change" })).toBeTruthy();
+    expect(drawer).toBeTruthy();
+  });
+
+  it("on a desktop, the member's icon at the top right opens a menu; Escape closes it", async () => {
+    backend(loggedIn);
+    render(App);
+    await screen.findByText("Hello, Taro Yamada");
+    const icon = screen.getByRole("button", { name: "Menu of Taro Yamada" });
+    expect(icon.textContent?.trim()).toBe("TY");
+    await fireEvent.click(icon);
+    expect(screen.getAllByRole("menuitem").map((m) => m.textContent)).toEqual([
+      "Timeline",
+      "Settings",
+      "Log out",
+    ]);
+    await fireEvent.keyDown(window, { key: "Escape" });
+    expect(screen.queryByRole("menu")).toBeNull();
+    expect(document.activeElement).toBe(icon);
+    await fireEvent.click(icon);
+    await fireEvent.click(screen.getByRole("menuitem", { name: "Settings" }));
+    expect(screen.getByLabelText("Current password")).toBeTruthy();
+  });
+
+  it("logs out from the menu and says so on Log in", async () => {
+    backend(loggedIn);
+    render(App);
+    await screen.findByText("Hello, Taro Yamada");
+    await fireEvent.click(screen.getByRole("button", { name: "Menu of Taro Yamada" }));
+    await fireEvent.click(screen.getByRole("menuitem", { name: "Log out" }));
+    expect(await screen.findByRole("heading", { name: "Log in" })).toBeTruthy();
+    expect(screen.getByText("You are logged out.")).toBeTruthy();
+    await waitFor(() => expect(app.hasSession).toBe(false));
+  });
+});
+
+describe("Links while the app runs", () => {
+  it("starts the Reset screen afresh for a second link", async () => {
+    let checks = 0;
+    backend({
+      startup: startup({ incoming_link: { status: "opened", target: { kind: "reset", token_hint: "AAAAAA…" } } }),
+      check_reset_link: () => {
+        checks += 1;
+        return checks === 1 ? refuse("offline") : never();
+      },
+      take_incoming_link: () => ({ status: "opened", target: { kind: "reset", token_hint: "BBBBBB…" } }),
+    });
+    render(App);
+    await screen.findByText("offline");
+    await emit("link-arrived", {});
+    await waitFor(() => expect(checks).toBe(2));
+    expect(screen.queryByText("offline")).toBeNull();
+    expect(screen.getByText("Checking the link…")).toBeTruthy();
+  });
+
+  it("says at once when the keychain cannot keep a session", async () => {
+    backend({ startup: startup({ keychain_error: refusal("keychain_unavailable") }) });
+    render(App);
+    await screen.findByRole("heading", { name: "Log in" });
+    expect(screen.getByText(/The device's keychain cannot be used/)).toBeTruthy();
+  });
+});

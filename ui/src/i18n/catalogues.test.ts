@@ -1,0 +1,53 @@
+import { describe, expect, it } from "vitest";
+import { ERROR_CODES } from "../generated/bindings";
+import en from "./en.json";
+import ja from "./ja.json";
+import { errorText, languageFor, setLanguage, t } from "../lib/i18n.svelte";
+
+describe("catalogues", () => {
+  it("English and Japanese have exactly the same keys", () => {
+    expect(Object.keys(ja).sort()).toEqual(Object.keys(en).sort());
+  });
+
+  it("every error code from Rust has a text in both languages", () => {
+    for (const code of ERROR_CODES) {
+      expect(en, code).toHaveProperty([`error.${code}`]);
+      expect(ja, code).toHaveProperty([`error.${code}`]);
+    }
+  });
+
+  it("no text is empty, and placeholders match between the languages", () => {
+    const placeholders = (s: string) => [...s.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
+    for (const [key, text] of Object.entries(en)) {
+      const other = (ja as Record<string, string>)[key] ?? "";
+      expect(text.trim(), key).not.toBe("");
+      expect(other.trim(), key).not.toBe("");
+      expect(placeholders(other), key).toEqual(placeholders(text));
+    }
+  });
+
+  it("keeps the help centre's English button texts exactly", () => {
+    expect(en["login.reset_password"]).toBe("Reset Password");
+    expect(en["forgot.send"]).toBe("Send");
+    expect(en["reset.submit"]).toBe("Set password and login");
+    expect(en["nav.settings"]).toBe("Settings");
+    expect(en["settings.account"]).toBe("Account");
+    expect(en["account.change"]).toBe("Change");
+    expect(en["account.save"]).toBe("Save");
+  });
+
+  it("follows the OS language unless one was chosen", () => {
+    expect(languageFor(null, "ja-JP")).toBe("ja");
+    expect(languageFor(null, "en-GB")).toBe("en");
+    expect(languageFor(null, null)).toBe("en");
+    expect(languageFor("en", "ja-JP")).toBe("en");
+  });
+
+  it("fills placeholders and falls back for codes from a newer server", () => {
+    setLanguage("ja");
+    expect(t("timeline.hello", { name: "太郎" })).toBe("太郎 さん、こんにちは");
+    expect(errorText("quantum_flux")).toBe(ja["error.unknown"]);
+    setLanguage("en");
+    expect(errorText("token_expired")).toBe(en["error.token_expired"]);
+  });
+});

@@ -1,0 +1,152 @@
+// Where the member is, what the app knows about them, and what they typed. Decisions about
+// addresses, links, passwords and sessions come from the commands; this only routes.
+import type {
+  AppError,
+  AppInfo,
+  IncomingLink,
+  LinkTarget,
+  Preferences,
+  ResetSent,
+  User,
+} from "../generated/bindings";
+import { attempt, commands } from "./api";
+import { languageFor, setLanguage, type Key } from "./i18n.svelte";
+
+export type SettingsSection = "menu" | "account" | "language" | "support";
+
+export type Route =
+  | { name: "starting" }
+  | { name: "login" }
+  | { name: "forgot" }
+  | { name: "check_email" }
+  | { name: "cant_receive" }
+  | { name: "reset" }
+  | { name: "link_problem"; error: AppError }
+  | { name: "timeline"; note?: "forgot_while_logged_in" }
+  | { name: "settings"; section: SettingsSection };
+
+/** A message shown once on the next screen. */
+export type Notice = { key: Key; tone: "info" | "error" };
+
+const emptyPreferences: Preferences = {
+  language: null,
+  last_login_method: null,
+  presentation: null,
+  api_url: null,
+};
+
+class AppModel {
+  route = $state<Route>({ name: "starting" });
+  info = $state<AppInfo | null>(null);
+  preferences = $state<Preferences>({ ...emptyPreferences });
+  /** A session is stored; `user` fills in once `GET /me` answers. */
+  hasSession = $state(false);
+  user = $state<User | null>(null);
+  /** Why the stored session could not be restored (offline, …), while it is kept. */
+  restoreError = $state<AppError | null>(null);
+  notice = $state<Notice | null>(null);
+  /** The last "Send" that went through, for Check your email. */
+  sent = $state<(ResetSent & { at: number }) | null>(null);
+  /** What the member typed, kept across errors, Back and failed requests. */
+  drafts = $state({ forgotEmail: "", loginEmail: "", team: "", loginId: "" });
+
+  go(route: Route, notice: Notice | null = null): void {
+    this.notice = notice;
+    this.route = route;
+  }
+
+  reset(): void {
+    this.route = { name: "starting" };
+    this.info = null;
+    this.preferences = { ...emptyPreferences };
+    this.hasSession = false;
+    this.user = null;
+    this.restoreError = null;
+    this.notice = null;
+    this.sent = null;
+    this.drafts = { forgotEmail: "", loginEmail: "", team: "", loginId: "" };
+  }
+
+  applyPreferences(preferences: Preferences): void {
+    this.preferences = preferences;
+    setLanguage(languageFor(preferences.language, this.info?.locale));
+  }
+
+  /** The first screen, from local facts only; the session is checked with the server after. */
+  async start(): Promise<void> {
+    const started = await attempt(commands.startup());
+    if (!started.ok) {
+      this.go({ name: "login" });
+      return;
+    }
+    const s = started.value;
+    this.info = s.info;
+    this.applyPreferences(s.preferences);
+    this.hasSession = s.has_session;
+    if (s.incoming_link) this.openIncoming(s.incoming_link);
+    else if (s.has_session) this.go({ name: "timeline" });
+    else this.go({ name: "login" });
+    // Without a keychain nobody can stay logged in: say so before they try.
+    if (s.keychain_error) this.notice = { key: "error.keychain_unavailable", tone: "error" };
+    if (s.has_session) void this.restore();
+  }
+
+  /** `GET /me` for the stored session: an ended session goes back to Log in. */
+  async restore(): Promise<void> {
+    const me = await attempt(commands.restoreSession());
+    if (me.ok) {
+      this.user = me.value;
+      this.restoreError = null;
+    } else if (me.error.code === "session_expired" || me.error.code === "not_logged_in") {
+      this.signedOut();
+      if (this.route.name === "timeline" || this.route.name === "settings") {
+        this.go({ name: "login" }, { key: "session.expired", tone: "info" });
+      }
+    } else {
+      this.restoreError = me.error;
+    }
+  }
+
+  signedIn(user: User): void {
+    this.hasSession = true;
+    this.user = user;
+    this.restoreError = null;
+  }
+
+  signedOut(): void {
+    this.hasSession = false;
+    this.user = null;
+  }
+
+  /** Where a link leads: the Reset screen, the Forgot screen, or the Timeline when logged in. */
+  follow(target: LinkTarget): void {
+    if (target.kind === "reset") this.go({ name: "reset" });
+    else if (target.logged_in) this.go({ name: "timeline", note: "forgot_while_logged_in" });
+    else this.go({ name: "forgot" });
+  }
+
+  openIncoming(link: IncomingLink): void {
+    if (link.status === "opened") this.follow(link.target);
+    else this.go({ name: "link_problem", error: link.error });
+  }
+
+  /** A link the OS handed over while the app runs. */
+  async takeIncoming(): Promise<void> {
+    const taken = await attempt(commands.takeIncomingLink());
+    if (taken.ok && taken.value) this.openIncoming(taken.value);
+  }
+
+  async logout(): Promise<void> {
+    const out = await attempt(commands.logout());
+    this.signedOut();
+    const notice: Key =
+      out.ok && !out.value.remote_revoked ? "session.logged_out_locally" : "session.logged_out";
+    this.go({ name: "login" }, { key: notice, tone: "info" });
+  }
+
+  async refreshInfo(): Promise<void> {
+    this.info = await commands.appInfo();
+  }
+}
+
+export const app = new AppModel();

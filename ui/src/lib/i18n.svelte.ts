@@ -1,0 +1,57 @@
+// The two catalogues and the current language. Every string the screens show comes from here;
+// error codes map to `error.<code>`.
+import en from "../i18n/en.json";
+import ja from "../i18n/ja.json";
+import type { Language } from "../generated/bindings";
+
+export type Key = keyof typeof en;
+export type Catalogue = Record<Key, string>;
+
+// A Japanese catalogue that misses or adds a key fails the type check.
+const japanese: Catalogue = ja satisfies Catalogue;
+export const catalogues: Record<Language, Catalogue> = { en, ja: japanese };
+
+let current = $state<Language>("en");
+
+/** The language for a stored choice, else the OS locale (`ja-JP` → ja), else English. */
+export function languageFor(choice: Language | null, locale: string | null | undefined): Language {
+  if (choice) return choice;
+  return locale?.toLowerCase().startsWith("ja") ? "ja" : "en";
+}
+
+export function setLanguage(language: Language): void {
+  current = language;
+  if (typeof document !== "undefined") document.documentElement.lang = language;
+}
+
+export function language(): Language {
+  return current;
+}
+
+/** The text for `key` in the current language, with `{name}` placeholders filled in. */
+export function t(key: Key, vars: Record<string, string | number> = {}): string {
+  const text = catalogues[current][key] ?? catalogues.en[key] ?? key;
+  return text.replace(/\{(\w+)\}/g, (whole, name: string) =>
+    name in vars ? String(vars[name]) : whole,
+  );
+}
+
+/** Whether the catalogue has a text for this error code. */
+export function hasErrorText(code: string): boolean {
+  return `error.${code}` in catalogues[current];
+}
+
+/** The localized sentence for an error code; unknown codes get the generic text. */
+export function errorText(code: string): string {
+  return hasErrorText(code) ? t(`error.${code}` as Key) : t("error.unknown");
+}
+
+/** A date and time from the API (RFC 3339), in the current language. */
+export function dateTime(iso: string): string {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  return new Intl.DateTimeFormat(current === "ja" ? "ja-JP" : "en-GB", {
+    dateStyle: "medium",
+    timeStyle: "short",
+  }).format(date);
+}

@@ -1,0 +1,148 @@
+import { fireEvent, render, screen, waitFor } from "@testing-library/svelte";
+import { describe, expect, it } from "vitest";
+import { app } from "../lib/app.svelte";
+import { backend, refuse, taro } from "../test/backend";
+import Settings from "./Settings.svelte";
+
+function fill(label: string, value: string) {
+  return fireEvent.input(screen.getByLabelText(label), { target: { value } });
+}
+
+describe("Settings > Account", () => {
+  it("on a phone, shows the password row with Change, which reveals the fields and Save", async () => {
+    app.user = taro;
+    backend({});
+    render(Settings, { section: "account", presentation: "phone" });
+    expect(screen.queryByLabelText("Current password")).toBeNull();
+    await fireEvent.click(screen.getByRole("button", { name: "Change" }));
+    expect(screen.getByLabelText("Current password").getAttribute("autocomplete")).toBe("current-password");
+    expect(screen.getByLabelText("New password").getAttribute("autocomplete")).toBe("new-password");
+    expect(screen.getByLabelText("New password (again)")).toBeTruthy();
+    expect(screen.getByRole("button", { name: "Save" })).toBeTruthy();
+  });
+
+  it("on a desktop, shows the fields directly", () => {
+    app.user = taro;
+    backend({});
+    render(Settings, { section: "account", presentation: "desktop" });
+    expect(screen.queryByRole("button", { name: "Change" })).toBeNull();
+    expect(screen.getByLabelText("Current password")).toBeTruthy();
+    expect(screen.getByRole("button", { name: "Save" })).toBeTruthy();
+  });
+
+  it("shows a wrong current password on its field", async () => {
+    app.user = taro;
+    backend({ change_password: () => refuse("current_password_incorrect", { status: 422 }) });
+    render(Settings, { section: "account", presentation: "desktop" });
+    await fireEvent.click(screen.getByRole("button", { name: "Save" }));
+    await waitFor(() =>
+      expect(screen.getByLabelText("Current password").getAttribute("aria-invalid")).toBe("true"),
+    );
+    const line = document.getElementById("account-current-error");
+    expect(line?.textContent).toContain("The current password is not correct.");
+    expect(line?.textContent).toContain("Code: current_password_incorrect");
+    expect(line?.closest("[role=alert]")).not.toBeNull();
+  });
+
+  it("shows a mismatch on the confirmation and policy failures on the new password", async () => {
+    app.user = taro;
+    let answer = refuse.bind(null, "password_mismatch", { status: 422 });
+    backend({ change_password: () => answer() });
+    render(Settings, { section: "account", presentation: "desktop" });
+    await fireEvent.click(screen.getByRole("button", { name: "Save" }));
+    await waitFor(() => expect(document.getElementById("account-confirm-error")).not.toBeNull());
+
+    answer = refuse.bind(null, "password_policy", { status: 422, details: { failed: ["require_digit"] } });
+    await fireEvent.click(screen.getByRole("button", { name: "Save" }));
+    await waitFor(() =>
+      expect(document.getElementById("account-new-error")?.textContent).toContain("Missing: a digit"),
+    );
+    expect(document.getElementById("account-confirm-error")).toBeNull();
+  });
+
+  it("saves, clears the fields and says the other devices were logged out", async () => {
+    app.user = taro;
+    const calls = backend({ change_password: () => ({ status: 204, request_id: "r" }) });
+    render(Settings, { section: "account", presentation: "phone" });
+    await fireEvent.click(screen.getByRole("button", { name: "Change" }));
+    await fill("Current password", "Unipos-demo-1");
+    await fill("New password", "Fresh-pass-42");
+    await fill("New password (again)", "Fresh-pass-42");
+    await fireEvent.click(screen.getByRole("button", { name: "Save" }));
+    expect(await screen.findByText(/Your password was changed/)).toBeTruthy();
+    expect(calls[0]?.args).toEqual({
+      currentPassword: "Unipos-demo-1",
+      newPassword: "Fresh-pass-42",
+      newPasswordConfirmation: "Fresh-pass-42",
+    });
+    expect(screen.queryByLabelText("Current password")).toBeNull();
+  });
+
+  it("tells SSO members their password is managed by SSO", () => {
+    app.user = { ...taro, login_method: "sso" };
+    backend({});
+    render(Settings, { section: "account", presentation: "desktop" });
+    expect(screen.getByText(/managed by your company's SSO/)).toBeTruthy();
+    expect(screen.queryByLabelText("Current password")).toBeNull();
+  });
+});
+
+describe("Settings", () => {
+  it("on a phone, lists Account, Language and Support, and Back returns to the list", async () => {
+    app.user = taro;
+    backend({});
+    render(Settings, { section: "menu", presentation: "phone" });
+    expect(screen.getAllByRole("button").map((b) => b.textContent?.replace("›", "").trim())).toEqual([
+      "Account",
+      "Language",
+      "Support",
+    ]);
+    await fireEvent.click(screen.getByRole("button", { name: /Account/ }));
+    expect(app.route).toEqual({ name: "settings", section: "account" });
+  });
+
+  it("switches the language to Japanese", async () => {
+    const calls = backend({
+      set_language: ({ language }) => ({ language, last_login_method: null, presentation: null, api_url: null }),
+    });
+    const view = render(Settings, { section: "language", presentation: "desktop" });
+    await fireEvent.click(screen.getByLabelText("日本語"));
+    await waitFor(() => expect(screen.getByRole("heading", { level: 1 }).textContent).toBe("設定"));
+    expect(calls[0]?.args).toEqual({ language: "ja" });
+    view.unmount();
+  });
+
+  it("Support forces the phone presentation and shows version, platform, API URL and the last request id", async () => {
+    const info = {
+      version: "0.1.0",
+      platform: "linux",
+      mobile: false,
+      locale: "en-US",
+      api_url: "http://127.0.0.1:8787",
+      web_base: "http://127.0.0.1:8787",
+      last_error_request_id: "req-42",
+    };
+    const calls = backend({
+      app_info: () => info,
+      set_presentation: ({ presentation }) => ({ language: null, last_login_method: null, presentation, api_url: null }),
+    });
+    render(Settings, { section: "support", presentation: "desktop" });
+    expect(await screen.findByText("req-42")).toBeTruthy();
+    expect(screen.getAllByText("http://127.0.0.1:8787").length).toBe(2);
+    expect(screen.getByText("linux")).toBeTruthy();
+    await fireEvent.click(screen.getByLabelText("Phone"));
+    await waitFor(() => expect(app.preferences.presentation).toBe("phone"));
+    expect(calls.find((c) => c.cmd === "set_presentation")?.args).toEqual({ presentation: "phone" });
+  });
+
+  it("Support refuses an API URL the client's rules refuse, with the code", async () => {
+    backend({
+      app_info: () => null,
+      set_api_url: () => refuse("base_url_insecure"),
+    });
+    render(Settings, { section: "support", presentation: "desktop" });
+    await fill("Use another API URL", "http://staging.example");
+    await fireEvent.click(screen.getByRole("button", { name: "Apply" }));
+    expect(await screen.findByText("base_url_insecure")).toBeTruthy();
+  });
+});

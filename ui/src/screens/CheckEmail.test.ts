@@ -1,0 +1,76 @@
+import { fireEvent, render, screen, waitFor } from "@testing-library/svelte";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { app } from "../lib/app.svelte";
+import { backend, count, refuse } from "../test/backend";
+import CheckEmail from "./CheckEmail.svelte";
+
+const sent = { status: 202, request_id: "r1", email_hint: "t***@example.com", resend_after_s: 60 };
+
+describe("Check your email", () => {
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ["setInterval", "Date"] });
+    app.drafts.forgotEmail = "taro@example.com";
+    app.sent = { ...sent, at: Date.now() };
+  });
+  afterEach(() => vi.useRealTimers());
+
+  it("names the email's title and sender to look for", () => {
+    backend({});
+    render(CheckEmail);
+    expect(screen.getByText("【Unipos】Password reset")).toBeTruthy();
+    expect(screen.getByText("no-reply@mail.unipos.me")).toBeTruthy();
+    expect(screen.getByText(/If t\*\*\*@example\.com is registered/)).toBeTruthy();
+  });
+
+  it("counts down from the server's interval before Send again is offered", async () => {
+    const calls = backend({ request_reset: () => ({ ...sent, request_id: "r2" }) });
+    render(CheckEmail);
+    const button = screen.getByRole("button", { name: "Send again (60 s)" });
+    expect(button).toHaveProperty("disabled", true);
+    await vi.advanceTimersByTimeAsync(59_000);
+    expect(screen.getByRole("button", { name: "Send again (1 s)" })).toBeTruthy();
+    await vi.advanceTimersByTimeAsync(1_000);
+    const ready = screen.getByRole("button", { name: "Send again" });
+    expect(ready).toHaveProperty("disabled", false);
+    await fireEvent.click(ready);
+    await waitFor(() => expect(count(calls, "request_reset")).toBe(1));
+    expect(calls[0]?.args).toEqual({ email: "taro@example.com" });
+    expect(await screen.findByText(/We sent the email again/)).toBeTruthy();
+    expect(screen.getByRole("button", { name: "Send again (60 s)" })).toBeTruthy();
+  });
+
+  it("restarts the countdown from the server's retry-after when it refuses", async () => {
+    backend({ request_reset: () => refuse("rate_limited", { retry_after_s: 120, status: 429 }) });
+    app.sent = { ...sent, resend_after_s: 0, at: Date.now() };
+    render(CheckEmail);
+    await fireEvent.click(screen.getByRole("button", { name: "Send again" }));
+    expect(await screen.findByRole("button", { name: "Send again (120 s)" })).toBeTruthy();
+    expect(screen.getByText("rate_limited")).toBeTruthy();
+  });
+
+  it("opens a pasted reset link on the Reset screen", async () => {
+    const calls = backend({ open_link: () => ({ kind: "reset", token_hint: "AbCdEf…" }) });
+    render(CheckEmail);
+    const link = "https://unipos.me/reset_password?token=" + "a".repeat(43);
+    await fireEvent.input(screen.getByLabelText("Link from the email"), { target: { value: link } });
+    await fireEvent.click(screen.getByRole("button", { name: "Open the link" }));
+    await waitFor(() => expect(app.route.name).toBe("reset"));
+    expect(calls[0]?.args).toEqual({ url: link });
+  });
+
+  it("shows why a pasted link is refused", async () => {
+    backend({ open_link: () => refuse("link_host") });
+    render(CheckEmail);
+    await fireEvent.click(screen.getByRole("button", { name: "Open the link" }));
+    expect(await screen.findByText("This link points to another site, not to Unipos.")).toBeTruthy();
+    expect(screen.getByText("link_host")).toBeTruthy();
+    expect(app.route.name).not.toBe("reset");
+  });
+
+  it("leads to the page for members who can't receive the email", async () => {
+    backend({});
+    render(CheckEmail);
+    await fireEvent.click(screen.getByRole("button", { name: "I can't receive the email" }));
+    expect(app.route.name).toBe("cant_receive");
+  });
+});

@@ -1,0 +1,148 @@
+import { fireEvent, render, screen, waitFor } from "@testing-library/svelte";
+import { describe, expect, it } from "vitest";
+import type { EmailRefusal } from "../generated/bindings";
+import { app } from "../lib/app.svelte";
+import { backend, count, later, refuse } from "../test/backend";
+import Forgot from "./Forgot.svelte";
+
+const trailingSpace: EmailRefusal = {
+  code: "email_trailing_whitespace",
+  message: "Remove the space at the end of the email address.",
+  fix: "taro@example.com",
+  chars: [{ char: "\u3000", code_point: "U+3000", name: "IDEOGRAPHIC SPACE", position: 17 }],
+};
+
+const sent = { status: 202, request_id: "req-1", email_hint: "t***@example.com", resend_after_s: 60 };
+
+/** The rules' verdicts, as `check_email` answers them, keyed by input. */
+function rules(verdicts: Record<string, EmailRefusal>) {
+  return ({ input }: Record<string, unknown>) => verdicts[input as string] ?? null;
+}
+
+function field() {
+  return screen.getByLabelText("Email address") as HTMLInputElement;
+}
+
+describe("Forgot password", () => {
+  it("shows the refusal, its code and a one-tap fix when Send meets a trailing space", async () => {
+    const calls = backend({ check_email: rules({ "taro@example.com\u3000": trailingSpace }) });
+    render(Forgot);
+    await fireEvent.input(field(), { target: { value: "taro@example.com\u3000" } });
+    expect(screen.queryByText(/Remove the space at the end/)).toBeNull();
+
+    await fireEvent.click(screen.getByRole("button", { name: "Send" }));
+
+    const alert = await screen.findByText("Remove the space at the end of the email address.");
+    expect(alert.closest("[role=alert]")).not.toBeNull();
+    expect(screen.getByText("email_trailing_whitespace")).toBeTruthy();
+    expect(screen.getByText("Character 17: U+3000 IDEOGRAPHIC SPACE")).toBeTruthy();
+    expect(field().getAttribute("aria-invalid")).toBe("true");
+    expect(count(calls, "request_reset")).toBe(0);
+
+    await fireEvent.click(screen.getByRole("button", { name: "Remove the space" }));
+    expect(field().value).toBe("taro@example.com");
+    await waitFor(() => expect(screen.queryByText(/Remove the space at the end/)).toBeNull());
+  });
+
+  it("offers half-width characters for a full-width address", async () => {
+    backend({
+      check_email: rules({
+        "ｔａｒｏ@example.com": {
+          code: "email_fullwidth",
+          message: "Use half-width (single-byte) characters in the email address.",
+          fix: "taro@example.com",
+          chars: [],
+        },
+      }),
+    });
+    render(Forgot);
+    await fireEvent.input(field(), { target: { value: "ｔａｒｏ@example.com" } });
+    await fireEvent.click(screen.getByRole("button", { name: "Send" }));
+    await fireEvent.click(await screen.findByRole("button", { name: "Use half-width characters" }));
+    expect(field().value).toBe("taro@example.com");
+  });
+
+  it("validates as the member types, but only after the first Send", async () => {
+    const calls = backend({
+      check_email: rules({ "taro@": { code: "email_invalid", message: "", chars: [] } }),
+      request_reset: () => sent,
+    });
+    render(Forgot);
+    await fireEvent.input(field(), { target: { value: "taro@" } });
+    expect(count(calls, "check_email")).toBe(0);
+
+    await fireEvent.click(screen.getByRole("button", { name: "Send" }));
+    await screen.findByText("email_invalid");
+    await fireEvent.input(field(), { target: { value: "taro@example.com" } });
+    await waitFor(() => expect(screen.queryByText("email_invalid")).toBeNull());
+    expect(count(calls, "check_email")).toBe(2);
+  });
+
+  it("sends one request for a double tap, with Send disabled while it is in flight", async () => {
+    const calls = backend({ check_email: () => null, request_reset: () => later(sent, 50) });
+    render(Forgot);
+    await fireEvent.input(field(), { target: { value: "taro@example.com" } });
+    const send = screen.getByRole("button", { name: "Send" });
+    await fireEvent.click(send);
+    await fireEvent.click(send);
+    await waitFor(() => expect(screen.getByRole("button", { name: "Sending…" })).toHaveProperty("disabled", true));
+    await waitFor(() => expect(app.route.name).toBe("check_email"));
+    expect(count(calls, "request_reset")).toBe(1);
+    expect(app.sent?.email_hint).toBe("t***@example.com");
+  });
+
+  it("keeps what was typed when the request fails, and shows the code with its request id", async () => {
+    backend({
+      check_email: () => null,
+      request_reset: () => refuse("offline", { request_id: "req-9" }),
+    });
+    render(Forgot);
+    await fireEvent.input(field(), { target: { value: "taro@example.com" } });
+    await fireEvent.click(screen.getByRole("button", { name: "Send" }));
+    await screen.findByText("No connection. Check that the device is online.");
+    expect(screen.getByText("offline")).toBeTruthy();
+    expect(screen.getByText("req-9")).toBeTruthy();
+    expect(field().value).toBe("taro@example.com");
+    expect(app.route.name).not.toBe("check_email");
+  });
+
+  it("says how long to wait when the server rate-limits", async () => {
+    backend({
+      check_email: () => null,
+      request_reset: () => refuse("rate_limited", { retry_after_s: 42, status: 429 }),
+    });
+    render(Forgot);
+    await fireEvent.input(field(), { target: { value: "taro@example.com" } });
+    await fireEvent.click(screen.getByRole("button", { name: "Send" }));
+    expect(await screen.findByText(/Too many attempts\. Try again in 42 s\./)).toBeTruthy();
+  });
+
+  it("keeps the typed address when the member goes back and returns", async () => {
+    backend({ check_email: () => null });
+    const first = render(Forgot);
+    await fireEvent.input(field(), { target: { value: "taro@example.com" } });
+    await fireEvent.click(screen.getByRole("button", { name: "Back to Log in" }));
+    expect(app.route.name).toBe("login");
+    first.unmount();
+    render(Forgot);
+    expect(field().value).toBe("taro@example.com");
+  });
+
+  it("has notes for Login-ID and SSO members that open the help pages", async () => {
+    const calls = backend({ open_help: () => true });
+    render(Forgot);
+    await fireEvent.click(screen.getByRole("button", { name: /with Login ID/ }));
+    await fireEvent.click(screen.getByRole("button", { name: /\(with SSO\)/ }));
+    expect(calls.filter((c) => c.cmd === "open_help").map((c) => c.args.topic)).toEqual([
+      "login_id_password",
+      "sso_login",
+    ]);
+  });
+
+  it("opened while logged in, goes to the Timeline with a note", () => {
+    app.hasSession = true;
+    backend({});
+    render(Forgot);
+    expect(app.route).toEqual({ name: "timeline", note: "forgot_while_logged_in" });
+  });
+});

@@ -1,0 +1,138 @@
+import { fireEvent, render, screen, waitFor } from "@testing-library/svelte";
+import { describe, expect, it } from "vitest";
+import type { RuleCheck } from "../generated/bindings";
+import { app } from "../lib/app.svelte";
+import { backend, refuse, taro } from "../test/backend";
+import Reset from "./Reset.svelte";
+
+const checked = {
+  status: 200,
+  request_id: "r",
+  email_hint: "t***@example.com",
+  expires_at: "2030-01-01T09:00:00Z",
+  policy: {
+    min_length: 8,
+    max_length: 128,
+    require_lower: true,
+    require_upper: false,
+    require_digit: true,
+    require_symbol: false,
+  },
+  token_hint: "AbCdEf…",
+};
+
+/** A stand-in for the `policy_checklist` command: which rules a password meets. */
+function checklist({ password }: Record<string, unknown>): RuleCheck[] {
+  const p = password as string;
+  return [
+    { rule: "min_length", met: p.length >= 8 },
+    { rule: "max_length", met: p.length <= 128 },
+    { rule: "require_lower", met: /[a-z]/.test(p) },
+    { rule: "require_digit", met: /[0-9]/.test(p) },
+  ];
+}
+
+function rule(name: string) {
+  return document.querySelector(`[data-rule="${name}"]`) as HTMLElement;
+}
+
+describe("Reset", () => {
+  it("shows the email hint and the server's policy as a live checklist", async () => {
+    backend({ check_reset_link: () => checked, policy_checklist: checklist });
+    render(Reset);
+    expect(await screen.findByText("For t***@example.com")).toBeTruthy();
+    await waitFor(() => expect(rule("min_length")).toBeTruthy());
+    expect(rule("min_length").textContent).toContain("At least 8 characters");
+    expect(rule("min_length").classList.contains("met")).toBe(false);
+
+    await fireEvent.input(screen.getByLabelText("New password"), { target: { value: "fresh-pass-42" } });
+    await waitFor(() => expect(rule("min_length").classList.contains("met")).toBe(true));
+    expect(rule("require_digit").classList.contains("met")).toBe(true);
+    expect(rule("require_digit").textContent).toContain("(done)");
+  });
+
+  it("shows and hides the password", async () => {
+    backend({ check_reset_link: () => checked, policy_checklist: checklist });
+    render(Reset);
+    const input = (await screen.findByLabelText("New password")) as HTMLInputElement;
+    expect(input.type).toBe("password");
+    expect(input.getAttribute("autocomplete")).toBe("new-password");
+    const [show] = screen.getAllByRole("button", { name: "Show password" });
+    await fireEvent.click(show!);
+    expect(input.type).toBe("text");
+    expect(show!.getAttribute("aria-pressed")).toBe("true");
+  });
+
+  it("shows a mismatch on the confirmation field", async () => {
+    backend({
+      check_reset_link: () => checked,
+      policy_checklist: checklist,
+      set_password_and_login: () => refuse("password_mismatch", { status: 422 }),
+    });
+    render(Reset);
+    await screen.findByText("For t***@example.com");
+    await fireEvent.click(screen.getByRole("button", { name: "Set password and login" }));
+    const confirm = screen.getByLabelText("New password (again)");
+    await waitFor(() => expect(confirm.getAttribute("aria-invalid")).toBe("true"));
+    const line = document.getElementById("reset-confirm-error");
+    expect(line?.textContent).toContain("The two new passwords are not the same.");
+    expect(line?.textContent).toContain("Code: password_mismatch");
+    expect(line?.closest("[role=alert]")).not.toBeNull();
+  });
+
+  it("names the broken rules when the server refuses the password", async () => {
+    backend({
+      check_reset_link: () => checked,
+      policy_checklist: checklist,
+      set_password_and_login: () =>
+        refuse("password_policy", { status: 422, details: { failed: ["min_length", "require_digit"] } }),
+    });
+    render(Reset);
+    await screen.findByText("For t***@example.com");
+    await fireEvent.click(screen.getByRole("button", { name: "Set password and login" }));
+    await waitFor(() =>
+      expect(document.getElementById("reset-new-error")?.textContent).toContain(
+        "Missing: At least 8 characters, A digit",
+      ),
+    );
+  });
+
+  it("sets the password, logs in and goes to the Timeline", async () => {
+    const calls = backend({
+      check_reset_link: () => checked,
+      policy_checklist: checklist,
+      set_password_and_login: () => ({ status: 200, request_id: "r", user: taro, expires_at: "x" }),
+    });
+    render(Reset);
+    await screen.findByText("For t***@example.com");
+    await fireEvent.input(screen.getByLabelText("New password"), { target: { value: "fresh-pass-42" } });
+    await fireEvent.input(screen.getByLabelText("New password (again)"), { target: { value: "fresh-pass-42" } });
+    await fireEvent.click(screen.getByRole("button", { name: "Set password and login" }));
+    await waitFor(() => expect(app.route.name).toBe("timeline"));
+    expect(app.user?.display_name).toBe("Taro Yamada");
+    expect(calls.find((c) => c.cmd === "set_password_and_login")?.args).toEqual({
+      newPassword: "fresh-pass-42",
+      newPasswordConfirmation: "fresh-pass-42",
+    });
+  });
+
+  for (const code of ["token_expired", "token_used", "token_invalid", "token_superseded"]) {
+    it(`goes to its own screen for a link that is ${code.replace("token_", "")}`, async () => {
+      backend({ check_reset_link: () => refuse(code, { status: code === "token_invalid" ? 404 : 410 }) });
+      render(Reset);
+      await waitFor(() => expect(app.route.name).toBe("link_problem"));
+      expect(app.route).toMatchObject({ error: { code } });
+    });
+  }
+
+  it("offers to try again when the server cannot be reached", async () => {
+    let calls = 0;
+    backend({
+      check_reset_link: () => (++calls === 1 ? refuse("offline") : checked),
+      policy_checklist: checklist,
+    });
+    render(Reset);
+    await fireEvent.click(await screen.findByRole("button", { name: "Try again" }));
+    expect(await screen.findByText("For t***@example.com")).toBeTruthy();
+  });
+});

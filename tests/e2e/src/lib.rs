@@ -1,0 +1,555 @@
+//! Drives the real, built app through WebDriver (tauri-driver in front of WebKitWebDriver) against
+//! the real reference server, the way a member would: by the labels and button texts on screen.
+//!
+//! Needs a display, a D-Bus session with an unlocked Secret Service, `tauri-driver` and
+//! `WebKitWebDriver`, and the app built with production assets. `scripts/test.sh` provides all of
+//! them (`scripts/e2e.sh` runs just these tests); outside them every test fails and says why.
+
+use std::net::{SocketAddr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{anyhow, bail, Context, Result};
+use base64::Engine;
+use serde_json::{json, Value};
+use unipos_server::{Clock, Config, RunningServer, SentMail};
+
+pub use unipos_server::dev::{
+    DEMO_EMAIL, DEMO_LOGIN_ID, DEMO_LOGIN_ID_PASSWORD, DEMO_PASSWORD, DEMO_TEAM,
+};
+
+/// How long a screen may take to show what a test waits for.
+pub const PATIENCE: Duration = Duration::from_secs(15);
+const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+/// The two window sizes every flow is checked at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Size {
+    /// 390×844: phone presentation.
+    Phone,
+    /// 1280×800: desktop presentation.
+    Desktop,
+}
+
+impl Size {
+    pub const ALL: [Size; 2] = [Size::Phone, Size::Desktop];
+
+    pub fn dimensions(self) -> (u32, u32) {
+        match self {
+            Size::Phone => (390, 844),
+            Size::Desktop => (1280, 800),
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Size::Phone => "phone",
+            Size::Desktop => "desktop",
+        }
+    }
+}
+
+/// The top of the checkout.
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// The app under test: `UNIPOS_E2E_APP`, else the debug build with production assets.
+pub fn app_binary() -> Result<PathBuf> {
+    let path = match std::env::var_os("UNIPOS_E2E_APP") {
+        Some(p) => PathBuf::from(p),
+        None => repo_root().join("target/debug/unipos-app"),
+    };
+    if !path.is_file() {
+        bail!(
+            "{} is missing: build it with production assets (scripts/e2e.sh does)",
+            path.display()
+        );
+    }
+    Ok(path)
+}
+
+/// Where the tests leave screenshots of what they saw: `target/e2e-screenshots/NAME.png`.
+pub fn screenshot_path(name: &str) -> PathBuf {
+    repo_root().join(format!("target/e2e-screenshots/{name}.png"))
+}
+
+fn free_port() -> Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+/// The member's world: the reference server with its demo organisation, and a home folder of
+/// the app's own (store, WebKit data) that lives as long as the test.
+pub struct Backend {
+    pub server: RunningServer,
+    /// The server's clock: tests move it forward instead of waiting.
+    pub clock: Clock,
+    _server_dir: tempfile::TempDir,
+    home: tempfile::TempDir,
+    api_url: String,
+}
+
+impl Backend {
+    pub async fn start() -> Result<Backend> {
+        let server_dir = tempfile::tempdir()?;
+        let config = Config::for_tests(server_dir.path());
+        let clock = config.clock.clone();
+        let server = unipos_server::spawn(config).await?;
+        let api_url = server.base_url().as_str().to_owned();
+        Ok(Backend {
+            server,
+            clock,
+            _server_dir: server_dir,
+            home: tempfile::tempdir()?,
+            api_url,
+        })
+    }
+
+    /// A backend whose API address answers nothing yet (the server is down);
+    /// [`Backend::start_server_at`] brings it up later at the same address.
+    pub fn down() -> Result<(SocketAddr, tempfile::TempDir)> {
+        let addr: SocketAddr = format!("127.0.0.1:{}", free_port()?).parse()?;
+        Ok((addr, tempfile::tempdir()?))
+    }
+
+    pub async fn start_server_at(addr: SocketAddr, home: tempfile::TempDir) -> Result<Backend> {
+        let server_dir = tempfile::tempdir()?;
+        let mut config = Config::for_tests(server_dir.path());
+        config.listen = addr;
+        let clock = config.clock.clone();
+        let server = unipos_server::spawn(config).await?;
+        Ok(Backend {
+            api_url: server.base_url().as_str().to_owned(),
+            server,
+            clock,
+            _server_dir: server_dir,
+            home,
+        })
+    }
+
+    pub fn api_url(&self) -> &str {
+        &self.api_url
+    }
+
+    /// The environment the app runs in: its own home, pointed at this server.
+    pub fn app_env(&self) -> Vec<(String, String)> {
+        app_env(self.home.path(), &self.api_url)
+    }
+
+    pub async fn open_app(&self, size: Size) -> Result<App> {
+        App::launch(self.app_env(), size, &[]).await
+    }
+
+    /// A cold start: the app launched with `url` as its argument, as the OS does for a link.
+    pub async fn open_app_with_link(&self, size: Size, url: &str) -> Result<App> {
+        App::launch(self.app_env(), size, &[url.to_owned()]).await
+    }
+
+    /// A second launch with `url`, as the OS does when a link is opened while the app runs:
+    /// single-instance hands the URL to the running app and this process ends.
+    pub fn launch_again_with(&self, url: &str) -> Result<()> {
+        let status = Command::new(app_binary()?)
+            .arg(url)
+            .envs(self.app_env())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()?;
+        // It must hand over and leave, not open a second window.
+        if !status.success() {
+            bail!("the second launch exited with {status}");
+        }
+        Ok(())
+    }
+
+    /// Mails sent to `to`, oldest first, waiting until there are at least `count`.
+    pub async fn mails_to(&self, to: &str, count: usize) -> Result<Vec<SentMail>> {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            let mails: Vec<SentMail> = self
+                .server
+                .outbox()
+                .into_iter()
+                .filter(|m| m.to.eq_ignore_ascii_case(to))
+                .collect();
+            if mails.len() >= count {
+                return Ok(mails);
+            }
+            if Instant::now() > deadline {
+                bail!("mail #{count} to {to} did not arrive");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// The link of the newest reset mail to `to`, once mail #`nth` has arrived.
+    pub async fn reset_link(&self, to: &str, nth: usize) -> Result<String> {
+        let mails = self.mails_to(to, nth).await?;
+        mails
+            .iter()
+            .rev()
+            .find(|m| m.subject == unipos_protocol::RESET_MAIL_SUBJECT)
+            .and_then(|m| m.links.first().cloned())
+            .ok_or_else(|| anyhow!("no reset mail to {to}"))
+    }
+
+    /// Whether `secret-tool` finds the app's session in the keychain for this server.
+    pub fn session_in_keychain(&self) -> Result<bool> {
+        let out = Command::new("secret-tool")
+            .args(["search", "--all", "service", "me.unipos.account"])
+            .args(["username", &self.api_url])
+            .output()
+            .context("secret-tool (libsecret-tools) is needed")?;
+        let listing = String::from_utf8_lossy(&out.stdout).into_owned()
+            + &String::from_utf8_lossy(&out.stderr);
+        Ok(listing.contains("attribute.service = me.unipos.account"))
+    }
+
+    /// Logs in over the API directly (not through the app), to check a password.
+    pub async fn password_works(&self, email: &str, password: &str) -> Result<bool> {
+        let status = reqwest::Client::new()
+            .post(format!("{}/api/v1/sessions", self.api_url))
+            .header("content-type", "application/json")
+            .body(json!({ "email": email, "password": password }).to_string())
+            .send()
+            .await?
+            .status();
+        Ok(status.as_u16() == 201)
+    }
+}
+
+/// The environment of an app with its own home, pointed at `api_url`.
+pub fn app_env(home: &Path, api_url: &str) -> Vec<(String, String)> {
+    let sub = |name: &str| home.join(name).to_string_lossy().into_owned();
+    vec![
+        ("HOME".into(), home.to_string_lossy().into_owned()),
+        ("XDG_DATA_HOME".into(), sub(".local/share")),
+        ("XDG_CONFIG_HOME".into(), sub(".config")),
+        ("XDG_CACHE_HOME".into(), sub(".cache")),
+        ("UNIPOS_API_URL".into(), api_url.to_owned()),
+        ("UNIPOS_WEB_BASE".into(), api_url.to_owned()),
+        ("LANG".into(), "en_US.UTF-8".into()),
+    ]
+}
+
+/// One running app, driven through a WebDriver session.
+pub struct App {
+    driver: Child,
+    http: reqwest::Client,
+    base: String,
+    pub size: Size,
+}
+
+impl App {
+    pub async fn launch(env: Vec<(String, String)>, size: Size, args: &[String]) -> Result<App> {
+        let port = free_port()?;
+        let native_port = free_port()?;
+        let mut command = Command::new("tauri-driver");
+        command
+            .args(["--port", &port.to_string()])
+            .args(["--native-port", &native_port.to_string()])
+            .args(["--native-driver", "/usr/bin/WebKitWebDriver"])
+            .envs(env)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        // Its own process group, so that ending the test ends the driver, WebKitWebDriver and
+        // the app together.
+        std::os::unix::process::CommandExt::process_group(&mut command, 0);
+        let driver = command
+            .spawn()
+            .context("tauri-driver is needed (cargo install tauri-driver --locked)")?;
+        // One keep-alive connection pool: closing the connection after each command makes
+        // WebKitWebDriver reset connections now and then.
+        let http = reqwest::Client::builder()
+            .pool_idle_timeout(None)
+            .timeout(Duration::from_secs(60))
+            .build()?;
+        let mut app = App {
+            driver,
+            http,
+            base: format!("http://127.0.0.1:{port}"),
+            size,
+        };
+        let capabilities = json!({"capabilities": {"alwaysMatch": {
+            "browserName": "wry",
+            "tauri:options": {"application": app_binary()?, "args": args},
+        }}});
+        let deadline = Instant::now() + PATIENCE;
+        let session = loop {
+            match app.raw("POST", "/session", Some(&capabilities)).await {
+                Ok(v) => break v,
+                Err(_) if Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(100)).await
+                }
+                Err(e) => return Err(e.context("no WebDriver session")),
+            }
+        };
+        let id = session["sessionId"]
+            .as_str()
+            .ok_or_else(|| anyhow!("no session id in {session}"))?;
+        app.base = format!("{}/session/{id}", app.base);
+        let (width, height) = size.dimensions();
+        app.cmd(
+            "POST",
+            "/window/rect",
+            json!({"width": width, "height": height}),
+        )
+        .await?;
+        Ok(app)
+    }
+
+    async fn raw(&self, method: &str, path: &str, body: Option<&Value>) -> Result<Value> {
+        let url = format!("{}{path}", self.base);
+        let request = match method {
+            "GET" => self.http.get(&url),
+            "DELETE" => self.http.delete(&url),
+            _ => self
+                .http
+                .post(&url)
+                .header("content-type", "application/json")
+                .body(body.cloned().unwrap_or(json!({})).to_string()),
+        };
+        let response = request.send().await?;
+        let status = response.status();
+        let body: Value = serde_json::from_slice(&response.bytes().await?)?;
+        if !status.is_success() {
+            bail!("{method} {path}: {status} {}", body["value"]);
+        }
+        Ok(body["value"].clone())
+    }
+
+    async fn cmd(&self, method: &str, path: &str, body: Value) -> Result<Value> {
+        self.raw(method, path, Some(&body)).await
+    }
+
+    /// Runs `script` in the web view; `arguments[i]` are `args`.
+    pub async fn js(&self, script: &str, args: Value) -> Result<Value> {
+        self.cmd(
+            "POST",
+            "/execute/sync",
+            json!({"script": script, "args": args}),
+        )
+        .await
+    }
+
+    /// Waits until `script` returns an element (or a truthy value) and returns it.
+    async fn wait_js(&self, what: &str, script: &str, args: Value) -> Result<Value> {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            let found = self.js(script, args.clone()).await?;
+            if !(found.is_null() || found == json!(false)) {
+                return Ok(found);
+            }
+            if Instant::now() > deadline {
+                let text = self.page_text().await.unwrap_or_default();
+                bail!(
+                    "{what} did not appear at {:?} size; the screen shows:\n{text}",
+                    self.size
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Everything the screen shows, as text.
+    pub async fn page_text(&self) -> Result<String> {
+        Ok(self
+            .js("return document.body.innerText", json!([]))
+            .await?
+            .as_str()
+            .unwrap_or_default()
+            .to_owned())
+    }
+
+    /// Waits until `text` is shown.
+    pub async fn wait_for_text(&self, text: &str) -> Result<()> {
+        self.wait_js(
+            &format!("the text {text:?}"),
+            "return document.body.innerText.includes(arguments[0])",
+            json!([text]),
+        )
+        .await
+        .map(drop)
+    }
+
+    /// Waits until a heading reads `title`.
+    pub async fn wait_for_screen(&self, title: &str) -> Result<()> {
+        self.wait_js(
+            &format!("the screen {title:?}"),
+            "return [...document.querySelectorAll('h1,h2')]
+                .some(h => h.offsetParent !== null && h.textContent.trim() === arguments[0])",
+            json!([title]),
+        )
+        .await
+        .map(drop)
+    }
+
+    /// The visible button or link whose text (or accessible name) is exactly `name`.
+    pub async fn control(&self, name: &str) -> Result<Element> {
+        let found = self
+            .wait_js(
+                &format!("a button or link {name:?}"),
+                // The name a screen reader reads: aria-label, else the text without the parts
+                // hidden from assistive technology (chevrons and other decoration).
+                "const name = e => {
+                    if (e.getAttribute('aria-label')) return e.getAttribute('aria-label');
+                    const copy = e.cloneNode(true);
+                    copy.querySelectorAll('[aria-hidden=true]').forEach(h => h.remove());
+                    return copy.textContent.trim();
+                 };
+                 return [...document.querySelectorAll('button,a,[role=tab],[role=menuitem]')]
+                    .find(e => e.offsetParent !== null && name(e) === arguments[0]) || null",
+                json!([name]),
+            )
+            .await?;
+        Element::from(found)
+    }
+
+    /// The horizontal centre of the control `name`, in CSS pixels from the window's left edge.
+    pub async fn center_x(&self, name: &str) -> Result<f64> {
+        let control = self.control(name).await?;
+        let x = self
+            .js(
+                "const r = arguments[0].getBoundingClientRect(); return r.left + r.width / 2",
+                json!([control.reference()]),
+            )
+            .await?;
+        x.as_f64()
+            .ok_or_else(|| anyhow!("no position for {name:?}: {x}"))
+    }
+
+    /// The visible form field labelled `label`.
+    pub async fn field(&self, label: &str) -> Result<Element> {
+        let found = self
+            .wait_js(
+                &format!("a field labelled {label:?}"),
+                "const visible = e => e && e.offsetParent !== null;
+                 const byLabel = [...document.querySelectorAll('label')]
+                    .filter(l => visible(l.control) && l.textContent.trim() === arguments[0])
+                    .map(l => l.control);
+                 const byAria = [...document.querySelectorAll('input,textarea')]
+                    .filter(e => visible(e) && e.getAttribute('aria-label') === arguments[0]);
+                 return byLabel[0] || byAria[0] || null",
+                json!([label]),
+            )
+            .await?;
+        Element::from(found)
+    }
+
+    pub async fn click(&self, name: &str) -> Result<()> {
+        let button = self.control(name).await?;
+        self.wait_js(
+            &format!("{name:?} to be enabled"),
+            "return !arguments[0].disabled",
+            json!([button.reference()]),
+        )
+        .await?;
+        self.cmd("POST", &format!("/element/{}/click", button.0), json!({}))
+            .await
+            .map(drop)
+    }
+
+    /// Replaces the content of the field labelled `label` with `text`, typed key by key.
+    pub async fn fill(&self, label: &str, text: &str) -> Result<()> {
+        let field = self.field(label).await?;
+        self.cmd("POST", &format!("/element/{}/clear", field.0), json!({}))
+            .await?;
+        self.cmd(
+            "POST",
+            &format!("/element/{}/value", field.0),
+            json!({"text": text}),
+        )
+        .await
+        .map(drop)
+    }
+
+    /// The current value of the field labelled `label`.
+    pub async fn value_of(&self, label: &str) -> Result<String> {
+        let field = self.field(label).await?;
+        Ok(self
+            .js("return arguments[0].value", json!([field.reference()]))
+            .await?
+            .as_str()
+            .unwrap_or_default()
+            .to_owned())
+    }
+
+    /// Waits for a visible `role="alert"` region holding `text`, and returns all its text.
+    pub async fn alert_with(&self, text: &str) -> Result<String> {
+        let found = self
+            .wait_js(
+                &format!("an alert saying {text:?}"),
+                "return [...document.querySelectorAll('[role=alert]')]
+                    .map(a => a.innerText)
+                    .find(t => t.includes(arguments[0])) || null",
+                json!([text]),
+            )
+            .await?;
+        Ok(found.as_str().unwrap_or_default().to_owned())
+    }
+
+    /// Saves what the window shows as a PNG.
+    pub async fn screenshot(&self, path: &Path) -> Result<()> {
+        // WebKitGTK paints after the DOM changes, and under Xvfb its snapshot can lag behind by
+        // a few frames: wait for two frames, then a little more, so the picture is of this
+        // screen and not the last one.
+        self.cmd(
+            "POST",
+            "/execute/async",
+            json!({
+                "script": "const done = arguments[arguments.length - 1];
+                           requestAnimationFrame(() => requestAnimationFrame(() => done(true)));",
+                "args": [],
+            }),
+        )
+        .await?;
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        let encoded = self.raw("GET", "/screenshot", None).await?;
+        let png = base64::engine::general_purpose::STANDARD
+            .decode(encoded.as_str().unwrap_or_default())?;
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        std::fs::write(path, png)?;
+        Ok(())
+    }
+
+    /// Ends the session, which closes the app.
+    pub async fn close(mut self) -> Result<()> {
+        let result = self.raw("DELETE", "", None).await.map(drop);
+        self.stop_driver();
+        result
+    }
+
+    fn stop_driver(&mut self) {
+        // SAFETY: signals the process group this App started; no memory is touched.
+        unsafe {
+            libc::kill(-(self.driver.id() as i32), libc::SIGTERM);
+        }
+        let _ = self.driver.wait();
+    }
+}
+
+impl Drop for App {
+    fn drop(&mut self) {
+        if let Ok(None) = self.driver.try_wait() {
+            self.stop_driver();
+        }
+    }
+}
+
+/// A WebDriver element reference.
+pub struct Element(String);
+
+impl Element {
+    fn from(value: Value) -> Result<Element> {
+        value[ELEMENT_KEY]
+            .as_str()
+            .map(|id| Element(id.to_owned()))
+            .ok_or_else(|| anyhow!("not an element: {value}"))
+    }
+
+    fn reference(&self) -> Value {
+        json!({ ELEMENT_KEY: self.0 })
+    }
+}

@@ -1,0 +1,321 @@
+//! The flows of the app, end to end: the built app, driven as a member would drive it (by the
+//! texts and labels on screen), against the real server, at phone (390×844) and desktop
+//! (1280×800) sizes.
+
+use std::time::Duration;
+
+use anyhow::{ensure, Result};
+use unipos_e2e::*;
+
+const NEW_PASSWORD: &str = "Fresh-pass-42";
+/// The Timeline greets the signed-in member by name.
+const TIMELINE: &str = "Hello, Taro Yamada";
+const NEWER_PASSWORD: &str = "Newer-pass-43";
+
+/// Log in → "Reset Password" → types `email` → "Send".
+async fn ask_for_reset_mail(app: &App, email: &str) -> Result<()> {
+    app.wait_for_screen("Log in").await?;
+    app.click("Reset Password").await?;
+    app.wait_for_screen("Reset your password").await?;
+    app.fill("Email address", email).await?;
+    app.click("Send").await?;
+    app.wait_for_screen("Check your email").await
+}
+
+/// The Reset screen, filled and sent with `password` twice.
+async fn set_password_and_login(app: &App, password: &str) -> Result<()> {
+    app.wait_for_screen("Set a new password").await?;
+    app.fill("New password", password).await?;
+    app.fill("New password (again)", password).await?;
+    app.click("Set password and login").await?;
+    app.wait_for_text(TIMELINE).await
+}
+
+async fn log_in(app: &App, email: &str, password: &str) -> Result<()> {
+    app.wait_for_screen("Log in").await?;
+    app.fill("Email address", email).await?;
+    app.fill("Password", password).await?;
+    app.click("Log in").await?;
+    app.wait_for_text(TIMELINE).await
+}
+
+/// Opens the menu of the presentation: top left on phones, the member's icon top right on
+/// desktops, and checks it sits where the help centre says it does.
+async fn open_menu(app: &App) -> Result<()> {
+    let (name, left_half) = match app.size {
+        Size::Phone => ("Menu", true),
+        Size::Desktop => ("Menu of Taro Yamada", false),
+    };
+    let x = app.center_x(name).await?;
+    let (width, _) = app.size.dimensions();
+    ensure!(
+        (x < f64::from(width) / 2.0) == left_half,
+        "{name:?} is at x={x} of {width}"
+    );
+    app.click(name).await
+}
+
+async fn open_account_settings(app: &App) -> Result<()> {
+    open_menu(app).await?;
+    app.click("Settings").await?;
+    app.wait_for_screen("Settings").await?;
+    app.click("Account").await?;
+    app.wait_for_screen("Account").await
+}
+
+#[tokio::test]
+async fn the_app_opens_on_log_in_with_reset_password_at_the_bottom() -> Result<()> {
+    let backend = Backend::start().await?;
+    for size in Size::ALL {
+        let app = backend.open_app(size).await?;
+        app.wait_for_screen("Log in").await?;
+        app.control("Reset Password").await?;
+        app.close().await?;
+    }
+    Ok(())
+}
+
+/// 1. A trailing space, and a trailing ideographic space, are refused with the message and the
+///    one-tap fix; then Send goes through.
+#[tokio::test]
+async fn a_trailing_space_is_refused_with_a_one_tap_fix_then_send_works() -> Result<()> {
+    for size in Size::ALL {
+        for typed in [format!("{DEMO_EMAIL} "), format!("{DEMO_EMAIL}\u{3000}")] {
+            let backend = Backend::start().await?;
+            let app = backend.open_app(size).await?;
+            app.wait_for_screen("Log in").await?;
+            app.click("Reset Password").await?;
+            app.fill("Email address", &typed).await?;
+            app.click("Send").await?;
+            let alert = app
+                .alert_with("Remove the space at the end of the email address.")
+                .await?;
+            ensure!(alert.contains("email_trailing_whitespace"), "{alert}");
+            ensure!(
+                app.value_of("Email address").await? == typed,
+                "the typed text was kept"
+            );
+            app.click("Remove the space").await?;
+            ensure!(app.value_of("Email address").await? == DEMO_EMAIL);
+            app.click("Send").await?;
+            app.wait_for_screen("Check your email").await?;
+            backend.mails_to(DEMO_EMAIL, 1).await?;
+            app.close().await?;
+        }
+    }
+    Ok(())
+}
+
+/// 2. The mail's link, given to a second launch, brings the running app to the Reset screen;
+///    and a cold launch with the link lands there too.
+#[tokio::test]
+async fn the_reset_link_opens_the_reset_screen_warm_and_cold() -> Result<()> {
+    for size in Size::ALL {
+        let backend = Backend::start().await?;
+        let app = backend.open_app(size).await?;
+        ask_for_reset_mail(&app, DEMO_EMAIL).await?;
+        let link = backend.reset_link(DEMO_EMAIL, 1).await?;
+        let app_link = link.replacen(&format!("{}/", backend.api_url()), "unipos://", 1);
+
+        backend.launch_again_with(&app_link)?;
+        app.wait_for_screen("Set a new password").await?;
+        app.wait_for_text("t***@example.com").await?;
+        app.screenshot(&screenshot_path(&format!(
+            "reset-warm-link-{}",
+            size.name()
+        )))
+        .await?;
+        app.close().await?;
+
+        let cold = backend.open_app_with_link(size, &app_link).await?;
+        cold.wait_for_screen("Set a new password").await?;
+        cold.wait_for_text("t***@example.com").await?;
+        cold.close().await?;
+    }
+    Ok(())
+}
+
+/// 3. Mismatched passwords are refused; "Set password and login" → Timeline; the old password
+///    no longer logs in; the session is in the keychain.
+#[tokio::test]
+async fn set_password_and_login_lands_on_the_timeline_with_the_session_in_the_keychain(
+) -> Result<()> {
+    for size in Size::ALL {
+        let backend = Backend::start().await?;
+        let app = backend.open_app(size).await?;
+        ask_for_reset_mail(&app, DEMO_EMAIL).await?;
+        let link = backend.reset_link(DEMO_EMAIL, 1).await?;
+        app.fill("Link from the email", &link).await?;
+        app.click("Open the link").await?;
+        app.wait_for_screen("Set a new password").await?;
+
+        app.fill("New password", NEW_PASSWORD).await?;
+        app.fill("New password (again)", "Something-else-1").await?;
+        app.click("Set password and login").await?;
+        let alert = app.alert_with("password_mismatch").await?;
+        ensure!(!alert.is_empty());
+        ensure!(!backend.session_in_keychain()?);
+
+        set_password_and_login(&app, NEW_PASSWORD).await?;
+        app.wait_for_text("Taro Yamada").await?;
+        ensure!(
+            backend.session_in_keychain()?,
+            "the session is in the keychain"
+        );
+        ensure!(!backend.password_works(DEMO_EMAIL, DEMO_PASSWORD).await?);
+        ensure!(backend.password_works(DEMO_EMAIL, NEW_PASSWORD).await?);
+        app.close().await?;
+
+        // The next start restores the session from the keychain.
+        let again = backend.open_app(size).await?;
+        again.wait_for_text(TIMELINE).await?;
+        again.close().await?;
+    }
+    Ok(())
+}
+
+/// 4. An expired link and a used link show their own screens; "Send a new email" works.
+#[tokio::test]
+async fn expired_and_used_links_say_so_and_send_a_new_email() -> Result<()> {
+    for size in Size::ALL {
+        let backend = Backend::start().await?;
+        let app = backend.open_app(size).await?;
+        ask_for_reset_mail(&app, DEMO_EMAIL).await?;
+        let expired = backend.reset_link(DEMO_EMAIL, 1).await?;
+        backend.clock.advance(Duration::from_secs(2 * 3600));
+        app.fill("Link from the email", &expired).await?;
+        app.click("Open the link").await?;
+        app.wait_for_screen("This link has expired").await?;
+        app.wait_for_text("token_expired").await?;
+
+        app.click("Send a new email").await?;
+        app.wait_for_screen("Reset your password").await?;
+        app.fill("Email address", DEMO_EMAIL).await?;
+        app.click("Send").await?;
+        app.wait_for_screen("Check your email").await?;
+        let fresh = backend.reset_link(DEMO_EMAIL, 2).await?;
+        ensure!(fresh != expired, "a new link was sent");
+        app.fill("Link from the email", &fresh).await?;
+        app.click("Open the link").await?;
+        set_password_and_login(&app, NEW_PASSWORD).await?;
+        app.close().await?;
+
+        let again = backend.open_app_with_link(size, &fresh).await?;
+        again.wait_for_screen("This link was already used").await?;
+        again.wait_for_text("token_used").await?;
+        again.control("Send a new email").await?;
+        again.close().await?;
+    }
+    Ok(())
+}
+
+/// 5. Change the password through the presentation's own path, after a wrong current password.
+#[tokio::test]
+async fn change_password_through_each_presentations_own_path() -> Result<()> {
+    for size in Size::ALL {
+        let backend = Backend::start().await?;
+        let app = backend.open_app(size).await?;
+        log_in(&app, DEMO_EMAIL, DEMO_PASSWORD).await?;
+        open_account_settings(&app).await?;
+        if size == Size::Phone {
+            // The fields stay hidden until "Change".
+            app.click("Change").await?;
+        }
+        app.fill("Current password", "not-the-password-1").await?;
+        app.fill("New password", NEWER_PASSWORD).await?;
+        app.fill("New password (again)", NEWER_PASSWORD).await?;
+        app.click("Save").await?;
+        app.alert_with("current_password_incorrect").await?;
+        ensure!(
+            app.value_of("New password").await? == NEWER_PASSWORD,
+            "typed text kept"
+        );
+
+        app.fill("Current password", DEMO_PASSWORD).await?;
+        app.click("Save").await?;
+        app.wait_for_text("Your password was changed.").await?;
+        ensure!(backend.password_works(DEMO_EMAIL, NEWER_PASSWORD).await?);
+        ensure!(!backend.password_works(DEMO_EMAIL, DEMO_PASSWORD).await?);
+        app.close().await?;
+    }
+    Ok(())
+}
+
+/// 6. `unipos://forgot_password` while logged in goes to the Timeline with a note pointing to
+///    Settings > Account.
+#[tokio::test]
+async fn the_forgot_link_while_logged_in_goes_to_the_timeline_with_a_note() -> Result<()> {
+    for size in Size::ALL {
+        let backend = Backend::start().await?;
+        let app = backend.open_app(size).await?;
+        log_in(&app, DEMO_EMAIL, DEMO_PASSWORD).await?;
+        backend.launch_again_with("unipos://forgot_password")?;
+        app.wait_for_text("To change your password, go to Settings > Account.")
+            .await?;
+        app.wait_for_text(TIMELINE).await?;
+        app.close().await?;
+    }
+    Ok(())
+}
+
+/// 7. Log out clears the keychain entry and returns to Log in.
+#[tokio::test]
+async fn log_out_clears_the_keychain_and_returns_to_log_in() -> Result<()> {
+    for size in Size::ALL {
+        let backend = Backend::start().await?;
+        let app = backend.open_app(size).await?;
+        log_in(&app, DEMO_EMAIL, DEMO_PASSWORD).await?;
+        ensure!(backend.session_in_keychain()?);
+        open_menu(&app).await?;
+        app.click("Log out").await?;
+        app.wait_for_screen("Log in").await?;
+        ensure!(
+            !backend.session_in_keychain()?,
+            "the keychain entry is gone"
+        );
+        app.close().await?;
+    }
+    Ok(())
+}
+
+/// 8. A link to another host shows the refusal screen, and nothing is opened.
+#[tokio::test]
+async fn a_link_to_another_host_is_refused_with_a_clear_screen() -> Result<()> {
+    for size in Size::ALL {
+        let backend = Backend::start().await?;
+        let app = backend.open_app(size).await?;
+        app.wait_for_screen("Log in").await?;
+        let token = "Zm9vYmFyYmF6cXV4cXV1eGNvcmdlZ3JhdWx0Z2FycGx5";
+        let api = backend.api_url().to_owned();
+        backend.launch_again_with(&format!("{api}@evil.example/reset_password?token={token}"))?;
+        app.wait_for_screen("This link can't be opened").await?;
+        app.wait_for_text("link_").await?;
+        app.close().await?;
+    }
+    Ok(())
+}
+
+/// 9. With the server down, the error is shown, nothing typed is lost, and the retry works once
+///    the server is back.
+#[tokio::test]
+async fn with_the_server_down_the_error_shows_the_typing_stays_and_retry_works() -> Result<()> {
+    for size in Size::ALL {
+        let (addr, home) = Backend::down()?;
+        let env = app_env(home.path(), &format!("http://{addr}"));
+        let app = App::launch(env, size, &[]).await?;
+        app.wait_for_screen("Log in").await?;
+        app.click("Reset Password").await?;
+        app.fill("Email address", DEMO_EMAIL).await?;
+        app.click("Send").await?;
+        let alert = app.alert_with("connection_refused").await?;
+        ensure!(!alert.is_empty());
+        ensure!(app.value_of("Email address").await? == DEMO_EMAIL);
+
+        let backend = Backend::start_server_at(addr, home).await?;
+        app.click("Send").await?;
+        app.wait_for_screen("Check your email").await?;
+        backend.mails_to(DEMO_EMAIL, 1).await?;
+        app.close().await?;
+    }
+    Ok(())
+}

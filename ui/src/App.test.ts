@@ -19,6 +19,15 @@ function startup(overrides: Partial<Startup> = {}): () => Startup {
 
 const never = () => new Promise(() => {});
 
+const checkedLink = {
+  status: 200,
+  request_id: "r",
+  email_hint: "t***@example.com",
+  expires_at: "2030-01-01T09:00:00Z",
+  policy: { min_length: 8, max_length: 128, require_lower: true, require_upper: false, require_digit: true, require_symbol: false },
+  token_hint: "AbCdEf…",
+};
+
 describe("App start", () => {
   it("shows Log in when no session is stored", async () => {
     backend({ startup: startup() });
@@ -179,6 +188,80 @@ describe("Links while the app runs", () => {
     await waitFor(() => expect(checks).toBe(2));
     expect(screen.queryByText("offline")).toBeNull();
     expect(screen.getByText("Checking the link…")).toBeTruthy();
+  });
+
+  it("asks before a reset link replaces a logged-in member's session, and logs out first", async () => {
+    const calls = backend({
+      startup: startup({ has_session: true }),
+      restore_session: () => taro,
+      timeline: () => ({ posts: [] }),
+      take_incoming_link: () => ({ status: "opened", target: { kind: "reset", token_hint: "AbCdEf…" } }),
+      logout: () => ({ status: 204, request_id: "r1", remote_revoked: true }),
+      check_reset_link: () => checkedLink,
+      policy_checklist: () => [],
+    });
+    render(App);
+    await screen.findByText("Hello, Taro Yamada");
+    await emit("link-arrived", {});
+    expect(await screen.findByRole("heading", { name: "Open the reset link?" })).toBeTruthy();
+    expect(screen.getByText(/You are logged in as Taro Yamada/)).toBeTruthy();
+    expect(calls.some((c) => c.cmd === "logout")).toBe(false);
+    await fireEvent.click(screen.getByRole("button", { name: "Log out and open the link" }));
+    expect(await screen.findByRole("heading", { name: "Set a new password" })).toBeTruthy();
+    expect(await screen.findByText("For t***@example.com")).toBeTruthy();
+    await waitFor(() => expect(calls.some((c) => c.cmd === "policy_checklist")).toBe(true));
+    expect(calls.filter((c) => c.cmd === "logout")).toHaveLength(1);
+    expect(app.hasSession).toBe(false);
+  });
+
+  it("does not log anyone out for a link that no longer works", async () => {
+    const calls = backend({
+      startup: startup({ has_session: true }),
+      restore_session: () => taro,
+      timeline: () => ({ posts: [] }),
+      take_incoming_link: () => ({ status: "opened", target: { kind: "reset", token_hint: "AbCdEf…" } }),
+      check_reset_link: () => refuse("token_used", { status: 410 }),
+    });
+    render(App);
+    await screen.findByText("Hello, Taro Yamada");
+    await emit("link-arrived", {});
+    expect(await screen.findByRole("heading", { name: "This link was already used" })).toBeTruthy();
+    expect(calls.some((c) => c.cmd === "logout")).toBe(false);
+    expect(app.hasSession).toBe(true);
+  });
+
+  it("keeps the session when the member stays logged in", async () => {
+    const calls = backend({
+      startup: startup({ has_session: true }),
+      restore_session: () => taro,
+      timeline: () => ({ posts: [] }),
+      take_incoming_link: () => ({ status: "opened", target: { kind: "reset", token_hint: "AbCdEf…" } }),
+      check_reset_link: () => checkedLink,
+      policy_checklist: () => [],
+    });
+    render(App);
+    await screen.findByText("Hello, Taro Yamada");
+    await emit("link-arrived", {});
+    await fireEvent.click(await screen.findByRole("button", { name: "Stay logged in" }));
+    expect(await screen.findByText("Hello, Taro Yamada")).toBeTruthy();
+    expect(calls.some((c) => c.cmd === "logout")).toBe(false);
+    expect(app.hasSession).toBe(true);
+  });
+
+  it("opens a link pasted on the Log in screen", async () => {
+    const calls = backend({
+      startup: startup(),
+      open_link: () => ({ kind: "reset", token_hint: "AbCdEf…" }),
+      check_reset_link: never,
+    });
+    render(App);
+    await screen.findByRole("heading", { name: "Log in" });
+    await fireEvent.click(screen.getByText("Have a link from a reset email?"));
+    const field = screen.getByLabelText("Link from the email");
+    await fireEvent.input(field, { target: { value: "unipos://reset_password?token=x" } });
+    await fireEvent.click(screen.getByRole("button", { name: "Open the link" }));
+    expect(await screen.findByText("Checking the link…")).toBeTruthy();
+    expect(calls.find((c) => c.cmd === "open_link")?.args).toEqual({ url: "unipos://reset_password?token=x" });
   });
 
   it("says at once when the keychain cannot keep a session", async () => {

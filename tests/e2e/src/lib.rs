@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{anyhow, bail, ensure, Context, Result};
 use base64::Engine;
 use serde_json::{json, Value};
 use unipos_server::{Clock, Config, RunningServer, SentMail};
@@ -73,6 +73,15 @@ pub fn app_binary() -> Result<PathBuf> {
 /// Where the tests leave screenshots of what they saw: `target/e2e-screenshots/NAME.png`.
 pub fn screenshot_path(name: &str) -> PathBuf {
     repo_root().join(format!("target/e2e-screenshots/{name}.png"))
+}
+
+/// What tauri-driver, WebKitWebDriver and the app print: `target/e2e-logs/driver-PORT.log`.
+fn driver_log(port: u16) -> Result<std::fs::File> {
+    let dir = repo_root().join("target/e2e-logs");
+    std::fs::create_dir_all(&dir)?;
+    Ok(std::fs::File::create(
+        dir.join(format!("driver-{port}.log")),
+    )?)
 }
 
 fn free_port() -> Result<u16> {
@@ -193,6 +202,19 @@ impl Backend {
             .ok_or_else(|| anyhow!("no reset mail to {to}"))
     }
 
+    /// Asks for a reset mail over the API directly (as another device of the member would).
+    pub async fn forgot(&self, email: &str) -> Result<()> {
+        let status = reqwest::Client::new()
+            .post(format!("{}/api/v1/password/forgot", self.api_url))
+            .header("content-type", "application/json")
+            .body(json!({ "email": email }).to_string())
+            .send()
+            .await?
+            .status();
+        ensure!(status.as_u16() == 202, "forgot answered {status}");
+        Ok(())
+    }
+
     /// Whether `secret-tool` finds the app's session in the keychain for this server.
     pub fn session_in_keychain(&self) -> Result<bool> {
         let out = Command::new("secret-tool")
@@ -235,6 +257,8 @@ pub fn app_env(home: &Path, api_url: &str) -> Vec<(String, String)> {
 /// One running app, driven through a WebDriver session.
 pub struct App {
     driver: Child,
+    /// The app's HOME: tells its processes apart from other apps'.
+    home: String,
     http: reqwest::Client,
     base: String,
     pub size: Size,
@@ -242,6 +266,15 @@ pub struct App {
 
 impl App {
     pub async fn launch(env: Vec<(String, String)>, size: Size, args: &[String]) -> Result<App> {
+        let home = env
+            .iter()
+            .find(|(k, _)| k == "HOME")
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default();
+        // An app left running by an earlier test would take this launch over through
+        // single-instance (one app per D-Bus session), and the new session would wait for a
+        // window that never comes.
+        end_apps(None).await?;
         let port = free_port()?;
         let native_port = free_port()?;
         let mut command = Command::new("tauri-driver");
@@ -251,7 +284,7 @@ impl App {
             .args(["--native-driver", "/usr/bin/WebKitWebDriver"])
             .envs(env)
             .stdout(Stdio::null())
-            .stderr(Stdio::null());
+            .stderr(driver_log(port)?);
         // Its own process group, so that ending the test ends the driver, WebKitWebDriver and
         // the app together.
         std::os::unix::process::CommandExt::process_group(&mut command, 0);
@@ -266,6 +299,7 @@ impl App {
             .build()?;
         let mut app = App {
             driver,
+            home,
             http,
             base: format!("http://127.0.0.1:{port}"),
             size,
@@ -281,7 +315,11 @@ impl App {
                 Err(_) if Instant::now() < deadline => {
                     tokio::time::sleep(Duration::from_millis(100)).await
                 }
-                Err(e) => return Err(e.context("no WebDriver session")),
+                Err(e) => {
+                    return Err(e.context(format!(
+                        "no WebDriver session (see target/e2e-logs/driver-{port}.log)"
+                    )))
+                }
             }
         };
         let id = session["sessionId"]
@@ -514,10 +552,11 @@ impl App {
         Ok(())
     }
 
-    /// Ends the session, which closes the app.
+    /// Ends the session, which closes the app, and waits until the app has really gone.
     pub async fn close(mut self) -> Result<()> {
         let result = self.raw("DELETE", "", None).await.map(drop);
         self.stop_driver();
+        end_apps(Some(&self.home)).await?;
         result
     }
 
@@ -535,6 +574,50 @@ impl Drop for App {
         if let Ok(None) = self.driver.try_wait() {
             self.stop_driver();
         }
+    }
+}
+
+/// The running apps under test, or only those started with `HOME=home` (found through /proc).
+fn apps(home: Option<&str>) -> Vec<i32> {
+    let Ok(binary) = app_binary().and_then(|b| Ok(b.canonicalize()?)) else {
+        return Vec::new();
+    };
+    let wanted = home.map(|h| format!("HOME={h}"));
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|pid| {
+            std::fs::read_link(format!("/proc/{pid}/exe")).is_ok_and(|exe| exe == binary)
+                && wanted.as_ref().is_none_or(|wanted| {
+                    std::fs::read(format!("/proc/{pid}/environ"))
+                        .is_ok_and(|env| env.split(|&b| b == 0).any(|v| v == wanted.as_bytes()))
+                })
+        })
+        .collect()
+}
+
+/// Waits up to five seconds for the apps (of `home`, or all) to end, then ends them.
+async fn end_apps(home: Option<&str>) -> Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let pids = apps(home);
+        if pids.is_empty() {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            for pid in &pids {
+                // SAFETY: signals a process of this test's own app; no memory is touched.
+                unsafe {
+                    libc::kill(*pid, libc::SIGKILL);
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            ensure!(apps(home).is_empty(), "the app {pids:?} would not end");
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 

@@ -258,6 +258,35 @@ async fn the_forgot_link_while_logged_in_goes_to_the_timeline_with_a_note() -> R
     Ok(())
 }
 
+/// A reset link while logged in asks before the session is replaced, and logs out first.
+#[tokio::test]
+async fn a_reset_link_while_logged_in_asks_before_replacing_the_session() -> Result<()> {
+    for size in Size::ALL {
+        let backend = Backend::start().await?;
+        let app = backend.open_app(size).await?;
+        log_in(&app, DEMO_EMAIL, DEMO_PASSWORD).await?;
+        backend.forgot(DEMO_EMAIL).await?;
+        let link = backend.reset_link(DEMO_EMAIL, 1).await?;
+
+        backend.launch_again_with(&link)?;
+        app.wait_for_screen("Open the reset link?").await?;
+        app.wait_for_text("You are logged in as Taro Yamada.")
+            .await?;
+        app.click("Stay logged in").await?;
+        app.wait_for_text(TIMELINE).await?;
+        ensure!(backend.session_in_keychain()?, "staying keeps the session");
+
+        backend.launch_again_with(&link)?;
+        app.click("Log out and open the link").await?;
+        app.wait_for_screen("Set a new password").await?;
+        ensure!(!backend.session_in_keychain()?, "the old session is gone");
+        set_password_and_login(&app, NEW_PASSWORD).await?;
+        ensure!(backend.session_in_keychain()?);
+        app.close().await?;
+    }
+    Ok(())
+}
+
 /// 7. Log out clears the keychain entry and returns to Log in.
 #[tokio::test]
 async fn log_out_clears_the_keychain_and_returns_to_log_in() -> Result<()> {

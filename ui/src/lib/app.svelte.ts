@@ -118,7 +118,8 @@ class AppModel {
     this.user = null;
   }
 
-  /** Where a link leads: the Reset screen, the Forgot screen, or the Timeline when logged in. */
+  /** Where a link leads: the Reset screen (which asks before replacing a logged-in member's
+   *  session), the Forgot screen, or the Timeline when logged in. */
   follow(target: LinkTarget): void {
     if (target.kind === "reset") this.go({ name: "reset" });
     else if (target.logged_in) this.go({ name: "timeline", note: "forgot_while_logged_in" });
@@ -137,11 +138,21 @@ class AppModel {
   }
 
   async logout(): Promise<void> {
+    const notice = await this.signOut();
+    this.go({ name: "login" }, { key: notice, tone: "info" });
+  }
+
+  /** A working reset link arrived while logged in and the member chose to use it: log out first,
+   *  so the new password's session never mixes with another member's. */
+  async logoutForReset(): Promise<void> {
+    const notice = await this.signOut();
+    this.go({ name: "reset" }, { key: notice, tone: "info" });
+  }
+
+  private async signOut(): Promise<Key> {
     const out = await attempt(commands.logout());
     this.signedOut();
-    const notice: Key =
-      out.ok && !out.value.remote_revoked ? "session.logged_out_locally" : "session.logged_out";
-    this.go({ name: "login" }, { key: notice, tone: "info" });
+    return out.ok && !out.value.remote_revoked ? "session.logged_out_locally" : "session.logged_out";
   }
 
   async refreshInfo(): Promise<void> {

@@ -118,7 +118,8 @@ fn startup_links<R: Runtime>(app: &tauri::App<R>) -> Vec<String> {
     #[cfg(any(target_os = "linux", target_os = "windows"))]
     {
         let _ = app;
-        link_arguments(std::env::args())
+        // Arguments that are not UTF-8 cannot be links; `env::args()` would panic on them.
+        link_arguments(std::env::args_os().filter_map(|a| a.into_string().ok()))
     }
     #[cfg(not(any(target_os = "linux", target_os = "windows")))]
     {

@@ -139,7 +139,9 @@ impl AppState {
         };
         let flows = Flows::new(config, self.vault.clone())?;
         *lock(&self.flows) = flows;
+        // A link that arrived for the old API must not send its token to the new one.
         self.forget_reset();
+        *lock(&self.incoming) = None;
         self.update_preferences(|p| p.api_url = api_url);
         Ok(())
     }

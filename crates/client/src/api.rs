@@ -236,7 +236,19 @@ impl ApiClient {
                 Some(raw.status),
                 &raw.request_id,
                 if looks_like_json(&raw.body) {
-                    format!("unexpected JSON: {e}")
+                    // Where, not what: serde's message quotes the offending value, and a broken
+                    // server's value may be a secret that must not reach the UI.
+                    format!(
+                        "unexpected JSON: {} at line {} column {}",
+                        match e.classify() {
+                            serde_json::error::Category::Data => "a field of the wrong shape",
+                            serde_json::error::Category::Syntax => "a syntax error",
+                            serde_json::error::Category::Eof => "the answer ends early",
+                            serde_json::error::Category::Io => "a read error",
+                        },
+                        e.line(),
+                        e.column()
+                    )
                 } else {
                     "not JSON".to_owned()
                 },

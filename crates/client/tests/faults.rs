@@ -284,6 +284,19 @@ async fn a_200_with_unexpected_json_is_a_bad_response() {
 }
 
 #[tokio::test]
+async fn a_malformed_answer_is_described_without_quoting_its_values() {
+    // A broken server that puts a token where a number belongs: the error (which the app shows)
+    // says where the answer is wrong, never what it held.
+    let body = r#"{"email_hint":"t***@example.com","expires_at":"SECRET-VALUE-1","policy":"SECRET-VALUE-2"}"#;
+    let (base, _) = fake_server(response("200 OK", &[], body)).await;
+    let err = client(&base).reset_check(&token()).await.unwrap_err();
+    assert_eq!(err.code(), "bad_response");
+    let shown = serde_json::to_string(&err).unwrap() + &err.to_string();
+    assert!(!shown.contains("SECRET"), "{shown}");
+    assert!(shown.contains("a field of the wrong shape"), "{shown}");
+}
+
+#[tokio::test]
 async fn a_4xx_that_is_not_an_error_envelope_is_a_bad_response() {
     let (base, _) = fake_server(response("404 Not Found", &[], "Not Found")).await;
     let err = client(&base).forgot(&email()).await.unwrap_err();

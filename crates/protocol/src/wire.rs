@@ -25,7 +25,7 @@ pub struct ForgotAccepted {
 }
 
 /// `POST /password/reset/check`
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ResetCheckRequest {
     pub token: String,
@@ -90,6 +90,7 @@ macro_rules! redacted_debug {
         }
     };
 }
+redacted_debug!(ResetCheckRequest {} hides { token });
 redacted_debug!(ResetRequest {} hides { token, new_password, new_password_confirmation });
 redacted_debug!(ChangePasswordRequest {} hides { current_password, new_password, new_password_confirmation });
 redacted_debug!(Session { expires_at } hides { token });
@@ -215,7 +216,10 @@ mod tests {
             token: "SECRET-SESSION".into(),
             expires_at: "2026-12-01T00:00:00Z".into(),
         };
-        let shown = format!("{req:?} {login:?} {session:?}");
+        let check = ResetCheckRequest {
+            token: "SECRET-CHECK".into(),
+        };
+        let shown = format!("{req:?} {login:?} {session:?} {check:?}");
         assert!(!shown.contains("SECRET"), "{shown}");
         assert!(shown.contains("taro@example.com"));
     }

@@ -363,12 +363,6 @@ pub async fn login(
     if let Some(until) = locked {
         return Err(locked_error(now, until));
     }
-    if user
-        .as_ref()
-        .is_some_and(|u| u.login_method == LoginMethod::Sso)
-    {
-        return Err(ApiError::new(ErrorCode::SsoRequired));
-    }
     let phc = user.as_ref().and_then(|u| u.password_hash.clone());
     let matches = blocking(move || match phc {
         Some(phc) => secrets::verify_password(&password, &phc),
@@ -378,6 +372,13 @@ pub async fn login(
         }
     })
     .await?;
+    // After the (dummy) hash check, so an SSO member's answer takes as long as anyone's.
+    if user
+        .as_ref()
+        .is_some_and(|u| u.login_method == LoginMethod::Sso)
+    {
+        return Err(ApiError::new(ErrorCode::SsoRequired));
+    }
     let user = match user {
         Some(user) if matches => user,
         _ => {

@@ -333,6 +333,21 @@ impl App {
             json!({"width": width, "height": height}),
         )
         .await?;
+        // A plain `cargo build` makes a dev build that loads the Vite dev server instead of its
+        // own screens; say so rather than fail on a blank page.
+        let origin = app
+            .wait_js(
+                "the app's first page (a dev build, which loads the Vite dev server instead, \
+                 shows \"Could not connect to localhost\": scripts/e2e.sh builds the app right)",
+                "return location.href === 'about:blank' ? null : location.href",
+                json!([]),
+            )
+            .await?;
+        ensure!(
+            origin.as_str().is_some_and(|o| o.starts_with("tauri:")),
+            "the app under test loads {origin}, not its own screens: it is a dev build; \
+             build it with production assets (scripts/e2e.sh does)"
+        );
         Ok(app)
     }
 

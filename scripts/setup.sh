@@ -9,6 +9,9 @@ APT_PACKAGES=(
   build-essential pkg-config curl ca-certificates
   libdbus-1-dev dbus dbus-x11 gnome-keyring libsecret-tools
 )
+# The API's property-based test (scripts/api-fuzz.sh) installs schemathesis from PyPI into a
+# virtual environment.
+APT_PACKAGES+=(python3 python3-venv)
 # The app (src-tauri/): WebKitGTK and GTK to build it; Xvfb, xauth and WebKitWebDriver to run and
 # drive it headless (screenshots); xdg-utils and desktop-file-utils to register the unipos: scheme;
 # imagemagick and xdotool to look at and poke the headless screen; a Japanese font for the

@@ -279,6 +279,10 @@ pub mod shapes {
         RequireUpper,
         RequireDigit,
         RequireSymbol,
+        // Not a common (breached) password, nor built from the member's email address, name or
+        // Login ID; always the last line of a checklist. (A `//` comment: a doc comment would
+        // land in the middle of the TypeScript union.)
+        CommonPassword,
     }
 
     #[derive(Debug, Serialize, Deserialize, Type)]
@@ -412,6 +416,22 @@ mod tests {
                 request_id: "r3".into(),
                 cause: "dns".into(),
             },
+            ClientError::Api {
+                code: ErrorCode::ServerBusy,
+                message: "busy".into(),
+                status: 503,
+                request_id: "r4".into(),
+                retry_after_s: Some(1),
+                details: None,
+            },
+            ClientError::Api {
+                code: ErrorCode::RequestTimeout,
+                message: "too slow".into(),
+                status: 408,
+                request_id: "r5".into(),
+                retry_after_s: None,
+                details: None,
+            },
             ClientError::NotLoggedIn,
             ClientError::Email(Email::parse("taro@example.com\u{3000}").unwrap_err()),
             ClientError::Link(LinkError::TokenMalformed),
@@ -419,7 +439,8 @@ mod tests {
         for e in errors {
             fits::<shapes::AppError>(&AppError(e));
         }
-        let policy = serde_json::json!({"failed": ["min_length", "require_digit"]});
+        let policy =
+            serde_json::json!({"failed": ["min_length", "require_digit", "common_password"]});
         let email = ClientError::Email(Email::parse("ｔａｒｏ@example.com").unwrap_err()).details();
         fits::<shapes::ErrorDetails>(&policy);
         fits::<shapes::ErrorDetails>(&email.unwrap());
@@ -458,7 +479,14 @@ mod tests {
             policy: strict.clone(),
             token_hint: "abcdef…".into(),
         }));
-        fits::<Vec<shapes::RuleCheck>>(&Checklist(strict.checklist("a")));
+        // Every rule of the strictest policy, `common_password` last.
+        let every_rule = strict.checklist("a");
+        assert_eq!(
+            every_rule.last().map(|c| c.rule),
+            Some(unipos_client::unipos_protocol::PolicyRule::CommonPassword)
+        );
+        fits::<Vec<shapes::RuleCheck>>(&Checklist(every_rule));
+        fits::<Vec<shapes::RuleCheck>>(&Checklist(strict.checklist("password123")));
         for method in [LoginMethod::Email, LoginMethod::LoginId, LoginMethod::Sso] {
             fits::<shapes::SignedIn>(&SignedIn(LoggedIn {
                 status: 201,

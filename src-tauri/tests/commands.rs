@@ -269,6 +269,26 @@ fn forgot_password_by_email_ends_on_the_timeline_and_no_token_reaches_the_web_vi
         .unwrap()
         .iter()
         .all(|c| c["met"] == true));
+    assert_eq!(
+        checklist.as_array().unwrap().last(),
+        Some(&json!({"rule": "common_password", "met": true})),
+        "the common-password rule is the checklist's last line"
+    );
+    // A common password meets every other rule, and fails the last one (in any width).
+    for common in [
+        "password123",
+        "\u{FF50}\u{FF41}\u{FF53}\u{FF53}\u{FF57}\u{FF4F}\u{FF52}\u{FF44}\u{FF11}\u{FF12}\u{FF13}",
+    ] {
+        let checklist = t.ok("policy_checklist", json!({"password": common}));
+        let unmet: Vec<&Value> = checklist
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["met"] == false)
+            .map(|c| &c["rule"])
+            .collect();
+        assert_eq!(unmet, [&json!("common_password")], "{common}");
+    }
 
     // A mismatch is refused and the link still works; then "Set password and login".
     let mismatch = t.refused(
@@ -461,6 +481,12 @@ fn change_password_reports_a_wrong_current_password_a_mismatch_and_the_policy() 
         .as_array()
         .unwrap()
         .contains(&json!("min_length")));
+    // The server also refuses what the checklist cannot know: a password made from the name.
+    let e = change(DEMO_PASSWORD, "Yamada-2024", "Yamada-2024").unwrap_err();
+    assert_eq!(e["code"], "password_policy");
+    assert_eq!(e["details"]["failed"], json!(["common_password"]));
+    let e = change(DEMO_PASSWORD, "password123", "password123").unwrap_err();
+    assert_eq!(e["details"]["failed"], json!(["common_password"]));
     let saved = change(DEMO_PASSWORD, NEW_PASSWORD, NEW_PASSWORD).unwrap();
     assert_eq!(saved["status"], 204);
     let session = t.session_token().unwrap();

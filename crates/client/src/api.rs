@@ -14,9 +14,9 @@ use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use unipos_protocol::{
-    ChangePasswordRequest, Email, ErrorEnvelope, ForgotAccepted, ForgotRequest, LoginRequest,
-    ResetCheckRequest, ResetCheckResponse, ResetRequest, ResetToken, SessionResponse, Timeline,
-    User, API_PREFIX, REQUEST_ID_HEADER,
+    ChangePasswordRequest, Email, ErrorCode, ErrorEnvelope, ForgotAccepted, ForgotRequest,
+    LoginRequest, ResetCheckRequest, ResetCheckResponse, ResetRequest, ResetToken, SessionResponse,
+    Timeline, User, API_PREFIX, REQUEST_ID_HEADER,
 };
 
 use crate::{ClientConfig, ClientError};
@@ -365,6 +365,23 @@ impl ApiClient {
                 status: code,
                 request_id,
                 details,
+            });
+        }
+        // A server at its bound says so with its own code; the caller may retry after the wait.
+        if let Some(ErrorEnvelope { error }) = envelope
+            .as_ref()
+            .filter(|e| e.error.code == ErrorCode::ServerBusy)
+        {
+            return Err(ClientError::Api {
+                code: error.code,
+                message: error.message.clone(),
+                status: code,
+                request_id,
+                retry_after_s: error
+                    .retry_after_s
+                    .or_else(|| retry_after_header(&headers))
+                    .or(Some(DEFAULT_RETRY_AFTER_S)),
+                details: error.details.clone(),
             });
         }
         if status.is_server_error() {

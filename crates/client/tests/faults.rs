@@ -365,6 +365,21 @@ async fn a_429_prefers_the_bodys_retry_after_s() {
 }
 
 #[tokio::test]
+async fn a_busy_server_is_server_busy_with_the_wait_from_retry_after() {
+    let (base, seen) = fake_server(response(
+        "503 Service Unavailable",
+        &[("Retry-After", "2")],
+        r#"{"error":{"code":"server_busy","message":"Busy."}}"#,
+    ))
+    .await;
+    let err = client(&base).forgot(&email()).await.unwrap_err();
+    assert_eq!(err.code(), "server_busy");
+    assert_eq!(err.status(), Some(503));
+    assert_eq!(err.retry_after_s(), Some(2));
+    assert_request_id_matches(&err, &seen);
+}
+
+#[tokio::test]
 async fn a_server_that_hangs_up_without_answering_is_a_bad_response() {
     let (base, seen) = fake_server(Behaviour::Hangup).await;
     let err = client(&base).forgot(&email()).await.unwrap_err();
@@ -513,14 +528,17 @@ async fn every_api_error_code_reaches_the_caller_with_its_status_and_details() {
         );
         let (base, seen) = fake_server(response(&format!("{status} X"), &[], &body)).await;
         let err = client(&base).forgot(&email()).await.unwrap_err();
-        let expected = match status {
-            500.. => "server_error",
-            _ => api_code.as_str(),
+        // 5xx is the server's failure, except `server_busy`, which says when to try again.
+        let passed_on = status < 500 || api_code == ErrorCode::ServerBusy;
+        let expected = if passed_on {
+            api_code.as_str()
+        } else {
+            "server_error"
         };
         assert_eq!(err.code(), expected, "{api_code}");
         assert_eq!(err.status(), Some(status));
         assert_request_id_matches(&err, &seen);
-        if status < 500 {
+        if passed_on {
             assert_eq!(err.protocol_code(), Some(api_code));
             assert_eq!(err.details().unwrap()["k"], 1, "{api_code}");
         }

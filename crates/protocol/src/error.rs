@@ -98,12 +98,17 @@ error_codes! {
     PayloadTooLarge = "payload_too_large" => 413,
     /// The body is not `application/json`.
     UnsupportedMediaType = "unsupported_media_type" => 415,
+    /// The request (its head or its body) did not arrive in time, or took too long to answer.
+    RequestTimeout = "request_timeout" => 408,
     /// No such endpoint.
     NotFound = "not_found" => 404,
     /// The endpoint does not take this method.
     MethodNotAllowed = "method_not_allowed" => 405,
     /// The server failed; the request id finds it in the log.
     Internal = "internal" => 500,
+    /// Too many password checks at once: the server is at its bound; `retry_after_s` says when
+    /// to try again. Nothing was checked or changed.
+    ServerBusy = "server_busy" => 503,
 
     // Link rules (local only: they decide whether a URL may open the app).
     /// Not a URL at all.
@@ -166,7 +171,8 @@ pub struct ErrorEnvelope {
 pub struct ErrorBody {
     pub code: ErrorCode,
     pub message: String,
-    /// Seconds to wait before trying again (with `rate_limited` and `account_locked`).
+    /// Seconds to wait before trying again (with `rate_limited`, `account_locked` and
+    /// `server_busy`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_after_s: Option<u64>,
     /// Extra facts, e.g. `{"failed": ["min_length"]}` for `password_policy`.

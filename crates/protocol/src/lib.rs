@@ -17,7 +17,7 @@ pub use base_url::{BaseUrl, BaseUrlError};
 pub use email::{CharReport, Email, EmailError};
 pub use error::{ErrorBody, ErrorCode, ErrorEnvelope};
 pub use link::{AppLink, LinkError, LinkRules, ResetLink};
-pub use policy::{PasswordPolicy, PolicyRule};
+pub use policy::{normalize_password, PasswordOwner, PasswordPolicy, PolicyRule};
 pub use token::{redact_token, ResetToken, TokenError};
 pub use wire::*;
 

@@ -7,10 +7,113 @@ use serde::{Deserialize, Serialize};
 
 use crate::policy::PasswordPolicy;
 
+/// The rules of [`Email::parse`](crate::Email::parse) as an ECMA-262 pattern, for the OpenAPI
+/// document: within [`MAX_EMAIL_OCTETS`](crate::email::MAX_EMAIL_OCTETS) characters, an address
+/// the pattern matches is one the API accepts, and every other is answered 422 `email_*`. Local
+/// part: 1–64 of the allowed characters; domain: two or more labels of 1–63 letters, digits and
+/// inner hyphens, the last not all digits.
+#[cfg(any(test, feature = "openapi"))]
+const EMAIL_PATTERN: &str = r"^[A-Za-z0-9.!#$%&'*+=?^_`{|}~-]{1,64}@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+(?![0-9]+$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$";
+
+/// Schemas of the OpenAPI document that the derive cannot spell: the real constraints of the
+/// strings the server parses, taken from the rules themselves.
+#[cfg(feature = "openapi")]
+mod schema {
+    use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, OneOfBuilder, Type};
+    use utoipa::openapi::{Object, RefOr, Schema};
+
+    use crate::email::MAX_EMAIL_OCTETS;
+    use crate::token::{TOKEN_MAX_LEN, TOKEN_MIN_LEN};
+
+    /// An email address as [`crate::Email::parse`] accepts it.
+    pub fn email() -> Object {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .min_length(Some(1))
+            .max_length(Some(MAX_EMAIL_OCTETS))
+            .pattern(Some(super::EMAIL_PATTERN))
+            .description(Some(
+                "Half-width letters, digits and ``.!#$%&'*+=?^_`{|}~-`` (1–64), one `@`, and a \
+                 domain of two or more labels of letters, digits and inner hyphens (the last not \
+                 all digits); at most 254 characters, no whitespace. Anything else is answered \
+                 422 with an `email_*` code, `details.fix` and `details.chars`.",
+            ))
+            .examples(["member@example.com"])
+            .build()
+    }
+
+    fn password() -> ObjectBuilder {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .description(Some(
+                "Compared in its NFKC form (full-width typing matches half-width).",
+            ))
+    }
+
+    /// Serde tries the variants in order, so a body with a string `email` and `password` is a
+    /// login by email whatever else it carries, and the by-Login-ID shape takes no other fields:
+    /// the two shapes never overlap, as `oneOf` requires.
+    impl utoipa::PartialSchema for crate::LoginRequest {
+        fn schema() -> RefOr<Schema> {
+            let by_email = ObjectBuilder::new()
+                .schema_type(Type::Object)
+                .title(Some("By email address"))
+                .property("email", email())
+                .property("password", password())
+                .required("email")
+                .required("password");
+            let by_login_id = ObjectBuilder::new()
+                .schema_type(Type::Object)
+                .title(Some("By team and Login ID"))
+                .description(Some(
+                    "No other fields: a body with `email` is a login by email address.",
+                ))
+                .property(
+                    "team",
+                    ObjectBuilder::new()
+                        .schema_type(Type::String)
+                        .description(Some("The organisation's slug.")),
+                )
+                .property("login_id", ObjectBuilder::new().schema_type(Type::String))
+                .property("password", password())
+                .required("team")
+                .required("login_id")
+                .required("password")
+                .additional_properties(Some(AdditionalProperties::FreeForm(false)));
+            OneOfBuilder::new()
+                .item(by_email)
+                .item(by_login_id)
+                .description(Some(
+                    "`POST /sessions`: by email address, or by team + Login ID.",
+                ))
+                .into()
+        }
+    }
+
+    impl utoipa::ToSchema for crate::LoginRequest {}
+
+    /// A reset token as [`crate::ResetToken::parse`] accepts it; any other is `token_invalid`.
+    pub fn reset_token() -> Object {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .min_length(Some(TOKEN_MIN_LEN))
+            .max_length(Some(TOKEN_MAX_LEN))
+            .pattern(Some(format!(
+                "^[A-Za-z0-9_-]{{{TOKEN_MIN_LEN},{TOKEN_MAX_LEN}}}$"
+            )))
+            .description(Some(
+                "The `token` of the reset link: URL-safe base64 without padding. A token of \
+                 another shape, or one never issued, is answered 404 `token_invalid`.",
+            ))
+            .build()
+    }
+}
+
 /// `POST /password/forgot`
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ForgotRequest {
+    #[cfg_attr(feature = "openapi", schema(schema_with = schema::email))]
     pub email: String,
 }
 
@@ -28,6 +131,7 @@ pub struct ForgotAccepted {
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ResetCheckRequest {
+    #[cfg_attr(feature = "openapi", schema(schema_with = schema::reset_token))]
     pub token: String,
 }
 
@@ -38,6 +142,7 @@ pub struct ResetCheckResponse {
     /// The address the link was sent to, redacted (`t***@example.com`).
     pub email_hint: String,
     /// When the link stops working (RFC 3339, UTC).
+    #[cfg_attr(feature = "openapi", schema(format = DateTime))]
     pub expires_at: String,
     pub policy: PasswordPolicy,
 }
@@ -46,14 +151,18 @@ pub struct ResetCheckResponse {
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ResetRequest {
+    #[cfg_attr(feature = "openapi", schema(schema_with = schema::reset_token))]
     pub token: String,
+    /// Must meet the organisation's policy (`policy` of `POST /password/reset/check`; 8–128
+    /// characters by default), counted in its NFKC form; else 422 `password_policy`.
     pub new_password: String,
+    /// The same password again (compared in NFKC form); else 422 `password_mismatch`.
     pub new_password_confirmation: String,
 }
 
-/// `POST /sessions`: by email address, or by team + Login ID.
+/// `POST /sessions`: by email address, or by team + Login ID. Its OpenAPI schema is written out
+/// by hand (`mod schema` above): a derive cannot say that a body with `email` is read as `Email`.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(untagged)]
 pub enum LoginRequest {
     Email {
@@ -71,8 +180,13 @@ pub enum LoginRequest {
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChangePasswordRequest {
+    /// Compared in its NFKC form; a wrong one is 422 `current_password_incorrect` and counts
+    /// toward the account's lock.
     pub current_password: String,
+    /// Must meet the organisation's policy (8–128 characters by default), counted in its NFKC
+    /// form; else 422 `password_policy`.
     pub new_password: String,
+    /// The same password again (compared in NFKC form); else 422 `password_mismatch`.
     pub new_password_confirmation: String,
 }
 
@@ -119,6 +233,7 @@ impl std::fmt::Debug for LoginRequest {
 pub struct Session {
     pub token: String,
     /// RFC 3339, UTC.
+    #[cfg_attr(feature = "openapi", schema(format = DateTime))]
     pub expires_at: String,
 }
 
@@ -177,6 +292,7 @@ pub struct Post {
     pub message: String,
     pub points: u32,
     /// RFC 3339, UTC.
+    #[cfg_attr(feature = "openapi", schema(format = DateTime))]
     pub created_at: String,
 }
 
@@ -222,6 +338,41 @@ mod tests {
         let shown = format!("{req:?} {login:?} {session:?} {check:?}");
         assert!(!shown.contains("SECRET"), "{shown}");
         assert!(shown.contains("taro@example.com"));
+    }
+
+    /// The OpenAPI document promises that an address matching its pattern is accepted: every
+    /// address drawn from the pattern must pass `Email::parse`, and the only ones refused are
+    /// those the pattern's look-ahead (an all-digit last label) or the length limit leave out.
+    #[test]
+    fn every_address_the_documented_pattern_describes_is_accepted() {
+        use proptest::test_runner::{Config, TestRunner};
+        // proptest draws neither anchors nor look-ahead: draw without them (the whole string is
+        // drawn, as the anchors say) and check what the look-ahead would refuse.
+        let drawable = EMAIL_PATTERN
+            .replace("(?![0-9]+$)", "")
+            .trim_start_matches('^')
+            .trim_end_matches('$')
+            .to_owned();
+        assert_eq!(
+            drawable.len() + 2 + "(?![0-9]+$)".len(),
+            EMAIL_PATTERN.len()
+        );
+        let addresses = proptest::string::string_regex(&drawable).unwrap();
+        let mut runner = TestRunner::new(Config {
+            cases: 2000,
+            failure_persistence: None,
+            ..Config::default()
+        });
+        runner
+            .run(&addresses, |address| {
+                let last_label = address.rsplit('.').next().unwrap_or_default();
+                let described = address.len() <= crate::email::MAX_EMAIL_OCTETS
+                    && !last_label.bytes().all(|b| b.is_ascii_digit());
+                let accepted = crate::Email::parse(&address).is_ok();
+                proptest::prop_assert_eq!(accepted, described, "{:?}", address);
+                Ok(())
+            })
+            .unwrap();
     }
 
     #[test]

@@ -1,18 +1,17 @@
 //! The endpoints of the API contract, under `/api/v1`.
 
-use std::net::SocketAddr;
-
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use unipos_protocol::{
-    ChangePasswordRequest, Email, ErrorCode, ErrorEnvelope, ForgotAccepted, ForgotRequest,
-    LoginMethod, LoginRequest, ResetCheckRequest, ResetCheckResponse, ResetRequest, ResetToken,
-    Session, SessionResponse, Timeline,
+    normalize_password, ChangePasswordRequest, Email, ErrorCode, ErrorEnvelope, ForgotAccepted,
+    ForgotRequest, LoginMethod, LoginRequest, ResetCheckRequest, ResetCheckResponse, ResetRequest,
+    ResetToken, Session, SessionResponse, Timeline,
 };
 use utoipa::IntoResponses;
 
-use crate::clock::{rfc3339, secs_until};
+use crate::client_addr::ClientKey;
+use crate::clock::rfc3339;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, Auth};
 use crate::mail::{MailJob, Queued};
@@ -29,6 +28,10 @@ pub enum BodyErrors {
     /// `bad_request`: the body is not JSON, or not the expected shape.
     #[response(status = 400)]
     BadRequest(ErrorEnvelope),
+    /// `request_timeout`: the body did not arrive in time, or the answer took longer than the
+    /// server allows.
+    #[response(status = 408)]
+    RequestTimeout(ErrorEnvelope),
     /// `payload_too_large`: the body is over 16 KiB.
     #[response(status = 413)]
     PayloadTooLarge(ErrorEnvelope),
@@ -46,6 +49,31 @@ pub enum BodyErrors {
 #[allow(dead_code)]
 pub struct RateLimited(ErrorEnvelope);
 
+/// `server_busy`: too many password checks at once; `retry_after_s` and `Retry-After` say when
+/// to try again. Nothing was checked or changed.
+#[derive(IntoResponses)]
+#[response(
+    status = 503,
+    headers(("Retry-After" = u64, description = "Seconds to wait"))
+)]
+#[allow(dead_code)]
+pub struct ServerBusy(ErrorEnvelope);
+
+/// `account_locked`: too many wrong passwords for the account; `retry_after_s` says for how long.
+#[derive(IntoResponses)]
+#[response(
+    status = 423,
+    headers(("Retry-After" = u64, description = "Seconds until the lock ends"))
+)]
+#[allow(dead_code)]
+pub struct AccountLocked(ErrorEnvelope);
+
+/// `request_timeout`: the answer took longer than the server allows (endpoints without a body).
+#[derive(IntoResponses)]
+#[response(status = 408)]
+#[allow(dead_code)]
+pub struct TimedOut(ErrorEnvelope);
+
 /// `session_expired`: the bearer token is missing, unknown, expired or revoked.
 #[derive(IntoResponses)]
 #[response(status = 401)]
@@ -54,9 +82,9 @@ pub struct Unauthenticated(ErrorEnvelope);
 
 impl AppState {
     /// The generous per-client limit on the unauthenticated endpoints.
-    fn limit_client(&self, peer: SocketAddr) -> Result<(), ApiError> {
+    fn limit_client(&self, client: &ClientKey) -> Result<(), ApiError> {
         self.client_limiter
-            .hit(&peer.ip().to_string(), self.clock.now_ms())
+            .hit(&client.0, self.clock.now_ms())
             .map_err(ApiError::rate_limited)
     }
 
@@ -102,24 +130,27 @@ fn token_state(row: &ResetTokenRow, now: i64) -> Result<(), ApiError> {
         Err(ApiError::new(ErrorCode::TokenUsed))
     } else if row.superseded_at.is_some() {
         Err(ApiError::new(ErrorCode::TokenSuperseded))
-    } else if row.expires_at <= now {
+    } else if row.revoked_at.is_some() || row.expires_at <= now {
+        // A link ended by a password change reads as expired: it ended, and a new mail is the
+        // way on.
         Err(ApiError::new(ErrorCode::TokenExpired))
     } else {
         Ok(())
     }
 }
 
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> T + Send + 'static,
-) -> Result<T, ApiError> {
-    Ok(tokio::task::spawn_blocking(f).await?)
-}
-
-fn check_new_password(new: &str, confirmation: &str, team: &Team) -> Result<(), ApiError> {
-    if new != confirmation {
+/// The new password and its confirmation against the organisation's policy and the member. The
+/// two are compared in their normalized form: one typed full-width and one half-width match.
+fn check_new_password(
+    new: &str,
+    confirmation: &str,
+    team: &Team,
+    user: &UserRow,
+) -> Result<(), ApiError> {
+    if normalize_password(new) != normalize_password(confirmation) {
         return Err(ApiError::new(ErrorCode::PasswordMismatch));
     }
-    let failed = team.policy.check(new);
+    let failed = team.policy.check_for(new, &user.password_owner());
     if failed.is_empty() {
         Ok(())
     } else {
@@ -173,10 +204,10 @@ fn session_response(session: NewSession, user: &UserRow) -> SessionResponse {
 )]
 pub async fn forgot(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    client: ClientKey,
     ApiJson(req): ApiJson<ForgotRequest>,
 ) -> Result<(StatusCode, Json<ForgotAccepted>), ApiError> {
-    state.limit_client(peer)?;
+    state.limit_client(&client)?;
     let email = Email::parse(&req.email).map_err(|e| ApiError::email(&e))?;
     // Keyed on the address whether or not it belongs to anyone, so a 429 tells nothing either.
     state
@@ -209,10 +240,10 @@ pub async fn forgot(
 )]
 pub async fn reset_check(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    client: ClientKey,
     ApiJson(req): ApiJson<ResetCheckRequest>,
 ) -> Result<Json<ResetCheckResponse>, ApiError> {
-    state.limit_client(peer)?;
+    state.limit_client(&client)?;
     let (row, user, team) = state.usable_token(&req.token).await?;
     let email_hint = user
         .email
@@ -237,26 +268,36 @@ pub async fn reset_check(
     request_body = ResetRequest,
     responses(
         (status = 200, description = "Password set; logged in", body = SessionResponse),
+        (status = 403, description = "`sso_managed`: the member's password is managed by SSO", body = ErrorEnvelope),
         (status = 404, description = "`token_invalid`", body = ErrorEnvelope),
         (status = 410, description = "`token_expired`, `token_used` or `token_superseded`", body = ErrorEnvelope),
-        (status = 422, description = "`password_mismatch`, or `password_policy` with `details.failed`", body = ErrorEnvelope),
+        (status = 422, description = "`password_mismatch`, or `password_policy` with `details.failed` (`common_password` among the rules: a common or breached password, or one built from the member's own address or name)", body = ErrorEnvelope),
         RateLimited,
+        ServerBusy,
         BodyErrors,
     )
 )]
 pub async fn reset(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    client: ClientKey,
     ApiJson(req): ApiJson<ResetRequest>,
 ) -> Result<Json<SessionResponse>, ApiError> {
-    state.limit_client(peer)?;
+    state.limit_client(&client)?;
     let (row, user, team) = state.usable_token(&req.token).await?;
-    check_new_password(&req.new_password, &req.new_password_confirmation, &team)?;
+    check_new_password(
+        &req.new_password,
+        &req.new_password_confirmation,
+        &team,
+        &user,
+    )?;
     if user.login_method == LoginMethod::Sso {
         return Err(ApiError::new(ErrorCode::SsoManaged));
     }
     let password = req.new_password;
-    let phc = blocking(move || secrets::hash_password(&password)).await??;
+    let phc = state
+        .hasher
+        .run(move || secrets::hash_password(&password))
+        .await??;
     let now = state.clock.now_ms();
     let session = state.new_session(now);
     let (user_id, session_hash, session_expires) =
@@ -304,7 +345,9 @@ enum LoginLookup {
 /// Log in with email address and password, or with team, Login ID and password.
 ///
 /// Failed attempts are counted per email address (or team + Login ID) whether or not it belongs
-/// to a member; 10 within 15 minutes lock it for 15 minutes.
+/// to a member, together with wrong current passwords given to `PUT /me/password`; 10 within 15
+/// minutes lock it for 15 minutes. Each attempt is counted before its password is checked, so
+/// parallel guesses never get more than 10 checks. Passwords are compared in their NFKC form.
 #[utoipa::path(
     post,
     path = "/sessions",
@@ -315,18 +358,18 @@ enum LoginLookup {
         (status = 401, description = "`invalid_credentials`: unknown account or wrong password", body = ErrorEnvelope),
         (status = 403, description = "`sso_required`: the member signs in with SSO", body = ErrorEnvelope),
         (status = 422, description = "`email_*`: the address breaks the format rules", body = ErrorEnvelope),
-        (status = 423, description = "`account_locked`; `retry_after_s` says for how long", body = ErrorEnvelope,
-            headers(("Retry-After" = u64, description = "Seconds until the lock ends"))),
+        AccountLocked,
         RateLimited,
+        ServerBusy,
         BodyErrors,
     )
 )]
 pub async fn login(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    client: ClientKey,
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> Result<(StatusCode, Json<SessionResponse>), ApiError> {
-    state.limit_client(peer)?;
+    state.limit_client(&client)?;
     let (key, lookup, password) = match req {
         LoginRequest::Email { email, password } => {
             let email = Email::parse(&email).map_err(|e| ApiError::email(&e))?;
@@ -347,81 +390,51 @@ pub async fn login(
             password,
         ),
     };
-    let now = state.clock.now_ms();
-    let lock_key = key.clone();
-    let (locked, user) = state
+    let user = state
         .db
         .call(move |c| {
-            let locked = store::locked_until(c, &lock_key, now)?;
-            let user = match &lookup {
+            Ok(match &lookup {
                 LoginLookup::Email(normalized) => store::user_by_email(c, normalized)?,
                 LoginLookup::LoginId(team, id) => store::user_by_login_id(c, team, id)?,
-            };
-            Ok((locked, user))
+            })
         })
         .await?;
-    if let Some(until) = locked {
-        return Err(locked_error(now, until));
-    }
-    let phc = user.as_ref().and_then(|u| u.password_hash.clone());
-    let matches = blocking(move || match phc {
-        Some(phc) => secrets::verify_password(&password, &phc),
-        None => {
-            secrets::dummy_verify(&password);
-            false
-        }
-    })
-    .await?;
+    let now = state.clock.now_ms();
+    let stored = user
+        .as_ref()
+        .and_then(|u| Some((u.password_hash.clone()?, u.password_form)));
+    let checked = state.check_password(&key, stored, password, now).await?;
     // After the (dummy) hash check, so an SSO member's answer takes as long as anyone's.
     if user
         .as_ref()
         .is_some_and(|u| u.login_method == LoginMethod::Sso)
     {
+        state.forget_attempt(checked.attempt()).await?;
         return Err(ApiError::new(ErrorCode::SsoRequired));
     }
     let user = match user {
-        Some(user) if matches => user,
+        Some(user) if checked.verified.matches() => user,
         _ => {
-            let threshold = state.config.lockout_threshold;
-            let window = state.config.lockout_window.as_millis() as i64;
-            let locked = state
-                .db
-                .call(move |c| {
-                    Ok(store::record_login_failure(
-                        c, &key, now, threshold, window,
-                    )?)
-                })
-                .await?;
-            return Err(match locked {
-                Some(until) => locked_error(now, until),
-                None => ApiError::new(ErrorCode::InvalidCredentials),
-            });
+            return Err(state
+                .wrong_password(&key, now, ErrorCode::InvalidCredentials)
+                .await)
         }
     };
     let session = state.new_session(now);
     let (user_id, hash, expires) = (user.id.clone(), session.hash.clone(), session.expires_at);
+    let (old_phc, rehash) = (user.password_hash.clone(), checked.rehash);
     state
         .db
         .call(move |c| {
             store::clear_login_failures(c, &key)?;
             store::insert_session(c, &user_id, &hash, now, expires)?;
+            if let (Some(old), Some(new)) = (old_phc, rehash) {
+                store::upgrade_password_hash(c, &user_id, &old, &new)?;
+            }
             Ok(())
         })
         .await?;
     Ok((StatusCode::CREATED, Json(session_response(session, &user))))
-}
-
-fn locked_error(now: i64, until: i64) -> ApiError {
-    let secs = secs_until(now, until);
-    let minutes = secs.div_ceil(60);
-    ApiError::with_message(
-        ErrorCode::AccountLocked,
-        format!(
-            "Your Unipos account is locked after too many failed logins. Try again in {minutes} minute{}, or reset your password.",
-            if minutes == 1 { "" } else { "s" }
-        ),
-    )
-    .retry_after(secs)
 }
 
 /// Log out: revoke this session.
@@ -433,6 +446,7 @@ fn locked_error(now: i64, until: i64) -> ApiError {
     responses(
         (status = 204, description = "Logged out"),
         Unauthenticated,
+        TimedOut,
     )
 )]
 pub async fn logout(State(state): State<AppState>, auth: Auth) -> Result<StatusCode, ApiError> {
@@ -453,6 +467,7 @@ pub async fn logout(State(state): State<AppState>, auth: Auth) -> Result<StatusC
     responses(
         (status = 200, description = "The member", body = unipos_protocol::User),
         Unauthenticated,
+        TimedOut,
     )
 )]
 pub async fn me(auth: Auth) -> Json<unipos_protocol::User> {
@@ -470,36 +485,64 @@ pub async fn me(auth: Auth) -> Json<unipos_protocol::User> {
     responses(
         (status = 204, description = "Changed"),
         (status = 403, description = "`sso_managed`: the password is managed by SSO", body = ErrorEnvelope),
-        (status = 422, description = "`current_password_incorrect`, `password_mismatch`, or `password_policy` with `details.failed`", body = ErrorEnvelope),
+        (status = 422, description = "`current_password_incorrect` (counted toward the account's lock like a failed login), `password_mismatch`, or `password_policy` with `details.failed`", body = ErrorEnvelope),
+        AccountLocked,
         Unauthenticated,
         RateLimited,
+        ServerBusy,
         BodyErrors,
     )
 )]
 pub async fn change_password(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    client: ClientKey,
     auth: Auth,
     ApiJson(req): ApiJson<ChangePasswordRequest>,
 ) -> Result<StatusCode, ApiError> {
-    state.limit_client(peer)?;
+    state.limit_client(&client)?;
     let user = auth.user;
     if user.login_method == LoginMethod::Sso {
         return Err(ApiError::new(ErrorCode::SsoManaged));
     }
-    let phc = user.password_hash.clone().unwrap_or_default();
-    let current = req.current_password;
-    if !blocking(move || secrets::verify_password(&current, &phc)).await? {
-        return Err(ApiError::new(ErrorCode::CurrentPasswordIncorrect));
+    // A wrong current password counts toward the account's lock like a failed login: a stolen
+    // session must not become an unlimited password oracle.
+    let key = user
+        .login_key()
+        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("a member without a login key")))?;
+    let now = state.clock.now_ms();
+    let stored = user
+        .password_hash
+        .clone()
+        .map(|phc| (phc, user.password_form));
+    let checked = state
+        .check_password(&key, stored, req.current_password, now)
+        .await?;
+    if !checked.verified.matches() {
+        return Err(state
+            .wrong_password(&key, now, ErrorCode::CurrentPasswordIncorrect)
+            .await);
     }
+    let clear_key = key.clone();
+    state
+        .db
+        .call(move |c| Ok(store::clear_login_failures(c, &clear_key)?))
+        .await?;
     let team_id = user.team_id;
     let team = state
         .db
         .call(move |c| Ok(store::team_by_id(c, team_id)?))
         .await?;
-    check_new_password(&req.new_password, &req.new_password_confirmation, &team)?;
+    check_new_password(
+        &req.new_password,
+        &req.new_password_confirmation,
+        &team,
+        &user,
+    )?;
     let password = req.new_password;
-    let phc = blocking(move || secrets::hash_password(&password)).await??;
+    let phc = state
+        .hasher
+        .run(move || secrets::hash_password(&password))
+        .await??;
     let now = state.clock.now_ms();
     let (user_id, keep) = (user.id.clone(), auth.session_id);
     state
@@ -531,6 +574,7 @@ pub async fn change_password(
     responses(
         (status = 200, description = "The timeline", body = Timeline),
         Unauthenticated,
+        TimedOut,
     )
 )]
 pub async fn timeline(

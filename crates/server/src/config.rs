@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use ipnet::IpNet;
 use unipos_protocol::BaseUrl;
 
 use crate::clock::Clock;
@@ -41,7 +42,28 @@ pub struct Config {
     /// after the last of them.
     pub lockout_threshold: u32,
     pub lockout_window: Duration,
-    /// Seed the demo organisation and serve the `/dev` endpoints.
+    /// Password hashes (argon2id, 19 MiB each) computed at once; default: the number of cores.
+    pub hash_workers: usize,
+    /// Password checks that may wait for a worker (default: 64 per core; a waiting check holds
+    /// no hashing memory); past them, and after `hash_wait`, the answer is 503 `server_busy`.
+    pub hash_queue: usize,
+    pub hash_wait: Duration,
+    /// A connection that has not sent a whole request head within this time (also between
+    /// requests on a kept-alive connection) is closed.
+    pub header_read_timeout: Duration,
+    /// A request body not received whole within this time is answered 408 `request_timeout`.
+    pub body_read_timeout: Duration,
+    /// A request not answered within this time is answered 408 `request_timeout`.
+    pub request_timeout: Duration,
+    /// Open connections at most; further ones are closed at once.
+    pub max_connections: usize,
+    /// Open connections from one client address (an IPv6 /64) at most; trusted proxies are
+    /// exempt.
+    pub max_connections_per_client: usize,
+    /// Proxies (a TLS terminator) whose `X-Forwarded-For` is believed. Without any, forwarding
+    /// headers are ignored and the peer address is the client.
+    pub trusted_proxies: Vec<IpNet>,
+    /// Seed the demo organisation and serve the `/dev` endpoints (loopback addresses only).
     pub dev: bool,
     /// `/.well-known/assetlinks.json`
     pub android_package: String,
@@ -68,6 +90,15 @@ impl Default for Config {
             client_window: Duration::from_secs(300),
             lockout_threshold: 10,
             lockout_window: Duration::from_secs(15 * 60),
+            hash_workers: cores(),
+            hash_queue: 64 * cores(),
+            hash_wait: Duration::from_secs(2),
+            header_read_timeout: Duration::from_secs(10),
+            body_read_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(30),
+            max_connections: 4096,
+            max_connections_per_client: 32,
+            trusted_proxies: Vec::new(),
             dev: false,
             android_package: "me.unipos.account".to_owned(),
             android_cert_sha256: Vec::new(),
@@ -102,6 +133,38 @@ impl Config {
     }
 }
 
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get())
+}
+
+impl Config {
+    /// Refuses settings that would expose the service: the password-less dev endpoints on a
+    /// network address, or live reset links written to disk without being asked to.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        if self.dev && !self.listen.ip().is_loopback() {
+            anyhow::bail!(
+                "--dev serves password-less sessions (/api/v1/dev/sessions) and demo data, so it \
+                 listens on loopback only: use --listen 127.0.0.1:PORT (or [::1]:PORT), or leave \
+                 out --dev to serve {}",
+                self.listen
+            );
+        }
+        if !self.dev && self.smtp_url.is_none() && self.outbox_dir.is_none() {
+            anyhow::bail!(
+                "mail has nowhere to go: give --smtp-url to send it, or --outbox DIR to write \
+                 each mail (with its live reset link) to DIR as an .eml file"
+            );
+        }
+        anyhow::ensure!(
+            self.hash_workers > 0
+                && self.max_connections > 0
+                && self.max_connections_per_client > 0,
+            "--hash-workers, --max-connections and --max-connections-per-client must be at least 1"
+        );
+        Ok(())
+    }
+}
+
 impl std::fmt::Debug for Config {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Config")
@@ -119,6 +182,18 @@ impl std::fmt::Debug for Config {
             .field("client_window", &self.client_window)
             .field("lockout_threshold", &self.lockout_threshold)
             .field("lockout_window", &self.lockout_window)
+            .field("hash_workers", &self.hash_workers)
+            .field("hash_queue", &self.hash_queue)
+            .field("hash_wait", &self.hash_wait)
+            .field("header_read_timeout", &self.header_read_timeout)
+            .field("body_read_timeout", &self.body_read_timeout)
+            .field("request_timeout", &self.request_timeout)
+            .field("max_connections", &self.max_connections)
+            .field(
+                "max_connections_per_client",
+                &self.max_connections_per_client,
+            )
+            .field("trusted_proxies", &self.trusted_proxies)
             .field("dev", &self.dev)
             .field("android_package", &self.android_package)
             .field("android_cert_sha256", &self.android_cert_sha256)

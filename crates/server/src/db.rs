@@ -86,6 +86,13 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX posts_by_team ON posts(team_id, created_at);
     "#,
+    // 2: passwords hashed in their NFKC form (older hashes are of the password as typed, and are
+    // replaced at the next good check); reset links ended by a password change.
+    r#"
+    ALTER TABLE users ADD COLUMN password_form TEXT NOT NULL DEFAULT 'as_typed'
+        CHECK (password_form IN ('nfkc', 'as_typed'));
+    ALTER TABLE reset_tokens ADD COLUMN revoked_at INTEGER;
+    "#,
 ];
 
 /// A shared handle to the database.

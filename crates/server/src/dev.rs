@@ -5,11 +5,12 @@ use axum::http::StatusCode;
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use unipos_protocol::{
-    Email, ErrorCode, ErrorEnvelope, LoginMethod, PasswordPolicy, Session, SessionResponse, User,
+    Email, ErrorCode, ErrorEnvelope, LoginMethod, PasswordOwner, PasswordPolicy, Session,
+    SessionResponse, User,
 };
 use utoipa::ToSchema;
 
-use crate::api::BodyErrors;
+use crate::api::{BodyErrors, ServerBusy, TimedOut};
 use crate::clock::rfc3339;
 use crate::db::Db;
 use crate::error::ApiError;
@@ -164,6 +165,11 @@ pub fn seed(db: &Db, now: i64) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// What a `/dev` endpoint was sent, taken whatever it is: outside `--dev` the endpoint does not
+/// exist, so the answer is 404 `not_found` before the body counts (a body the endpoint would
+/// refuse is no reason to answer otherwise).
+type DevBody<T> = Result<ApiJson<T>, ApiError>;
+
 fn require_dev(state: &AppState) -> Result<(), ApiError> {
     if state.config.dev {
         Ok(())
@@ -218,14 +224,16 @@ impl std::fmt::Debug for NewMember {
         (status = 201, description = "Added", body = User),
         (status = 404, description = "`not_found`: the server does not run with `--dev`", body = ErrorEnvelope),
         (status = 422, description = "`email_*` or `password_policy`", body = ErrorEnvelope),
+        ServerBusy,
         BodyErrors,
     )
 )]
 pub(crate) async fn add_user(
     State(state): State<AppState>,
-    ApiJson(req): ApiJson<NewMember>,
+    body: DevBody<NewMember>,
 ) -> Result<(StatusCode, Json<User>), ApiError> {
     require_dev(&state)?;
+    let ApiJson(req) = body?;
     let email = match (&req.email, req.login_method) {
         (Some(e), _) => Some(Email::parse(e).map_err(|e| ApiError::email(&e))?),
         (None, LoginMethod::LoginId) => None,
@@ -268,11 +276,16 @@ pub(crate) async fn add_user(
                 .password
                 .clone()
                 .ok_or_else(|| bad_request("Email and Login-ID members need a password."))?;
-            let failed = team.policy.check(&password);
+            let owner = PasswordOwner {
+                email: email.as_ref().map(Email::as_str),
+                display_name: Some(&req.display_name),
+                login_id: login_id.as_deref(),
+            };
+            let failed = team.policy.check_for(&password, &owner);
             if !failed.is_empty() {
                 return Err(ApiError::policy(&failed));
             }
-            Some(tokio::task::spawn_blocking(move || hash_password(&password)).await??)
+            Some(state.hasher.run(move || hash_password(&password)).await??)
         }
     };
     let user = state
@@ -332,9 +345,10 @@ pub struct DevTeam {
 )]
 pub(crate) async fn upsert_team(
     State(state): State<AppState>,
-    ApiJson(req): ApiJson<DevTeam>,
+    body: DevBody<DevTeam>,
 ) -> Result<Json<DevTeam>, ApiError> {
     require_dev(&state)?;
+    let ApiJson(req) = body?;
     if req.slug.trim().is_empty() {
         return Err(bad_request("The slug is empty."));
     }
@@ -375,9 +389,10 @@ pub struct Suppress {
 )]
 pub(crate) async fn suppress(
     State(state): State<AppState>,
-    ApiJson(req): ApiJson<Suppress>,
+    body: DevBody<Suppress>,
 ) -> Result<StatusCode, ApiError> {
     require_dev(&state)?;
+    let ApiJson(req) = body?;
     let email = Email::parse(&req.email).map_err(|e| ApiError::email(&e))?;
     let now = state.clock.now_ms();
     state
@@ -409,6 +424,7 @@ pub struct OutboxList {
     responses(
         (status = 200, description = "Sent mail", body = OutboxList),
         (status = 404, description = "`not_found`: the server does not run with `--dev`", body = ErrorEnvelope),
+        TimedOut,
     )
 )]
 pub(crate) async fn outbox(
@@ -456,9 +472,10 @@ pub struct SignInAs {
 )]
 pub(crate) async fn sign_in_as(
     State(state): State<AppState>,
-    ApiJson(req): ApiJson<SignInAs>,
+    body: DevBody<SignInAs>,
 ) -> Result<(StatusCode, Json<SessionResponse>), ApiError> {
     require_dev(&state)?;
+    let ApiJson(req) = body?;
     let now = state.clock.now_ms();
     let token = new_token();
     let hash = token_hash(&token);

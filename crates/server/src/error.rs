@@ -140,6 +140,8 @@ pub fn default_message(code: ErrorCode) -> &'static str {
         PayloadTooLarge => "The request body is too large.",
         UnsupportedMediaType => "Send the request body as application/json.",
         NotFound => "There is no such endpoint.",
+        RequestTimeout => "The request did not arrive in time. Send it again.",
+        ServerBusy => "The server is busy checking other passwords. Try again in a moment.",
         MethodNotAllowed => "This endpoint does not take this method.",
         Internal => "Something went wrong on our side. Quote the request id to support.",
         _ => "The request was refused.",

@@ -3,11 +3,11 @@
 use std::time::Instant;
 
 use axum::body::Body;
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::extract::{FromRequest, FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderValue};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use serde::de::DeserializeOwned;
 use serde_json::json;
@@ -37,14 +37,13 @@ fn is_json(content_type: &str) -> bool {
         || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
-impl<S, T> FromRequest<S> for ApiJson<T>
+impl<T> FromRequest<AppState> for ApiJson<T>
 where
-    S: Send + Sync,
     T: DeserializeOwned,
 {
     type Rejection = ApiError;
 
-    async fn from_request(req: Request, _state: &S) -> Result<Self, ApiError> {
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
         let json = req
             .headers()
             .get(header::CONTENT_TYPE)
@@ -61,9 +60,14 @@ where
         if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
             return Err(too_large());
         }
-        let bytes = Limited::new(req.into_body(), MAX_BODY_BYTES)
-            .collect()
-            .await
+        // A client that sends the head and then trickles (or withholds) the body is cut off.
+        let collected = tokio::time::timeout(
+            state.config.body_read_timeout,
+            Limited::new(req.into_body(), MAX_BODY_BYTES).collect(),
+        )
+        .await
+        .map_err(|_| ApiError::new(ErrorCode::RequestTimeout))?;
+        let bytes = collected
             .map_err(|e| {
                 if e.downcast_ref::<LengthLimitError>().is_some() {
                     too_large()
@@ -152,9 +156,14 @@ fn acceptable_request_id(v: &HeaderValue) -> Option<String> {
 }
 
 /// Gives every request an id (the client's when acceptable, else a new UUID), runs it inside a
-/// span carrying the id, sets `X-Request-Id` on the response, and logs one line per request.
-/// The line has the path without the query: a query may carry a reset token.
-pub async fn request_context(req: Request<Body>, next: Next) -> Response {
+/// span carrying the id with a deadline, sets `X-Request-Id` and `Cache-Control: no-store` on the
+/// response (answers carry sessions, and the reset page a token in its address), and logs one
+/// line per request. The line has the path without the query: a query may carry a reset token.
+pub async fn request_context(
+    State(state): State<AppState>,
+    req: Request<Body>,
+    next: Next,
+) -> Response {
     let id = req
         .headers()
         .get(REQUEST_ID_HEADER)
@@ -164,9 +173,20 @@ pub async fn request_context(req: Request<Body>, next: Next) -> Response {
     let path: String = req.uri().path().chars().take(200).collect();
     let span = tracing::info_span!("request", request_id = %id);
     let started = Instant::now();
-    let mut response = next.run(req).instrument(span.clone()).await;
+    let cacheable = path.starts_with("/.well-known/");
+    let mut response = tokio::time::timeout(
+        state.config.request_timeout,
+        next.run(req).instrument(span.clone()),
+    )
+    .await
+    .unwrap_or_else(|_| ApiError::new(ErrorCode::RequestTimeout).into_response());
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(REQUEST_ID_HEADER, value);
+    }
+    if !cacheable {
+        response
+            .headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     let status = response.status().as_u16();
     let latency_ms = started.elapsed().as_millis() as u64;

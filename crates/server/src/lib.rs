@@ -23,15 +23,19 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 mod api;
+mod client_addr;
 pub mod clock;
 mod config;
 mod db;
 pub mod dev;
 mod error;
 mod extract;
+mod hashing;
 mod limits;
+mod lockout;
 mod mail;
 mod secrets;
+mod serve;
 mod store;
 mod web;
 
@@ -55,6 +59,7 @@ pub(crate) struct Shared {
     links: LinkRules,
     forgot_limiter: Limiter,
     client_limiter: Limiter,
+    hasher: hashing::Hasher,
     mail: mpsc::Sender<Queued>,
     outbox: Option<Arc<Outbox>>,
 }
@@ -164,9 +169,12 @@ fn router(state: AppState) -> Router {
         )
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .with_state(state)
+        .with_state(state.clone())
         .layer(CatchPanicLayer::custom(panicked))
-        .layer(axum::middleware::from_fn(extract::request_context))
+        .layer(axum::middleware::from_fn_with_state(
+            state,
+            extract::request_context,
+        ))
 }
 
 /// `http://ADDR` for a bound address, with an unspecified address (`0.0.0.0`, `::`) replaced by
@@ -224,6 +232,11 @@ impl RunningServer {
             .unwrap_or_default()
     }
 
+    /// How many password hashes and checks (argon2 runs) the server made since it started.
+    pub fn password_hash_runs(&self) -> u64 {
+        self.state.as_ref().map_or(0, |s| s.hasher.runs())
+    }
+
     /// Stops accepting requests, finishes those in flight, sends queued mail, and checkpoints the
     /// database so everything is in its main file.
     pub async fn shutdown(mut self) -> anyhow::Result<()> {
@@ -269,6 +282,7 @@ impl std::fmt::Debug for RunningServer {
 /// Opens the database (migrating it), seeds the demo data in dev mode, binds `config.listen` and
 /// serves until the returned [`RunningServer`] is shut down or dropped.
 pub async fn spawn(config: Config) -> anyhow::Result<RunningServer> {
+    config.validate()?;
     let listener = TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("listening on {}", config.listen))?;
@@ -319,6 +333,13 @@ pub async fn spawn(config: Config) -> anyhow::Result<RunningServer> {
         limit: config.client_limit,
         window_ms: ms(config.client_window),
     }]);
+    let hasher = hashing::Hasher::new(config.hash_workers, config.hash_queue, config.hash_wait);
+    let limits = serve::Limits {
+        max_connections: config.max_connections,
+        max_connections_per_client: config.max_connections_per_client,
+        trusted_proxies: config.trusted_proxies.clone(),
+        header_read_timeout: config.header_read_timeout,
+    };
     let state = AppState(Arc::new(Shared {
         config,
         db: db.clone(),
@@ -326,22 +347,16 @@ pub async fn spawn(config: Config) -> anyhow::Result<RunningServer> {
         links,
         forgot_limiter,
         client_limiter,
+        hasher,
         mail: mail_tx,
         outbox,
     }));
 
     let app = router(state.clone());
     let (stop, stopped) = oneshot::channel::<()>();
-    let serve = tokio::spawn(async move {
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move {
-            let _ = stopped.await;
-        })
-        .await
-    });
+    let serve = tokio::spawn(serve::serve(listener, app, limits, async move {
+        let _ = stopped.await;
+    }));
     tracing::info!(%addr, web_base = web_base.as_str(), "serving");
     Ok(RunningServer {
         addr,

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use clap::builder::BoolishValueParser;
 use clap::Parser;
+use ipnet::IpNet;
 use tracing_subscriber::EnvFilter;
 use unipos_protocol::BaseUrl;
 use unipos_server::{dev, spawn, Config};
@@ -25,9 +26,11 @@ struct Args {
     #[arg(long, env = "UNIPOS_DB", default_value = ".data/unipos-server.sqlite3")]
     db: PathBuf,
 
-    /// Folder where each mail is written as an .eml file (when no --smtp-url is given).
-    #[arg(long, env = "UNIPOS_OUTBOX", default_value = ".data/outbox")]
-    outbox: PathBuf,
+    /// Folder where each mail is written as an .eml file (when no --smtp-url is given). Mail
+    /// carries live reset links, so outside --dev it goes to disk only when this is given;
+    /// with --dev it defaults to .data/outbox.
+    #[arg(long, env = "UNIPOS_OUTBOX")]
+    outbox: Option<PathBuf>,
 
     /// Base URL of the links in reset mails ({web}/reset_password?token=…). Default: this
     /// server's own address, which serves the reset page.
@@ -49,6 +52,7 @@ struct Args {
     smtp_url: Option<String>,
 
     /// Seed the demo organisation (credentials are printed) and serve the /api/v1/dev endpoints.
+    /// Refused unless --listen is a loopback address.
     #[arg(long, env = "UNIPOS_DEV", value_parser = BoolishValueParser::new(), default_value_t = false)]
     dev: bool,
 
@@ -79,6 +83,56 @@ struct Args {
     )]
     client_rate_window: u64,
 
+    /// A proxy whose X-Forwarded-For is believed (CIDR or address; repeatable, or
+    /// comma-separated in the variable). Behind it, the client is the right-most address of
+    /// X-Forwarded-For that is not a trusted proxy. Without any, forwarding headers are ignored.
+    #[arg(
+        long = "trusted-proxy",
+        env = "UNIPOS_TRUSTED_PROXIES",
+        value_name = "CIDR",
+        value_delimiter = ',',
+        value_parser = parse_net
+    )]
+    trusted_proxies: Vec<IpNet>,
+
+    /// Password hashes computed at once (each takes 19 MiB and a core). Default: the number
+    /// of cores. Checks past these and --hash-queue are answered 503 server_busy.
+    #[arg(long, env = "UNIPOS_HASH_WORKERS")]
+    hash_workers: Option<usize>,
+
+    /// Password checks that may wait for a hashing worker (for at most 2 s). Default: 64 per
+    /// core.
+    #[arg(long, env = "UNIPOS_HASH_QUEUE")]
+    hash_queue: Option<usize>,
+
+    /// Open connections at most; more are closed at once.
+    #[arg(long, env = "UNIPOS_MAX_CONNECTIONS", default_value_t = 4096)]
+    max_connections: usize,
+
+    /// Open connections from one client address (an IPv6 /64) at most; trusted proxies are
+    /// exempt.
+    #[arg(long, env = "UNIPOS_MAX_CONNECTIONS_PER_CLIENT", default_value_t = 32)]
+    max_connections_per_client: usize,
+
+    /// Seconds a client has to send a request's head (also: to start the next request on a
+    /// kept-alive connection) and, separately, its body.
+    #[arg(
+        long,
+        env = "UNIPOS_READ_TIMEOUT",
+        value_name = "SECONDS",
+        default_value_t = 10
+    )]
+    read_timeout: u64,
+
+    /// Seconds a request may take in all before it is answered 408 request_timeout.
+    #[arg(
+        long,
+        env = "UNIPOS_REQUEST_TIMEOUT",
+        value_name = "SECONDS",
+        default_value_t = 30
+    )]
+    request_timeout: u64,
+
     /// Android package name in /.well-known/assetlinks.json.
     #[arg(
         long,
@@ -102,10 +156,13 @@ struct Args {
 
 impl Args {
     fn into_config(self) -> Config {
+        let defaults = Config::default();
         Config {
             listen: self.listen,
             db: self.db,
-            outbox_dir: Some(self.outbox),
+            outbox_dir: self
+                .outbox
+                .or_else(|| self.dev.then(|| PathBuf::from(".data/outbox"))),
             smtp_url: self.smtp_url,
             web_base: self.web_base,
             reset_token_ttl: Duration::from_secs(self.reset_token_ttl),
@@ -114,6 +171,14 @@ impl Args {
             client_limit: self.client_rate_limit,
             client_window: Duration::from_secs(self.client_rate_window),
             dev: self.dev,
+            trusted_proxies: self.trusted_proxies,
+            hash_workers: self.hash_workers.unwrap_or(defaults.hash_workers),
+            hash_queue: self.hash_queue.unwrap_or(defaults.hash_queue),
+            max_connections: self.max_connections,
+            max_connections_per_client: self.max_connections_per_client,
+            header_read_timeout: Duration::from_secs(self.read_timeout),
+            body_read_timeout: Duration::from_secs(self.read_timeout),
+            request_timeout: Duration::from_secs(self.request_timeout),
             android_package: self.android_package,
             android_cert_sha256: self
                 .android_cert_sha256
@@ -122,9 +187,38 @@ impl Args {
                 .filter(|s| !s.is_empty())
                 .collect(),
             apple_app_id: self.apple_app_id,
-            ..Config::default()
+            ..defaults
         }
     }
+}
+
+/// Makes room for `--max-connections` sockets besides the database, log and mail files: raises the
+/// soft limit on open files as far as the hard limit allows, and serves fewer connections when
+/// even that is too low (so the cap, not the accept loop, is what turns clients away).
+fn fit_connections_to_file_limit(config: &mut Config) {
+    const SPARE: u64 = 64;
+    let wanted = config.max_connections as u64 + SPARE;
+    match rlimit::increase_nofile_limit(wanted) {
+        Ok(limit) if limit < wanted => {
+            let fits = limit.saturating_sub(SPARE).max(1) as usize;
+            tracing::warn!(
+                limit,
+                max_connections = fits,
+                "the open-file limit is lower than --max-connections needs: serving fewer connections"
+            );
+            config.max_connections = fits;
+        }
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "could not raise the open-file limit"),
+    }
+}
+
+/// A CIDR (`10.0.0.0/8`) or a single address (`10.0.0.2`).
+fn parse_net(s: &str) -> Result<IpNet, String> {
+    let s = s.trim();
+    s.parse::<IpNet>()
+        .or_else(|_| s.parse::<std::net::IpAddr>().map(IpNet::from))
+        .map_err(|_| format!("{s:?} is neither a CIDR (10.0.0.0/8) nor an IP address"))
 }
 
 async fn stop_signal() {
@@ -161,7 +255,8 @@ async fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
         .init();
-    let config = Args::parse().into_config();
+    let mut config = Args::parse().into_config();
+    fit_connections_to_file_limit(&mut config);
     let dev = config.dev;
     let server = spawn(config).await?;
     {

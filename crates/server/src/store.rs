@@ -1,7 +1,9 @@
 //! The queries: plain functions over a connection, no policy decisions.
 
-use rusqlite::{params, Connection, OptionalExtension, Row};
-use unipos_protocol::{LoginMethod, PasswordPolicy, Post, User};
+use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
+use unipos_protocol::{LoginMethod, PasswordOwner, PasswordPolicy, Post, User};
+
+use crate::secrets::HashForm;
 
 /// An organisation and its password policy.
 #[derive(Debug, Clone)]
@@ -23,6 +25,7 @@ pub struct UserRow {
     pub display_name: String,
     pub login_method: LoginMethod,
     pub password_hash: Option<String>,
+    pub password_form: HashForm,
 }
 
 impl std::fmt::Debug for UserRow {
@@ -44,6 +47,15 @@ impl UserRow {
             login_method: self.login_method,
             team: self.team_slug.clone(),
             login_id: self.login_id.clone(),
+        }
+    }
+
+    /// What a new password of this member must not be built from.
+    pub fn password_owner(&self) -> PasswordOwner<'_> {
+        PasswordOwner {
+            email: self.email.as_deref(),
+            display_name: Some(&self.display_name),
+            login_id: self.login_id.as_deref(),
         }
     }
 
@@ -74,7 +86,15 @@ fn parse_method(s: &str) -> LoginMethod {
 }
 
 const USER_SELECT: &str = "SELECT u.id, u.team_id, t.slug, u.email, u.login_id, u.display_name, \
-     u.login_method, u.password_hash FROM users u JOIN teams t ON t.id = u.team_id";
+     u.login_method, u.password_hash, u.password_form FROM users u JOIN teams t ON t.id = u.team_id";
+
+/// `users.password_form`: how the stored hash was made.
+fn form_str(form: HashForm) -> &'static str {
+    match form {
+        HashForm::Nfkc => "nfkc",
+        HashForm::AsTyped => "as_typed",
+    }
+}
 
 fn user_from_row(r: &Row<'_>) -> rusqlite::Result<UserRow> {
     Ok(UserRow {
@@ -86,6 +106,10 @@ fn user_from_row(r: &Row<'_>) -> rusqlite::Result<UserRow> {
         display_name: r.get(5)?,
         login_method: parse_method(&r.get::<_, String>(6)?),
         password_hash: r.get(7)?,
+        password_form: match r.get::<_, String>(8)?.as_str() {
+            "nfkc" => HashForm::Nfkc,
+            _ => HashForm::AsTyped,
+        },
     })
 }
 
@@ -196,7 +220,8 @@ pub fn insert_user(c: &Connection, user: &NewUser<'_>, now: i64) -> rusqlite::Re
     let id = uuid::Uuid::new_v4().to_string();
     c.execute(
         "INSERT INTO users (id, team_id, email, email_normalized, login_id, display_name, \
-         login_method, password_hash, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+         login_method, password_hash, password_form, created_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
         params![
             id,
             user.team_id,
@@ -206,16 +231,42 @@ pub fn insert_user(c: &Connection, user: &NewUser<'_>, now: i64) -> rusqlite::Re
             user.display_name,
             user.login_method.as_str(),
             user.password_hash,
+            form_str(HashForm::Nfkc),
             now
         ],
     )?;
     user_by_id(c, &id)?.ok_or(rusqlite::Error::QueryReturnedNoRows)
 }
 
+/// Stores a new password hash (made by `secrets::hash_password`, so of the normalized form) and
+/// ends every reset link of the member that is still unused: a link mailed before the change must
+/// not undo it.
 pub fn set_password(c: &Connection, user_id: &str, phc: &str, now: i64) -> rusqlite::Result<()> {
     c.execute(
-        "UPDATE users SET password_hash = ?2, password_changed_at = ?3 WHERE id = ?1",
-        params![user_id, phc, now],
+        "UPDATE users SET password_hash = ?2, password_form = ?4, password_changed_at = ?3 \
+         WHERE id = ?1",
+        params![user_id, phc, now, form_str(HashForm::Nfkc)],
+    )?;
+    c.execute(
+        "UPDATE reset_tokens SET revoked_at = ?2 WHERE user_id = ?1 AND used_at IS NULL \
+         AND revoked_at IS NULL",
+        params![user_id, now],
+    )?;
+    Ok(())
+}
+
+/// Replaces a hash of the password as typed by one of its normalized form, unless the password
+/// changed meanwhile.
+pub fn upgrade_password_hash(
+    c: &Connection,
+    user_id: &str,
+    old_phc: &str,
+    new_phc: &str,
+) -> rusqlite::Result<()> {
+    c.execute(
+        "UPDATE users SET password_hash = ?3, password_form = ?4 WHERE id = ?1 \
+         AND password_hash = ?2",
+        params![user_id, old_phc, new_phc, form_str(HashForm::Nfkc)],
     )?;
     Ok(())
 }
@@ -309,11 +360,13 @@ pub struct ResetTokenRow {
     pub expires_at: i64,
     pub used_at: Option<i64>,
     pub superseded_at: Option<i64>,
+    /// Set when the member's password changed by another path before the link was used.
+    pub revoked_at: Option<i64>,
 }
 
 pub fn reset_token(c: &Connection, token_hash: &[u8]) -> rusqlite::Result<Option<ResetTokenRow>> {
     c.query_row(
-        "SELECT id, user_id, expires_at, used_at, superseded_at FROM reset_tokens \
+        "SELECT id, user_id, expires_at, used_at, superseded_at, revoked_at FROM reset_tokens \
          WHERE token_hash = ?1",
         [token_hash],
         |r| {
@@ -323,6 +376,7 @@ pub fn reset_token(c: &Connection, token_hash: &[u8]) -> rusqlite::Result<Option
                 expires_at: r.get(2)?,
                 used_at: r.get(3)?,
                 superseded_at: r.get(4)?,
+                revoked_at: r.get(5)?,
             })
         },
     )
@@ -333,7 +387,7 @@ pub fn reset_token(c: &Connection, token_hash: &[u8]) -> rusqlite::Result<Option
 pub fn use_reset_token(c: &Connection, id: i64, now: i64) -> rusqlite::Result<bool> {
     let changed = c.execute(
         "UPDATE reset_tokens SET used_at = ?2 WHERE id = ?1 AND used_at IS NULL \
-         AND superseded_at IS NULL AND expires_at > ?2",
+         AND superseded_at IS NULL AND revoked_at IS NULL AND expires_at > ?2",
         params![id, now],
     )?;
     Ok(changed == 1)
@@ -351,27 +405,62 @@ pub fn locked_until(c: &Connection, key: &str, now: i64) -> rusqlite::Result<Opt
     .optional()
 }
 
-/// Records a failed login; when it makes `threshold` within `window_ms`, locks the key for
-/// `window_ms` and answers until when.
-pub fn record_login_failure(
+/// Takes one attempt of the login key before its password is checked. The attempt counts as
+/// failed from now on, until a right password forgets it ([`clear_login_failures`]), so parallel
+/// guesses see each other: when the key is locked, or `threshold` attempts within the window have
+/// failed or are being checked, the answer is until when to wait and nothing may be checked.
+pub fn begin_login_attempt(
+    c: &mut Connection,
+    key: &str,
+    now: i64,
+    threshold: u32,
+    window_ms: i64,
+) -> rusqlite::Result<Result<i64, i64>> {
+    let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    if let Some(until) = locked_until(&tx, key, now)? {
+        return Ok(Err(until));
+    }
+    tx.execute(
+        "DELETE FROM login_failures WHERE login_key = ?1 AND failed_at <= ?2",
+        params![key, now - window_ms],
+    )?;
+    let taken: u32 = tx.query_row(
+        "SELECT COUNT(*) FROM login_failures WHERE login_key = ?1",
+        [key],
+        |r| r.get(0),
+    )?;
+    if taken >= threshold {
+        tx.commit()?;
+        return Ok(Err(now + window_ms));
+    }
+    tx.execute(
+        "INSERT INTO login_failures (login_key, failed_at) VALUES (?1, ?2)",
+        params![key, now],
+    )?;
+    let attempt = tx.last_insert_rowid();
+    tx.commit()?;
+    Ok(Ok(attempt))
+}
+
+/// Gives back an attempt whose password was never checked (the server was busy).
+pub fn cancel_login_attempt(c: &Connection, attempt: i64) -> rusqlite::Result<()> {
+    c.execute("DELETE FROM login_failures WHERE rowid = ?1", [attempt])?;
+    Ok(())
+}
+
+/// After a wrong password (its attempt already counted): when the key's failures within the
+/// window reach `threshold`, locks the key for `window_ms` and answers until when.
+pub fn settle_login_failure(
     c: &mut Connection,
     key: &str,
     now: i64,
     threshold: u32,
     window_ms: i64,
 ) -> rusqlite::Result<Option<i64>> {
-    let tx = c.transaction()?;
-    tx.execute(
-        "DELETE FROM login_failures WHERE login_key = ?1 AND failed_at <= ?2",
-        params![key, now - window_ms],
-    )?;
-    tx.execute(
-        "INSERT INTO login_failures (login_key, failed_at) VALUES (?1, ?2)",
-        params![key, now],
-    )?;
+    let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let count: u32 = tx.query_row(
-        "SELECT COUNT(*) FROM login_failures WHERE login_key = ?1",
-        [key],
+        "SELECT COUNT(*) FROM login_failures WHERE login_key = ?1 AND failed_at > ?2",
+        params![key, now - window_ms],
         |r| r.get(0),
     )?;
     let locked = if count >= threshold {

@@ -1,4 +1,4 @@
-import { render, screen } from "@testing-library/svelte";
+import { cleanup, render, screen } from "@testing-library/svelte";
 import { describe, expect, it } from "vitest";
 import { setLanguage } from "../lib/i18n.svelte";
 import ErrorAlert from "./ErrorAlert.svelte";
@@ -29,5 +29,43 @@ describe("error alert", () => {
   it("stays in the page, empty, when there is nothing to say", () => {
     render(ErrorAlert, { error: null });
     expect(screen.getByRole("alert").textContent?.trim()).toBe("");
+  });
+
+  it("says a busy server changed nothing, and when to try again", () => {
+    render(ErrorAlert, {
+      error: { code: "server_busy", message: "busy", status: 503, retry_after_s: 2, request_id: "req-5" },
+    });
+    const alert = screen.getByRole("alert");
+    expect(alert.textContent).toContain("The server is busy, so nothing was changed. Try again in 2 s.");
+    expect(alert.textContent).toContain("Code: server_busy");
+    expect(alert.textContent).toContain("Request ID: req-5");
+  });
+
+  it("says to wait a few seconds when a busy server gives no time, in both languages", () => {
+    render(ErrorAlert, { error: { code: "server_busy", message: "busy", status: 503 } });
+    expect(screen.getByRole("alert").textContent).toContain(
+      "The server is busy, so nothing was changed. Wait a few seconds and try again.",
+    );
+    cleanup();
+    setLanguage("ja");
+    render(ErrorAlert, { error: { code: "server_busy", message: "busy", status: 503, retry_after_s: 1 } });
+    const alert = screen.getByRole("alert");
+    expect(alert.textContent).toContain(
+      "サーバーが混み合っているため、処理できませんでした。何も変更されていません。1秒後にもう一度お試しください。",
+    );
+    expect(alert.textContent).toContain("server_busy");
+  });
+
+  it("asks to check the connection when the request did not arrive in time", () => {
+    render(ErrorAlert, { error: { code: "request_timeout", message: "slow", status: 408 } });
+    const alert = screen.getByRole("alert");
+    expect(alert.textContent).toContain("Check your connection and try again.");
+    expect(alert.textContent).toContain("Code: request_timeout");
+  });
+
+  it("joins the wait to the message without a space in Japanese", () => {
+    setLanguage("ja");
+    render(ErrorAlert, { error: { code: "rate_limited", message: "", retry_after_s: 42 } });
+    expect(screen.getByRole("alert").textContent).toMatch(/試行回数が多すぎます。42/);
   });
 });

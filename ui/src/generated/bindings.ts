@@ -61,7 +61,7 @@ export const events = {
 };
 
 /* Constants */
-export const ERROR_CODES = ["email_empty","email_leading_whitespace","email_trailing_whitespace","email_inner_whitespace","email_fullwidth","email_too_long","email_invalid","token_invalid","token_expired","token_used","token_superseded","password_mismatch","password_policy","current_password_incorrect","invalid_credentials","account_locked","sso_required","sso_managed","session_expired","rate_limited","bad_request","payload_too_large","unsupported_media_type","not_found","method_not_allowed","internal","link_unparseable","link_scheme","link_userinfo","link_host","link_port","link_path","link_extra_parts","link_token_missing","link_token_duplicate","link_token_malformed","link_too_long","base_url_invalid","base_url_insecure","offline","connection_refused","timeout","tls","server_error","bad_response","keychain_unavailable","not_logged_in","unknown"] as const;
+export const ERROR_CODES = ["email_empty","email_leading_whitespace","email_trailing_whitespace","email_inner_whitespace","email_fullwidth","email_too_long","email_invalid","token_invalid","token_expired","token_used","token_superseded","password_mismatch","password_policy","current_password_incorrect","invalid_credentials","account_locked","sso_required","sso_managed","session_expired","rate_limited","bad_request","payload_too_large","unsupported_media_type","request_timeout","not_found","method_not_allowed","internal","server_busy","link_unparseable","link_scheme","link_userinfo","link_host","link_port","link_path","link_extra_parts","link_token_missing","link_token_duplicate","link_token_malformed","link_too_long","base_url_invalid","base_url_insecure","offline","connection_refused","timeout","tls","server_error","bad_response","keychain_unavailable","not_logged_in","unknown"] as const;
 
 export const MAIL_SENDER = "no-reply@mail.unipos.me" as const;
 
@@ -169,7 +169,7 @@ export type PasswordSaved = {
 	request_id: string,
 };
 
-export type PolicyRule = "min_length" | "max_length" | "require_lower" | "require_upper" | "require_digit" | "require_symbol";
+export type PolicyRule = "min_length" | "max_length" | "require_lower" | "require_upper" | "require_digit" | "require_symbol" | "common_password";
 
 export type Post = {
 	id: string,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ERROR_CODES } from "../generated/bindings";
+import { ERROR_CODES, type PolicyRule } from "../generated/bindings";
 import en from "./en.json";
 import ja from "./ja.json";
 import { errorText, languageFor, setLanguage, t } from "../lib/i18n.svelte";
@@ -13,6 +13,23 @@ describe("catalogues", () => {
     for (const code of ERROR_CODES) {
       expect(en, code).toHaveProperty([`error.${code}`]);
       expect(ja, code).toHaveProperty([`error.${code}`]);
+    }
+  });
+
+  it("every rule of the checklist has a line in both languages", () => {
+    // Exhaustive: a rule added in Rust fails the type check here until it is listed.
+    const rules = {
+      min_length: true,
+      max_length: true,
+      require_lower: true,
+      require_upper: true,
+      require_digit: true,
+      require_symbol: true,
+      common_password: true,
+    } satisfies Record<PolicyRule, true>;
+    for (const rule of Object.keys(rules)) {
+      expect(en, rule).toHaveProperty([`rule.${rule}`]);
+      expect(ja, rule).toHaveProperty([`rule.${rule}`]);
     }
   });
 

@@ -36,6 +36,17 @@ export function t(key: Key, vars: Record<string, string | number> = {}): string 
   );
 }
 
+/** Items as one list in the current language: "A, B, C" / "A、B、C". */
+export function listOf(items: string[]): string {
+  const locale = current === "ja" ? "ja-JP" : "en-GB";
+  return new Intl.ListFormat(locale, { type: "conjunction", style: "narrow" }).format(items);
+}
+
+/** Messages joined as the current language joins them: a space in English, nothing after 。. */
+export function sentences(...parts: string[]): string {
+  return parts.filter((p) => p !== "").join(current === "ja" ? "" : " ");
+}
+
 /** Whether the catalogue has a text for this error code. */
 export function hasErrorText(code: string): boolean {
   return `error.${code}` in catalogues[current];

@@ -60,6 +60,37 @@ describe("Settings > Account", () => {
     expect(document.getElementById("account-confirm-error")).toBeNull();
   });
 
+  it("says why a common password or one made from the member's name is refused", async () => {
+    app.user = taro;
+    backend({
+      change_password: () =>
+        refuse("password_policy", { status: 422, details: { failed: ["common_password"] } }),
+    });
+    render(Settings, { section: "account", presentation: "desktop" });
+    await fireEvent.click(screen.getByRole("button", { name: "Save" }));
+    await waitFor(() => expect(document.getElementById("account-new-error")).not.toBeNull());
+    const line = document.getElementById("account-new-error")!.textContent!;
+    expect(line).toContain(
+      "The new password does not meet your organisation's rules. Common passwords, and passwords " +
+        "made from your name, email address or Login ID, can't be used. Choose another password.",
+    );
+    expect(line).not.toContain("Missing");
+    expect(line).toContain("Code: password_policy");
+  });
+
+  it("shows a busy server's answer with its code, and keeps the typing", async () => {
+    app.user = taro;
+    backend({ change_password: () => refuse("server_busy", { status: 503, retry_after_s: 1 }) });
+    render(Settings, { section: "account", presentation: "desktop" });
+    await fill("New password", "Fresh-pass-42");
+    await fireEvent.click(screen.getByRole("button", { name: "Save" }));
+    expect(
+      await screen.findByText("The server is busy, so nothing was changed. Try again in 1 s."),
+    ).toBeTruthy();
+    expect(screen.getByText("server_busy")).toBeTruthy();
+    expect((screen.getByLabelText("New password") as HTMLInputElement).value).toBe("Fresh-pass-42");
+  });
+
   it("saves, clears the fields and says the other devices were logged out", async () => {
     app.user = taro;
     const calls = backend({ change_password: () => ({ status: 204, request_id: "r" }) });

@@ -48,6 +48,16 @@ describe("Check your email", () => {
     expect(screen.getByText("rate_limited")).toBeTruthy();
   });
 
+  it("counts down from a busy server's retry-after too", async () => {
+    backend({ request_reset: () => refuse("server_busy", { retry_after_s: 5, status: 503 }) });
+    app.sent = { ...sent, resend_after_s: 0, at: Date.now() };
+    render(CheckEmail);
+    await fireEvent.click(screen.getByRole("button", { name: "Send again" }));
+    expect(await screen.findByRole("button", { name: "Send again (5 s)" })).toBeTruthy();
+    expect(screen.getByText("server_busy")).toBeTruthy();
+    expect(screen.getByText(/The server is busy, so nothing was changed\. Try again in 5 s\./)).toBeTruthy();
+  });
+
   it("opens a pasted reset link on the Reset screen", async () => {
     const calls = backend({ open_link: () => ({ kind: "reset", token_hint: "AbCdEf…" }) });
     render(CheckEmail);

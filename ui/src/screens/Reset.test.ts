@@ -2,6 +2,7 @@ import { fireEvent, render, screen, waitFor } from "@testing-library/svelte";
 import { describe, expect, it } from "vitest";
 import type { RuleCheck } from "../generated/bindings";
 import { app } from "../lib/app.svelte";
+import { setLanguage } from "../lib/i18n.svelte";
 import { backend, refuse, taro } from "../test/backend";
 import Reset from "./Reset.svelte";
 
@@ -29,6 +30,7 @@ function checklist({ password }: Record<string, unknown>): RuleCheck[] {
     { rule: "max_length", met: p.length <= 128 },
     { rule: "require_lower", met: /[a-z]/.test(p) },
     { rule: "require_digit", met: /[0-9]/.test(p) },
+    { rule: "common_password", met: !["password123", "qwerty123"].includes(p.toLowerCase()) },
   ];
 }
 
@@ -94,6 +96,67 @@ describe("Reset", () => {
       expect(document.getElementById("reset-new-error")?.textContent).toContain(
         "Missing: At least 8 characters, A digit",
       ),
+    );
+  });
+
+  it("ends the checklist with the common-password line, unmet for a common password", async () => {
+    backend({ check_reset_link: () => checked, policy_checklist: checklist });
+    render(Reset);
+    await screen.findByText("For t***@example.com");
+    await waitFor(() => expect(rule("common_password")).toBeTruthy());
+    const lines = document.querySelectorAll("#reset-rules li");
+    expect(lines[lines.length - 1]).toBe(rule("common_password"));
+    expect(rule("common_password").textContent).toContain(
+      "Not a common password, and not made from your name or email address",
+    );
+    await fireEvent.input(screen.getByLabelText("New password"), { target: { value: "Password123" } });
+    await waitFor(() => expect(rule("common_password").classList.contains("met")).toBe(false));
+    expect(rule("min_length").classList.contains("met")).toBe(true);
+  });
+
+  it("says why a common password is refused, apart from the missing rules", async () => {
+    backend({
+      check_reset_link: () => checked,
+      policy_checklist: checklist,
+      set_password_and_login: () =>
+        refuse("password_policy", { status: 422, details: { failed: ["min_length", "common_password"] } }),
+    });
+    render(Reset);
+    await screen.findByText("For t***@example.com");
+    await fireEvent.click(screen.getByRole("button", { name: "Set password and login" }));
+    await waitFor(() => expect(document.getElementById("reset-new-error")).not.toBeNull());
+    const line = document.getElementById("reset-new-error")!.textContent!;
+    expect(line).toContain(
+      "The new password does not meet your organisation's rules. Missing: At least 8 characters. " +
+        "Common passwords, and passwords made from your name, email address or Login ID, can't be used. " +
+        "Choose another password.",
+    );
+    expect(line).toContain("Code: password_policy");
+  });
+
+  it("says in Japanese why a common password is refused", async () => {
+    setLanguage("ja");
+    backend({
+      check_reset_link: () => checked,
+      policy_checklist: checklist,
+      set_password_and_login: () =>
+        refuse("password_policy", {
+          status: 422,
+          details: { failed: ["min_length", "require_digit", "common_password"] },
+        }),
+    });
+    render(Reset);
+    await waitFor(() => expect(rule("common_password")).toBeTruthy());
+    expect(rule("common_password").textContent).toContain(
+      "よく使われるパスワードではなく、名前やメールアドレスを含まない",
+    );
+    await fireEvent.click(screen.getByRole("button", { name: "パスワードを設定してログイン" }));
+    await waitFor(() => expect(document.getElementById("reset-new-error")).not.toBeNull());
+    expect(document.getElementById("reset-new-error")!.textContent).toContain(
+      "新しいパスワードが、会社で定められた条件を満たしていません。" +
+        "満たしていない条件：8文字以上、数字を含む。" +
+        "よく使われるパスワードや、名前・メールアドレス・ログインIDを含むパスワードは使えません。" +
+        "別のパスワードを入力してください。",
     );
   });
 

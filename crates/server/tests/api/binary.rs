@@ -97,3 +97,50 @@ fn the_binary_refuses_an_insecure_web_base() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("https"));
 }
+
+#[test]
+fn the_binary_refuses_dev_mode_on_a_network_address() {
+    let out = Command::new(env!("CARGO_BIN_EXE_unipos-server"))
+        .args(["--dev", "--listen", "0.0.0.0:0", "--db", ":memory:"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("loopback"), "{stderr}");
+}
+
+#[test]
+fn outside_dev_mode_mail_goes_to_disk_only_when_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_unipos-server"))
+        .args(["--listen", "127.0.0.1:0", "--db", ":memory:"])
+        .current_dir(dir.path())
+        .env_remove("UNIPOS_OUTBOX")
+        .env_remove("UNIPOS_DEV")
+        .env_remove("UNIPOS_SMTP_URL")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("--outbox"), "{stderr}");
+    assert!(!dir.path().join(".data").exists(), "nothing written");
+
+    // With --outbox it starts (and prints where it listens first).
+    let child = Command::new(env!("CARGO_BIN_EXE_unipos-server"))
+        .args(["--listen", "127.0.0.1:0", "--db", ":memory:", "--outbox"])
+        .arg(dir.path().join("mail"))
+        .env_remove("UNIPOS_DEV")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut child = Child(child);
+    let mut first = String::new();
+    BufReader::new(child.0.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(
+        first.starts_with("listening on http://127.0.0.1:"),
+        "{first}"
+    );
+}

@@ -18,7 +18,7 @@ async fn server_with_a_suppressed_member() -> TestServer {
     let s = TestServer::start().await;
     s.post(
         "/dev/users",
-        json!({"email": SUPPRESSED, "password": "Bounced-1", "display_name": "Bounce", "login_method": "email"}),
+        json!({"email": SUPPRESSED, "password": "Return-to-sender-1", "display_name": "Bounce", "login_method": "email"}),
     )
     .await
     .assert_status(201);

@@ -5,6 +5,7 @@ mod common;
 
 mod binary;
 mod forgot;
+mod hostile;
 mod openapi;
 mod reset;
 mod sessions;

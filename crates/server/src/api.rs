@@ -6,17 +6,17 @@ use axum::Json;
 use unipos_protocol::{
     normalize_password, ChangePasswordRequest, Email, ErrorCode, ErrorEnvelope, ForgotAccepted,
     ForgotRequest, LoginMethod, LoginRequest, ResetCheckRequest, ResetCheckResponse, ResetRequest,
-    ResetToken, Session, SessionResponse, Timeline,
+    SessionResponse, Timeline,
 };
 use utoipa::IntoResponses;
 
 use crate::client_addr::ClientKey;
 use crate::clock::rfc3339;
 use crate::error::ApiError;
-use crate::extract::{ApiJson, Auth};
-use crate::mail::{MailJob, Queued};
-use crate::secrets::{self, new_token, token_hash};
-use crate::store::{self, ResetTokenRow, Team, UserRow};
+use crate::extract::{ApiJson, Auth, RequestId};
+use crate::reset_tokens::token_state;
+use crate::secrets::{self, token_hash};
+use crate::store::{self, Team, UserRow};
 use crate::AppState;
 
 // The three types below only describe responses in the OpenAPI document; they are never built.
@@ -80,65 +80,6 @@ pub struct TimedOut(ErrorEnvelope);
 #[allow(dead_code)]
 pub struct Unauthenticated(ErrorEnvelope);
 
-impl AppState {
-    /// The generous per-client limit on the unauthenticated endpoints.
-    fn limit_client(&self, client: &ClientKey) -> Result<(), ApiError> {
-        self.client_limiter
-            .hit(&client.0, self.clock.now_ms())
-            .map_err(ApiError::rate_limited)
-    }
-
-    /// Hands a mail to the worker without waiting; a full queue loses the mail, never the request.
-    fn queue(&self, job: MailJob) {
-        let queued = Queued {
-            job,
-            span: tracing::Span::current(),
-        };
-        if let Err(e) = self.mail.try_send(queued) {
-            tracing::warn!(error = %e, "mail queue refused a message");
-        }
-    }
-
-    /// The token's row, member and team if the token can still be used; else the token error.
-    async fn usable_token(&self, token: &str) -> Result<(ResetTokenRow, UserRow, Team), ApiError> {
-        let token = ResetToken::parse(token).map_err(|_| ApiError::new(ErrorCode::TokenInvalid))?;
-        let hash = token_hash(token.expose());
-        let now = self.clock.now_ms();
-        let found = self
-            .db
-            .call(move |c| {
-                let Some(row) = store::reset_token(c, &hash)? else {
-                    return Ok(None);
-                };
-                let user = store::user_by_id(c, &row.user_id)?;
-                let team = match &user {
-                    Some(u) => Some(store::team_by_id(c, u.team_id)?),
-                    None => None,
-                };
-                Ok(user.zip(team).map(|(u, t)| (row, u, t)))
-            })
-            .await?;
-        let (row, user, team) = found.ok_or_else(|| ApiError::new(ErrorCode::TokenInvalid))?;
-        token_state(&row, now)?;
-        Ok((row, user, team))
-    }
-}
-
-/// Why a token that exists cannot be used, if it cannot.
-fn token_state(row: &ResetTokenRow, now: i64) -> Result<(), ApiError> {
-    if row.used_at.is_some() {
-        Err(ApiError::new(ErrorCode::TokenUsed))
-    } else if row.superseded_at.is_some() {
-        Err(ApiError::new(ErrorCode::TokenSuperseded))
-    } else if row.revoked_at.is_some() || row.expires_at <= now {
-        // A link ended by a password change reads as expired: it ended, and a new mail is the
-        // way on.
-        Err(ApiError::new(ErrorCode::TokenExpired))
-    } else {
-        Ok(())
-    }
-}
-
 /// The new password and its confirmation against the organisation's policy and the member. The
 /// two are compared in their normalized form: one typed full-width and one half-width match.
 fn check_new_password(
@@ -158,31 +99,31 @@ fn check_new_password(
     }
 }
 
-/// A new session for the member: the token to hand out, its hash to store, when it ends.
-struct NewSession {
-    token: String,
-    hash: Vec<u8>,
-    expires_at: i64,
+/// The "password changed" mail to a member who has an address, queued in the transaction that
+/// changes the password.
+struct ChangedNotice(Option<(String, String, String)>);
+
+fn changed_notice(user: &UserRow, request_id: RequestId) -> ChangedNotice {
+    ChangedNotice(
+        user.email
+            .clone()
+            .map(|to| (to, user.display_name.clone(), request_id.0)),
+    )
 }
 
-impl AppState {
-    fn new_session(&self, now: i64) -> NewSession {
-        let token = new_token();
-        NewSession {
-            hash: token_hash(&token),
-            token,
-            expires_at: now + self.config.session_ttl.as_millis() as i64,
+impl ChangedNotice {
+    fn queue(&self, tx: &rusqlite::Connection, now: i64) -> rusqlite::Result<()> {
+        match &self.0 {
+            Some((to, name, request_id)) => store::queue_mail(
+                tx,
+                store::MailKind::PasswordChanged,
+                to,
+                Some(name),
+                Some(request_id),
+                now,
+            ),
+            None => Ok(()),
         }
-    }
-}
-
-fn session_response(session: NewSession, user: &UserRow) -> SessionResponse {
-    SessionResponse {
-        session: Session {
-            token: session.token,
-            expires_at: rfc3339(session.expires_at),
-        },
-        user: user.to_wire(),
     }
 }
 
@@ -205,16 +146,16 @@ fn session_response(session: NewSession, user: &UserRow) -> SessionResponse {
 pub async fn forgot(
     State(state): State<AppState>,
     client: ClientKey,
+    request_id: RequestId,
     ApiJson(req): ApiJson<ForgotRequest>,
 ) -> Result<(StatusCode, Json<ForgotAccepted>), ApiError> {
-    state.limit_client(&client)?;
+    state.limit_client(&client).await?;
     let email = Email::parse(&req.email).map_err(|e| ApiError::email(&e))?;
     // Keyed on the address whether or not it belongs to anyone, so a 429 tells nothing either.
     state
-        .forgot_limiter
-        .hit(&email.normalized(), state.clock.now_ms())
-        .map_err(ApiError::rate_limited)?;
-    state.queue(MailJob::Reset { email });
+        .limit(&state.forgot_limiter, email.normalized())
+        .await?;
+    state.queue_reset_request(&email, &request_id.0).await?;
     Ok((
         StatusCode::ACCEPTED,
         Json(ForgotAccepted {
@@ -243,7 +184,7 @@ pub async fn reset_check(
     client: ClientKey,
     ApiJson(req): ApiJson<ResetCheckRequest>,
 ) -> Result<Json<ResetCheckResponse>, ApiError> {
-    state.limit_client(&client)?;
+    state.limit_client(&client).await?;
     let (row, user, team) = state.usable_token(&req.token).await?;
     let email_hint = user
         .email
@@ -280,9 +221,10 @@ pub async fn reset_check(
 pub async fn reset(
     State(state): State<AppState>,
     client: ClientKey,
+    request_id: RequestId,
     ApiJson(req): ApiJson<ResetRequest>,
 ) -> Result<Json<SessionResponse>, ApiError> {
-    state.limit_client(&client)?;
+    state.limit_client(&client).await?;
     let (row, user, team) = state.usable_token(&req.token).await?;
     check_new_password(
         &req.new_password,
@@ -303,6 +245,7 @@ pub async fn reset(
     let (user_id, session_hash, session_expires) =
         (user.id.clone(), session.hash.clone(), session.expires_at);
     let login_key = user.login_key();
+    let notice = changed_notice(&user, request_id);
     state
         .db
         .call(move |c| {
@@ -323,18 +266,14 @@ pub async fn reset(
                 store::clear_login_failures(&tx, key)?;
             }
             store::insert_session(&tx, &user_id, &session_hash, now, session_expires)?;
+            notice.queue(&tx, now)?;
             tx.commit()?;
             Ok(())
         })
         .await?;
-    if let Some(to) = &user.email {
-        state.queue(MailJob::PasswordChanged {
-            to: to.clone(),
-            display_name: user.display_name.clone(),
-        });
-    }
+    state.mail_due.notify_one();
     tracing::info!(user = user.id, "password reset");
-    Ok(Json(session_response(session, &user)))
+    Ok(Json(session.into_response(&user)))
 }
 
 enum LoginLookup {
@@ -369,7 +308,7 @@ pub async fn login(
     client: ClientKey,
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> Result<(StatusCode, Json<SessionResponse>), ApiError> {
-    state.limit_client(&client)?;
+    state.limit_client(&client).await?;
     let (key, lookup, password) = match req {
         LoginRequest::Email { email, password } => {
             let email = Email::parse(&email).map_err(|e| ApiError::email(&e))?;
@@ -434,7 +373,7 @@ pub async fn login(
             Ok(())
         })
         .await?;
-    Ok((StatusCode::CREATED, Json(session_response(session, &user))))
+    Ok((StatusCode::CREATED, Json(session.into_response(&user))))
 }
 
 /// Log out: revoke this session.
@@ -496,10 +435,11 @@ pub async fn me(auth: Auth) -> Json<unipos_protocol::User> {
 pub async fn change_password(
     State(state): State<AppState>,
     client: ClientKey,
+    request_id: RequestId,
     auth: Auth,
     ApiJson(req): ApiJson<ChangePasswordRequest>,
 ) -> Result<StatusCode, ApiError> {
-    state.limit_client(&client)?;
+    state.limit_client(&client).await?;
     let user = auth.user;
     if user.login_method == LoginMethod::Sso {
         return Err(ApiError::new(ErrorCode::SsoManaged));
@@ -545,22 +485,19 @@ pub async fn change_password(
         .await??;
     let now = state.clock.now_ms();
     let (user_id, keep) = (user.id.clone(), auth.session_id);
+    let notice = changed_notice(&user, request_id);
     state
         .db
         .call(move |c| {
             let tx = c.transaction()?;
             store::set_password(&tx, &user_id, &phc, now)?;
             store::revoke_sessions_of(&tx, &user_id, Some(keep), now)?;
+            notice.queue(&tx, now)?;
             tx.commit()?;
             Ok(())
         })
         .await?;
-    if let Some(to) = &user.email {
-        state.queue(MailJob::PasswordChanged {
-            to: to.clone(),
-            display_name: user.display_name.clone(),
-        });
-    }
+    state.mail_due.notify_one();
     tracing::info!(user = user.id, "password changed");
     Ok(StatusCode::NO_CONTENT)
 }

@@ -28,6 +28,9 @@ pub struct Config {
     pub web_base: Option<BaseUrl>,
     /// How long a reset link works.
     pub reset_token_ttl: Duration,
+    /// How long an instance holds the mail it is sending before another (or itself, restarted)
+    /// may take it over; longer than a delivery can take (the SMTP timeout is 30 s).
+    pub mail_lease: Duration,
     /// How long a session works.
     pub session_ttl: Duration,
     /// At most one reset mail per address per this interval (also the `resend_after_s` answered).
@@ -83,6 +86,7 @@ impl Default for Config {
             smtp_url: None,
             web_base: None,
             reset_token_ttl: Duration::from_secs(3600),
+            mail_lease: Duration::from_secs(60),
             session_ttl: Duration::from_secs(30 * 24 * 3600),
             forgot_interval: Duration::from_secs(60),
             forgot_max_per_hour: 5,
@@ -175,6 +179,7 @@ impl std::fmt::Debug for Config {
             .field("smtp_url", &self.smtp_url.as_ref().map(|_| "<set>"))
             .field("web_base", &self.web_base.as_ref().map(BaseUrl::as_str))
             .field("reset_token_ttl", &self.reset_token_ttl)
+            .field("mail_lease", &self.mail_lease)
             .field("session_ttl", &self.session_ttl)
             .field("forgot_interval", &self.forgot_interval)
             .field("forgot_max_per_hour", &self.forgot_max_per_hour)

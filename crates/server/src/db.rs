@@ -93,6 +93,31 @@ const MIGRATIONS: &[&str] = &[
         CHECK (password_form IN ('nfkc', 'as_typed'));
     ALTER TABLE reset_tokens ADD COLUMN revoked_at INTEGER;
     "#,
+    // 3: state every instance on the database shares: rate-limit events, and the mail to send
+    // (a transactional outbox: a request and its mail are written together, and any instance
+    // delivers what is due; `token` holds a sent link in dev mode only).
+    r#"
+    CREATE TABLE rate_events (
+        scope TEXT NOT NULL,
+        key   TEXT NOT NULL,
+        at    INTEGER NOT NULL
+    );
+    CREATE INDEX rate_events_by_key ON rate_events(scope, key, at);
+    CREATE INDEX rate_events_by_time ON rate_events(at);
+    CREATE TABLE mail_outbox (
+        id           INTEGER PRIMARY KEY AUTOINCREMENT,
+        kind         TEXT NOT NULL CHECK (kind IN ('reset_request', 'password_changed')),
+        to_addr      TEXT NOT NULL,
+        display_name TEXT,
+        token        TEXT,
+        request_id   TEXT,
+        created_at   INTEGER NOT NULL,
+        not_before   INTEGER NOT NULL,
+        attempts     INTEGER NOT NULL DEFAULT 0,
+        sent_at      INTEGER
+    );
+    CREATE INDEX mail_outbox_due ON mail_outbox(sent_at, not_before);
+    "#,
 ];
 
 /// A shared handle to the database.

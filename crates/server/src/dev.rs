@@ -5,18 +5,17 @@ use axum::http::StatusCode;
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use unipos_protocol::{
-    Email, ErrorCode, ErrorEnvelope, LoginMethod, PasswordOwner, PasswordPolicy, Session,
-    SessionResponse, User,
+    Email, ErrorCode, ErrorEnvelope, LoginMethod, PasswordOwner, PasswordPolicy, SessionResponse,
+    User,
 };
 use utoipa::ToSchema;
 
 use crate::api::{BodyErrors, ServerBusy, TimedOut};
-use crate::clock::rfc3339;
 use crate::db::Db;
 use crate::error::ApiError;
 use crate::extract::ApiJson;
-use crate::mail::SentMail;
-use crate::secrets::{hash_password, new_token, token_hash};
+use crate::outbox::{self, SentMail};
+use crate::secrets::hash_password;
 use crate::store::{self, NewUser};
 use crate::AppState;
 
@@ -44,11 +43,13 @@ pub fn banner() -> Vec<String> {
 
 /// Creates the demo organisation, its members and posts, keeping whatever of them exists.
 pub fn seed(db: &Db, now: i64) -> anyhow::Result<()> {
+    let demo = Email::parse(DEMO_EMAIL)?;
+    let demo_sso = Email::parse(DEMO_SSO_EMAIL)?;
     let existing = db.with(|c| -> rusqlite::Result<_> {
         Ok((
             store::team_by_slug(c, DEMO_TEAM)?,
-            store::user_by_email(c, DEMO_EMAIL)?.is_some(),
-            store::user_by_email(c, DEMO_SSO_EMAIL)?.is_some(),
+            store::user_by_email(c, &demo.normalized())?.is_some(),
+            store::user_by_email(c, &demo_sso.normalized())?.is_some(),
             store::user_by_login_id(c, DEMO_TEAM, DEMO_LOGIN_ID)?.is_some(),
         ))
     })?;
@@ -81,7 +82,7 @@ pub fn seed(db: &Db, now: i64) -> anyhow::Result<()> {
         };
         if let Some(hash) = &taro_hash {
             let m = member(
-                Some(DEMO_EMAIL),
+                Some(&demo),
                 None,
                 DEMO_DISPLAY_NAME,
                 LoginMethod::Email,
@@ -91,7 +92,7 @@ pub fn seed(db: &Db, now: i64) -> anyhow::Result<()> {
         }
         if !has_hanako {
             let m = member(
-                Some(DEMO_SSO_EMAIL),
+                Some(&demo_sso),
                 None,
                 DEMO_SSO_DISPLAY_NAME,
                 LoginMethod::Sso,
@@ -291,9 +292,8 @@ pub(crate) async fn add_user(
     let user = state
         .db
         .call(move |c| {
-            let email = email.as_ref().map(Email::as_str);
-            if let Some(e) = email {
-                if store::user_by_email(c, &e.to_ascii_lowercase())?.is_some() {
+            if let Some(e) = &email {
+                if store::user_by_email(c, &e.normalized())?.is_some() {
                     return Err(bad_request("A member with this email exists."));
                 }
             }
@@ -306,7 +306,7 @@ pub(crate) async fn add_user(
             }
             let member = NewUser {
                 team_id: team.id,
-                email,
+                email: email.as_ref(),
                 login_id: login_id.as_deref(),
                 display_name: &req.display_name,
                 login_method: req.login_method,
@@ -415,7 +415,8 @@ pub struct OutboxList {
     pub messages: Vec<SentMail>,
 }
 
-/// Mail sent since start, newest last (`--dev` only). Kept in memory only.
+/// Sent mail, newest last, the same at every instance on the database (`--dev` only; outside it
+/// a mail's link is forgotten once it is delivered).
 #[utoipa::path(
     get,
     path = "/dev/outbox",
@@ -435,14 +436,11 @@ pub(crate) async fn outbox(
     let to: Option<String> = url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
         .find(|(k, _)| k == "to")
         .map(|(_, v)| v.into_owned());
+    let links = state.links.clone();
     let messages = state
-        .outbox
-        .as_ref()
-        .map(|o| o.list())
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|m| to.as_ref().is_none_or(|to| m.to.eq_ignore_ascii_case(to)))
-        .collect();
+        .db
+        .call(move |c| Ok(outbox::sent(c, &links, to.as_deref())?))
+        .await?;
     Ok(Json(OutboxList { messages }))
 }
 
@@ -477,14 +475,17 @@ pub(crate) async fn sign_in_as(
     require_dev(&state)?;
     let ApiJson(req) = body?;
     let now = state.clock.now_ms();
-    let token = new_token();
-    let hash = token_hash(&token);
-    let expires_at = now + state.config.session_ttl.as_millis() as i64;
+    let session = state.new_session(now);
+    let (hash, expires_at) = (session.hash.clone(), session.expires_at);
+    let email = match &req.email {
+        Some(email) => Some(Email::parse(email).map_err(|e| ApiError::email(&e))?),
+        None => None,
+    };
     let user = state
         .db
         .call(move |c| {
-            let user = match (&req.email, &req.team, &req.login_id) {
-                (Some(email), None, None) => store::user_by_email(c, &email.to_ascii_lowercase())?,
+            let user = match (&email, &req.team, &req.login_id) {
+                (Some(email), None, None) => store::user_by_email(c, &email.normalized())?,
                 (None, Some(team), Some(id)) => store::user_by_login_id(c, team, id)?,
                 _ => return Err(bad_request("Give email, or team and login_id.")),
             };
@@ -495,14 +496,5 @@ pub(crate) async fn sign_in_as(
             Ok(user)
         })
         .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(SessionResponse {
-            session: Session {
-                token,
-                expires_at: rfc3339(expires_at),
-            },
-            user: user.to_wire(),
-        }),
-    ))
+    Ok((StatusCode::CREATED, Json(session.into_response(&user))))
 }

@@ -149,6 +149,22 @@ impl FromRequestParts<AppState> for Auth {
     }
 }
 
+/// The request's id (as `X-Request-Id` answers it), for work done later on its behalf.
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for RequestId {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(parts
+            .extensions
+            .get::<RequestId>()
+            .cloned()
+            .unwrap_or_else(|| RequestId("-".to_owned())))
+    }
+}
+
 fn acceptable_request_id(v: &HeaderValue) -> Option<String> {
     let bytes = v.as_bytes();
     let ok = (1..=128).contains(&bytes.len()) && bytes.iter().all(|b| (0x21..=0x7e).contains(b));
@@ -161,7 +177,7 @@ fn acceptable_request_id(v: &HeaderValue) -> Option<String> {
 /// line per request. The line has the path without the query: a query may carry a reset token.
 pub async fn request_context(
     State(state): State<AppState>,
-    req: Request<Body>,
+    mut req: Request<Body>,
     next: Next,
 ) -> Response {
     let id = req
@@ -169,6 +185,7 @@ pub async fn request_context(
         .get(REQUEST_ID_HEADER)
         .and_then(acceptable_request_id)
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    req.extensions_mut().insert(RequestId(id.clone()));
     let method = req.method().clone();
     let path: String = req.uri().path().chars().take(200).collect();
     let span = tracing::info_span!("request", request_id = %id);

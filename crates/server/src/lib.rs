@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use tokio::net::TcpListener;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{oneshot, watch, Notify};
 use tokio::task::JoinHandle;
 use tower_http::catch_panic::CatchPanicLayer;
 use unipos_protocol::{BaseUrl, ErrorCode, LinkRules, API_PREFIX};
@@ -31,22 +31,27 @@ pub mod dev;
 mod error;
 mod extract;
 mod hashing;
+mod html;
 mod limits;
 mod lockout;
 mod mail;
+mod outbox;
+mod reset_tokens;
 mod secrets;
 mod serve;
+mod sessions;
 mod store;
 mod web;
 
 pub use clock::Clock;
 pub use config::Config;
 pub use extract::MAX_BODY_BYTES;
-pub use mail::SentMail;
+pub use outbox::SentMail;
 
 use error::ApiError;
 use limits::{Limiter, Rule};
-use mail::{Mailer, Outbox, Queued, Worker};
+use mail::Mailer;
+use outbox::Deliverer;
 
 /// What every handler shares.
 #[derive(Clone)]
@@ -60,8 +65,8 @@ pub(crate) struct Shared {
     forgot_limiter: Limiter,
     client_limiter: Limiter,
     hasher: hashing::Hasher,
-    mail: mpsc::Sender<Queued>,
-    outbox: Option<Arc<Outbox>>,
+    /// Wakes the mail deliverer when a mail was queued.
+    mail_due: Arc<Notify>,
 }
 
 impl Deref for AppState {
@@ -199,7 +204,10 @@ pub struct RunningServer {
     db: db::Db,
     stop: Option<oneshot::Sender<()>>,
     serve: Option<JoinHandle<std::io::Result<()>>>,
-    worker: Option<JoinHandle<()>>,
+    links: LinkRules,
+    stop_mail: watch::Sender<bool>,
+    deliverer: Option<JoinHandle<()>>,
+    sweeper: JoinHandle<()>,
 }
 
 impl RunningServer {
@@ -225,10 +233,8 @@ impl RunningServer {
 
     /// Mail sent so far, newest last (dev mode only; empty otherwise).
     pub fn outbox(&self) -> Vec<SentMail> {
-        self.state
-            .as_ref()
-            .and_then(|s| s.outbox.as_ref())
-            .map(|o| o.list())
+        self.db
+            .with(|c| outbox::sent(c, &self.links, None))
             .unwrap_or_default()
     }
 
@@ -248,14 +254,16 @@ impl RunningServer {
                 .await
                 .context("the server did not stop within 10 s")???;
         }
-        // The router is gone; dropping the last state closes the mail queue, and the worker
-        // finishes what is queued.
+        // The router is gone; the deliverer sends what is due, then stops. (Mail it cannot
+        // send now stays queued in the database for the next start or another instance.)
         self.state.take();
-        if let Some(worker) = self.worker.take() {
-            tokio::time::timeout(Duration::from_secs(30), worker)
+        let _ = self.stop_mail.send(true);
+        if let Some(deliverer) = self.deliverer.take() {
+            tokio::time::timeout(Duration::from_secs(30), deliverer)
                 .await
-                .context("the mail worker did not finish within 30 s")??;
+                .context("the mail deliverer did not finish within 30 s")??;
         }
+        self.sweeper.abort();
         let db = self.db.clone();
         tokio::task::spawn_blocking(move || db.checkpoint()).await??;
         Ok(())
@@ -267,6 +275,8 @@ impl Drop for RunningServer {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
+        let _ = self.stop_mail.send(true);
+        self.sweeper.abort();
     }
 }
 
@@ -301,38 +311,55 @@ pub async fn spawn(config: Config) -> anyhow::Result<RunningServer> {
     })
     .await??;
 
-    let outbox = config.dev.then(|| Arc::new(Outbox::default()));
-    let mailer = Mailer::new(
-        config.smtp_url.as_deref(),
-        config.outbox_dir.as_ref(),
-        outbox.clone(),
-    )?;
+    let mailer = Mailer::new(config.smtp_url.as_deref(), config.outbox_dir.as_ref())?;
     let links = LinkRules::new(web_base.clone());
-    let (mail_tx, mail_rx) = mpsc::channel(1024);
-    let worker = Worker {
-        db: db.clone(),
-        clock: clock.clone(),
-        links: links.clone(),
-        reset_ttl: config.reset_token_ttl,
-        mailer,
-    };
-    let worker = tokio::spawn(worker.run(mail_rx));
+    let mail_due = Arc::new(Notify::new());
+    let (stop_mail, stop_mail_rx) = watch::channel(false);
+    let deliverer = tokio::spawn(
+        Deliverer {
+            db: db.clone(),
+            clock: clock.clone(),
+            links: links.clone(),
+            reset_ttl: config.reset_token_ttl,
+            mailer,
+            keep_sent: config.dev,
+            lease: config.mail_lease,
+            due: mail_due.clone(),
+            stop: stop_mail_rx,
+        }
+        .run(),
+    );
 
     let ms = |d: Duration| d.as_millis() as i64;
-    let forgot_limiter = Limiter::new(vec![
-        Rule {
-            limit: 1,
-            window_ms: ms(config.forgot_interval),
-        },
-        Rule {
-            limit: config.forgot_max_per_hour,
-            window_ms: 3_600_000,
-        },
-    ]);
-    let client_limiter = Limiter::new(vec![Rule {
-        limit: config.client_limit,
-        window_ms: ms(config.client_window),
-    }]);
+    let forgot_limiter = Limiter::new(
+        "forgot",
+        vec![
+            Rule {
+                limit: 1,
+                window_ms: ms(config.forgot_interval),
+            },
+            Rule {
+                limit: config.forgot_max_per_hour,
+                window_ms: 3_600_000,
+            },
+        ],
+    );
+    let client_limiter = Limiter::new(
+        "client",
+        vec![Rule {
+            limit: config.client_limit,
+            window_ms: ms(config.client_window),
+        }],
+    );
+    let longest_window = [
+        ms(config.forgot_interval),
+        3_600_000,
+        ms(config.client_window),
+    ]
+    .into_iter()
+    .max()
+    .unwrap_or(0);
+    let sweeper = tokio::spawn(limits::sweep(db.clone(), clock.clone(), longest_window));
     let hasher = hashing::Hasher::new(config.hash_workers, config.hash_queue, config.hash_wait);
     let limits = serve::Limits {
         max_connections: config.max_connections,
@@ -344,12 +371,11 @@ pub async fn spawn(config: Config) -> anyhow::Result<RunningServer> {
         config,
         db: db.clone(),
         clock,
-        links,
+        links: links.clone(),
         forgot_limiter,
         client_limiter,
         hasher,
-        mail: mail_tx,
-        outbox,
+        mail_due,
     }));
 
     let app = router(state.clone());
@@ -366,7 +392,10 @@ pub async fn spawn(config: Config) -> anyhow::Result<RunningServer> {
         db,
         stop: Some(stop),
         serve: Some(serve),
-        worker: Some(worker),
+        links,
+        stop_mail,
+        deliverer: Some(deliverer),
+        sweeper,
     })
 }
 

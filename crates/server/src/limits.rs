@@ -1,9 +1,13 @@
-//! In-memory sliding-window rate limits.
+//! Sliding-window rate limits, kept in the database so that every instance on it counts the
+//! same events.
 
-use std::collections::{HashMap, VecDeque};
-use std::sync::Mutex;
+use rusqlite::Connection;
 
+use crate::client_addr::ClientKey;
 use crate::clock::secs_until;
+use crate::error::ApiError;
+use crate::store;
+use crate::AppState;
 
 /// At most `limit` events per `window_ms`.
 #[derive(Debug, Clone, Copy)]
@@ -12,22 +16,17 @@ pub struct Rule {
     pub window_ms: i64,
 }
 
-/// Counts events per key against a set of rules; an event is recorded only when every rule
-/// allows it.
-#[derive(Debug)]
+/// Counts events per key of one scope (`forgot`, `client`) against a set of rules; an event is
+/// recorded only when every rule allows it.
+#[derive(Debug, Clone)]
 pub struct Limiter {
+    scope: &'static str,
     rules: Vec<Rule>,
-    events: Mutex<HashMap<String, VecDeque<i64>>>,
 }
 
-const SWEEP_ABOVE_KEYS: usize = 10_000;
-
 impl Limiter {
-    pub fn new(rules: Vec<Rule>) -> Limiter {
-        Limiter {
-            rules,
-            events: Mutex::new(HashMap::new()),
-        }
+    pub fn new(scope: &'static str, rules: Vec<Rule>) -> Limiter {
+        Limiter { scope, rules }
     }
 
     fn longest_window(&self) -> i64 {
@@ -35,16 +34,14 @@ impl Limiter {
     }
 
     /// Records an event for `key` at `now`, or answers how many seconds to wait.
-    pub fn hit(&self, key: &str, now: i64) -> Result<(), u64> {
-        let horizon = now - self.longest_window();
-        let mut all = self.events.lock().unwrap_or_else(|p| p.into_inner());
-        if all.len() > SWEEP_ABOVE_KEYS {
-            all.retain(|_, events| events.back().is_some_and(|&t| t > horizon));
-        }
-        let events = all.entry(key.to_owned()).or_default();
-        while events.front().is_some_and(|&t| t <= horizon) {
-            events.pop_front();
-        }
+    pub fn hit(
+        &self,
+        c: &mut Connection,
+        key: &str,
+        now: i64,
+    ) -> rusqlite::Result<Result<(), u64>> {
+        let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let events = store::rate_events(&tx, self.scope, key, now - self.longest_window())?;
         let mut retry_at: Option<i64> = None;
         for rule in &self.rules {
             if rule.limit == 0 {
@@ -64,53 +61,106 @@ impl Limiter {
                 retry_at = Some(retry_at.map_or(free_at, |r| r.max(free_at)));
             }
         }
-        match retry_at {
+        let verdict = match retry_at {
             Some(at) => Err(secs_until(now, at)),
             None => {
-                events.push_back(now);
+                store::record_rate_event(&tx, self.scope, key, now)?;
                 Ok(())
             }
+        };
+        tx.commit()?;
+        Ok(verdict)
+    }
+}
+
+/// Every minute, forgets events older than every window, for keys not seen since.
+pub async fn sweep(db: crate::db::Db, clock: crate::clock::Clock, longest_window_ms: i64) {
+    loop {
+        tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+        let before = clock.now_ms() - longest_window_ms;
+        if let Err(e) = db
+            .call(move |c| Ok(store::sweep_rate_events(c, before)?))
+            .await
+        {
+            tracing::warn!(error = ?e, "could not sweep old rate-limit events");
         }
+    }
+}
+
+impl AppState {
+    /// The generous per-client limit on the unauthenticated endpoints.
+    pub async fn limit_client(&self, client: &ClientKey) -> Result<(), ApiError> {
+        self.limit(&self.client_limiter, client.0.clone()).await
+    }
+
+    /// One event of `limiter` for `key`, or `rate_limited` with when to try again.
+    pub async fn limit(&self, limiter: &Limiter, key: String) -> Result<(), ApiError> {
+        let (limiter, now) = (limiter.clone(), self.clock.now_ms());
+        self.db
+            .call(move |c| Ok(limiter.hit(c, &key, now)?))
+            .await?
+            .map_err(ApiError::rate_limited)
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::path::Path;
+
     use super::*;
+    use crate::db::Db;
+
+    fn hit(db: &Db, l: &Limiter, key: &str, now: i64) -> Result<(), u64> {
+        db.with(|c| l.hit(c, key, now)).unwrap()
+    }
 
     #[test]
     fn allows_up_to_the_limit_then_says_when_to_retry() {
-        let l = Limiter::new(vec![Rule {
-            limit: 2,
-            window_ms: 10_000,
-        }]);
-        assert_eq!(l.hit("a", 0), Ok(()));
-        assert_eq!(l.hit("a", 3_000), Ok(()));
-        assert_eq!(l.hit("a", 4_000), Err(6));
-        assert_eq!(l.hit("b", 4_000), Ok(()), "keys are separate");
+        let db = Db::open(Path::new(":memory:")).unwrap();
+        let l = Limiter::new(
+            "test",
+            vec![Rule {
+                limit: 2,
+                window_ms: 10_000,
+            }],
+        );
+        assert_eq!(hit(&db, &l, "a", 0), Ok(()));
+        assert_eq!(hit(&db, &l, "a", 3_000), Ok(()));
+        assert_eq!(hit(&db, &l, "a", 4_000), Err(6));
+        assert_eq!(hit(&db, &l, "b", 4_000), Ok(()), "keys are separate");
         assert_eq!(
-            l.hit("a", 10_000),
+            hit(&db, &l, "a", 10_000),
             Ok(()),
             "the first event left the window"
         );
-        assert_eq!(l.hit("a", 10_500), Err(3));
+        assert_eq!(hit(&db, &l, "a", 10_500), Err(3));
+        let other_scope = Limiter::new("other", l.rules.clone());
+        assert_eq!(
+            hit(&db, &other_scope, "a", 10_500),
+            Ok(()),
+            "scopes are separate"
+        );
     }
 
     #[test]
     fn every_rule_must_allow_and_the_longest_wait_wins() {
-        let l = Limiter::new(vec![
-            Rule {
-                limit: 1,
-                window_ms: 1_000,
-            },
-            Rule {
-                limit: 2,
-                window_ms: 60_000,
-            },
-        ]);
-        assert_eq!(l.hit("a", 0), Ok(()));
-        assert_eq!(l.hit("a", 500), Err(1));
-        assert_eq!(l.hit("a", 1_000), Ok(()));
-        assert_eq!(l.hit("a", 2_000), Err(58));
+        let db = Db::open(Path::new(":memory:")).unwrap();
+        let l = Limiter::new(
+            "test",
+            vec![
+                Rule {
+                    limit: 1,
+                    window_ms: 1_000,
+                },
+                Rule {
+                    limit: 2,
+                    window_ms: 60_000,
+                },
+            ],
+        );
+        assert_eq!(hit(&db, &l, "a", 0), Ok(()));
+        assert_eq!(hit(&db, &l, "a", 500), Err(1));
+        assert_eq!(hit(&db, &l, "a", 1_000), Ok(()));
+        assert_eq!(hit(&db, &l, "a", 2_000), Err(58));
     }
 }

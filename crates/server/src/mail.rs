@@ -1,8 +1,7 @@
-//! Mail: what is sent, how (SMTP relay or `.eml` files), and the worker that sends it off the
-//! request path.
+//! Mail: what is sent and how (an SMTP relay or `.eml` files). What is to be sent waits in the
+//! database until it is (`outbox.rs`).
 
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::Context;
@@ -12,69 +11,9 @@ use lettre::message::{Mailbox, MultiPart, SinglePart};
 use lettre::{
     Address, AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor,
 };
-use serde::Serialize;
-use tokio::sync::mpsc;
-use tracing::Instrument;
-use unipos_protocol::{
-    Email, LinkRules, LoginMethod, MAIL_SENDER, PASSWORD_CHANGED_MAIL_SUBJECT, RESET_MAIL_SUBJECT,
-};
+use unipos_protocol::MAIL_SENDER;
 
-use crate::clock::{rfc3339, Clock};
-use crate::db::Db;
-use crate::secrets::{new_token, token_hash};
-use crate::store;
-
-/// Work for the mail worker, with the span of the request that queued it (so its log lines carry
-/// that request's id).
-pub struct Queued {
-    pub job: MailJob,
-    pub span: tracing::Span,
-}
-
-/// Work for the mail worker.
-pub enum MailJob {
-    /// Someone asked for a reset mail for this (well-formed) address; the worker decides whether
-    /// it belongs to a member who gets one.
-    Reset { email: Email },
-    /// Tell a member their password was just reset or changed.
-    PasswordChanged { to: String, display_name: String },
-}
-
-/// A sent message as the dev outbox lists it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
-pub struct SentMail {
-    pub to: String,
-    pub subject: String,
-    /// RFC 3339, UTC.
-    pub sent_at: String,
-    /// The links in the message (the reset link of a reset mail).
-    pub links: Vec<String>,
-}
-
-/// Sent messages, kept in memory only (their links carry live tokens), newest last.
-#[derive(Debug, Default)]
-pub struct Outbox {
-    messages: Mutex<Vec<SentMail>>,
-}
-
-const OUTBOX_KEEP: usize = 1000;
-
-impl Outbox {
-    fn push(&self, mail: SentMail) {
-        let mut messages = self.messages.lock().unwrap_or_else(|p| p.into_inner());
-        if messages.len() >= OUTBOX_KEEP {
-            messages.remove(0);
-        }
-        messages.push(mail);
-    }
-
-    pub fn list(&self) -> Vec<SentMail> {
-        self.messages
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
-    }
-}
+use crate::html::escape_html;
 
 enum Transport {
     Smtp(AsyncSmtpTransport<Tokio1Executor>),
@@ -85,17 +24,11 @@ enum Transport {
 /// Builds and delivers messages.
 pub struct Mailer {
     transport: Transport,
-    outbox: Option<Arc<Outbox>>,
 }
 
 impl Mailer {
     /// SMTP when `smtp_url` is set, else `.eml` files in `outbox_dir` (created), else nowhere.
-    /// Sent messages are also listed in `outbox` when given.
-    pub fn new(
-        smtp_url: Option<&str>,
-        outbox_dir: Option<&PathBuf>,
-        outbox: Option<Arc<Outbox>>,
-    ) -> anyhow::Result<Mailer> {
+    pub fn new(smtp_url: Option<&str>, outbox_dir: Option<&PathBuf>) -> anyhow::Result<Mailer> {
         let transport = match (smtp_url, outbox_dir) {
             (Some(url), _) => Transport::Smtp(
                 AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
@@ -111,54 +44,25 @@ impl Mailer {
             }
             (None, None) => Transport::Nowhere,
         };
-        Ok(Mailer { transport, outbox })
+        Ok(Mailer { transport })
     }
 
-    async fn send(&self, to: &str, subject: &str, body: Body, now_ms: i64) {
-        let hint = Email::parse(to).map(|e| e.hint()).unwrap_or_default();
-        let message = match compose(to, subject, &body) {
-            Ok(message) => message,
-            Err(e) => {
-                tracing::error!(
-                    to = hint,
-                    error = format!("{e:#}"),
-                    "could not build a mail"
-                );
-                return;
-            }
-        };
-        let sent = match &self.transport {
-            Transport::Smtp(t) => t.send(message).await.map(drop).map_err(anyhow::Error::from),
-            Transport::Files(t) => t.send(message).await.map(drop).map_err(anyhow::Error::from),
-            Transport::Nowhere => Ok(()),
-        };
-        match sent {
-            Ok(()) => {
-                tracing::info!(to = hint, subject, "mail sent");
-                if let Some(outbox) = &self.outbox {
-                    outbox.push(SentMail {
-                        to: to.to_owned(),
-                        subject: subject.to_owned(),
-                        sent_at: rfc3339(now_ms),
-                        links: body.links,
-                    });
-                }
-            }
-            Err(e) => tracing::warn!(
-                to = hint,
-                subject,
-                error = format!("{e:#}"),
-                "mail not sent"
-            ),
+    /// Delivers one message; an error says why it could not (the caller retries).
+    pub async fn send(&self, to: &str, subject: &str, body: &Body) -> anyhow::Result<()> {
+        let message = compose(to, subject, body)?;
+        match &self.transport {
+            Transport::Smtp(t) => t.send(message).await.map(drop)?,
+            Transport::Files(t) => t.send(message).await.map(drop)?,
+            Transport::Nowhere => {}
         }
+        Ok(())
     }
 }
 
-/// The two parts of a message and the links it carries.
-struct Body {
+/// The two parts of a message.
+pub struct Body {
     text: String,
     html: String,
-    links: Vec<String>,
 }
 
 fn address(address: &str) -> anyhow::Result<Address> {
@@ -196,22 +100,6 @@ fn compose(to: &str, subject: &str, body: &Body) -> anyhow::Result<Message> {
         .context("building the message")
 }
 
-/// `&`, `<`, `>`, `"` and `'` escaped for HTML text and attribute values.
-pub fn escape_html(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 /// "60 minutes", "1 hour 30 minutes", "45 seconds".
 fn for_people(ttl: Duration) -> (String, String) {
     let secs = ttl.as_secs();
@@ -231,7 +119,7 @@ fn html_page(inner: &str) -> String {
     )
 }
 
-fn reset_body(display_name: &str, to: &str, link: &str, ttl: Duration) -> Body {
+pub fn reset_body(display_name: &str, to: &str, link: &str, ttl: Duration) -> Body {
     let (ttl_en, ttl_ja) = for_people(ttl);
     let text = format!(
         "{display_name} 様\n\n\
@@ -264,11 +152,10 @@ fn reset_body(display_name: &str, to: &str, link: &str, ttl: Duration) -> Body {
     Body {
         text,
         html: html_page(&inner),
-        links: vec![link.to_owned()],
     }
 }
 
-fn changed_body(display_name: &str, to: &str) -> Body {
+pub fn changed_body(display_name: &str, to: &str) -> Body {
     let text = format!(
         "{display_name} 様\n\n\
          Unipos アカウント（{to}）のパスワードが変更されました。\n\
@@ -289,110 +176,14 @@ fn changed_body(display_name: &str, to: &str) -> Body {
     Body {
         text,
         html: html_page(&inner),
-        links: Vec::new(),
-    }
-}
-
-/// Sends the mail that requests queue: looks the address up, issues the reset token, builds and
-/// delivers the message. Nothing it finds travels back to the request.
-pub struct Worker {
-    pub db: Db,
-    pub clock: Clock,
-    pub links: LinkRules,
-    pub reset_ttl: Duration,
-    pub mailer: Mailer,
-}
-
-enum Lookup {
-    Issued {
-        to: String,
-        display_name: String,
-        token: String,
-    },
-    Unknown,
-    NoEmailLogin,
-    Suppressed,
-}
-
-impl Worker {
-    pub async fn run(self, mut jobs: mpsc::Receiver<Queued>) {
-        while let Some(Queued { job, span }) = jobs.recv().await {
-            self.handle(job).instrument(span).await;
-        }
-    }
-
-    async fn handle(&self, job: MailJob) {
-        match job {
-            MailJob::Reset { email } => self.reset(email).await,
-            MailJob::PasswordChanged { to, display_name } => {
-                let body = changed_body(&display_name, &to);
-                let now = self.clock.now_ms();
-                self.mailer
-                    .send(&to, PASSWORD_CHANGED_MAIL_SUBJECT, body, now)
-                    .await;
-            }
-        }
-    }
-
-    async fn reset(&self, email: Email) {
-        let normalized = email.normalized();
-        let now = self.clock.now_ms();
-        let expires_at = now + self.reset_ttl.as_millis() as i64;
-        let lookup = self
-            .db
-            .call(move |c| {
-                if store::is_suppressed(c, &normalized)? {
-                    return Ok(Lookup::Suppressed);
-                }
-                let Some(user) = store::user_by_email(c, &normalized)? else {
-                    return Ok(Lookup::Unknown);
-                };
-                if user.login_method != LoginMethod::Email {
-                    return Ok(Lookup::NoEmailLogin);
-                }
-                let token = new_token();
-                store::issue_reset_token(c, &user.id, &token_hash(&token), now, expires_at)?;
-                Ok(Lookup::Issued {
-                    to: user.email.unwrap_or_default(),
-                    display_name: user.display_name,
-                    token,
-                })
-            })
-            .await;
-        let hint = email.hint();
-        match lookup {
-            Ok(Lookup::Issued {
-                to,
-                display_name,
-                token,
-            }) => {
-                let link = self.links.reset_url(&token);
-                let body = reset_body(&display_name, &to, &link, self.reset_ttl);
-                self.mailer.send(&to, RESET_MAIL_SUBJECT, body, now).await;
-            }
-            Ok(Lookup::Unknown) => tracing::info!(to = hint, "no reset mail: no such member"),
-            Ok(Lookup::NoEmailLogin) => {
-                tracing::info!(to = hint, "no reset mail: the member signs in with SSO")
-            }
-            Ok(Lookup::Suppressed) => {
-                tracing::info!(to = hint, "no reset mail: the address is undeliverable")
-            }
-            Err(e) => tracing::error!(to = hint, error = ?e, "no reset mail: lookup failed"),
-        }
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use unipos_protocol::{PASSWORD_CHANGED_MAIL_SUBJECT, RESET_MAIL_SUBJECT};
 
-    #[test]
-    fn html_is_escaped() {
-        assert_eq!(
-            escape_html(r#"<a href="x">&'"#),
-            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;"
-        );
-    }
+    use super::*;
 
     #[test]
     fn the_reset_mail_has_the_subject_sender_and_link_in_both_parts() {

@@ -51,6 +51,16 @@ struct Args {
     #[arg(long, env = "UNIPOS_SMTP_URL", hide_env_values = true)]
     smtp_url: Option<String>,
 
+    /// Seconds an instance holds the mail it is sending before another instance (or this one,
+    /// restarted) may take it over. Mail waits in the database until it is sent.
+    #[arg(
+        long,
+        env = "UNIPOS_MAIL_LEASE",
+        value_name = "SECONDS",
+        default_value_t = 60
+    )]
+    mail_lease: u64,
+
     /// Seed the demo organisation (credentials are printed) and serve the /api/v1/dev endpoints.
     /// Refused unless --listen is a loopback address.
     #[arg(long, env = "UNIPOS_DEV", value_parser = BoolishValueParser::new(), default_value_t = false)]
@@ -166,6 +176,7 @@ impl Args {
             smtp_url: self.smtp_url,
             web_base: self.web_base,
             reset_token_ttl: Duration::from_secs(self.reset_token_ttl),
+            mail_lease: Duration::from_secs(self.mail_lease),
             forgot_interval: Duration::from_secs(self.forgot_interval),
             forgot_max_per_hour: self.forgot_max_per_hour,
             client_limit: self.client_rate_limit,

@@ -1,7 +1,7 @@
 //! The queries: plain functions over a connection, no policy decisions.
 
 use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
-use unipos_protocol::{LoginMethod, PasswordOwner, PasswordPolicy, Post, User};
+use unipos_protocol::{Email, LoginMethod, PasswordOwner, PasswordPolicy, Post, User};
 
 use crate::secrets::HashForm;
 
@@ -21,6 +21,8 @@ pub struct UserRow {
     pub team_id: i64,
     pub team_slug: String,
     pub email: Option<String>,
+    /// The address as accounts are looked up (`Email::normalized`).
+    pub email_normalized: Option<String>,
     pub login_id: Option<String>,
     pub display_name: String,
     pub login_method: LoginMethod,
@@ -61,10 +63,9 @@ impl UserRow {
 
     /// The key failed logins are counted under (see [`email_login_key`], [`id_login_key`]).
     pub fn login_key(&self) -> Option<String> {
-        match (self.login_method, &self.email, &self.login_id) {
-            (LoginMethod::LoginId, _, Some(id)) => Some(id_login_key(&self.team_slug, id)),
-            (_, Some(email), _) => Some(email_login_key(&email.to_ascii_lowercase())),
-            _ => None,
+        match (self.login_method, &self.login_id) {
+            (LoginMethod::LoginId, Some(id)) => Some(id_login_key(&self.team_slug, id)),
+            _ => self.email_normalized.as_deref().map(email_login_key),
         }
     }
 }
@@ -86,7 +87,8 @@ fn parse_method(s: &str) -> LoginMethod {
 }
 
 const USER_SELECT: &str = "SELECT u.id, u.team_id, t.slug, u.email, u.login_id, u.display_name, \
-     u.login_method, u.password_hash, u.password_form FROM users u JOIN teams t ON t.id = u.team_id";
+     u.login_method, u.password_hash, u.password_form, u.email_normalized \
+     FROM users u JOIN teams t ON t.id = u.team_id";
 
 /// `users.password_form`: how the stored hash was made.
 fn form_str(form: HashForm) -> &'static str {
@@ -110,6 +112,7 @@ fn user_from_row(r: &Row<'_>) -> rusqlite::Result<UserRow> {
             "nfkc" => HashForm::Nfkc,
             _ => HashForm::AsTyped,
         },
+        email_normalized: r.get(9)?,
     })
 }
 
@@ -209,7 +212,7 @@ pub fn upsert_team(
 /// A member to create. `password_hash` is `None` for SSO members.
 pub struct NewUser<'a> {
     pub team_id: i64,
-    pub email: Option<&'a str>,
+    pub email: Option<&'a Email>,
     pub login_id: Option<&'a str>,
     pub display_name: &'a str,
     pub login_method: LoginMethod,
@@ -225,8 +228,8 @@ pub fn insert_user(c: &Connection, user: &NewUser<'_>, now: i64) -> rusqlite::Re
         params![
             id,
             user.team_id,
-            user.email,
-            user.email.map(str::to_ascii_lowercase),
+            user.email.map(Email::as_str),
+            user.email.map(Email::normalized),
             user.login_id,
             user.display_name,
             user.login_method.as_str(),
@@ -331,15 +334,15 @@ pub fn revoke_sessions_of(
 
 // Reset tokens.
 
-/// Stores a new token for the member and supersedes every older unused one.
+/// Stores a new token for the member and supersedes every older unused one (call it inside the
+/// transaction that queues its mail).
 pub fn issue_reset_token(
-    c: &mut Connection,
+    tx: &Connection,
     user_id: &str,
     token_hash: &[u8],
     now: i64,
     expires_at: i64,
 ) -> rusqlite::Result<()> {
-    let tx = c.transaction()?;
     tx.execute(
         "UPDATE reset_tokens SET superseded_at = ?2 WHERE user_id = ?1 AND used_at IS NULL \
          AND superseded_at IS NULL",
@@ -350,7 +353,7 @@ pub fn issue_reset_token(
          VALUES (?1, ?2, ?3, ?4)",
         params![user_id, token_hash, now, expires_at],
     )?;
-    tx.commit()
+    Ok(())
 }
 
 #[derive(Debug, Clone)]
@@ -503,6 +506,193 @@ pub fn suppress(c: &Connection, normalized: &str, reason: &str, now: i64) -> rus
         params![normalized, reason, now],
     )?;
     Ok(())
+}
+
+// Rate limits.
+
+/// The times of the scope's events for `key` after `since`, oldest first; older ones are deleted.
+pub fn rate_events(
+    c: &Connection,
+    scope: &str,
+    key: &str,
+    since: i64,
+) -> rusqlite::Result<Vec<i64>> {
+    c.execute(
+        "DELETE FROM rate_events WHERE scope = ?1 AND key = ?2 AND at <= ?3",
+        params![scope, key, since],
+    )?;
+    let mut stmt =
+        c.prepare_cached("SELECT at FROM rate_events WHERE scope = ?1 AND key = ?2 ORDER BY at")?;
+    let rows = stmt.query_map(params![scope, key], |r| r.get(0))?;
+    rows.collect()
+}
+
+pub fn record_rate_event(c: &Connection, scope: &str, key: &str, at: i64) -> rusqlite::Result<()> {
+    c.execute(
+        "INSERT INTO rate_events (scope, key, at) VALUES (?1, ?2, ?3)",
+        params![scope, key, at],
+    )?;
+    Ok(())
+}
+
+/// Forgets every event at or before `before` (of keys not seen since).
+pub fn sweep_rate_events(c: &Connection, before: i64) -> rusqlite::Result<usize> {
+    c.execute("DELETE FROM rate_events WHERE at <= ?1", [before])
+}
+
+// The mail outbox.
+
+/// What a row of the outbox is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MailKind {
+    /// Someone asked for a reset mail for `to` (the normalized address); whether it is a member
+    /// is looked up when it is delivered.
+    ResetRequest,
+    /// "Your password was changed".
+    PasswordChanged,
+}
+
+impl MailKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            MailKind::ResetRequest => "reset_request",
+            MailKind::PasswordChanged => "password_changed",
+        }
+    }
+
+    fn parse(s: &str) -> MailKind {
+        match s {
+            "password_changed" => MailKind::PasswordChanged,
+            _ => MailKind::ResetRequest,
+        }
+    }
+}
+
+/// A mail waiting in (or, in dev mode, kept in) the outbox. Its `Debug` leaves the token out.
+#[derive(Clone)]
+pub struct OutboxRow {
+    pub id: i64,
+    pub kind: MailKind,
+    pub to: String,
+    pub display_name: Option<String>,
+    /// The token of a sent reset mail's link: kept in dev mode only, for the dev outbox.
+    pub token: Option<String>,
+    pub request_id: Option<String>,
+    pub attempts: u32,
+    pub sent_at: Option<i64>,
+}
+
+impl std::fmt::Debug for OutboxRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OutboxRow")
+            .field("id", &self.id)
+            .field("kind", &self.kind)
+            .field("attempts", &self.attempts)
+            .finish_non_exhaustive()
+    }
+}
+
+fn outbox_row(r: &Row<'_>) -> rusqlite::Result<OutboxRow> {
+    Ok(OutboxRow {
+        id: r.get(0)?,
+        kind: MailKind::parse(&r.get::<_, String>(1)?),
+        to: r.get(2)?,
+        display_name: r.get(3)?,
+        token: r.get(4)?,
+        request_id: r.get(5)?,
+        attempts: r.get(6)?,
+        sent_at: r.get(7)?,
+    })
+}
+
+const OUTBOX_COLUMNS: &str =
+    "id, kind, to_addr, display_name, token, request_id, attempts, sent_at";
+
+/// Queues a mail, due at once.
+pub fn queue_mail(
+    c: &Connection,
+    kind: MailKind,
+    to: &str,
+    display_name: Option<&str>,
+    request_id: Option<&str>,
+    now: i64,
+) -> rusqlite::Result<()> {
+    c.execute(
+        "INSERT INTO mail_outbox (kind, to_addr, display_name, request_id, created_at, not_before) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+        params![kind.as_str(), to, display_name, request_id, now],
+    )?;
+    Ok(())
+}
+
+/// Takes up to `limit` due mails for this instance until `lease_until` (another instance takes
+/// them after that, if this one died), counting an attempt for each.
+pub fn claim_mail(
+    c: &Connection,
+    now: i64,
+    lease_until: i64,
+    limit: u32,
+) -> rusqlite::Result<Vec<OutboxRow>> {
+    let mut stmt = c.prepare_cached(&format!(
+        "UPDATE mail_outbox SET not_before = ?2, attempts = attempts + 1 WHERE id IN \
+         (SELECT id FROM mail_outbox WHERE sent_at IS NULL AND not_before <= ?1 \
+          ORDER BY id LIMIT ?3) RETURNING {OUTBOX_COLUMNS}"
+    ))?;
+    let rows = stmt.query_map(params![now, lease_until, limit], outbox_row)?;
+    let mut rows = rows.collect::<rusqlite::Result<Vec<_>>>()?;
+    rows.sort_by_key(|r| r.id);
+    Ok(rows)
+}
+
+/// Delivered: deleted, or in dev mode kept for the dev outbox with the address it went to and
+/// its link's token (`dev_copy`).
+pub fn mail_sent(
+    c: &Connection,
+    id: i64,
+    now: i64,
+    dev_copy: Option<&(String, String)>,
+    keep: bool,
+) -> rusqlite::Result<()> {
+    match (keep, dev_copy) {
+        (true, Some((to, token))) => c.execute(
+            "UPDATE mail_outbox SET sent_at = ?2, to_addr = ?3, token = ?4 WHERE id = ?1",
+            params![id, now, to, token],
+        )?,
+        (true, None) => c.execute(
+            "UPDATE mail_outbox SET sent_at = ?2 WHERE id = ?1",
+            params![id, now],
+        )?,
+        (false, _) => c.execute("DELETE FROM mail_outbox WHERE id = ?1", [id])?,
+    };
+    Ok(())
+}
+
+/// Not delivered this time: due again at `retry_at`.
+pub fn mail_retry(c: &Connection, id: i64, retry_at: i64) -> rusqlite::Result<()> {
+    c.execute(
+        "UPDATE mail_outbox SET not_before = ?2 WHERE id = ?1",
+        params![id, retry_at],
+    )?;
+    Ok(())
+}
+
+/// Drops a mail that is not to be sent (no such member) or that failed too often.
+pub fn drop_mail(c: &Connection, id: i64) -> rusqlite::Result<()> {
+    c.execute("DELETE FROM mail_outbox WHERE id = ?1", [id])?;
+    Ok(())
+}
+
+/// Sent mail kept for the dev outbox, to `to` if given (case-insensitive), the newest `limit`,
+/// oldest first.
+pub fn sent_mail(c: &Connection, to: Option<&str>, limit: u32) -> rusqlite::Result<Vec<OutboxRow>> {
+    let mut stmt = c.prepare_cached(&format!(
+        "SELECT {OUTBOX_COLUMNS} FROM mail_outbox WHERE sent_at IS NOT NULL \
+         AND (?1 IS NULL OR lower(to_addr) = lower(?1)) ORDER BY id DESC LIMIT ?2"
+    ))?;
+    let rows = stmt.query_map(params![to, limit], outbox_row)?;
+    let mut rows = rows.collect::<rusqlite::Result<Vec<_>>>()?;
+    rows.reverse();
+    Ok(rows)
 }
 
 // Timeline.

@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use unipos_protocol::{LinkRules, ResetToken};
 
-use crate::mail::escape_html;
+use crate::html::escape_html;
 use crate::AppState;
 
 const STYLE: &str =

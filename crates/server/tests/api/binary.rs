@@ -144,3 +144,93 @@ fn outside_dev_mode_mail_goes_to_disk_only_when_asked() {
         "{first}"
     );
 }
+
+/// Starts the binary in dev mode on `db` with `args`; answers the child and its base URL.
+fn start_dev(db: &std::path::Path, args: &[&str]) -> (Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_unipos-server"))
+        .args(["--dev", "--listen", "127.0.0.1:0", "--mail-lease", "2"])
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .env_remove("UNIPOS_OUTBOX")
+        .env_remove("UNIPOS_SMTP_URL")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    stdout.read_line(&mut first).unwrap();
+    // Keep reading: the banner follows the first line.
+    std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
+    let base = first
+        .trim_end()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("first line: {first:?}"))
+        .to_owned();
+    (Child(child), base)
+}
+
+#[tokio::test]
+async fn a_server_killed_right_after_answering_202_still_gets_the_mail_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("db.sqlite3");
+    // A relay that takes the connection and never answers: the mail is in flight when the
+    // server dies.
+    let relay = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let smtp = format!("smtp://{}", relay.local_addr().unwrap());
+    let (mut first, base) = start_dev(&db, &["--smtp-url", &smtp]);
+    let http = reqwest::Client::new();
+    let res = http
+        .post(format!("{base}/api/v1/password/forgot"))
+        .json(&serde_json::json!({ "email": "taro@example.com" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 202);
+    first.0.kill().unwrap(); // SIGKILL
+    first.0.wait().unwrap();
+
+    // The next start (here with mail to files) delivers it once the dead one's lease ends.
+    let mail_dir = dir.path().join("mail");
+    let (_second, base) = start_dev(&db, &["--outbox", mail_dir.to_str().unwrap()]);
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    let links = loop {
+        let outbox: serde_json::Value = http
+            .get(format!("{base}/api/v1/dev/outbox"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let messages = outbox["messages"].as_array().unwrap().clone();
+        if !messages.is_empty() {
+            break messages;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the mail did not go out"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(links.len(), 1, "{links:?}");
+    assert_eq!(links[0]["to"], "taro@example.com");
+    assert_eq!(std::fs::read_dir(&mail_dir).unwrap().count(), 1);
+    // Its link works.
+    let token = links[0]["links"][0]
+        .as_str()
+        .unwrap()
+        .split_once("token=")
+        .unwrap()
+        .1
+        .to_owned();
+    let check = http
+        .post(format!("{base}/api/v1/password/reset/check"))
+        .json(&serde_json::json!({ "token": token }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(check.status().as_u16(), 200);
+    drop(relay);
+}

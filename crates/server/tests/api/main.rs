@@ -6,6 +6,7 @@ mod common;
 mod binary;
 mod forgot;
 mod hostile;
+mod instances;
 mod openapi;
 mod reset;
 mod sessions;

@@ -1,0 +1,53 @@
+//! Reset tokens: whether one can still be used. (They are issued with their mail, in one
+//! transaction, by the outbox: `outbox.rs`.)
+
+use unipos_protocol::{ErrorCode, ResetToken};
+
+use crate::error::ApiError;
+use crate::secrets::token_hash;
+use crate::store::{self, ResetTokenRow, Team, UserRow};
+use crate::AppState;
+
+impl AppState {
+    /// The token's row, member and team if the token can still be used; else the token error.
+    pub async fn usable_token(
+        &self,
+        token: &str,
+    ) -> Result<(ResetTokenRow, UserRow, Team), ApiError> {
+        let token = ResetToken::parse(token).map_err(|_| ApiError::new(ErrorCode::TokenInvalid))?;
+        let hash = token_hash(token.expose());
+        let now = self.clock.now_ms();
+        let found = self
+            .db
+            .call(move |c| {
+                let Some(row) = store::reset_token(c, &hash)? else {
+                    return Ok(None);
+                };
+                let user = store::user_by_id(c, &row.user_id)?;
+                let team = match &user {
+                    Some(u) => Some(store::team_by_id(c, u.team_id)?),
+                    None => None,
+                };
+                Ok(user.zip(team).map(|(u, t)| (row, u, t)))
+            })
+            .await?;
+        let (row, user, team) = found.ok_or_else(|| ApiError::new(ErrorCode::TokenInvalid))?;
+        token_state(&row, now)?;
+        Ok((row, user, team))
+    }
+}
+
+/// Why a token that exists cannot be used, if it cannot.
+pub fn token_state(row: &ResetTokenRow, now: i64) -> Result<(), ApiError> {
+    if row.used_at.is_some() {
+        Err(ApiError::new(ErrorCode::TokenUsed))
+    } else if row.superseded_at.is_some() {
+        Err(ApiError::new(ErrorCode::TokenSuperseded))
+    } else if row.revoked_at.is_some() || row.expires_at <= now {
+        // A link ended by a password change reads as expired: it ended, and a new mail is the
+        // way on.
+        Err(ApiError::new(ErrorCode::TokenExpired))
+    } else {
+        Ok(())
+    }
+}

@@ -1,0 +1,40 @@
+//! Issuing sessions: after a login, a reset, or (`--dev`) a sign-in standing in for SSO.
+
+use unipos_protocol::{Session, SessionResponse};
+
+use crate::clock::rfc3339;
+use crate::secrets::{new_token, token_hash};
+use crate::store::UserRow;
+use crate::AppState;
+
+/// A new session for a member: the token to hand out, its hash to store, when it ends.
+pub struct NewSession {
+    pub token: String,
+    pub hash: Vec<u8>,
+    pub expires_at: i64,
+}
+
+impl AppState {
+    /// A fresh session token that lasts `session_ttl` from `now`.
+    pub fn new_session(&self, now: i64) -> NewSession {
+        let token = new_token();
+        NewSession {
+            hash: token_hash(&token),
+            token,
+            expires_at: now + self.config.session_ttl.as_millis() as i64,
+        }
+    }
+}
+
+impl NewSession {
+    /// The answer that hands the session out, with its member.
+    pub fn into_response(self, user: &UserRow) -> SessionResponse {
+        SessionResponse {
+            session: Session {
+                token: self.token,
+                expires_at: rfc3339(self.expires_at),
+            },
+            user: user.to_wire(),
+        }
+    }
+}

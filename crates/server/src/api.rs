@@ -249,7 +249,7 @@ pub async fn reset(
     state
         .db
         .call(move |c| {
-            let tx = c.transaction()?;
+            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             if !store::use_reset_token(&tx, row.id, now)? {
                 // Another request used (or a newer mail superseded) the token meanwhile.
                 let current = store::reset_token(&tx, &token_hash(&req.token))?;
@@ -489,7 +489,7 @@ pub async fn change_password(
     state
         .db
         .call(move |c| {
-            let tx = c.transaction()?;
+            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             store::set_password(&tx, &user_id, &phc, now)?;
             store::revoke_sessions_of(&tx, &user_id, Some(keep), now)?;
             notice.queue(&tx, now)?;

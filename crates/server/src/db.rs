@@ -140,14 +140,15 @@ impl Db {
             }
             Connection::open(path).with_context(|| format!("opening {}", path.display()))?
         };
+        // First, so that everything below waits for another process instead of failing.
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
         if !in_memory {
-            conn.pragma_update_and_check(None, "journal_mode", "WAL", |_| Ok(()))?;
+            enable_wal(&conn)?;
             conn.pragma_update(None, "synchronous", "NORMAL")?;
         }
         conn.pragma_update(None, "foreign_keys", true)?;
         // Deleted rows (old token hashes, failure records) are overwritten, not left in free pages.
         conn.pragma_update(None, "secure_delete", true)?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))?;
         migrate(&mut conn).with_context(|| format!("migrating {}", path.display()))?;
         Ok(Db {
             conn: Arc::new(Mutex::new(conn)),
@@ -186,20 +187,40 @@ impl Db {
     }
 }
 
+/// Switches the file to write-ahead logging. SQLite answers "locked" at once, without waiting,
+/// while another process is making the same switch, so this retries for a few seconds.
+fn enable_wal(conn: &Connection) -> anyhow::Result<()> {
+    let mut tries = 0;
+    loop {
+        match conn.pragma_update_and_check(None, "journal_mode", "WAL", |_| Ok(())) {
+            Ok(()) => return Ok(()),
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::DatabaseBusy && tries < 100 =>
+            {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            Err(e) => return Err(e).context("switching to write-ahead logging"),
+        }
+    }
+}
+
+/// Runs the steps the database lacks, all in one write transaction: a second server starting at
+/// the same moment waits for it (busy timeout), then finds nothing left to do.
 fn migrate(conn: &mut Connection) -> anyhow::Result<()> {
-    let version: usize = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let version: usize = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
     anyhow::ensure!(
         version <= MIGRATIONS.len(),
         "the database has schema version {version}, newer than this server knows ({}): use a newer server",
         MIGRATIONS.len()
     );
     for (index, step) in MIGRATIONS.iter().enumerate().skip(version) {
-        let tx = conn.transaction()?;
         tx.execute_batch(step)
             .with_context(|| format!("schema step {}", index + 1))?;
         tx.pragma_update(None, "user_version", index + 1)?;
-        tx.commit()?;
     }
+    tx.commit()?;
     Ok(())
 }
 
@@ -230,6 +251,27 @@ mod tests {
             .with(|c| c.pragma_update(None, "user_version", 99).unwrap());
         let err = Db::open(&path).err().unwrap();
         assert!(format!("{err:#}").contains("newer"), "{err:#}");
+    }
+
+    #[test]
+    fn servers_starting_at_the_same_moment_on_an_empty_file_migrate_it_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db.sqlite3");
+        let opened: Vec<_> = (0..8)
+            .map(|_| {
+                let path = path.clone();
+                std::thread::spawn(move || Db::open(&path).map(drop))
+            })
+            .collect();
+        for o in opened {
+            o.join().unwrap().unwrap();
+        }
+        let db = Db::open(&path).unwrap();
+        let v: usize = db.with(|c| {
+            c.pragma_query_value(None, "user_version", |r| r.get(0))
+                .unwrap()
+        });
+        assert_eq!(v, MIGRATIONS.len());
     }
 
     #[test]

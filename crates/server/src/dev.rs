@@ -61,8 +61,10 @@ pub fn seed(db: &Db, now: i64) -> anyhow::Result<()> {
         .then(|| hash_password(DEMO_LOGIN_ID_PASSWORD))
         .transpose()?;
     db.with(|c| -> rusqlite::Result<()> {
-        let tx = c.transaction()?;
-        let team = match team {
+        // Checked again inside the write transaction: another server starting on the same
+        // database at the same moment may have seeded meanwhile.
+        let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let team = match store::team_by_slug(&tx, DEMO_TEAM)?.or(team) {
             Some(team) => team,
             None => store::upsert_team(
                 &tx,
@@ -80,7 +82,10 @@ pub fn seed(db: &Db, now: i64) -> anyhow::Result<()> {
             login_method,
             password_hash,
         };
-        if let Some(hash) = &taro_hash {
+        let taro_missing = store::user_by_email(&tx, &demo.normalized())?.is_none();
+        let hanako_missing = store::user_by_email(&tx, &demo_sso.normalized())?.is_none();
+        let jiro_missing = store::user_by_login_id(&tx, DEMO_TEAM, DEMO_LOGIN_ID)?.is_none();
+        if let Some(hash) = taro_hash.as_ref().filter(|_| taro_missing) {
             let m = member(
                 Some(&demo),
                 None,
@@ -90,7 +95,7 @@ pub fn seed(db: &Db, now: i64) -> anyhow::Result<()> {
             );
             store::insert_user(&tx, &m, now)?;
         }
-        if !has_hanako {
+        if !has_hanako && hanako_missing {
             let m = member(
                 Some(&demo_sso),
                 None,
@@ -100,7 +105,7 @@ pub fn seed(db: &Db, now: i64) -> anyhow::Result<()> {
             );
             store::insert_user(&tx, &m, now)?;
         }
-        if let Some(hash) = &jiro_hash {
+        if let Some(hash) = jiro_hash.as_ref().filter(|_| jiro_missing) {
             let m = member(
                 None,
                 Some(DEMO_LOGIN_ID),

@@ -236,7 +236,7 @@ impl Deliverer {
         let lookup = self
             .db
             .call(move |c| {
-                let tx = c.transaction()?;
+                let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
                 let lookup = if store::is_suppressed(&tx, &requested)? {
                     Lookup::Suppressed
                 } else {
@@ -288,8 +288,13 @@ impl Deliverer {
                 None
             }
             Err(e) => {
-                // The row stays; it is due again when its lease ends.
                 tracing::error!(to = hint, error = ?e, "no reset mail yet: lookup failed");
+                // Due again in a second (not only when the lease ends).
+                let retry_at = now + 1_000;
+                let _ = self
+                    .db
+                    .call(move |c| Ok(store::mail_retry(c, id, retry_at)?))
+                    .await;
                 None
             }
         }

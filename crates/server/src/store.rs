@@ -628,18 +628,24 @@ pub fn queue_mail(
 /// Takes up to `limit` due mails for this instance until `lease_until` (another instance takes
 /// them after that, if this one died), counting an attempt for each.
 pub fn claim_mail(
-    c: &Connection,
+    c: &mut Connection,
     now: i64,
     lease_until: i64,
     limit: u32,
 ) -> rusqlite::Result<Vec<OutboxRow>> {
-    let mut stmt = c.prepare_cached(&format!(
-        "UPDATE mail_outbox SET not_before = ?2, attempts = attempts + 1 WHERE id IN \
-         (SELECT id FROM mail_outbox WHERE sent_at IS NULL AND not_before <= ?1 \
-          ORDER BY id LIMIT ?3) RETURNING {OUTBOX_COLUMNS}"
-    ))?;
-    let rows = stmt.query_map(params![now, lease_until, limit], outbox_row)?;
-    let mut rows = rows.collect::<rusqlite::Result<Vec<_>>>()?;
+    // A write transaction from the start: with other servers on the file, a read that turns
+    // into a write can find its snapshot stale.
+    let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let mut rows = {
+        let mut stmt = tx.prepare_cached(&format!(
+            "UPDATE mail_outbox SET not_before = ?2, attempts = attempts + 1 WHERE id IN \
+             (SELECT id FROM mail_outbox WHERE sent_at IS NULL AND not_before <= ?1 \
+              ORDER BY id LIMIT ?3) RETURNING {OUTBOX_COLUMNS}"
+        ))?;
+        let rows = stmt.query_map(params![now, lease_until, limit], outbox_row)?;
+        rows.collect::<rusqlite::Result<Vec<_>>>()?
+    };
+    tx.commit()?;
     rows.sort_by_key(|r| r.id);
     Ok(rows)
 }

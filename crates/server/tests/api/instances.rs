@@ -65,3 +65,32 @@ async fn two_instances_on_one_database_behave_as_one() {
         .await
         .assert_error(ErrorCode::SessionExpired);
 }
+
+#[tokio::test]
+async fn two_instances_starting_at_once_on_an_empty_database_migrate_and_seed_it_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = || unipos_server::Config::for_tests(dir.path());
+    let (a, b) = tokio::join!(
+        unipos_server::spawn(config()),
+        unipos_server::spawn(config())
+    );
+    let (a, b) = (a.unwrap(), b.unwrap());
+    let http = reqwest::Client::new();
+    for server in [&a, &b] {
+        let login = http
+            .post(format!("{}/sessions", server.api_url()))
+            .json(&json!({ "email": DEMO_EMAIL, "password": DEMO_PASSWORD }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(login.status().as_u16(), 201);
+    }
+    let db = rusqlite::Connection::open(dir.path().join("unipos-server.sqlite3")).unwrap();
+    let members: u32 = db
+        .query_row("SELECT COUNT(*) FROM users", [], |r| r.get(0))
+        .unwrap();
+    let posts: u32 = db
+        .query_row("SELECT COUNT(*) FROM posts", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!((members, posts), (3, 5));
+}

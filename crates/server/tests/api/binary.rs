@@ -86,6 +86,18 @@ async fn the_binary_prints_where_it_listens_first_and_its_logs_carry_no_secret()
         (100..=120).contains(&left),
         "--reset-token-ttl took: {left}"
     );
+
+    // The debug log saw the request, the mail and the check, and none of their secrets.
+    drop(child);
+    let log = std::fs::read_to_string(dir.path().join("server.log")).unwrap();
+    assert!(log.contains("mail sent"), "{log}");
+    assert!(
+        log.contains("t***@example.com"),
+        "the hint is logged: {log}"
+    );
+    for secret in [token, "taro@example.com", unipos_server::dev::DEMO_PASSWORD] {
+        assert!(!log.contains(secret), "{secret} is in the log");
+    }
 }
 
 #[test]

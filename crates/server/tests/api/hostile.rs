@@ -16,6 +16,16 @@ fn change_body(current: &str, new: &str) -> Value {
     json!({ "current_password": current, "new_password": new, "new_password_confirmation": new })
 }
 
+/// `PUT /me/password` to `good_password(1)`, giving `current` as the current password.
+async fn change_from(s: &TestServer, current: &str, session: &str) -> Reply {
+    s.put_as(
+        "/me/password",
+        change_body(current, &good_password(1)),
+        session,
+    )
+    .await
+}
+
 fn reset_body(token: &str, password: &str) -> Value {
     json!({ "token": token, "new_password": password, "new_password_confirmation": password })
 }
@@ -93,43 +103,25 @@ async fn wrong_current_passwords_on_a_change_count_toward_the_accounts_lock() {
             .assert_error(ErrorCode::InvalidCredentials);
     }
     for _ in 0..5 {
-        s.put_as(
-            "/me/password",
-            change_body("Wrong-current-1", &good_password(1)),
-            &token,
-        )
-        .await
-        .assert_error(ErrorCode::CurrentPasswordIncorrect);
+        change_from(&s, "Wrong-current-1", &token)
+            .await
+            .assert_error(ErrorCode::CurrentPasswordIncorrect);
     }
-    let tenth = s
-        .put_as(
-            "/me/password",
-            change_body("Wrong-current-1", &good_password(1)),
-            &token,
-        )
-        .await;
+    let tenth = change_from(&s, "Wrong-current-1", &token).await;
     let locked = tenth.assert_error(ErrorCode::AccountLocked);
     assert!(locked.error.retry_after_s.unwrap() > 800);
     // Locked: neither the right current password nor a login gets checked.
-    s.put_as(
-        "/me/password",
-        change_body(DEMO_PASSWORD, &good_password(1)),
-        &token,
-    )
-    .await
-    .assert_error(ErrorCode::AccountLocked);
+    change_from(&s, DEMO_PASSWORD, &token)
+        .await
+        .assert_error(ErrorCode::AccountLocked);
     s.login(DEMO_EMAIL, DEMO_PASSWORD)
         .await
         .assert_error(ErrorCode::AccountLocked);
     // The lock ends with its window.
     advance(&s.clock, 15 * 60 + 1);
-    s.put_as(
-        "/me/password",
-        change_body(DEMO_PASSWORD, &good_password(1)),
-        &token,
-    )
-    .await
-    .assert_status(204);
+    change_from(&s, DEMO_PASSWORD, &token)
+        .await
+        .assert_status(204);
 }
 
 #[tokio::test]
@@ -137,21 +129,13 @@ async fn a_right_current_password_forgets_earlier_failures() {
     let s = TestServer::start().await;
     let token = s.session_token(DEMO_EMAIL, DEMO_PASSWORD).await;
     for _ in 0..9 {
-        s.put_as(
-            "/me/password",
-            change_body("Wrong-current-1", &good_password(1)),
-            &token,
-        )
-        .await
-        .assert_error(ErrorCode::CurrentPasswordIncorrect);
+        change_from(&s, "Wrong-current-1", &token)
+            .await
+            .assert_error(ErrorCode::CurrentPasswordIncorrect);
     }
-    s.put_as(
-        "/me/password",
-        change_body(DEMO_PASSWORD, &good_password(1)),
-        &token,
-    )
-    .await
-    .assert_status(204);
+    change_from(&s, DEMO_PASSWORD, &token)
+        .await
+        .assert_status(204);
     s.login(DEMO_EMAIL, "Wrong-password-1")
         .await
         .assert_error(ErrorCode::InvalidCredentials);

@@ -246,3 +246,109 @@ async fn a_server_killed_right_after_answering_202_still_gets_the_mail_out() {
     assert_eq!(check.status().as_u16(), 200);
     drop(relay);
 }
+
+#[tokio::test]
+async fn a_whole_run_at_debug_level_logs_no_token_password_or_whole_address() {
+    let dir = tempfile::tempdir().unwrap();
+    let log_path = dir.path().join("server.log");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_unipos-server"))
+        .args(["--dev", "--listen", "127.0.0.1:0", "--db", ":memory:"])
+        .arg("--outbox")
+        .arg(dir.path().join("mail"))
+        .env("RUST_LOG", "debug")
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(&log_path).unwrap())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    stdout.read_line(&mut first).unwrap();
+    std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
+    let child = Child(child);
+    let api = format!(
+        "{}/api/v1",
+        first.trim_end().strip_prefix("listening on ").unwrap()
+    );
+    let http = reqwest::Client::new();
+    let post =
+        |path: &str, body: serde_json::Value| http.post(format!("{api}{path}")).json(&body).send();
+    let email = unipos_server::dev::DEMO_EMAIL;
+    let (reset_pw, changed_pw) = ("Reset-secret-pass-2", "Changed-secret-pass-3");
+
+    // Forgot → the link from the dev outbox → Set password and login.
+    assert_eq!(
+        post("/password/forgot", serde_json::json!({ "email": email }))
+            .await
+            .unwrap()
+            .status(),
+        202
+    );
+    let link = loop {
+        let outbox: serde_json::Value = http
+            .get(format!("{api}/dev/outbox"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if let Some(link) = outbox["messages"][0]["links"][0].as_str() {
+            break link.to_owned();
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let reset_token = link.split_once("token=").unwrap().1.to_owned();
+    let reset: serde_json::Value = post(
+        "/password/reset",
+        serde_json::json!({ "token": reset_token, "new_password": reset_pw, "new_password_confirmation": reset_pw }),
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let reset_session = reset["session"]["token"].as_str().unwrap().to_owned();
+    // Log in → change → log out.
+    let login: serde_json::Value = post(
+        "/sessions",
+        serde_json::json!({ "email": email, "password": reset_pw }),
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let session = login["session"]["token"].as_str().unwrap().to_owned();
+    let change = http
+        .put(format!("{api}/me/password"))
+        .bearer_auth(&session)
+        .json(&serde_json::json!({ "current_password": reset_pw, "new_password": changed_pw, "new_password_confirmation": changed_pw }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(change.status(), 204);
+    let logout = http
+        .delete(format!("{api}/sessions/current"))
+        .bearer_auth(&session)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(logout.status(), 204);
+
+    drop(child);
+    let log = std::fs::read_to_string(&log_path).unwrap();
+    for done in ["password reset", "password changed", "mail sent"] {
+        assert!(log.contains(done), "the log saw \"{done}\": {log}");
+    }
+    for secret in [
+        reset_token.as_str(),
+        reset_session.as_str(),
+        session.as_str(),
+        reset_pw,
+        changed_pw,
+        unipos_server::dev::DEMO_PASSWORD,
+        email,
+    ] {
+        assert!(!log.contains(secret), "{secret} is in the server's log");
+    }
+}

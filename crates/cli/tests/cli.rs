@@ -313,10 +313,10 @@ async fn the_api_url_comes_from_the_flag_over_the_environment() {
     let run = unipos(&["forgot", "nobody@example.com"], None, &env).await;
     assert_eq!(run.code, 0, "{}", run.all());
 
-    let closed = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        format!("http://{}", l.local_addr().unwrap())
-    };
+    // A port held bound but not listening: refused, and no one else can take it meanwhile.
+    let closed_port = tokio::net::TcpSocket::new_v4().unwrap();
+    closed_port.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let closed = format!("http://{}", closed_port.local_addr().unwrap());
     let run = unipos(
         &["--api-url", &closed, "forgot", "nobody@example.com"],
         None,
@@ -325,6 +325,7 @@ async fn the_api_url_comes_from_the_flag_over_the_environment() {
     .await;
     assert_eq!(run.code, 1);
     assert_request_id_line(&run, "-", "connection_refused");
+    drop(closed_port);
 
     let run = unipos(
         &[
@@ -797,6 +798,11 @@ async fn with_a_locked_keyring_login_says_to_unlock_it_and_sends_nothing() {
 
 #[tokio::test]
 async fn network_faults_print_their_code_and_request_id() {
+    // `.invalid` never resolves (RFC 6761). What is checked is what the project says (the code,
+    // its message, the request id), not how the resolver words its failure: that text is only
+    // passed on, in `details.cause`.
+    const OFFLINE: &str =
+        "No connection to api.unipos-offline-test.invalid. Check that the device is online.";
     let run = unipos(
         &[
             "--api-url",
@@ -810,6 +816,11 @@ async fn network_faults_print_their_code_and_request_id() {
     .await;
     assert_eq!(run.code, 1);
     assert_request_id_line(&run, "-", "offline");
+    assert!(
+        run.stderr.contains(&format!("error: offline: {OFFLINE}\n")),
+        "{}",
+        run.stderr
+    );
     let v = unipos(
         &[
             "--json",
@@ -823,6 +834,215 @@ async fn network_faults_print_their_code_and_request_id() {
     )
     .await
     .json();
+    assert_eq!(v["ok"], false);
     assert_eq!(v["code"], "offline");
-    assert!(v["details"]["cause"].as_str().unwrap().contains("dns"));
+    assert_eq!(v["message"], OFFLINE);
+    assert_eq!(v["request_id"].as_str().map(str::len), Some(36), "{v}");
+    assert!(v.get("status").is_none(), "no answer came: {v}");
+    assert!(
+        v["details"]["cause"]
+            .as_str()
+            .is_some_and(|c| !c.is_empty()),
+        "{v}"
+    );
+}
+
+/// One call's stdout and stderr, and whether it may show the member's whole address.
+struct Printed {
+    what: String,
+    text: String,
+    shows_address: bool,
+}
+
+/// The CLI calls of one pass through the flows, all against one server, in one output mode.
+struct Pass<'a> {
+    api: &'a str,
+    web: &'a str,
+    json: bool,
+    env: &'a [(&'a str, &'a str)],
+    printed: Vec<Printed>,
+}
+
+impl Pass<'_> {
+    /// Runs `unipos ARGS` (with `--json` in JSON mode), checks its exit status, keeps what it
+    /// printed.
+    async fn call(
+        &mut self,
+        args: &[&str],
+        stdin: Option<&str>,
+        exit: i32,
+        shows_address: bool,
+    ) -> Run {
+        let mut all = vec!["--api-url", self.api, "--web-base", self.web];
+        if self.json {
+            all.push("--json");
+        }
+        all.extend_from_slice(args);
+        let run = unipos(&all, stdin, self.env).await;
+        assert_eq!(run.code, exit, "unipos {all:?}:\n{}", run.all());
+        if self.json {
+            run.json();
+        }
+        self.printed.push(Printed {
+            // Not argv: the link given to `reset` and `check-link` holds the token.
+            what: format!("unipos {} (exit {exit})", args[0]),
+            text: run.all(),
+            shows_address,
+        });
+        run
+    }
+}
+
+/// The link of the `n`th reset mail to the demo member (other mails to them are skipped).
+async fn nth_reset_link(t: &TestServer, n: usize) -> String {
+    let prefix = format!("{}/reset_password?token=", t.server.web_base().as_str());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let resets: Vec<_> = t
+            .mails_to(DEMO_EMAIL)
+            .into_iter()
+            .filter(|m| m.subject == RESET_MAIL_SUBJECT)
+            .collect();
+        if resets.len() >= n {
+            return resets[n - 1]
+                .links
+                .iter()
+                .find(|l| l.starts_with(&prefix))
+                .expect("a reset link in the mail")
+                .clone();
+        }
+        assert!(std::time::Instant::now() < deadline, "no reset mail #{n}");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn no_token_password_or_whole_address_is_printed_by_any_command() {
+    let Some(_) = keychain() else { return };
+    let t = TestServer::start().await;
+    let (api, web) = bases(&t);
+    // What no output may hold: (what it is, the value). Tokens count as shown when any 12
+    // characters of them are (the hints show the first 6).
+    let mut secrets: Vec<(String, String)> = Vec::new();
+    let mut printed: Vec<(String, Printed)> = Vec::new();
+    secrets.push(("the demo password".into(), DEMO_PASSWORD.to_owned()));
+    // Each pass in one output mode; the CLI has no logger today, RUST_LOG is set so a logger
+    // added later is held to the same rule.
+    let modes: [(bool, &[(&str, &str)]); 4] = [
+        (false, &[]),
+        (true, &[]),
+        (false, &[("RUST_LOG", "trace")]),
+        (true, &[("RUST_LOG", "trace")]),
+    ];
+    for (n, (json, env)) in modes.into_iter().enumerate() {
+        let mode = format!("--json={json} RUST_LOG={:?}", env.first().map(|e| e.1));
+        let [reset_pw, changed_pw, wrong_pw, wrong_current, never_set] = [
+            format!("Quiet-harbor-7{n}"),
+            format!("Amber-lantern-3{n}"),
+            format!("Wrong-guess-5{n}"),
+            format!("Not-the-current-6{n}"),
+            format!("Copper-meadow-8{n}"),
+        ];
+        for pw in [
+            &reset_pw,
+            &changed_pw,
+            &wrong_pw,
+            &wrong_current,
+            &never_set,
+        ] {
+            secrets.push((format!("a password ({mode})"), pw.clone()));
+        }
+        if n > 0 {
+            // The next reset mail may be asked for.
+            t.clock.advance(std::time::Duration::from_secs(61));
+        }
+        let mut pass = Pass {
+            api: &api,
+            web: &web,
+            json,
+            env,
+            printed: Vec::new(),
+        };
+
+        let run = pass.call(&["forgot", DEMO_EMAIL], None, 0, false).await;
+        assert!(
+            run.stdout.contains("t***@example.com"),
+            "forgot shows the hint of the address:\n{}",
+            run.all()
+        );
+        let link = nth_reset_link(&t, n + 1).await;
+        let reset_token = link.split("token=").nth(1).unwrap().to_owned();
+        secrets.push((format!("the reset token ({mode})"), reset_token.clone()));
+
+        let run = pass.call(&["check-link", &link], None, 0, false).await;
+        assert!(run.stdout.contains(&reset_token[..6]), "{}", run.all());
+        // reset, login and me print the member who is now logged in: their own address, by
+        // design (`describe_user`, and `user.email` in JSON). Only these calls may show it.
+        let stdin = format!("{reset_pw}\n");
+        pass.call(&["reset", &link, "--password-stdin"], Some(&stdin), 0, true)
+            .await;
+        let stored = secret_tool_lookup(&api).expect("the session is in the keychain");
+        let session: Value = serde_json::from_str(&stored).unwrap();
+        let token = session["token"].as_str().unwrap().to_owned();
+        secrets.push((format!("the session token of the reset ({mode})"), token));
+        let stdin = format!("{never_set}\n");
+        pass.call(
+            &["reset", &link, "--password-stdin"],
+            Some(&stdin),
+            1,
+            false,
+        )
+        .await;
+
+        let login = ["login", "--email", DEMO_EMAIL, "--password-stdin"];
+        pass.call(&login, Some(&format!("{wrong_pw}\n")), 1, false)
+            .await;
+        pass.call(&login, Some(&format!("{reset_pw}\n")), 0, true)
+            .await;
+        let stored = secret_tool_lookup(&api).expect("the session is in the keychain");
+        let session: Value = serde_json::from_str(&stored).unwrap();
+        let token = session["token"].as_str().unwrap().to_owned();
+        secrets.push((format!("the session token of the login ({mode})"), token));
+        pass.call(&["me"], None, 0, true).await;
+
+        let change = ["change-password", "--password-stdin"];
+        let stdin = format!("{wrong_current}\n{never_set}\n");
+        pass.call(&change, Some(&stdin), 1, false).await;
+        let stdin = format!("{reset_pw}\n{changed_pw}\n");
+        pass.call(&change, Some(&stdin), 0, false).await;
+        pass.call(&["logout"], None, 0, false).await;
+        pass.call(&["logout"], None, 1, false).await;
+        printed.extend(pass.printed.into_iter().map(|p| (mode.clone(), p)));
+    }
+    assert_eq!(printed.len(), 4 * 11);
+
+    let mut leaks = Vec::new();
+    for (mode, p) in &printed {
+        let mut shown: Vec<&str> = secrets
+            .iter()
+            .filter(|(what, secret)| {
+                if what.contains("token") {
+                    let chars: Vec<char> = secret.chars().collect();
+                    chars
+                        .windows(12)
+                        .any(|w| p.text.contains(&w.iter().collect::<String>()))
+                } else {
+                    p.text.contains(secret.as_str())
+                }
+            })
+            .map(|(what, _)| what.as_str())
+            .collect();
+        if !p.shows_address && p.text.to_lowercase().contains(DEMO_EMAIL) {
+            shown.push("the whole address");
+        }
+        if !shown.is_empty() {
+            leaks.push(format!(
+                "`{}` ({mode}) printed {}:\n{}",
+                p.what,
+                shown.join(", "),
+                p.text
+            ));
+        }
+    }
+    assert!(leaks.is_empty(), "{}", leaks.join("\n"));
 }

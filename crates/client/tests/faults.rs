@@ -1,21 +1,26 @@
 //! The client against servers that misbehave: each fault must give its own stable code, carry the
 //! request id that was sent, and never panic or hang.
 //!
-//! The servers are started here on 127.0.0.1:0 and write raw HTTP by hand.
+//! The servers are started here on 127.0.0.1:0 and write raw HTTP by hand. A port where
+//! connections must be refused is held bound but not listening ([`ClosedPort`]), never released
+//! and bound again, so no other process can take it meanwhile.
 
+use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::net::TcpListener;
-use unipos_client::unipos_protocol::{Email, ErrorCode, ResetToken};
+use tokio::net::{TcpListener, TcpSocket};
+use unipos_client::unipos_protocol::{Email, ErrorCode, LoginRequest, ResetToken};
 use unipos_client::{ApiClient, ClientConfig, ClientError};
 
 /// What the fake server saw.
 #[derive(Default)]
 struct Seen {
     connections: AtomicUsize,
+    /// When each connection was accepted, by tokio's clock (paused in the retry tests).
+    accepted_at: Mutex<Vec<tokio::time::Instant>>,
     heads: Mutex<Vec<String>>,
 }
 
@@ -115,16 +120,47 @@ async fn behave<S: AsyncRead + AsyncWrite + Unpin>(
 async fn fake_server(behaviour: Behaviour) -> (String, Arc<Seen>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
+    (base, serve(listener, behaviour))
+}
+
+/// Answers every connection on `listener` with `behaviour`.
+fn serve(listener: TcpListener, behaviour: Behaviour) -> Arc<Seen> {
     let seen = Arc::new(Seen::default());
     let seen2 = seen.clone();
     tokio::spawn(async move {
         while let Ok((stream, _)) = listener.accept().await {
             seen2.connections.fetch_add(1, Ordering::SeqCst);
+            seen2
+                .accepted_at
+                .lock()
+                .unwrap()
+                .push(tokio::time::Instant::now());
             let (b, s) = (behaviour.clone(), seen2.clone());
             tokio::spawn(async move { behave(stream, b, &s).await });
         }
     });
-    (base, seen)
+    seen
+}
+
+/// A loopback port that is bound (so nothing else can take it) but not listening: every
+/// connection to it is refused, until [`ClosedPort::listen`] opens it on the same socket.
+struct ClosedPort {
+    socket: TcpSocket,
+    base: String,
+}
+
+impl ClosedPort {
+    fn new() -> ClosedPort {
+        let socket = TcpSocket::new_v4().unwrap();
+        socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        let base = format!("http://{}", socket.local_addr().unwrap());
+        ClosedPort { socket, base }
+    }
+
+    /// A server appears on the port: from now on connections are accepted and answered.
+    fn listen(self, behaviour: Behaviour) -> Arc<Seen> {
+        serve(self.socket.listen(16).unwrap(), behaviour)
+    }
 }
 
 fn response(status: &str, headers: &[(&str, &str)], body: &str) -> Behaviour {
@@ -137,12 +173,18 @@ fn response(status: &str, headers: &[(&str, &str)], body: &str) -> Behaviour {
     Behaviour::Respond(out.into_bytes())
 }
 
+/// A client with time to spare: these tests run beside each other (and beside a 64 MiB body),
+/// so only the timeout test gets a short limit ([`client_with_timeout`]).
 fn client(base: &str) -> ApiClient {
+    client_with_timeout(base, Duration::from_secs(30))
+}
+
+fn client_with_timeout(base: &str, timeout: Duration) -> ApiClient {
     let config = ClientConfig::with_bases(base, "https://unipos.me")
         .unwrap()
         .app("UniposTest", "9.9.9")
-        .request_timeout(Duration::from_millis(300))
-        .connect_timeout(Duration::from_millis(300));
+        .request_timeout(timeout)
+        .connect_timeout(timeout);
     ApiClient::new(config).unwrap()
 }
 
@@ -208,22 +250,36 @@ async fn the_servers_request_id_is_kept_when_it_sends_one() {
 
 #[tokio::test]
 async fn connection_refused_is_its_own_code() {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    drop(listener);
-    let err = client(&base).forgot(&email()).await.unwrap_err();
+    let port = ClosedPort::new();
+    let err = client(&port.base).forgot(&email()).await.unwrap_err();
     assert_eq!(err.code(), "connection_refused", "{err:?}");
-    assert!(err.request_id().is_some());
+    assert!(err.request_id().is_some_and(uuid_like), "{err:?}");
     assert_eq!(err.status(), None);
+    assert_eq!(
+        err.to_string(),
+        "127.0.0.1 refused the connection. Is the server running?"
+    );
+    drop(port);
+}
+
+fn uuid_like(s: &str) -> bool {
+    s.len() == 36 && s.chars().all(|c| c.is_ascii_hexdigit() || c == '-')
 }
 
 #[tokio::test]
 async fn a_server_that_never_answers_times_out_at_the_configured_limit() {
     let (base, seen) = fake_server(Behaviour::Silent).await;
     let started = Instant::now();
-    let err = client(&base).forgot(&email()).await.unwrap_err();
+    let err = client_with_timeout(&base, Duration::from_millis(300))
+        .forgot(&email())
+        .await
+        .unwrap_err();
     let took = started.elapsed();
     assert_eq!(err.code(), "timeout", "{err:?}");
+    assert_eq!(
+        err.to_string(),
+        "The server did not answer within 0.3 seconds. Try again."
+    );
     assert!(
         took >= Duration::from_millis(300) && took < Duration::from_secs(5),
         "{took:?}"
@@ -418,8 +474,13 @@ async fn an_unresolvable_host_is_offline() {
         .await
         .unwrap_err();
     assert_eq!(err.code(), "offline", "{err:?}");
-    assert!(err.request_id().is_some());
-    assert!(err.to_string().contains("api.unipos-offline-test.invalid"));
+    assert!(err.request_id().is_some_and(uuid_like), "{err:?}");
+    assert_eq!(err.status(), None);
+    // The message is the client's own; the resolver's wording stays in `details.cause`.
+    assert_eq!(
+        err.to_string(),
+        "No connection to api.unipos-offline-test.invalid. Check that the device is online."
+    );
 }
 
 #[tokio::test]
@@ -432,89 +493,231 @@ async fn an_untrusted_certificate_is_a_tls_error() {
     assert!(seen.heads.lock().unwrap().is_empty());
 }
 
-#[tokio::test]
-async fn reads_retry_once_when_the_connection_fails_and_writes_never_do() {
-    // Nothing listens on the port at first; a server appears there 100 ms later.
-    async fn late_server() -> (String, Arc<Seen>) {
-        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let addr = probe.local_addr().unwrap();
-        drop(probe);
-        let seen = Arc::new(Seen::default());
-        let seen2 = seen.clone();
-        tokio::spawn(async move {
-            tokio::time::sleep(Duration::from_millis(100)).await;
-            let listener = TcpListener::bind(addr).await.unwrap();
-            while let Ok((stream, _)) = listener.accept().await {
-                seen2.connections.fetch_add(1, Ordering::SeqCst);
-                let s = seen2.clone();
-                let ok = response(
-                    "200 OK",
-                    &[],
-                    r#"{"email_hint":"t***@example.com","expires_at":"2030-01-01T00:00:00Z","policy":{"min_length":8,"max_length":128,"require_lower":true,"require_upper":false,"require_digit":true,"require_symbol":false}}"#,
-                );
-                tokio::spawn(async move { behave(stream, ok, &s).await });
-            }
-        });
-        (format!("http://{addr}"), seen)
+// The retry tests run on a paused clock that only `tokio::time::advance` moves (`HoldClock`):
+// the client's pause before its one retry (250 ms) then cannot end on its own, so whether a
+// request was sent again is decided by the test's own steps, not by a race against real time.
+
+/// Keeps a paused clock from moving on its own: tokio does not auto-advance while a blocking
+/// task runs. Also keeps the client's timeouts from firing while the test waits.
+struct HoldClock(#[allow(dead_code)] std::sync::mpsc::Sender<()>);
+
+fn hold_clock() -> HoldClock {
+    let (tx, rx) = std::sync::mpsc::channel::<()>();
+    tokio::task::spawn_blocking(move || {
+        let _ = rx.recv();
+    });
+    HoldClock(tx)
+}
+
+/// Waits `limit` of real time for `fut` (the paused clock stands still meanwhile); `None` when
+/// it did not finish in time.
+async fn within_real<T>(limit: Duration, fut: impl Future<Output = T>) -> Option<T> {
+    let (tx, rx) = std::sync::mpsc::channel::<()>();
+    let timer = tokio::task::spawn_blocking(move || {
+        let _ = rx.recv_timeout(limit);
+    });
+    let out = tokio::select! {
+        out = fut => Some(out),
+        _ = timer => None,
+    };
+    drop(tx);
+    out
+}
+
+/// Longer than the client's pause before a retry (250 ms).
+const PAST_THE_RETRY_PAUSE: Duration = Duration::from_secs(1);
+
+const CHECK_OK: &str = r#"{"email_hint":"t***@example.com","expires_at":"2030-01-01T00:00:00Z","policy":{"min_length":8,"max_length":128,"require_lower":true,"require_upper":false,"require_digit":true,"require_symbol":false}}"#;
+
+#[tokio::test(start_paused = true)]
+async fn a_read_whose_connection_is_refused_is_sent_once_more_after_a_pause() {
+    let _hold = hold_clock();
+    let port = ClosedPort::new();
+    let c = client(&port.base);
+    let mut read = tokio::spawn(async move { c.reset_check(&token()).await });
+    // The first attempt is refused; then the read waits out its pause, on a clock that does
+    // not move, so it cannot finish. (A second of real time for the first attempt to be made.)
+    if let Some(early) = within_real(Duration::from_secs(1), &mut read).await {
+        panic!("the read came back without trying again: {early:?}");
     }
 
-    let (base, seen) = late_server().await;
-    let reply = client(&base).reset_check(&token()).await.unwrap();
+    // A server appears on the port, and the pause ends.
+    let seen = port.listen(response("200 OK", &[], CHECK_OK));
+    let paused_at = tokio::time::Instant::now();
+    tokio::time::advance(PAST_THE_RETRY_PAUSE).await;
+    let reply = within_real(Duration::from_secs(30), read)
+        .await
+        .expect("the retried read finishes")
+        .unwrap()
+        .unwrap();
     assert_eq!(reply.value.email_hint, "t***@example.com");
-    assert_eq!(seen.connections.load(Ordering::SeqCst), 1);
-
-    let (base, seen) = late_server().await;
-    let err = client(&base).forgot(&email()).await.unwrap_err();
-    assert_eq!(err.code(), "connection_refused");
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    // One connection reached the server, after the pause: the retry. (Had the first attempt
+    // come only after the server appeared, it would be stamped `paused_at`.)
     assert_eq!(
-        seen.connections.load(Ordering::SeqCst),
-        0,
-        "a write was retried"
+        *seen.accepted_at.lock().unwrap(),
+        vec![paused_at + PAST_THE_RETRY_PAUSE]
     );
 }
 
-#[tokio::test]
-async fn garbage_from_the_server_never_panics() {
-    let answers: Vec<Behaviour> = vec![
-        Behaviour::Respond(b"NOT HTTP AT ALL\r\n\r\n".to_vec()),
-        Behaviour::Respond(
-            b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n\xff\xfe\x00\x01\x02".to_vec(),
-        ),
-        Behaviour::Respond(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n{}".to_vec()),
-        response(
-            "401 Unauthorized",
-            &[],
-            r#"{"error":{"code":"quantum_flux","message":"?"}}"#,
-        ),
-        response(
-            "423 Locked",
-            &[("X-Request-Id", "\u{1}bad")],
-            r#"{"error":{"code":"account_locked","message":"Your Unipos account is locked","retry_after_s":900}}"#,
-        ),
-        response(
-            "429 Too Many Requests",
-            &[("Retry-After", "Wed, 21 Oct 2015 07:28:00 GMT")],
-            "",
-        ),
-        response("200 OK", &[], "null"),
-        response("204 No Content", &[], ""),
-    ];
-    for behaviour in answers {
-        let (base, _) = fake_server(behaviour).await;
-        let c = client(&base);
-        for result in [
-            c.forgot(&email()).await.map(|_| ()),
-            c.reset_check(&token()).await.map(|_| ()),
-            c.me("tok").await.map(|_| ()),
-            c.logout("tok").await.map(|_| ()),
-        ] {
-            if let Err(e) = result {
-                let json = serde_json::to_value(&e).unwrap();
-                assert!(json["code"].is_string());
-                assert!(!e.code().is_empty());
+#[tokio::test(start_paused = true)]
+async fn a_read_is_retried_only_once() {
+    let _hold = hold_clock();
+    let port = ClosedPort::new();
+    let c = client(&port.base);
+    let mut read = tokio::spawn(async move { c.reset_check(&token()).await });
+    if let Some(early) = within_real(Duration::from_secs(1), &mut read).await {
+        panic!("the read came back without trying again: {early:?}");
+    }
+    // One pause, then the read gives up: with the clock held, a second pause would never end.
+    tokio::time::advance(PAST_THE_RETRY_PAUSE).await;
+    let err = within_real(Duration::from_secs(30), read)
+        .await
+        .expect("the read came back after one retry, without a second pause")
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(err.code(), "connection_refused", "{err:?}");
+    drop(port);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_write_whose_connection_is_refused_is_never_sent_again() {
+    let _hold = hold_clock();
+    for write in ["forgot", "reset", "login", "change_password", "logout"] {
+        let port = ClosedPort::new();
+        let c = client(&port.base);
+        let mut call = tokio::spawn(async move {
+            match write {
+                "forgot" => c.forgot(&email()).await.map(|_| ()),
+                "reset" => c
+                    .reset(&token(), "Pw-123456", "Pw-123456")
+                    .await
+                    .map(|_| ()),
+                "login" => c
+                    .login(&LoginRequest::Email {
+                        email: "taro@example.com".into(),
+                        password: "Pw-123456".into(),
+                    })
+                    .await
+                    .map(|_| ()),
+                "change_password" => c
+                    .change_password("tok", "Pw-123456", "Pw-654321", "Pw-654321")
+                    .await
+                    .map(|_| ()),
+                _ => c.logout("tok").await.map(|_| ()),
             }
+        });
+        // Refused, the write comes back at once (the clock held, no pause can end)...
+        let early = within_real(Duration::from_secs(10), &mut call).await;
+        // ...and a write that was waiting to be sent again would now reach this server.
+        let seen = port.listen(response("204 No Content", &[], ""));
+        tokio::time::advance(PAST_THE_RETRY_PAUSE).await;
+        let result = match early {
+            Some(result) => result,
+            None => within_real(Duration::from_secs(30), call)
+                .await
+                .unwrap_or_else(|| panic!("{write}: never came back")),
+        };
+        tokio::task::yield_now().await;
+        assert_eq!(
+            seen.connections.load(Ordering::SeqCst),
+            0,
+            "{write} was sent again"
+        );
+        let err = result.unwrap().unwrap_err();
+        assert_eq!(err.code(), "connection_refused", "{write}: {err:?}");
+    }
+}
+
+#[tokio::test]
+async fn garbage_from_the_server_is_an_error_with_its_own_code() {
+    // Per answer: what forgot, reset_check and me (which decode a body) and logout (which
+    // takes any 2xx: `DELETE /sessions/current` has no body to decode) each come back with.
+    // `Ok(status)` for a success, `Err((code, status))` for an error.
+    type Outcome = Result<u16, (&'static str, Option<u16>)>;
+    let bad = |status| Err(("bad_response", status));
+    let answers: Vec<(&str, Behaviour, [Outcome; 4])> = vec![
+        (
+            "not HTTP",
+            Behaviour::Respond(b"NOT HTTP AT ALL\r\n\r\n".to_vec()),
+            [bad(None), bad(None), bad(None), bad(None)],
+        ),
+        (
+            "a 200 with a binary body",
+            Behaviour::Respond(
+                b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n\xff\xfe\x00\x01\x02".to_vec(),
+            ),
+            [bad(Some(200)), bad(Some(200)), bad(Some(200)), Ok(200)],
+        ),
+        (
+            "a 200 whose body ends before its Content-Length",
+            Behaviour::Respond(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n{}".to_vec()),
+            [
+                bad(Some(200)),
+                bad(Some(200)),
+                bad(Some(200)),
+                bad(Some(200)),
+            ],
+        ),
+        (
+            "a 401 with a code the API does not have",
+            response(
+                "401 Unauthorized",
+                &[],
+                r#"{"error":{"code":"quantum_flux","message":"?"}}"#,
+            ),
+            // A code from a newer server: passed on as `unknown` (the protocol's rule).
+            [Err(("unknown", Some(401))); 4],
+        ),
+        (
+            "a 423 with a control character in its X-Request-Id",
+            response(
+                "423 Locked",
+                &[("X-Request-Id", "\u{1}bad")],
+                r#"{"error":{"code":"account_locked","message":"Your Unipos account is locked","retry_after_s":900}}"#,
+            ),
+            [bad(None), bad(None), bad(None), bad(None)],
+        ),
+        (
+            "a 429 whose Retry-After date is past",
+            response(
+                "429 Too Many Requests",
+                &[("Retry-After", "Wed, 21 Oct 2015 07:28:00 GMT")],
+                "",
+            ),
+            [Err(("rate_limited", Some(429))); 4],
+        ),
+        (
+            "a 200 with null",
+            response("200 OK", &[], "null"),
+            [bad(Some(200)), bad(Some(200)), bad(Some(200)), Ok(200)],
+        ),
+        (
+            "a 204 where a body is due",
+            response("204 No Content", &[], ""),
+            [bad(Some(204)), bad(Some(204)), bad(Some(204)), Ok(204)],
+        ),
+    ];
+    for (what, behaviour, expected) in answers {
+        let (base, seen) = fake_server(behaviour).await;
+        let c = client(&base);
+        let mut got: Vec<Outcome> = Vec::new();
+        for call in ["forgot", "reset_check", "me", "logout"] {
+            let result = match call {
+                "forgot" => c.forgot(&email()).await.map(|r| r.status),
+                "reset_check" => c.reset_check(&token()).await.map(|r| r.status),
+                "me" => c.me("tok").await.map(|r| r.status),
+                _ => c.logout("tok").await.map(|r| r.status),
+            };
+            got.push(match result {
+                Ok(status) => Ok(status),
+                Err(e) => {
+                    // Every error, however broken the answer, names the request that was sent.
+                    assert_request_id_matches(&e, &seen);
+                    Err((e.code(), e.status()))
+                }
+            });
         }
+        assert_eq!(got, expected, "{what} (forgot, reset_check, me, logout)");
     }
 }
 

@@ -534,6 +534,115 @@ async fn without_a_keychain_nothing_is_sent_and_the_error_says_so() {
     ok.check_link(&link).await.unwrap();
 }
 
+// When the keychain fails only after the server has answered, the new session exists on the
+// server but nowhere on the device: the flow revokes it (`keep_session`) and reports the keychain.
+// `FlakyVault` passes `check_ready`, so these flows really reach the server.
+
+/// The session `vault` was asked to keep: issued and live on the server when the flow tried to
+/// save it, revoked on the server now, and kept nowhere.
+async fn assert_issued_then_revoked(t: &TestServer, vault: &FlakyVault) {
+    let saves = vault.saves();
+    assert_eq!(saves.len(), 1, "one session to keep: {saves:?}");
+    assert_eq!(
+        vault.liveness(),
+        vec![(VaultOp::Save, "live")],
+        "the session was live on the server when the flow tried to save it"
+    );
+    let err = t.api().me(&saves[0].token).await.unwrap_err();
+    assert_eq!((err.code(), err.status()), ("session_expired", Some(401)));
+    assert_eq!(
+        code(t.api().logout(&saves[0].token).await),
+        "session_expired"
+    );
+    assert_eq!(vault.load(&t.api_base()).unwrap(), None);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_keychain_that_refuses_the_session_after_a_reset_gets_it_revoked_on_the_server() {
+    let t = TestServer::start().await;
+    let vault = Arc::new(FlakyVault::refusing(VaultOp::Save).watching(t.api()));
+    let flows = t.flows_with(vault.clone());
+    flows.request_reset(DEMO_EMAIL).await.unwrap();
+    let link = t.reset_link(DEMO_EMAIL, 1).await;
+    let pending = flows.reset_link(&link).unwrap();
+
+    let err = flows
+        .set_password_and_login(&pending, NEW_PASSWORD, NEW_PASSWORD)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "keychain_unavailable", "{err:?}");
+    assert_eq!(
+        err.to_string(),
+        "The keychain refused the Save (test vault)."
+    );
+    assert_issued_then_revoked(&t, &vault).await;
+    assert!(!flows.has_session().await.unwrap());
+
+    // The reset itself went through: the link is used up and the new password is the password.
+    assert_eq!(code(flows.check_link(&link).await), "token_used");
+    let (other, _) = t.flows();
+    assert_eq!(
+        code(other.login_with_email(DEMO_EMAIL, DEMO_PASSWORD).await),
+        "invalid_credentials"
+    );
+    other
+        .login_with_email(DEMO_EMAIL, NEW_PASSWORD)
+        .await
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_keychain_that_refuses_the_session_after_a_login_gets_it_revoked_on_the_server() {
+    let t = TestServer::start().await;
+    let by_email = Arc::new(FlakyVault::refusing(VaultOp::Save).watching(t.api()));
+    let err = t
+        .flows_with(by_email.clone())
+        .login_with_email(DEMO_EMAIL, DEMO_PASSWORD)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "keychain_unavailable", "{err:?}");
+    assert_issued_then_revoked(&t, &by_email).await;
+
+    let by_id = Arc::new(FlakyVault::refusing(VaultOp::Save).watching(t.api()));
+    let err = t
+        .flows_with(by_id.clone())
+        .login_with_login_id(DEMO_TEAM, DEMO_LOGIN_ID, DEMO_LOGIN_ID_PASSWORD)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "keychain_unavailable", "{err:?}");
+    assert_issued_then_revoked(&t, &by_id).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logout_with_a_keychain_that_will_not_clear_still_revokes_the_session_on_the_server() {
+    let t = TestServer::start().await;
+    let vault = Arc::new(FlakyVault::refusing(VaultOp::Clear).watching(t.api()));
+    let flows = t.flows_with(vault.clone());
+    flows
+        .login_with_email(DEMO_EMAIL, DEMO_PASSWORD)
+        .await
+        .unwrap();
+    let token = vault.saves()[0].token.clone();
+
+    // `logout` clears locally first, revokes on the server whatever the keychain said, and then
+    // reports the keychain's failure.
+    let err = flows.logout().await.unwrap_err();
+    assert_eq!(err.code(), "keychain_unavailable", "{err:?}");
+    assert_eq!(vault.clears(), 1);
+    assert_eq!(
+        vault.liveness(),
+        vec![(VaultOp::Save, "live"), (VaultOp::Clear, "live")],
+        "the local clear came first, while the session was still live on the server"
+    );
+    let err = t.api().me(&token).await.unwrap_err();
+    assert_eq!((err.code(), err.status()), ("session_expired", Some(401)));
+
+    // The keychain kept the item, but it holds a dead session: the next call says so.
+    assert!(flows.has_session().await.unwrap());
+    let err = flows.me().await.unwrap_err();
+    assert_eq!((err.code(), err.status()), ("session_expired", Some(401)));
+}
+
 #[tokio::test]
 async fn every_answer_and_error_carries_the_request_id_the_server_logged() {
     let t = TestServer::start().await;

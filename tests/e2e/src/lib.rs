@@ -5,7 +5,7 @@
 //! `WebKitWebDriver`, and the app built with production assets. `scripts/test.sh` provides all of
 //! them (`scripts/e2e.sh` runs just these tests); outside them every test fails and says why.
 
-use std::net::{SocketAddr, TcpListener};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -84,8 +84,45 @@ fn driver_log(port: u16) -> Result<std::fs::File> {
     )?)
 }
 
-fn free_port() -> Result<u16> {
-    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+/// A loopback port held for a process that listens on it later, so that nothing else can take
+/// it in between: a socket bound to it with `SO_REUSEADDR` that does not listen.
+///
+/// While it is held, the kernel gives the port to no one else (no `bind` to port 0, no outgoing
+/// connection's local port), connections to it are refused, and a listener that also sets
+/// `SO_REUSEADDR` can bind and listen on it: tokio's (the server, tauri-driver) and GLib's
+/// (WebKitWebDriver) do. There is no gap in which the port is free, unlike binding port 0,
+/// reading the port and closing the socket before the real listener binds it. Dropping it frees
+/// the port. (The server cannot be handed a listener: `unipos_server::spawn` binds
+/// `config.listen` itself; nor can tauri-driver and WebKitWebDriver, which take a port number.)
+pub struct HeldPort {
+    _socket: socket2::Socket,
+    addr: SocketAddr,
+}
+
+impl HeldPort {
+    pub fn new() -> Result<HeldPort> {
+        use socket2::{Domain, Protocol, Socket, Type};
+        // Close-on-exec (socket2 sets it): the drivers and the app must not inherit the hold.
+        let socket = Socket::new(Domain::IPV4, Type::STREAM, Some(Protocol::TCP))?;
+        socket.set_reuse_address(true)?;
+        socket.bind(&SocketAddr::from(([127, 0, 0, 1], 0)).into())?;
+        let addr = socket
+            .local_addr()?
+            .as_socket()
+            .ok_or_else(|| anyhow!("a loopback socket without an address"))?;
+        Ok(HeldPort {
+            _socket: socket,
+            addr,
+        })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
 }
 
 /// The member's world: the reference server with its demo organisation, and a home folder of
@@ -115,19 +152,20 @@ impl Backend {
         })
     }
 
-    /// A backend whose API address answers nothing yet (the server is down);
-    /// [`Backend::start_server_at`] brings it up later at the same address.
-    pub fn down() -> Result<(SocketAddr, tempfile::TempDir)> {
-        let addr: SocketAddr = format!("127.0.0.1:{}", free_port()?).parse()?;
-        Ok((addr, tempfile::tempdir()?))
+    /// A backend whose API address refuses connections (the server is down), held so that
+    /// nothing else takes it; [`Backend::start_server_at`] brings the server up there later.
+    pub fn down() -> Result<(HeldPort, tempfile::TempDir)> {
+        Ok((HeldPort::new()?, tempfile::tempdir()?))
     }
 
-    pub async fn start_server_at(addr: SocketAddr, home: tempfile::TempDir) -> Result<Backend> {
+    /// Starts the server on `port`, which stays held until the server listens on it.
+    pub async fn start_server_at(port: HeldPort, home: tempfile::TempDir) -> Result<Backend> {
         let server_dir = tempfile::tempdir()?;
         let mut config = Config::for_tests(server_dir.path());
-        config.listen = addr;
+        config.listen = port.addr();
         let clock = config.clock.clone();
         let server = unipos_server::spawn(config).await?;
+        drop(port);
         Ok(Backend {
             api_url: server.base_url().as_str().to_owned(),
             server,
@@ -215,6 +253,63 @@ impl Backend {
         Ok(())
     }
 
+    /// The session token the app keeps in the keychain for this server, if any (`secret-tool`).
+    pub fn session_token_in_keychain(&self) -> Result<Option<String>> {
+        let out = Command::new("secret-tool")
+            .args(["lookup", "service", "me.unipos.account"])
+            .args(["username", &self.api_url])
+            .output()
+            .context("secret-tool (libsecret-tools) is needed")?;
+        if !out.status.success() || out.stdout.is_empty() {
+            return Ok(None);
+        }
+        let secret: Value = serde_json::from_slice(&out.stdout)
+            .context("the keychain item is not the app's session")?;
+        let token = secret["token"]
+            .as_str()
+            .ok_or_else(|| anyhow!("no token in the keychain item"))?;
+        Ok(Some(token.to_owned()))
+    }
+
+    /// Every reset token the server has mailed so far.
+    pub fn mailed_tokens(&self) -> Vec<String> {
+        self.server
+            .outbox()
+            .iter()
+            .flat_map(|m| &m.links)
+            .filter_map(|l| l.split_once("token=").map(|(_, t)| t.to_owned()))
+            .collect()
+    }
+
+    /// Where the app writes its log: tauri-plugin-log's `LogDir` target, the app's log folder
+    /// (`$XDG_DATA_HOME/<identifier>/logs` on Linux) in this backend's home.
+    pub fn app_log_dir(&self) -> PathBuf {
+        self.home.path().join(".local/share/me.unipos.account/logs")
+    }
+
+    /// Everything the app logged (`Unipos.log`, and any file the plugin rotated out), also
+    /// copied to `target/e2e-logs/app-PORT.log`.
+    pub fn app_log(&self) -> Result<String> {
+        let dir = self.app_log_dir();
+        let current = dir.join("Unipos.log");
+        ensure!(
+            current.is_file(),
+            "the app wrote no log at {}; its home holds: {:?}",
+            current.display(),
+            files_under(self.home.path())
+        );
+        let mut log = String::new();
+        for entry in std::fs::read_dir(&dir)? {
+            log += &std::fs::read_to_string(entry?.path())?;
+        }
+        // Kept beside the drivers' logs: `target/e2e-logs/app-PORT.log`.
+        let port = self.server.addr().port();
+        let copy = repo_root().join(format!("target/e2e-logs/app-{port}.log"));
+        std::fs::create_dir_all(copy.parent().unwrap_or(&dir))?;
+        std::fs::write(copy, &log)?;
+        Ok(log)
+    }
+
     /// Whether `secret-tool` finds the app's session in the keychain for this server.
     pub fn session_in_keychain(&self) -> Result<bool> {
         let out = Command::new("secret-tool")
@@ -240,6 +335,23 @@ impl Backend {
     }
 }
 
+/// The files under `dir`, for messages.
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let mut dirs = vec![dir.to_path_buf()];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    files
+}
+
 /// The environment of an app with its own home, pointed at `api_url`.
 pub fn app_env(home: &Path, api_url: &str) -> Vec<(String, String)> {
     let sub = |name: &str| home.join(name).to_string_lossy().into_owned();
@@ -257,6 +369,8 @@ pub fn app_env(home: &Path, api_url: &str) -> Vec<(String, String)> {
 /// One running app, driven through a WebDriver session.
 pub struct App {
     driver: Child,
+    /// tauri-driver's and WebKitWebDriver's ports, held for as long as they run.
+    _ports: [HeldPort; 2],
     /// The app's HOME: tells its processes apart from other apps'.
     home: String,
     http: reqwest::Client,
@@ -275,8 +389,8 @@ impl App {
         // single-instance (one app per D-Bus session), and the new session would wait for a
         // window that never comes.
         end_apps(None).await?;
-        let port = free_port()?;
-        let native_port = free_port()?;
+        let (held, native_held) = (HeldPort::new()?, HeldPort::new()?);
+        let (port, native_port) = (held.port(), native_held.port());
         let mut command = Command::new("tauri-driver");
         command
             .args(["--port", &port.to_string()])
@@ -299,6 +413,7 @@ impl App {
             .build()?;
         let mut app = App {
             driver,
+            _ports: [held, native_held],
             home,
             http,
             base: format!("http://127.0.0.1:{port}"),

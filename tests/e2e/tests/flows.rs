@@ -307,6 +307,112 @@ async fn log_out_clears_the_keychain_and_returns_to_log_in() -> Result<()> {
     Ok(())
 }
 
+/// The app's log file (tauri-plugin-log, in the app's log folder) after a whole forgot → reset →
+/// log in → change → log out run holds no reset token, no session token, no password and no
+/// whole email address (the email hint and the token hint are allowed). The log does not depend
+/// on the presentation, so one size is enough.
+#[tokio::test]
+async fn the_apps_log_holds_no_token_password_or_email_address() -> Result<()> {
+    const MISMATCH: &str = "Something-else-1";
+    const WRONG_CURRENT: &str = "not-the-password-1";
+    let backend = Backend::start().await?;
+    let app = backend.open_app(Size::Desktop).await?;
+    let mut sessions = Vec::new();
+    let mut session_now = || -> Result<()> {
+        let token = backend.session_token_in_keychain()?;
+        sessions.push(token.ok_or_else(|| anyhow::anyhow!("no session in the keychain"))?);
+        Ok(())
+    };
+
+    // Forgot password; the mail's link handed to the running app, as the OS does.
+    ask_for_reset_mail(&app, DEMO_EMAIL).await?;
+    let link = backend.reset_link(DEMO_EMAIL, 1).await?;
+    backend.launch_again_with(&link)?;
+    // Reset: a mismatch first, then "Set password and login".
+    app.wait_for_screen("Set a new password").await?;
+    app.fill("New password", NEW_PASSWORD).await?;
+    app.fill("New password (again)", MISMATCH).await?;
+    app.click("Set password and login").await?;
+    app.alert_with("password_mismatch").await?;
+    set_password_and_login(&app, NEW_PASSWORD).await?;
+    session_now()?;
+
+    // Log out, and log in again with the new password.
+    open_menu(&app).await?;
+    app.click("Log out").await?;
+    log_in(&app, DEMO_EMAIL, NEW_PASSWORD).await?;
+    session_now()?;
+
+    // Change the password, after a wrong current one.
+    open_account_settings(&app).await?;
+    app.fill("Current password", WRONG_CURRENT).await?;
+    app.fill("New password", NEWER_PASSWORD).await?;
+    app.fill("New password (again)", NEWER_PASSWORD).await?;
+    app.click("Save").await?;
+    app.alert_with("current_password_incorrect").await?;
+    app.fill("Current password", NEW_PASSWORD).await?;
+    app.click("Save").await?;
+    app.wait_for_text("Your password was changed.").await?;
+    session_now()?;
+
+    // Log out.
+    open_menu(&app).await?;
+    app.click("Log out").await?;
+    app.wait_for_screen("Log in").await?;
+    ensure!(
+        !backend.session_in_keychain()?,
+        "log out cleared the keychain"
+    );
+    app.close().await?;
+
+    let log = backend.app_log()?;
+    // It is this run's log: the lines the flow must have left are there, with hints only.
+    let reset_token = link
+        .split_once("token=")
+        .map(|(_, t)| t.to_owned())
+        .unwrap_or_default();
+    for line in [
+        format!(
+            "reset link received ({})",
+            unipos_protocol::redact_token(&reset_token)
+        ),
+        "command failed: password_mismatch".to_owned(),
+        "command failed: current_password_incorrect".to_owned(),
+    ] {
+        ensure!(log.contains(&line), "the log lacks {line:?}:\n{log}");
+    }
+    let mut secrets = backend.mailed_tokens();
+    ensure!(
+        secrets.contains(&reset_token),
+        "the outbox has the reset token"
+    );
+    secrets.extend(sessions);
+    for secret in &secrets {
+        ensure!(secret.len() >= 32, "not a token: {secret:?}");
+        ensure!(
+            !log.contains(secret.as_str()),
+            "a token is in the app's log:\n{log}"
+        );
+    }
+    for password in [
+        DEMO_PASSWORD,
+        NEW_PASSWORD,
+        NEWER_PASSWORD,
+        MISMATCH,
+        WRONG_CURRENT,
+    ] {
+        ensure!(
+            !log.contains(password),
+            "the password {password:?} is in the app's log:\n{log}"
+        );
+    }
+    ensure!(
+        !log.to_lowercase().contains(&DEMO_EMAIL.to_lowercase()),
+        "the whole email address is in the app's log:\n{log}"
+    );
+    Ok(())
+}
+
 /// 8. A link to another host shows the refusal screen, and nothing is opened.
 #[tokio::test]
 async fn a_link_to_another_host_is_refused_with_a_clear_screen() -> Result<()> {
@@ -329,8 +435,8 @@ async fn a_link_to_another_host_is_refused_with_a_clear_screen() -> Result<()> {
 #[tokio::test]
 async fn with_the_server_down_the_error_shows_the_typing_stays_and_retry_works() -> Result<()> {
     for size in Size::ALL {
-        let (addr, home) = Backend::down()?;
-        let env = app_env(home.path(), &format!("http://{addr}"));
+        let (port, home) = Backend::down()?;
+        let env = app_env(home.path(), &format!("http://{}", port.addr()));
         let app = App::launch(env, size, &[]).await?;
         app.wait_for_screen("Log in").await?;
         app.click("Reset Password").await?;
@@ -340,7 +446,7 @@ async fn with_the_server_down_the_error_shows_the_typing_stays_and_retry_works()
         ensure!(!alert.is_empty());
         ensure!(app.value_of("Email address").await? == DEMO_EMAIL);
 
-        let backend = Backend::start_server_at(addr, home).await?;
+        let backend = Backend::start_server_at(port, home).await?;
         app.click("Send").await?;
         app.wait_for_screen("Check your email").await?;
         backend.mails_to(DEMO_EMAIL, 1).await?;

@@ -1,7 +1,7 @@
 import { fireEvent, render, screen, waitFor } from "@testing-library/svelte";
 import { describe, expect, it } from "vitest";
 import { app } from "../lib/app.svelte";
-import { backend, refuse, taro } from "../test/backend";
+import { backend, count, held, refuse, taro } from "../test/backend";
 import Settings from "./Settings.svelte";
 
 function fill(label: string, value: string) {
@@ -107,6 +107,31 @@ describe("Settings > Account", () => {
       newPasswordConfirmation: "Fresh-pass-42",
     });
     expect(screen.queryByLabelText("Current password")).toBeNull();
+  });
+
+  it("sends one request for a double tap on Save", async () => {
+    app.user = taro;
+    const answer = held<unknown>();
+    const calls = backend({ change_password: () => answer.promise });
+    render(Settings, { section: "account", presentation: "desktop" });
+    await fill("Current password", "Unipos-demo-1");
+    await fill("New password", "Fresh-pass-42");
+    await fill("New password (again)", "Fresh-pass-42");
+    const save = screen.getByRole("button", { name: "Save" }) as HTMLButtonElement;
+
+    // Two taps before the screen re-renders: the second finds Save still enabled, so only the
+    // screen's own guard stops it.
+    await Promise.all([fireEvent.click(save), fireEvent.click(save)]);
+    expect(count(calls, "change_password")).toBe(1);
+    // Still in flight (nothing answered it): Save says so and is disabled.
+    expect(save.disabled).toBe(true);
+    expect(save.textContent?.trim()).toBe("Saving…");
+    await fireEvent.click(save);
+    expect(count(calls, "change_password")).toBe(1);
+
+    answer.resolve({ status: 204, request_id: "r" });
+    expect(await screen.findByText(/Your password was changed/)).toBeTruthy();
+    expect(count(calls, "change_password")).toBe(1);
   });
 
   it("tells SSO members their password is managed by SSO", () => {

@@ -2,7 +2,7 @@ import { fireEvent, render, screen, waitFor } from "@testing-library/svelte";
 import { describe, expect, it } from "vitest";
 import type { EmailRefusal } from "../generated/bindings";
 import { app } from "../lib/app.svelte";
-import { backend, count, later, refuse } from "../test/backend";
+import { backend, count, held, refuse } from "../test/backend";
 import Forgot from "./Forgot.svelte";
 
 const trailingSpace: EmailRefusal = {
@@ -79,14 +79,21 @@ describe("Forgot password", () => {
   });
 
   it("sends one request for a double tap, with Send disabled while it is in flight", async () => {
-    const calls = backend({ check_email: () => null, request_reset: () => later(sent, 50) });
+    const answer = held<typeof sent>();
+    const calls = backend({ check_email: () => null, request_reset: () => answer.promise });
     render(Forgot);
     await fireEvent.input(field(), { target: { value: "taro@example.com" } });
-    const send = screen.getByRole("button", { name: "Send" });
+    const send = screen.getByRole("button", { name: "Send" }) as HTMLButtonElement;
+    // Two taps before the screen re-renders: only the screen's own guard stops the second.
+    await Promise.all([fireEvent.click(send), fireEvent.click(send)]);
+    await waitFor(() => expect(count(calls, "request_reset")).toBe(1));
+    // The request is in flight until the test answers it: Send says so and is disabled.
+    expect(send.disabled).toBe(true);
+    expect(send.textContent?.trim()).toBe("Sending…");
     await fireEvent.click(send);
-    await fireEvent.click(send);
-    await waitFor(() => expect(screen.getByRole("button", { name: "Sending…" })).toHaveProperty("disabled", true));
+    answer.resolve(sent);
     await waitFor(() => expect(app.route.name).toBe("check_email"));
+    expect(count(calls, "check_email")).toBe(1);
     expect(count(calls, "request_reset")).toBe(1);
     expect(app.sent?.email_hint).toBe("t***@example.com");
   });

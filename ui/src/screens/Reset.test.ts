@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import type { RuleCheck } from "../generated/bindings";
 import { app } from "../lib/app.svelte";
 import { setLanguage } from "../lib/i18n.svelte";
-import { backend, refuse, taro } from "../test/backend";
+import { backend, count, held, refuse, taro } from "../test/backend";
 import Reset from "./Reset.svelte";
 
 const checked = {
@@ -177,6 +177,34 @@ describe("Reset", () => {
       newPassword: "fresh-pass-42",
       newPasswordConfirmation: "fresh-pass-42",
     });
+  });
+
+  it("sends one request for a double tap on Set password and login", async () => {
+    const answer = held<unknown>();
+    const calls = backend({
+      check_reset_link: () => checked,
+      policy_checklist: checklist,
+      set_password_and_login: () => answer.promise,
+    });
+    render(Reset);
+    await screen.findByText("For t***@example.com");
+    await fireEvent.input(screen.getByLabelText("New password"), { target: { value: "fresh-pass-42" } });
+    await fireEvent.input(screen.getByLabelText("New password (again)"), { target: { value: "fresh-pass-42" } });
+    const button = screen.getByRole("button", { name: "Set password and login" }) as HTMLButtonElement;
+
+    // Two taps before the screen re-renders: the second finds the button still enabled, so only
+    // the screen's own guard stops it.
+    await Promise.all([fireEvent.click(button), fireEvent.click(button)]);
+    expect(count(calls, "set_password_and_login")).toBe(1);
+    // The command is still in flight (nothing answered it): the button says so and is disabled.
+    expect(button.disabled).toBe(true);
+    expect(button.textContent?.trim()).toBe("Setting your password…");
+    await fireEvent.click(button);
+    expect(count(calls, "set_password_and_login")).toBe(1);
+
+    answer.resolve({ status: 200, request_id: "r", user: taro, expires_at: "x" });
+    await waitFor(() => expect(app.route.name).toBe("timeline"));
+    expect(count(calls, "set_password_and_login")).toBe(1);
   });
 
   for (const code of ["token_expired", "token_used", "token_invalid", "token_superseded"]) {

@@ -30,9 +30,14 @@ export function refuse(code: string, extra: Partial<AppError> = {}): never {
   throw refusal(code, extra);
 }
 
-/** Resolves after `ms`, so a test can hold a command "in flight". */
-export function later<T>(value: T, ms = 30): Promise<T> {
-  return new Promise((resolve) => setTimeout(() => resolve(value), ms));
+/**
+ * A command answer the test settles itself: a handler returning `promise` keeps the command in
+ * flight, however long the test takes, until the test calls `resolve`.
+ */
+export function held<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
+  let resolve!: (value: T) => void;
+  const promise = new Promise<T>((r) => (resolve = r));
+  return { promise, resolve };
 }
 
 export const taro: User = {

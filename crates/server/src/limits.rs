@@ -29,11 +29,8 @@ impl Limiter {
         Limiter { scope, rules }
     }
 
-    fn longest_window(&self) -> i64 {
-        self.rules.iter().map(|r| r.window_ms).max().unwrap_or(0)
-    }
-
-    /// Records an event for `key` at `now`, or answers how many seconds to wait.
+    /// Records an event for `key` at `now`, or answers how many seconds to wait. Each rule costs
+    /// one indexed count (and one indexed look-up when it is full), however many events a key has.
     pub fn hit(
         &self,
         c: &mut Connection,
@@ -41,23 +38,19 @@ impl Limiter {
         now: i64,
     ) -> rusqlite::Result<Result<(), u64>> {
         let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let events = store::rate_events(&tx, self.scope, key, now - self.longest_window())?;
         let mut retry_at: Option<i64> = None;
         for rule in &self.rules {
-            if rule.limit == 0 {
-                retry_at = Some(retry_at.unwrap_or(now).max(now + rule.window_ms));
-                continue;
-            }
-            let in_window: Vec<i64> = events
-                .iter()
-                .copied()
-                .filter(|&t| t > now - rule.window_ms)
-                .collect();
-            let count = in_window.len();
-            let limit = rule.limit as usize;
-            if count >= limit {
+            let since = now - rule.window_ms;
+            let count = store::count_rate_events(&tx, self.scope, key, since)?;
+            if count >= u64::from(rule.limit) {
                 // Once the (count - limit + 1)-th oldest event leaves the window, one more fits.
-                let free_at = in_window[count - limit] + rule.window_ms;
+                let free_at = if rule.limit == 0 {
+                    now + rule.window_ms
+                } else {
+                    let nth = count - u64::from(rule.limit);
+                    store::nth_rate_event(&tx, self.scope, key, since, nth)?.unwrap_or(now)
+                        + rule.window_ms
+                };
                 retry_at = Some(retry_at.map_or(free_at, |r| r.max(free_at)));
             }
         }

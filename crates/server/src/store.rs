@@ -510,21 +510,31 @@ pub fn suppress(c: &Connection, normalized: &str, reason: &str, now: i64) -> rus
 
 // Rate limits.
 
-/// The times of the scope's events for `key` after `since`, oldest first; older ones are deleted.
-pub fn rate_events(
+/// How many of the scope's events for `key` are after `since`.
+pub fn count_rate_events(
     c: &Connection,
     scope: &str,
     key: &str,
     since: i64,
-) -> rusqlite::Result<Vec<i64>> {
-    c.execute(
-        "DELETE FROM rate_events WHERE scope = ?1 AND key = ?2 AND at <= ?3",
-        params![scope, key, since],
-    )?;
-    let mut stmt =
-        c.prepare_cached("SELECT at FROM rate_events WHERE scope = ?1 AND key = ?2 ORDER BY at")?;
-    let rows = stmt.query_map(params![scope, key], |r| r.get(0))?;
-    rows.collect()
+) -> rusqlite::Result<u64> {
+    c.prepare_cached("SELECT COUNT(*) FROM rate_events WHERE scope = ?1 AND key = ?2 AND at > ?3")?
+        .query_row(params![scope, key, since], |r| r.get(0))
+}
+
+/// The time of the `nth` (0-based, oldest first) of the scope's events for `key` after `since`.
+pub fn nth_rate_event(
+    c: &Connection,
+    scope: &str,
+    key: &str,
+    since: i64,
+    nth: u64,
+) -> rusqlite::Result<Option<i64>> {
+    c.prepare_cached(
+        "SELECT at FROM rate_events WHERE scope = ?1 AND key = ?2 AND at > ?3 \
+         ORDER BY at LIMIT 1 OFFSET ?4",
+    )?
+    .query_row(params![scope, key, since, nth], |r| r.get(0))
+    .optional()
 }
 
 pub fn record_rate_event(c: &Connection, scope: &str, key: &str, at: i64) -> rusqlite::Result<()> {

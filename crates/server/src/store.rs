@@ -408,6 +408,9 @@ pub fn locked_until(c: &Connection, key: &str, now: i64) -> rusqlite::Result<Opt
     .optional()
 }
 
+/// How long to wait when every attempt left is being checked.
+const IN_FLIGHT_WAIT_MS: i64 = 2_000;
+
 /// Takes one attempt of the login key before its password is checked. The attempt counts as
 /// failed from now on, until a right password forgets it ([`clear_login_failures`]), so parallel
 /// guesses see each other: when the key is locked, or `threshold` attempts within the window have
@@ -433,8 +436,10 @@ pub fn begin_login_attempt(
         |r| r.get(0),
     )?;
     if taken >= threshold {
+        // Not locked, so some of these are still being checked: wait for them (the lock
+        // follows if they fail; a right one forgets them all).
         tx.commit()?;
-        return Ok(Err(now + window_ms));
+        return Ok(Err(now + IN_FLIGHT_WAIT_MS));
     }
     tx.execute(
         "INSERT INTO login_failures (login_key, failed_at) VALUES (?1, ?2)",

@@ -93,6 +93,30 @@ async fn a_hundred_parallel_wrong_passwords_get_at_most_ten_checks_and_the_rest_
 }
 
 #[tokio::test]
+async fn many_right_logins_at_once_wait_a_moment_but_never_lock_the_account() {
+    let s = TestServer::start().await;
+    let logins = (0..25)
+        .map(|_| json!({ "email": DEMO_EMAIL, "password": DEMO_PASSWORD }))
+        .collect();
+    let replies = logins_at_once(&s, logins).await;
+    for reply in &replies {
+        if reply.status.as_u16() == 423 {
+            // Only the attempts still being checked are in the way: seconds, not the lock.
+            let envelope = reply.assert_error(ErrorCode::AccountLocked);
+            assert!(
+                envelope.error.retry_after_s.unwrap() <= 2,
+                "{}",
+                reply.text()
+            );
+        } else {
+            reply.assert_status(201);
+        }
+    }
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    s.login(DEMO_EMAIL, DEMO_PASSWORD).await.assert_status(201);
+}
+
+#[tokio::test]
 async fn wrong_current_passwords_on_a_change_count_toward_the_accounts_lock() {
     let s = TestServer::start().await;
     let token = s.session_token(DEMO_EMAIL, DEMO_PASSWORD).await;

@@ -348,31 +348,40 @@ pub async fn login(
         .as_ref()
         .is_some_and(|u| u.login_method == LoginMethod::Sso)
     {
-        state.forget_attempt(checked.attempt()).await?;
+        state.forget_attempt(checked.attempt).await?;
         return Err(ApiError::new(ErrorCode::SsoRequired));
     }
     let user = match user {
         Some(user) if checked.verified.matches() => user,
         _ => {
             return Err(state
-                .wrong_password(&key, now, ErrorCode::InvalidCredentials)
+                .wrong_password(checked.attempt, &key, now, ErrorCode::InvalidCredentials)
                 .await)
         }
     };
     let session = state.new_session(now);
     let (user_id, hash, expires) = (user.id.clone(), session.hash.clone(), session.expires_at);
     let (old_phc, rehash) = (user.password_hash.clone(), checked.rehash);
+    let attempt = checked.attempt;
     state
         .db
         .call(move |c| {
-            store::clear_login_failures(c, &key)?;
-            store::insert_session(c, &user_id, &hash, now, expires)?;
-            if let (Some(old), Some(new)) = (old_phc, rehash) {
-                store::upgrade_password_hash(c, &user_id, &old, &new)?;
+            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            // A reset or change that committed while this password was being checked revoked
+            // every session: this one must not outlive it.
+            if !store::password_unchanged(&tx, &user_id, old_phc.as_deref())? {
+                return Err(ApiError::new(ErrorCode::InvalidCredentials));
             }
+            store::clear_login_failures(&tx, &key)?;
+            store::insert_session(&tx, &user_id, &hash, now, expires)?;
+            if let (Some(old), Some(new)) = (old_phc, rehash) {
+                store::upgrade_password_hash(&tx, &user_id, &old, &new)?;
+            }
+            tx.commit()?;
             Ok(())
         })
         .await?;
+    attempt.judged();
     Ok((StatusCode::CREATED, Json(session.into_response(&user))))
 }
 
@@ -459,7 +468,12 @@ pub async fn change_password(
         .await?;
     if !checked.verified.matches() {
         return Err(state
-            .wrong_password(&key, now, ErrorCode::CurrentPasswordIncorrect)
+            .wrong_password(
+                checked.attempt,
+                &key,
+                now,
+                ErrorCode::CurrentPasswordIncorrect,
+            )
             .await);
     }
     let clear_key = key.clone();
@@ -467,6 +481,7 @@ pub async fn change_password(
         .db
         .call(move |c| Ok(store::clear_login_failures(c, &clear_key)?))
         .await?;
+    checked.attempt.judged();
     let team_id = user.team_id;
     let team = state
         .db
@@ -485,11 +500,19 @@ pub async fn change_password(
         .await??;
     let now = state.clock.now_ms();
     let (user_id, keep) = (user.id.clone(), auth.session_id);
+    let verified_phc = user.password_hash.clone();
     let notice = changed_notice(&user, request_id);
     state
         .db
         .call(move |c| {
             let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            // A reset (or another change) that committed while this one was hashing wins: it
+            // revoked this session, and must not be undone by it.
+            if !store::session_live(&tx, keep, now)?
+                || !store::password_unchanged(&tx, &user_id, verified_phc.as_deref())?
+            {
+                return Err(ApiError::new(ErrorCode::SessionExpired));
+            }
             store::set_password(&tx, &user_id, &phc, now)?;
             store::revoke_sessions_of(&tx, &user_id, Some(keep), now)?;
             notice.queue(&tx, now)?;

@@ -37,14 +37,15 @@ fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &[IpNet]) -> IpAddr {
     if !is_trusted(&peer) {
         return peer;
     }
+    // Each hop on its own: bytes a client wrote into its part must not hide the proxy's.
     let hops: Vec<Option<IpAddr>> = headers
         .get_all("x-forwarded-for")
         .iter()
-        .flat_map(|v| v.to_str().unwrap_or("").split(','))
+        .flat_map(|v| v.as_bytes().split(|&b| b == b','))
         .map(|hop| {
-            hop.trim()
-                .parse::<IpAddr>()
+            std::str::from_utf8(hop)
                 .ok()
+                .and_then(|hop| hop.trim().parse::<IpAddr>().ok())
                 .map(|ip| ip.to_canonical())
         })
         .collect();
@@ -118,6 +119,16 @@ mod tests {
         );
         // No header, or garbage where the proxy writes: the proxy itself.
         assert_eq!(client_ip(proxy, &HeaderMap::new(), &trusted), proxy);
+        // A byte the client wrote that is not visible ASCII spoils only its own part.
+        let mut odd = HeaderMap::new();
+        odd.insert(
+            "x-forwarded-for",
+            HeaderValue::from_bytes(b"\xff, 198.51.100.7").unwrap(),
+        );
+        assert_eq!(
+            client_ip(proxy, &odd, &trusted),
+            "198.51.100.7".parse::<IpAddr>().unwrap()
+        );
         assert_eq!(
             client_ip(proxy, &forwarded("1.1.1.1, junk"), &trusted),
             proxy

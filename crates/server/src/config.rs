@@ -160,6 +160,10 @@ impl Config {
             );
         }
         anyhow::ensure!(
+            self.mail_lease >= std::time::Duration::from_secs(1),
+            "--mail-lease must be at least 1 second"
+        );
+        anyhow::ensure!(
             self.hash_workers > 0
                 && self.max_connections > 0
                 && self.max_connections_per_client > 0,

@@ -355,6 +355,7 @@ pub async fn spawn(config: Config) -> anyhow::Result<RunningServer> {
         ms(config.forgot_interval),
         3_600_000,
         ms(config.client_window),
+        ms(config.lockout_window),
     ]
     .into_iter()
     .max()

@@ -66,16 +66,21 @@ impl Limiter {
     }
 }
 
-/// Every minute, forgets events older than every window, for keys not seen since.
+/// Every minute, forgets rate-limit events and failed logins older than every window, and
+/// locks that have ended, for keys not seen since.
 pub async fn sweep(db: crate::db::Db, clock: crate::clock::Clock, longest_window_ms: i64) {
     loop {
         tokio::time::sleep(std::time::Duration::from_secs(60)).await;
-        let before = clock.now_ms() - longest_window_ms;
-        if let Err(e) = db
-            .call(move |c| Ok(store::sweep_rate_events(c, before)?))
-            .await
-        {
-            tracing::warn!(error = ?e, "could not sweep old rate-limit events");
+        let now = clock.now_ms();
+        let before = now - longest_window_ms;
+        let swept = db
+            .call(move |c| {
+                store::sweep_rate_events(c, before)?;
+                Ok(store::sweep_login_failures(c, before, now)?)
+            })
+            .await;
+        if let Err(e) = swept {
+            tracing::warn!(error = ?e, "could not sweep old rate-limit events and failures");
         }
     }
 }

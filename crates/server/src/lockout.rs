@@ -5,14 +5,46 @@
 use unipos_protocol::ErrorCode;
 
 use crate::clock::secs_until;
+use crate::db::Db;
 use crate::error::ApiError;
 use crate::secrets::{self, HashForm, Verified};
 use crate::store;
 use crate::AppState;
 
+/// An attempt that counts as failed until its password is judged. Dropped before that (the
+/// client hung up, the request timed out), it is given back: an abandoned check is no guess.
+pub struct Attempt {
+    id: i64,
+    db: Db,
+    judged: bool,
+}
+
+impl Attempt {
+    /// The password was judged (a failure settled, or the failures forgotten): keep the row as it is.
+    pub fn judged(mut self) {
+        self.judged = true;
+    }
+}
+
+impl Drop for Attempt {
+    fn drop(&mut self) {
+        if self.judged {
+            return;
+        }
+        let (db, id) = (self.db.clone(), self.id);
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                let _ = db
+                    .call(move |c| Ok(store::cancel_login_attempt(c, id)?))
+                    .await;
+            });
+        }
+    }
+}
+
 /// The outcome of a password that was really checked.
 pub struct Checked {
-    attempt: i64,
+    pub attempt: Attempt,
     pub verified: Verified,
     /// A hash of the normalized password, when the stored one was of the password as typed.
     pub rehash: Option<String>,
@@ -32,7 +64,7 @@ impl AppState {
     ) -> Result<Checked, ApiError> {
         let (threshold, window) = self.lockout();
         let attempt_key = key.to_owned();
-        let attempt = self
+        let id = self
             .db
             .call(move |c| {
                 Ok(store::begin_login_attempt(
@@ -45,6 +77,12 @@ impl AppState {
             })
             .await?
             .map_err(|until| locked_error(now, until))?;
+        // From here, dropping the attempt (this future cancelled) gives it back.
+        let attempt = Attempt {
+            id,
+            db: self.db.clone(),
+            judged: false,
+        };
         let checked = self
             .hasher
             .run(move || match stored {
@@ -67,23 +105,30 @@ impl AppState {
                 verified,
                 rehash,
             }),
-            Err(busy) => {
-                self.forget_attempt(attempt).await?;
-                Err(busy)
-            }
+            // Nothing was checked: the attempt goes back when it is dropped.
+            Err(busy) => Err(busy),
         }
     }
 
-    /// Gives back an attempt that must not count (an SSO member's, or one never checked).
-    pub async fn forget_attempt(&self, attempt: i64) -> Result<(), ApiError> {
+    /// Gives back an attempt that must not count (an SSO member's).
+    pub async fn forget_attempt(&self, mut attempt: Attempt) -> Result<(), ApiError> {
+        attempt.judged = true;
+        let id = attempt.id;
         self.db
-            .call(move |c| Ok(store::cancel_login_attempt(c, attempt)?))
+            .call(move |c| Ok(store::cancel_login_attempt(c, id)?))
             .await
     }
 
     /// Settles a wrong password: the error to answer, `account_locked` when this failure made
     /// the lock, else `wrong`.
-    pub async fn wrong_password(&self, key: &str, now: i64, wrong: ErrorCode) -> ApiError {
+    pub async fn wrong_password(
+        &self,
+        attempt: Attempt,
+        key: &str,
+        now: i64,
+        wrong: ErrorCode,
+    ) -> ApiError {
+        attempt.judged();
         let (threshold, window) = self.lockout();
         let key = key.to_owned();
         let settled = self
@@ -106,12 +151,6 @@ impl AppState {
             self.config.lockout_threshold,
             self.config.lockout_window.as_millis() as i64,
         )
-    }
-}
-
-impl Checked {
-    pub fn attempt(&self) -> i64 {
-        self.attempt
     }
 }
 

@@ -5,10 +5,11 @@
 //!
 //! "Send" on Forgot queues only a reset *request* (one insert, the same for every address, so the
 //! answer's time tells nothing). The deliverer looks the address up and, for a member who signs
-//! in by email, issues a token (storing its hash, superseding older links) and sends the mail.
-//! The token itself is never written down: if the mail does not go out, the next attempt issues
-//! a new one, and a mail that went out twice has one working link, the newer. (Only `--dev`
-//! keeps a sent mail's link, for the dev outbox.)
+//! in by email, issues a token (storing its hash) and sends the mail; only once it went out do
+//! older links stop working. The token itself is never written down: a mail that did not go out
+//! takes its token with it (deleted), and the next attempt issues a new one. (Only `--dev` keeps
+//! a sent mail's link, for the dev outbox.) A deliverer takes one mail at a time, so its lease
+//! covers one delivery.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -115,12 +116,16 @@ pub struct Deliverer {
     pub stop: watch::Receiver<bool>,
 }
 
+/// A token issued for a member's reset mail.
+struct Issued {
+    user_id: String,
+    to: String,
+    display_name: String,
+    token: String,
+}
+
 enum Lookup {
-    Member {
-        to: String,
-        display_name: String,
-        token: String,
-    },
+    Member(Issued),
     Unknown,
     NoEmailLogin,
     Suppressed,
@@ -151,7 +156,8 @@ impl Deliverer {
             let now = self.clock.now_ms();
             let claimed = self
                 .db
-                .call(move |c| Ok(store::claim_mail(c, now, now + lease_ms, 16)?))
+                // One at a time: a lease covers one delivery, however slow the relay.
+                .call(move |c| Ok(store::claim_mail(c, now, now + lease_ms, 1)?))
                 .await
                 .map_err(|e| anyhow::anyhow!("{e:?}"))?;
             if claimed.is_empty() {
@@ -162,23 +168,26 @@ impl Deliverer {
                     "mail",
                     request_id = row.request_id.as_deref().unwrap_or("-")
                 );
-                self.handle(row).instrument(span).await;
+                self.handle(row, now + lease_ms).instrument(span).await;
             }
         }
     }
 
-    async fn handle(&self, row: OutboxRow) {
+    async fn handle(&self, row: OutboxRow, lease_until: i64) {
         let hint = Email::parse(&row.to).map(|e| e.hint()).unwrap_or_default();
         let (id, attempts) = (row.id, row.attempts);
+        // For a reset mail: whose it is and its token's hash, to supersede older links once it
+        // went out (or to forget the token if it did not).
+        let mut issued: Option<(String, Vec<u8>)> = None;
         let (to, body, kept) = match row.kind {
             MailKind::ResetRequest => {
-                let Some((to, display_name, token)) = self.issue(&row, &hint).await else {
+                let Some(member) = self.issue(&row, &hint, lease_until).await else {
                     return;
                 };
-                let link = self.links.reset_url(&token);
-                let body = reset_body(&display_name, &to, &link, self.reset_ttl);
-                let kept = Some((to.clone(), token));
-                (to, body, kept)
+                let link = self.links.reset_url(&member.token);
+                let body = reset_body(&member.display_name, &member.to, &link, self.reset_ttl);
+                issued = Some((member.user_id, token_hash(&member.token)));
+                (member.to.clone(), body, Some((member.to, member.token)))
             }
             MailKind::PasswordChanged => {
                 let name = row.display_name.as_deref().unwrap_or_default();
@@ -192,32 +201,56 @@ impl Deliverer {
             Ok(()) => {
                 tracing::info!(to = hint, subject, "mail sent");
                 self.db
-                    .call(move |c| Ok(store::mail_sent(c, id, now, kept.as_ref(), keep)?))
+                    .call(move |c| {
+                        let tx =
+                            c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+                        if let Some((user_id, hash)) = &issued {
+                            store::supersede_reset_tokens(&tx, user_id, hash, now)?;
+                        }
+                        let ours = store::mail_sent(&tx, id, now, kept.as_ref(), keep, lease_until)?;
+                        tx.commit()?;
+                        if !ours {
+                            tracing::warn!("the lease ran out while sending: another deliverer may send it again");
+                        }
+                        Ok(())
+                    })
                     .await
             }
-            Err(e) if attempts >= MAX_ATTEMPTS => {
-                tracing::error!(
-                    to = hint,
-                    subject,
-                    attempts,
-                    error = format!("{e:#}"),
-                    "mail given up"
-                );
-                self.db.call(move |c| Ok(store::drop_mail(c, id)?)).await
-            }
             Err(e) => {
+                let give_up = attempts >= MAX_ATTEMPTS;
                 // 2, 4, 8 … seconds, at most ten minutes.
                 let wait_ms = (1_000i64 << attempts.min(10)).min(600_000);
-                tracing::warn!(
-                    to = hint,
-                    subject,
-                    attempts,
-                    retry_in_s = wait_ms / 1000,
-                    error = format!("{e:#}"),
-                    "mail not sent; will retry"
-                );
+                if give_up {
+                    tracing::error!(
+                        to = hint,
+                        subject,
+                        attempts,
+                        error = format!("{e:#}"),
+                        "mail given up"
+                    );
+                } else {
+                    tracing::warn!(
+                        to = hint,
+                        subject,
+                        attempts,
+                        retry_in_s = wait_ms / 1000,
+                        error = format!("{e:#}"),
+                        "mail not sent; will retry"
+                    );
+                }
                 self.db
-                    .call(move |c| Ok(store::mail_retry(c, id, now + wait_ms)?))
+                    .call(move |c| {
+                        // The link that did not go out must not work (nor stop older ones).
+                        if let Some((_, hash)) = &issued {
+                            store::delete_reset_token(c, hash)?;
+                        }
+                        if give_up {
+                            store::drop_mail(c, id)?;
+                        } else {
+                            store::mail_retry(c, id, now + wait_ms, lease_until)?;
+                        }
+                        Ok(())
+                    })
                     .await
             }
         };
@@ -229,7 +262,7 @@ impl Deliverer {
 
     /// Looks the requested address up; for a member who signs in by email, issues a token (its
     /// hash stored, older links superseded) and answers where to send it; else drops the row.
-    async fn issue(&self, row: &OutboxRow, hint: &str) -> Option<(String, String, String)> {
+    async fn issue(&self, row: &OutboxRow, hint: &str, lease_until: i64) -> Option<Issued> {
         let now = self.clock.now_ms();
         let expires_at = now + self.reset_ttl.as_millis() as i64;
         let (id, requested) = (row.id, row.to.clone());
@@ -247,22 +280,23 @@ impl Deliverer {
                         }
                         Some(user) => {
                             let token = new_token();
-                            store::issue_reset_token(
+                            store::insert_reset_token(
                                 &tx,
                                 &user.id,
                                 &token_hash(&token),
                                 now,
                                 expires_at,
                             )?;
-                            Lookup::Member {
+                            Lookup::Member(Issued {
+                                user_id: user.id,
                                 to: user.email.clone().unwrap_or_default(),
                                 display_name: user.display_name,
                                 token,
-                            }
+                            })
                         }
                     }
                 };
-                if !matches!(lookup, Lookup::Member { .. }) {
+                if !matches!(lookup, Lookup::Member(_)) {
                     store::drop_mail(&tx, id)?;
                 }
                 tx.commit()?;
@@ -270,11 +304,7 @@ impl Deliverer {
             })
             .await;
         match lookup {
-            Ok(Lookup::Member {
-                to,
-                display_name,
-                token,
-            }) => Some((to, display_name, token)),
+            Ok(Lookup::Member(member)) => Some(member),
             Ok(Lookup::Unknown) => {
                 tracing::info!(to = hint, "no reset mail: no such member");
                 None
@@ -289,11 +319,17 @@ impl Deliverer {
             }
             Err(e) => {
                 tracing::error!(to = hint, error = ?e, "no reset mail yet: lookup failed");
-                // Due again in a second (not only when the lease ends).
-                let retry_at = now + 1_000;
+                // Due again in a second (not only when the lease ends), a bounded number of times.
+                let (retry_at, give_up) = (now + 1_000, row.attempts >= MAX_ATTEMPTS);
                 let _ = self
                     .db
-                    .call(move |c| Ok(store::mail_retry(c, id, retry_at)?))
+                    .call(move |c| {
+                        if give_up {
+                            Ok(store::drop_mail(c, id)?)
+                        } else {
+                            Ok(store::mail_retry(c, id, retry_at, lease_until)?)
+                        }
+                    })
                     .await;
                 None
             }

@@ -258,6 +258,32 @@ pub fn set_password(c: &Connection, user_id: &str, phc: &str, now: i64) -> rusql
     Ok(())
 }
 
+/// Whether the member's stored hash is still `phc` (no reset or change committed since it was
+/// read).
+pub fn password_unchanged(
+    c: &Connection,
+    user_id: &str,
+    phc: Option<&str>,
+) -> rusqlite::Result<bool> {
+    c.query_row(
+        "SELECT password_hash IS ?2 FROM users WHERE id = ?1",
+        params![user_id, phc],
+        |r| r.get(0),
+    )
+    .optional()
+    .map(|same| same.unwrap_or(false))
+}
+
+/// Whether the session is still live (not revoked, not expired).
+pub fn session_live(c: &Connection, session_id: i64, now: i64) -> rusqlite::Result<bool> {
+    c.query_row(
+        "SELECT EXISTS (SELECT 1 FROM sessions WHERE id = ?1 AND revoked_at IS NULL \
+         AND expires_at > ?2)",
+        params![session_id, now],
+        |r| r.get(0),
+    )
+}
+
 /// Replaces a hash of the password as typed by one of its normalized form, unless the password
 /// changed meanwhile.
 pub fn upgrade_password_hash(
@@ -334,9 +360,9 @@ pub fn revoke_sessions_of(
 
 // Reset tokens.
 
-/// Stores a new token for the member and supersedes every older unused one (call it inside the
-/// transaction that queues its mail).
-pub fn issue_reset_token(
+/// Stores a new token for the member (its mail is about to be sent). Older links keep working
+/// until it has been: see [`supersede_reset_tokens`].
+pub fn insert_reset_token(
     tx: &Connection,
     user_id: &str,
     token_hash: &[u8],
@@ -344,14 +370,33 @@ pub fn issue_reset_token(
     expires_at: i64,
 ) -> rusqlite::Result<()> {
     tx.execute(
-        "UPDATE reset_tokens SET superseded_at = ?2 WHERE user_id = ?1 AND used_at IS NULL \
-         AND superseded_at IS NULL",
-        params![user_id, now],
-    )?;
-    tx.execute(
         "INSERT INTO reset_tokens (user_id, token_hash, created_at, expires_at) \
          VALUES (?1, ?2, ?3, ?4)",
         params![user_id, token_hash, now, expires_at],
+    )?;
+    Ok(())
+}
+
+/// The mail of `newest` went out: every older unused link of the member stops working.
+pub fn supersede_reset_tokens(
+    tx: &Connection,
+    user_id: &str,
+    newest: &[u8],
+    now: i64,
+) -> rusqlite::Result<()> {
+    tx.execute(
+        "UPDATE reset_tokens SET superseded_at = ?2 WHERE user_id = ?1 AND used_at IS NULL \
+         AND superseded_at IS NULL AND token_hash <> ?3",
+        params![user_id, now, newest],
+    )?;
+    Ok(())
+}
+
+/// Forgets a token whose mail did not go out.
+pub fn delete_reset_token(c: &Connection, token_hash: &[u8]) -> rusqlite::Result<()> {
+    c.execute(
+        "DELETE FROM reset_tokens WHERE token_hash = ?1",
+        [token_hash],
     )?;
     Ok(())
 }
@@ -410,6 +455,18 @@ pub fn locked_until(c: &Connection, key: &str, now: i64) -> rusqlite::Result<Opt
 
 /// How long to wait when every attempt left is being checked.
 const IN_FLIGHT_WAIT_MS: i64 = 2_000;
+/// How long a check can be in flight at most (a wait for a hashing worker, then the hash).
+const IN_FLIGHT_MAX_MS: i64 = 60_000;
+
+fn lock(c: &Connection, key: &str, until: i64) -> rusqlite::Result<()> {
+    c.execute(
+        "INSERT INTO login_locks (login_key, locked_until) VALUES (?1, ?2) \
+         ON CONFLICT (login_key) DO UPDATE SET locked_until = excluded.locked_until",
+        params![key, until],
+    )?;
+    c.execute("DELETE FROM login_failures WHERE login_key = ?1", [key])?;
+    Ok(())
+}
 
 /// Takes one attempt of the login key before its password is checked. The attempt counts as
 /// failed from now on, until a right password forgets it ([`clear_login_failures`]), so parallel
@@ -436,6 +493,19 @@ pub fn begin_login_attempt(
         |r| r.get(0),
     )?;
     if taken >= threshold {
+        let newest: i64 = tx.query_row(
+            "SELECT MAX(failed_at) FROM login_failures WHERE login_key = ?1",
+            [key],
+            |r| r.get(0),
+        )?;
+        if newest < now - IN_FLIGHT_MAX_MS {
+            // None of them can still be in flight (a server died while checking): they are
+            // failures, and they make the lock.
+            let until = now + window_ms;
+            lock(&tx, key, until)?;
+            tx.commit()?;
+            return Ok(Err(until));
+        }
         // Not locked, so some of these are still being checked: wait for them (the lock
         // follows if they fail; a right one forgets them all).
         tx.commit()?;
@@ -473,12 +543,7 @@ pub fn settle_login_failure(
     )?;
     let locked = if count >= threshold {
         let until = now + window_ms;
-        tx.execute(
-            "INSERT INTO login_locks (login_key, locked_until) VALUES (?1, ?2) \
-             ON CONFLICT (login_key) DO UPDATE SET locked_until = excluded.locked_until",
-            params![key, until],
-        )?;
-        tx.execute("DELETE FROM login_failures WHERE login_key = ?1", [key])?;
+        lock(&tx, key, until)?;
         Some(until)
     } else {
         None
@@ -553,6 +618,13 @@ pub fn record_rate_event(c: &Connection, scope: &str, key: &str, at: i64) -> rus
 /// Forgets every event at or before `before` (of keys not seen since).
 pub fn sweep_rate_events(c: &Connection, before: i64) -> rusqlite::Result<usize> {
     c.execute("DELETE FROM rate_events WHERE at <= ?1", [before])
+}
+
+/// Forgets failed logins at or before `before` and locks that have ended by `now`.
+pub fn sweep_login_failures(c: &Connection, before: i64, now: i64) -> rusqlite::Result<()> {
+    c.execute("DELETE FROM login_failures WHERE failed_at <= ?1", [before])?;
+    c.execute("DELETE FROM login_locks WHERE locked_until <= ?1", [now])?;
+    Ok(())
 }
 
 // The mail outbox.
@@ -666,33 +738,44 @@ pub fn claim_mail(
 }
 
 /// Delivered: deleted, or in dev mode kept for the dev outbox with the address it went to and
-/// its link's token (`dev_copy`).
+/// its link's token (`dev_copy`). Only while this deliverer's lease (`lease_until`) holds: false
+/// when another deliverer has taken the mail over meanwhile.
 pub fn mail_sent(
     c: &Connection,
     id: i64,
     now: i64,
     dev_copy: Option<&(String, String)>,
     keep: bool,
-) -> rusqlite::Result<()> {
-    match (keep, dev_copy) {
+    lease_until: i64,
+) -> rusqlite::Result<bool> {
+    let changed = match (keep, dev_copy) {
         (true, Some((to, token))) => c.execute(
-            "UPDATE mail_outbox SET sent_at = ?2, to_addr = ?3, token = ?4 WHERE id = ?1",
-            params![id, now, to, token],
+            "UPDATE mail_outbox SET sent_at = ?2, to_addr = ?3, token = ?4 \
+             WHERE id = ?1 AND not_before = ?5",
+            params![id, now, to, token, lease_until],
         )?,
         (true, None) => c.execute(
-            "UPDATE mail_outbox SET sent_at = ?2 WHERE id = ?1",
-            params![id, now],
+            "UPDATE mail_outbox SET sent_at = ?2 WHERE id = ?1 AND not_before = ?3",
+            params![id, now, lease_until],
         )?,
-        (false, _) => c.execute("DELETE FROM mail_outbox WHERE id = ?1", [id])?,
+        (false, _) => c.execute(
+            "DELETE FROM mail_outbox WHERE id = ?1 AND not_before = ?2",
+            params![id, lease_until],
+        )?,
     };
-    Ok(())
+    Ok(changed == 1)
 }
 
-/// Not delivered this time: due again at `retry_at`.
-pub fn mail_retry(c: &Connection, id: i64, retry_at: i64) -> rusqlite::Result<()> {
+/// Not delivered this time: due again at `retry_at` (while this deliverer's lease holds).
+pub fn mail_retry(
+    c: &Connection,
+    id: i64,
+    retry_at: i64,
+    lease_until: i64,
+) -> rusqlite::Result<()> {
     c.execute(
-        "UPDATE mail_outbox SET not_before = ?2 WHERE id = ?1",
-        params![id, retry_at],
+        "UPDATE mail_outbox SET not_before = ?2 WHERE id = ?1 AND not_before = ?3",
+        params![id, retry_at, lease_until],
     )?;
     Ok(())
 }

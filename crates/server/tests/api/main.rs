@@ -8,6 +8,7 @@ mod forgot;
 mod hostile;
 mod instances;
 mod openapi;
+mod races;
 mod reset;
 mod sessions;
 mod storage;

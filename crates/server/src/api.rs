@@ -112,7 +112,7 @@ fn changed_notice(user: &UserRow, request_id: RequestId) -> ChangedNotice {
 }
 
 impl ChangedNotice {
-    fn queue(&self, tx: &rusqlite::Connection, now: i64) -> rusqlite::Result<()> {
+    fn queue(&self, tx: &mut crate::sql::Conn<'_>, now: i64) -> crate::sql::DbResult<()> {
         match &self.0 {
             Some((to, name, request_id)) => store::queue_mail(
                 tx,
@@ -249,10 +249,10 @@ pub async fn reset(
     state
         .db
         .call(move |c| {
-            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-            if !store::use_reset_token(&tx, row.id, now)? {
+            let mut tx = c.immediate(&format!("user:{user_id}"))?;
+            if !store::use_reset_token(&mut tx, row.id, now)? {
                 // Another request used (or a newer mail superseded) the token meanwhile.
-                let current = store::reset_token(&tx, &token_hash(&req.token))?;
+                let current = store::reset_token(&mut tx, &token_hash(&req.token))?;
                 return Err(match current {
                     Some(current) => token_state(&current, now)
                         .err()
@@ -260,13 +260,13 @@ pub async fn reset(
                     None => ApiError::new(ErrorCode::TokenInvalid),
                 });
             }
-            store::set_password(&tx, &user_id, &phc, now)?;
-            store::revoke_sessions_of(&tx, &user_id, None, now)?;
+            store::set_password(&mut tx, &user_id, &phc, now)?;
+            store::revoke_sessions_of(&mut tx, &user_id, None, now)?;
             if let Some(key) = &login_key {
-                store::clear_login_failures(&tx, key)?;
+                store::clear_login_failures(&mut tx, key)?;
             }
-            store::insert_session(&tx, &user_id, &session_hash, now, session_expires)?;
-            notice.queue(&tx, now)?;
+            store::insert_session(&mut tx, &user_id, &session_hash, now, session_expires)?;
+            notice.queue(&mut tx, now)?;
             tx.commit()?;
             Ok(())
         })
@@ -366,16 +366,16 @@ pub async fn login(
     state
         .db
         .call(move |c| {
-            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let mut tx = c.immediate(&format!("user:{user_id}"))?;
             // A reset or change that committed while this password was being checked revoked
             // every session: this one must not outlive it.
-            if !store::password_unchanged(&tx, &user_id, old_phc.as_deref())? {
+            if !store::password_unchanged(&mut tx, &user_id, old_phc.as_deref())? {
                 return Err(ApiError::new(ErrorCode::InvalidCredentials));
             }
-            store::clear_login_failures(&tx, &key)?;
-            store::insert_session(&tx, &user_id, &hash, now, expires)?;
+            store::clear_login_failures(&mut tx, &key)?;
+            store::insert_session(&mut tx, &user_id, &hash, now, expires)?;
             if let (Some(old), Some(new)) = (old_phc, rehash) {
-                store::upgrade_password_hash(&tx, &user_id, &old, &new)?;
+                store::upgrade_password_hash(&mut tx, &user_id, &old, &new)?;
             }
             tx.commit()?;
             Ok(())
@@ -505,17 +505,17 @@ pub async fn change_password(
     state
         .db
         .call(move |c| {
-            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let mut tx = c.immediate(&format!("user:{user_id}"))?;
             // A reset (or another change) that committed while this one was hashing wins: it
             // revoked this session, and must not be undone by it.
-            if !store::session_live(&tx, keep, now)?
-                || !store::password_unchanged(&tx, &user_id, verified_phc.as_deref())?
+            if !store::session_live(&mut tx, keep, now)?
+                || !store::password_unchanged(&mut tx, &user_id, verified_phc.as_deref())?
             {
                 return Err(ApiError::new(ErrorCode::SessionExpired));
             }
-            store::set_password(&tx, &user_id, &phc, now)?;
-            store::revoke_sessions_of(&tx, &user_id, Some(keep), now)?;
-            notice.queue(&tx, now)?;
+            store::set_password(&mut tx, &user_id, &phc, now)?;
+            store::revoke_sessions_of(&mut tx, &user_id, Some(keep), now)?;
+            notice.queue(&mut tx, now)?;
             tx.commit()?;
             Ok(())
         })

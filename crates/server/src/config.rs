@@ -8,6 +8,7 @@ use ipnet::IpNet;
 use unipos_protocol::BaseUrl;
 
 use crate::clock::Clock;
+use crate::db::{DbLocation, PoolSize};
 
 /// How the server runs. [`Config::default`] matches the command line's defaults;
 /// [`Config::for_tests`] and [`Config::ephemeral`] suit tests that start the server in-process.
@@ -15,8 +16,10 @@ use crate::clock::Clock;
 pub struct Config {
     /// Where to listen; port 0 picks a free one (see [`RunningServer::addr`](crate::RunningServer::addr)).
     pub listen: SocketAddr,
-    /// The SQLite file, created if missing, or `:memory:`.
-    pub db: PathBuf,
+    /// The SQLite file (created if missing, or `:memory:`), or a PostgreSQL database.
+    pub db: DbLocation,
+    /// PostgreSQL only: connections kept at most, and how long a request waits for one.
+    pub db_pool: PoolSize,
     /// Where each mail is written as an `.eml` file when no SMTP relay is set; `None` writes none
     /// (the dev outbox still lists them).
     pub outbox_dir: Option<PathBuf>,
@@ -81,7 +84,8 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 8787)),
-            db: PathBuf::from(".data/unipos-server.sqlite3"),
+            db: DbLocation::Sqlite(PathBuf::from(".data/unipos-server.sqlite3")),
+            db_pool: PoolSize::default(),
             outbox_dir: Some(PathBuf::from(".data/outbox")),
             smtp_url: None,
             web_base: None,
@@ -113,11 +117,14 @@ impl Default for Config {
 }
 
 impl Config {
-    /// A dev server on a free loopback port, with its database file and outbox folder in `dir`.
+    /// A dev server on a free loopback port, with its outbox folder in `dir` and its database
+    /// there too: a SQLite file, or, when `UNIPOS_TEST_POSTGRES` names a PostgreSQL server
+    /// (`postgres://user:password@host:port`), a database of its own on that server, named after
+    /// `dir` (so a second config for the same `dir` finds the same data) and created if missing.
     pub fn for_tests(dir: &Path) -> Config {
         Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-            db: dir.join("unipos-server.sqlite3"),
+            db: test_database(dir),
             outbox_dir: Some(dir.join("outbox")),
             dev: true,
             ..Config::default()
@@ -129,12 +136,46 @@ impl Config {
     pub fn ephemeral() -> Config {
         Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-            db: PathBuf::from(":memory:"),
+            db: DbLocation::Sqlite(PathBuf::from(":memory:")),
             outbox_dir: None,
             dev: true,
             ..Config::default()
         }
     }
+}
+
+fn test_database(dir: &Path) -> DbLocation {
+    use std::hash::{Hash, Hasher};
+
+    let Ok(server) = std::env::var("UNIPOS_TEST_POSTGRES") else {
+        return DbLocation::Sqlite(dir.join("unipos-server.sqlite3"));
+    };
+    let server = server.trim_end_matches('/');
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    dir.hash(&mut hasher);
+    let name = format!("unipos_test_{:016x}", hasher.finish());
+    // On a thread of its own: the blocking client must not run on an async runtime's thread.
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            let mut admin =
+                postgres::Client::connect(&format!("{server}/postgres"), postgres::NoTls)
+                    .unwrap_or_else(|e| panic!("UNIPOS_TEST_POSTGRES: {e}"));
+            let exists = |admin: &mut postgres::Client| {
+                admin
+                    .query_opt("SELECT 1 FROM pg_database WHERE datname = $1", &[&name])
+                    .map(|row| row.is_some())
+            };
+            if !exists(&mut admin).unwrap() {
+                if let Err(e) = admin.batch_execute(&format!("CREATE DATABASE {name}")) {
+                    // Another test's config for the same folder made it meanwhile.
+                    assert!(exists(&mut admin).unwrap(), "creating {name}: {e}");
+                }
+            }
+        })
+        .join()
+        .unwrap()
+    });
+    DbLocation::Postgres(format!("{server}/{name}"))
 }
 
 fn cores() -> usize {
@@ -178,6 +219,7 @@ impl std::fmt::Debug for Config {
         f.debug_struct("Config")
             .field("listen", &self.listen)
             .field("db", &self.db)
+            .field("db_pool", &self.db_pool)
             .field("outbox_dir", &self.outbox_dir)
             // The relay URL may carry a password.
             .field("smtp_url", &self.smtp_url.as_ref().map(|_| "<set>"))

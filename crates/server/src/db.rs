@@ -1,195 +1,250 @@
-//! The SQLite database: one connection behind a mutex, used from blocking tasks, migrated at open.
+//! The database: a SQLite file (one connection behind a mutex) or a PostgreSQL server (a pool of
+//! connections), migrated at open and used from blocking tasks through [`Conn`].
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use anyhow::Context;
-use rusqlite::Connection;
 
 use crate::error::ApiError;
+use crate::schema;
+use crate::sql::{Conn, DbError, PgConn};
 
-/// Ordered schema steps; `PRAGMA user_version` says how many have run. Never edit a shipped step:
-/// append a new one.
-const MIGRATIONS: &[&str] = &[
-    // 1: organisations, members, sessions, reset tokens, lockouts, undeliverable addresses, posts.
-    r#"
-    CREATE TABLE teams (
-        id             INTEGER PRIMARY KEY,
-        slug           TEXT NOT NULL UNIQUE COLLATE NOCASE,
-        name           TEXT NOT NULL,
-        min_length     INTEGER NOT NULL,
-        max_length     INTEGER NOT NULL,
-        require_lower  INTEGER NOT NULL,
-        require_upper  INTEGER NOT NULL,
-        require_digit  INTEGER NOT NULL,
-        require_symbol INTEGER NOT NULL,
-        created_at     INTEGER NOT NULL
-    );
-    CREATE TABLE users (
-        id                  TEXT PRIMARY KEY,
-        team_id             INTEGER NOT NULL REFERENCES teams(id),
-        email               TEXT,
-        email_normalized    TEXT UNIQUE,
-        login_id            TEXT COLLATE NOCASE,
-        display_name        TEXT NOT NULL,
-        login_method        TEXT NOT NULL CHECK (login_method IN ('email', 'login_id', 'sso')),
-        password_hash       TEXT,
-        password_changed_at INTEGER,
-        created_at          INTEGER NOT NULL,
-        UNIQUE (team_id, login_id),
-        CHECK ((email IS NULL) = (email_normalized IS NULL)),
-        CHECK (login_method <> 'login_id' OR login_id IS NOT NULL),
-        CHECK (login_method = 'login_id' OR email IS NOT NULL),
-        CHECK (login_method = 'sso' OR password_hash IS NOT NULL)
-    );
-    CREATE TABLE sessions (
-        id         INTEGER PRIMARY KEY,
-        user_id    TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
-        token_hash BLOB NOT NULL UNIQUE,
-        created_at INTEGER NOT NULL,
-        expires_at INTEGER NOT NULL,
-        revoked_at INTEGER
-    );
-    CREATE INDEX sessions_by_user ON sessions(user_id);
-    CREATE TABLE reset_tokens (
-        id            INTEGER PRIMARY KEY AUTOINCREMENT,
-        user_id       TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
-        token_hash    BLOB NOT NULL UNIQUE,
-        created_at    INTEGER NOT NULL,
-        expires_at    INTEGER NOT NULL,
-        used_at       INTEGER,
-        superseded_at INTEGER
-    );
-    CREATE INDEX reset_tokens_by_user ON reset_tokens(user_id);
-    CREATE TABLE login_failures (
-        login_key TEXT NOT NULL,
-        failed_at INTEGER NOT NULL
-    );
-    CREATE INDEX login_failures_by_key ON login_failures(login_key, failed_at);
-    CREATE TABLE login_locks (
-        login_key    TEXT PRIMARY KEY,
-        locked_until INTEGER NOT NULL
-    );
-    CREATE TABLE suppressed_emails (
-        email_normalized TEXT PRIMARY KEY,
-        reason           TEXT NOT NULL,
-        created_at       INTEGER NOT NULL
-    );
-    CREATE TABLE posts (
-        id         TEXT PRIMARY KEY,
-        team_id    INTEGER NOT NULL REFERENCES teams(id),
-        from_name  TEXT NOT NULL,
-        to_name    TEXT NOT NULL,
-        message    TEXT NOT NULL,
-        points     INTEGER NOT NULL,
-        created_at INTEGER NOT NULL
-    );
-    CREATE INDEX posts_by_team ON posts(team_id, created_at);
-    "#,
-    // 2: passwords hashed in their NFKC form (older hashes are of the password as typed, and are
-    // replaced at the next good check); reset links ended by a password change.
-    r#"
-    ALTER TABLE users ADD COLUMN password_form TEXT NOT NULL DEFAULT 'as_typed'
-        CHECK (password_form IN ('nfkc', 'as_typed'));
-    ALTER TABLE reset_tokens ADD COLUMN revoked_at INTEGER;
-    "#,
-    // 3: state every instance on the database shares: rate-limit events, and the mail to send
-    // (a transactional outbox: a request and its mail are written together, and any instance
-    // delivers what is due; `token` holds a sent link in dev mode only).
-    r#"
-    CREATE TABLE rate_events (
-        scope TEXT NOT NULL,
-        key   TEXT NOT NULL,
-        at    INTEGER NOT NULL
-    );
-    CREATE INDEX rate_events_by_key ON rate_events(scope, key, at);
-    CREATE INDEX rate_events_by_time ON rate_events(at);
-    CREATE TABLE mail_outbox (
-        id           INTEGER PRIMARY KEY AUTOINCREMENT,
-        kind         TEXT NOT NULL CHECK (kind IN ('reset_request', 'password_changed')),
-        to_addr      TEXT NOT NULL,
-        display_name TEXT,
-        token        TEXT,
-        request_id   TEXT,
-        created_at   INTEGER NOT NULL,
-        not_before   INTEGER NOT NULL,
-        attempts     INTEGER NOT NULL DEFAULT 0,
-        sent_at      INTEGER
-    );
-    CREATE INDEX mail_outbox_due ON mail_outbox(sent_at, not_before);
-    "#,
-];
+/// Where the data lives: `--db PATH` (SQLite; `:memory:` for a throw-away one) or `--db
+/// postgres://user:password@host:port/db` (also `postgresql://`).
+#[derive(Clone, PartialEq, Eq)]
+pub enum DbLocation {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+impl std::str::FromStr for DbLocation {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s.starts_with("postgres://") || s.starts_with("postgresql://") {
+            s.parse::<postgres::Config>()
+                .map_err(|e| format!("not a PostgreSQL URL ({e})"))?;
+            Ok(DbLocation::Postgres(s.to_owned()))
+        } else if s.is_empty() {
+            Err("give a SQLite file or a postgres:// URL".to_owned())
+        } else {
+            Ok(DbLocation::Sqlite(PathBuf::from(s)))
+        }
+    }
+}
+
+impl DbLocation {
+    /// As given on the command line, password included.
+    pub fn as_arg(&self) -> String {
+        match self {
+            DbLocation::Sqlite(path) => path.display().to_string(),
+            DbLocation::Postgres(url) => url.clone(),
+        }
+    }
+}
+
+impl From<&Path> for DbLocation {
+    fn from(path: &Path) -> Self {
+        DbLocation::Sqlite(path.to_owned())
+    }
+}
+
+/// The location without its password, for logs.
+impl std::fmt::Display for DbLocation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DbLocation::Sqlite(path) => write!(f, "{}", path.display()),
+            DbLocation::Postgres(url) => match url::Url::parse(url) {
+                Ok(mut url) => {
+                    if url.password().is_some() {
+                        let _ = url.set_password(Some("***"));
+                    }
+                    write!(f, "{url}")
+                }
+                Err(_) => f.write_str("postgres://…"),
+            },
+        }
+    }
+}
+
+impl std::fmt::Debug for DbLocation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{self}")
+    }
+}
+
+/// How many connections to a PostgreSQL server one instance keeps at most, and how long a
+/// request waits for one of them.
+#[derive(Debug, Clone, Copy)]
+pub struct PoolSize {
+    pub max: u32,
+    pub wait: Duration,
+}
+
+impl Default for PoolSize {
+    fn default() -> Self {
+        PoolSize {
+            max: 16,
+            wait: Duration::from_secs(5),
+        }
+    }
+}
 
 /// A shared handle to the database.
 #[derive(Clone)]
-pub struct Db {
-    conn: Arc<Mutex<Connection>>,
+pub struct Db(Store);
+
+#[derive(Clone)]
+enum Store {
+    Sqlite(Arc<Mutex<rusqlite::Connection>>),
+    Postgres(r2d2::Pool<PgManager>),
+}
+
+/// Opens pooled PostgreSQL connections.
+struct PgManager(postgres::Config);
+
+impl r2d2::ManageConnection for PgManager {
+    type Connection = PgConn;
+    type Error = postgres::Error;
+
+    fn connect(&self) -> Result<PgConn, postgres::Error> {
+        Ok(PgConn::new(self.0.connect(postgres::NoTls)?))
+    }
+
+    fn is_valid(&self, conn: &mut PgConn) -> Result<(), postgres::Error> {
+        conn.client().simple_query("").map(drop)
+    }
+
+    fn has_broken(&self, conn: &mut PgConn) -> bool {
+        conn.client().is_closed()
+    }
 }
 
 impl Db {
-    /// Opens (creating if needed) the file at `path`, or an in-memory database for `:memory:`,
-    /// and runs the migrations it lacks.
-    pub fn open(path: &Path) -> anyhow::Result<Db> {
-        let in_memory = path.as_os_str() == ":memory:";
-        let mut conn = if in_memory {
-            Connection::open_in_memory()?
-        } else {
-            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir)
-                    .with_context(|| format!("creating the folder {}", dir.display()))?;
+    /// Opens the database at `location` and runs the migrations it lacks. A SQLite file (and its
+    /// folder) is created when missing; a PostgreSQL database must exist.
+    pub fn open(location: &DbLocation, pool: PoolSize) -> anyhow::Result<Db> {
+        match location {
+            DbLocation::Sqlite(path) => open_sqlite(path),
+            DbLocation::Postgres(url) => {
+                open_postgres(url, pool).with_context(|| format!("opening {location}"))
             }
-            Connection::open(path).with_context(|| format!("opening {}", path.display()))?
-        };
-        // First, so that everything below waits for another process instead of failing.
-        conn.busy_timeout(std::time::Duration::from_secs(10))?;
-        if !in_memory {
-            enable_wal(&conn)?;
-            conn.pragma_update(None, "synchronous", "NORMAL")?;
         }
-        conn.pragma_update(None, "foreign_keys", true)?;
-        // Deleted rows (old token hashes, failure records) are overwritten, not left in free pages.
-        conn.pragma_update(None, "secure_delete", true)?;
-        migrate(&mut conn).with_context(|| format!("migrating {}", path.display()))?;
-        Ok(Db {
-            conn: Arc::new(Mutex::new(conn)),
-        })
     }
 
-    /// Runs `f` with the connection on a blocking thread.
+    /// A throw-away SQLite database in memory (unit tests).
+    #[cfg(test)]
+    pub fn memory() -> Db {
+        Db::open(&DbLocation::Sqlite(":memory:".into()), PoolSize::default()).unwrap()
+    }
+
+    /// Runs `f` with a connection on a blocking thread.
     pub async fn call<T, F>(&self, f: F) -> Result<T, ApiError>
     where
         T: Send + 'static,
-        F: FnOnce(&mut Connection) -> Result<T, ApiError> + Send + 'static,
+        F: FnOnce(&mut Conn<'_>) -> Result<T, ApiError> + Send + 'static,
     {
-        let conn = self.conn.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut guard = conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-            f(&mut guard)
-        })
-        .await?
+        let db = self.clone();
+        tokio::task::spawn_blocking(move || db.run(f)).await?
     }
 
-    /// Runs `f` with the connection on the current thread (for start-up work).
-    pub fn with<T>(&self, f: impl FnOnce(&mut Connection) -> T) -> T {
-        let mut guard = self
-            .conn
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        f(&mut guard)
+    /// Runs `f` with a connection on this thread (or, for PostgreSQL, on a thread of its own, as
+    /// its blocking client must not run on an async runtime's thread). For start-up work.
+    pub fn with<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        T: Send,
+        E: From<DbError> + Send,
+        F: FnOnce(&mut Conn<'_>) -> Result<T, E> + Send,
+    {
+        match &self.0 {
+            Store::Sqlite(_) => self.run(f),
+            Store::Postgres(_) => std::thread::scope(|s| {
+                s.spawn(|| self.run(f))
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            }),
+        }
     }
 
-    /// Moves everything from the write-ahead log into the main file and empties the log.
+    fn run<T, E: From<DbError>>(
+        &self,
+        f: impl FnOnce(&mut Conn<'_>) -> Result<T, E>,
+    ) -> Result<T, E> {
+        match &self.0 {
+            Store::Sqlite(conn) => {
+                let guard = conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+                f(&mut Conn::sqlite(&guard))
+            }
+            Store::Postgres(pool) => {
+                let mut pooled = pool.get().map_err(DbError::from)?;
+                f(&mut Conn::postgres(&mut pooled))
+            }
+        }
+    }
+
+    /// Moves everything from SQLite's write-ahead log into the main file and empties the log
+    /// (nothing to do on PostgreSQL).
     pub fn checkpoint(&self) -> anyhow::Result<()> {
-        self.with(|c| {
-            c.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
-                .map_err(Into::into)
-        })
+        match &self.0 {
+            Store::Sqlite(conn) => conn
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+                .map_err(Into::into),
+            Store::Postgres(_) => Ok(()),
+        }
     }
+}
+
+fn open_sqlite(path: &Path) -> anyhow::Result<Db> {
+    let in_memory = path.as_os_str() == ":memory:";
+    let mut conn = if in_memory {
+        rusqlite::Connection::open_in_memory()?
+    } else {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("creating the folder {}", dir.display()))?;
+        }
+        rusqlite::Connection::open(path).with_context(|| format!("opening {}", path.display()))?
+    };
+    // First, so that everything below waits for another process instead of failing.
+    conn.busy_timeout(Duration::from_secs(10))?;
+    if !in_memory {
+        enable_wal(&conn)?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+    }
+    conn.pragma_update(None, "foreign_keys", true)?;
+    // Deleted rows (old token hashes, failure records) are overwritten, not left in free pages.
+    conn.pragma_update(None, "secure_delete", true)?;
+    conn.set_prepared_statement_cache_capacity(64);
+    schema::migrate_sqlite(&mut conn).with_context(|| format!("migrating {}", path.display()))?;
+    Ok(Db(Store::Sqlite(Arc::new(Mutex::new(conn)))))
+}
+
+fn open_postgres(url: &str, size: PoolSize) -> anyhow::Result<Db> {
+    let mut config: postgres::Config = url.parse()?;
+    config
+        .application_name("unipos-server")
+        .connect_timeout(Duration::from_secs(10));
+    let manager = PgManager(config);
+    let mut first = r2d2::ManageConnection::connect(&manager)?;
+    schema::migrate_postgres(first.client()).context("migrating")?;
+    drop(first);
+    let pool = r2d2::Pool::builder()
+        .max_size(size.max)
+        .min_idle(Some(1))
+        .connection_timeout(size.wait)
+        // A broken connection is found by its next query; no round trip before each use.
+        .test_on_check_out(false)
+        .build(manager)?;
+    Ok(Db(Store::Postgres(pool)))
 }
 
 /// Switches the file to write-ahead logging. SQLite answers "locked" at once, without waiting,
 /// while another process is making the same switch, so this retries for a few seconds.
-fn enable_wal(conn: &Connection) -> anyhow::Result<()> {
+fn enable_wal(conn: &rusqlite::Connection) -> anyhow::Result<()> {
     let mut tries = 0;
     loop {
         match conn.pragma_update_and_check(None, "journal_mode", "WAL", |_| Ok(())) {
@@ -198,58 +253,48 @@ fn enable_wal(conn: &Connection) -> anyhow::Result<()> {
                 if e.code == rusqlite::ErrorCode::DatabaseBusy && tries < 100 =>
             {
                 tries += 1;
-                std::thread::sleep(std::time::Duration::from_millis(50));
+                std::thread::sleep(Duration::from_millis(50));
             }
             Err(e) => return Err(e).context("switching to write-ahead logging"),
         }
     }
 }
 
-/// Runs the steps the database lacks, all in one write transaction: a second server starting at
-/// the same moment waits for it (busy timeout), then finds nothing left to do.
-fn migrate(conn: &mut Connection) -> anyhow::Result<()> {
-    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    let version: usize = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
-    anyhow::ensure!(
-        version <= MIGRATIONS.len(),
-        "the database has schema version {version}, newer than this server knows ({}): use a newer server",
-        MIGRATIONS.len()
-    );
-    for (index, step) in MIGRATIONS.iter().enumerate().skip(version) {
-        tx.execute_batch(step)
-            .with_context(|| format!("schema step {}", index + 1))?;
-        tx.pragma_update(None, "user_version", index + 1)?;
-    }
-    tx.commit()?;
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const POOL: PoolSize = PoolSize {
+        max: 2,
+        wait: Duration::from_secs(1),
+    };
+
+    fn user_version(path: &Path) -> usize {
+        rusqlite::Connection::open(path)
+            .unwrap()
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap()
+    }
 
     #[test]
     fn migrations_run_once_and_reopening_is_harmless() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("nested/db.sqlite3");
-        let db = Db::open(&path).unwrap();
-        let v: usize = db.with(|c| {
-            c.pragma_query_value(None, "user_version", |r| r.get(0))
-                .unwrap()
-        });
-        assert_eq!(v, MIGRATIONS.len());
-        drop(db);
-        Db::open(&path).unwrap();
+        drop(Db::open(&path.as_path().into(), POOL).unwrap());
+        assert_eq!(user_version(&path), schema::SQLITE.len());
+        Db::open(&path.as_path().into(), POOL).unwrap();
     }
 
     #[test]
     fn a_database_from_a_newer_server_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("db.sqlite3");
-        Db::open(&path)
+        drop(Db::open(&path.as_path().into(), POOL).unwrap());
+        rusqlite::Connection::open(&path)
             .unwrap()
-            .with(|c| c.pragma_update(None, "user_version", 99).unwrap());
-        let err = Db::open(&path).err().unwrap();
+            .pragma_update(None, "user_version", 99)
+            .unwrap();
+        let err = Db::open(&path.as_path().into(), POOL).err().unwrap();
         assert!(format!("{err:#}").contains("newer"), "{err:#}");
     }
 
@@ -260,22 +305,69 @@ mod tests {
         let opened: Vec<_> = (0..8)
             .map(|_| {
                 let path = path.clone();
-                std::thread::spawn(move || Db::open(&path).map(drop))
+                std::thread::spawn(move || Db::open(&DbLocation::Sqlite(path), POOL).map(drop))
             })
             .collect();
         for o in opened {
             o.join().unwrap().unwrap();
         }
-        let db = Db::open(&path).unwrap();
-        let v: usize = db.with(|c| {
-            c.pragma_query_value(None, "user_version", |r| r.get(0))
-                .unwrap()
-        });
-        assert_eq!(v, MIGRATIONS.len());
+        assert_eq!(user_version(&path), schema::SQLITE.len());
+    }
+
+    #[test]
+    fn a_file_made_before_step_4_keeps_its_failed_logins_and_posts_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db.sqlite3");
+        {
+            let c = rusqlite::Connection::open(&path).unwrap();
+            for step in &schema::SQLITE[..3] {
+                c.execute_batch(step).unwrap();
+            }
+            c.pragma_update(None, "user_version", 3).unwrap();
+            c.execute_batch(
+                "INSERT INTO teams VALUES (1, 't', 'T', 8, 64, 1, 1, 1, 0, 0);
+                 INSERT INTO posts VALUES ('b', 1, 'x', 'y', 'second', 1, 5);
+                 INSERT INTO posts VALUES ('a', 1, 'x', 'y', 'first', 1, 5);
+                 INSERT INTO login_failures VALUES ('email:a@example.com', 7);",
+            )
+            .unwrap();
+        }
+        let db = Db::open(&path.as_path().into(), POOL).unwrap();
+        let (posts, failures) = db
+            .with(|c| -> Result<_, DbError> {
+                Ok((
+                    crate::store::timeline(c, 1, 10)?,
+                    c.value::<i64>("SELECT COUNT(*) FROM login_failures WHERE id = 1", &[])?,
+                ))
+            })
+            .unwrap();
+        let messages: Vec<_> = posts.iter().map(|p| p.message.as_str()).collect();
+        assert_eq!(messages, ["first", "second"], "newest insertion first");
+        assert_eq!(failures, 1);
     }
 
     #[test]
     fn in_memory_works() {
-        Db::open(Path::new(":memory:")).unwrap();
+        Db::open(&DbLocation::Sqlite(":memory:".into()), POOL).unwrap();
+    }
+
+    #[test]
+    fn locations_are_files_or_postgres_urls_and_print_without_their_password() {
+        let file: DbLocation = ".data/db.sqlite3".parse().unwrap();
+        assert_eq!(file, DbLocation::Sqlite(".data/db.sqlite3".into()));
+        for url in [
+            "postgres://unipos:s3cret@db.internal:5432/unipos",
+            "postgresql://unipos:s3cret@db.internal/unipos",
+        ] {
+            let pg: DbLocation = url.parse().unwrap();
+            assert_eq!(pg.as_arg(), url);
+            let shown = format!("{pg} {pg:?}");
+            assert!(
+                !shown.contains("s3cret") && shown.contains("db.internal"),
+                "{shown}"
+            );
+        }
+        assert!("postgres://host:notaport/db".parse::<DbLocation>().is_err());
+        assert!("".parse::<DbLocation>().is_err());
     }
 }

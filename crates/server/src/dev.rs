@@ -45,7 +45,7 @@ pub fn banner() -> Vec<String> {
 pub fn seed(db: &Db, now: i64) -> anyhow::Result<()> {
     let demo = Email::parse(DEMO_EMAIL)?;
     let demo_sso = Email::parse(DEMO_SSO_EMAIL)?;
-    let existing = db.with(|c| -> rusqlite::Result<_> {
+    let existing = db.with(|c| -> crate::sql::DbResult<_> {
         Ok((
             store::team_by_slug(c, DEMO_TEAM)?,
             store::user_by_email(c, &demo.normalized())?.is_some(),
@@ -60,14 +60,14 @@ pub fn seed(db: &Db, now: i64) -> anyhow::Result<()> {
     let jiro_hash = (!has_jiro)
         .then(|| hash_password(DEMO_LOGIN_ID_PASSWORD))
         .transpose()?;
-    db.with(|c| -> rusqlite::Result<()> {
+    db.with(|c| -> crate::sql::DbResult<()> {
         // Checked again inside the write transaction: another server starting on the same
         // database at the same moment may have seeded meanwhile.
-        let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let team = match store::team_by_slug(&tx, DEMO_TEAM)?.or(team) {
+        let mut tx = c.immediate("seed")?;
+        let team = match store::team_by_slug(&mut tx, DEMO_TEAM)?.or(team) {
             Some(team) => team,
             None => store::upsert_team(
-                &tx,
+                &mut tx,
                 DEMO_TEAM,
                 DEMO_TEAM_NAME,
                 &PasswordPolicy::default(),
@@ -82,9 +82,9 @@ pub fn seed(db: &Db, now: i64) -> anyhow::Result<()> {
             login_method,
             password_hash,
         };
-        let taro_missing = store::user_by_email(&tx, &demo.normalized())?.is_none();
-        let hanako_missing = store::user_by_email(&tx, &demo_sso.normalized())?.is_none();
-        let jiro_missing = store::user_by_login_id(&tx, DEMO_TEAM, DEMO_LOGIN_ID)?.is_none();
+        let taro_missing = store::user_by_email(&mut tx, &demo.normalized())?.is_none();
+        let hanako_missing = store::user_by_email(&mut tx, &demo_sso.normalized())?.is_none();
+        let jiro_missing = store::user_by_login_id(&mut tx, DEMO_TEAM, DEMO_LOGIN_ID)?.is_none();
         if let Some(hash) = taro_hash.as_ref().filter(|_| taro_missing) {
             let m = member(
                 Some(&demo),
@@ -93,7 +93,7 @@ pub fn seed(db: &Db, now: i64) -> anyhow::Result<()> {
                 LoginMethod::Email,
                 Some(hash),
             );
-            store::insert_user(&tx, &m, now)?;
+            store::insert_user(&mut tx, &m, now)?;
         }
         if !has_hanako && hanako_missing {
             let m = member(
@@ -103,7 +103,7 @@ pub fn seed(db: &Db, now: i64) -> anyhow::Result<()> {
                 LoginMethod::Sso,
                 None,
             );
-            store::insert_user(&tx, &m, now)?;
+            store::insert_user(&mut tx, &m, now)?;
         }
         if let Some(hash) = jiro_hash.as_ref().filter(|_| jiro_missing) {
             let m = member(
@@ -113,9 +113,9 @@ pub fn seed(db: &Db, now: i64) -> anyhow::Result<()> {
                 LoginMethod::LoginId,
                 Some(hash),
             );
-            store::insert_user(&tx, &m, now)?;
+            store::insert_user(&mut tx, &m, now)?;
         }
-        if store::count_posts(&tx, team.id)? == 0 {
+        if store::count_posts(&mut tx, team.id)? == 0 {
             let hour = 3_600_000;
             let posts: [(&str, &str, &str, u32, i64); 5] = [
                 (
@@ -156,7 +156,7 @@ pub fn seed(db: &Db, now: i64) -> anyhow::Result<()> {
             ];
             for (from, to, message, points, hours_ago) in posts {
                 store::insert_post(
-                    &tx,
+                    &mut tx,
                     team.id,
                     from,
                     to,

@@ -77,9 +77,20 @@ impl ApiError {
     }
 }
 
-impl From<rusqlite::Error> for ApiError {
-    fn from(err: rusqlite::Error) -> ApiError {
-        ApiError::internal(err)
+impl From<crate::sql::DbError> for ApiError {
+    fn from(err: crate::sql::DbError) -> ApiError {
+        match err {
+            // Every database connection is in use: like a full hashing queue, a busy server.
+            crate::sql::DbError::PoolTimeout(_) => {
+                tracing::warn!(error = %err, "no database connection free");
+                ApiError::with_message(
+                    ErrorCode::ServerBusy,
+                    "The server is busy. Try again in a moment.",
+                )
+                .retry_after(1)
+            }
+            err => ApiError::internal(err),
+        }
     }
 }
 

@@ -26,7 +26,7 @@ mod api;
 mod client_addr;
 pub mod clock;
 mod config;
-mod db;
+pub mod db;
 pub mod dev;
 mod error;
 mod extract;
@@ -37,14 +37,17 @@ mod lockout;
 mod mail;
 mod outbox;
 mod reset_tokens;
+mod schema;
 mod secrets;
 mod serve;
 mod sessions;
+pub mod sql;
 mod store;
 mod web;
 
 pub use clock::Clock;
 pub use config::Config;
+pub use db::{Db, DbLocation, PoolSize};
 pub use extract::MAX_BODY_BYTES;
 pub use outbox::SentMail;
 
@@ -301,9 +304,14 @@ pub async fn spawn(config: Config) -> anyhow::Result<RunningServer> {
     let web_base = config.web_base.clone().unwrap_or_else(|| base_url.clone());
     let clock = config.clock.clone();
 
-    let (db_path, dev, now) = (config.db.clone(), config.dev, clock.now_ms());
+    let (location, pool, dev, now) = (
+        config.db.clone(),
+        config.db_pool,
+        config.dev,
+        clock.now_ms(),
+    );
     let db = tokio::task::spawn_blocking(move || -> anyhow::Result<db::Db> {
-        let db = db::Db::open(&db_path)?;
+        let db = db::Db::open(&location, pool)?;
         if dev {
             dev::seed(&db, now).context("seeding the demo organisation")?;
         }

@@ -1,8 +1,6 @@
 //! Sliding-window rate limits, kept in the database so that every instance on it counts the
 //! same events.
 
-use rusqlite::Connection;
-
 use crate::client_addr::ClientKey;
 use crate::clock::secs_until;
 use crate::error::ApiError;
@@ -33,22 +31,22 @@ impl Limiter {
     /// one indexed count (and one indexed look-up when it is full), however many events a key has.
     pub fn hit(
         &self,
-        c: &mut Connection,
+        c: &mut crate::sql::Conn<'_>,
         key: &str,
         now: i64,
-    ) -> rusqlite::Result<Result<(), u64>> {
-        let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    ) -> crate::sql::DbResult<Result<(), u64>> {
+        let mut tx = c.immediate(&format!("rate:{}:{key}", self.scope))?;
         let mut retry_at: Option<i64> = None;
         for rule in &self.rules {
             let since = now - rule.window_ms;
-            let count = store::count_rate_events(&tx, self.scope, key, since)?;
+            let count = store::count_rate_events(&mut tx, self.scope, key, since)?;
             if count >= u64::from(rule.limit) {
                 // Once the (count - limit + 1)-th oldest event leaves the window, one more fits.
                 let free_at = if rule.limit == 0 {
                     now + rule.window_ms
                 } else {
                     let nth = count - u64::from(rule.limit);
-                    store::nth_rate_event(&tx, self.scope, key, since, nth)?.unwrap_or(now)
+                    store::nth_rate_event(&mut tx, self.scope, key, since, nth)?.unwrap_or(now)
                         + rule.window_ms
                 };
                 retry_at = Some(retry_at.map_or(free_at, |r| r.max(free_at)));
@@ -57,7 +55,7 @@ impl Limiter {
         let verdict = match retry_at {
             Some(at) => Err(secs_until(now, at)),
             None => {
-                store::record_rate_event(&tx, self.scope, key, now)?;
+                store::record_rate_event(&mut tx, self.scope, key, now)?;
                 Ok(())
             }
         };
@@ -103,8 +101,6 @@ impl AppState {
 
 #[cfg(test)]
 mod tests {
-    use std::path::Path;
-
     use super::*;
     use crate::db::Db;
 
@@ -114,7 +110,7 @@ mod tests {
 
     #[test]
     fn allows_up_to_the_limit_then_says_when_to_retry() {
-        let db = Db::open(Path::new(":memory:")).unwrap();
+        let db = Db::memory();
         let l = Limiter::new(
             "test",
             vec![Rule {
@@ -142,7 +138,7 @@ mod tests {
 
     #[test]
     fn every_rule_must_allow_and_the_longest_wait_wins() {
-        let db = Db::open(Path::new(":memory:")).unwrap();
+        let db = Db::memory();
         let l = Limiter::new(
             "test",
             vec![

@@ -11,7 +11,7 @@ use clap::Parser;
 use ipnet::IpNet;
 use tracing_subscriber::EnvFilter;
 use unipos_protocol::BaseUrl;
-use unipos_server::{dev, spawn, Config};
+use unipos_server::{dev, spawn, Config, DbLocation, PoolSize};
 
 /// The reference implementation of the Unipos password-reset API.
 #[derive(Debug, Parser)]
@@ -22,9 +22,21 @@ struct Args {
     #[arg(long, env = "UNIPOS_LISTEN", default_value = "127.0.0.1:8787")]
     listen: SocketAddr,
 
-    /// SQLite database file (created and migrated at start), or `:memory:`.
-    #[arg(long, env = "UNIPOS_DB", default_value = ".data/unipos-server.sqlite3")]
-    db: PathBuf,
+    /// Where the data lives: a SQLite file (created and migrated at start; `:memory:` for a
+    /// throw-away one), or a PostgreSQL database, `postgres://user:password@host:port/db` (it
+    /// must exist; migrated at start). Several instances may share one database of either kind.
+    #[arg(
+        long,
+        env = "UNIPOS_DB",
+        default_value = ".data/unipos-server.sqlite3",
+        value_name = "FILE|URL",
+        hide_env_values = true
+    )]
+    db: DbLocation,
+
+    /// PostgreSQL only: connections to the database server this instance opens at most.
+    #[arg(long, env = "UNIPOS_DB_CONNECTIONS", default_value_t = 16)]
+    db_connections: u32,
 
     /// Folder where each mail is written as an .eml file (when no --smtp-url is given). Mail
     /// carries live reset links, so outside --dev it goes to disk only when this is given;
@@ -170,6 +182,10 @@ impl Args {
         Config {
             listen: self.listen,
             db: self.db,
+            db_pool: PoolSize {
+                max: self.db_connections.max(1),
+                ..defaults.db_pool
+            },
             outbox_dir: self
                 .outbox
                 .or_else(|| self.dev.then(|| PathBuf::from(".data/outbox"))),

@@ -56,10 +56,10 @@ fn subject(kind: MailKind) -> &'static str {
 
 /// The sent mail the dev outbox lists, newest last.
 pub fn sent(
-    c: &rusqlite::Connection,
+    c: &mut crate::sql::Conn<'_>,
     links: &LinkRules,
     to: Option<&str>,
-) -> rusqlite::Result<Vec<SentMail>> {
+) -> crate::sql::DbResult<Vec<SentMail>> {
     let rows = store::sent_mail(c, to, DEV_OUTBOX_KEEP)?;
     Ok(rows
         .into_iter()
@@ -202,12 +202,11 @@ impl Deliverer {
                 tracing::info!(to = hint, subject, "mail sent");
                 self.db
                     .call(move |c| {
-                        let tx =
-                            c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+                        let mut tx = c.immediate(&format!("mail:{id}"))?;
                         if let Some((user_id, hash)) = &issued {
-                            store::supersede_reset_tokens(&tx, user_id, hash, now)?;
+                            store::supersede_reset_tokens(&mut tx, user_id, hash, now)?;
                         }
-                        let ours = store::mail_sent(&tx, id, now, kept.as_ref(), keep, lease_until)?;
+                        let ours = store::mail_sent(&mut tx, id, now, kept.as_ref(), keep, lease_until)?;
                         tx.commit()?;
                         if !ours {
                             tracing::warn!("the lease ran out while sending: another deliverer may send it again");
@@ -269,11 +268,11 @@ impl Deliverer {
         let lookup = self
             .db
             .call(move |c| {
-                let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-                let lookup = if store::is_suppressed(&tx, &requested)? {
+                let mut tx = c.immediate(&format!("mail:{id}"))?;
+                let lookup = if store::is_suppressed(&mut tx, &requested)? {
                     Lookup::Suppressed
                 } else {
-                    match store::user_by_email(&tx, &requested)? {
+                    match store::user_by_email(&mut tx, &requested)? {
                         None => Lookup::Unknown,
                         Some(user) if user.login_method != LoginMethod::Email => {
                             Lookup::NoEmailLogin
@@ -281,7 +280,7 @@ impl Deliverer {
                         Some(user) => {
                             let token = new_token();
                             store::insert_reset_token(
-                                &tx,
+                                &mut tx,
                                 &user.id,
                                 &token_hash(&token),
                                 now,
@@ -297,7 +296,7 @@ impl Deliverer {
                     }
                 };
                 if !matches!(lookup, Lookup::Member(_)) {
-                    store::drop_mail(&tx, id)?;
+                    store::drop_mail(&mut tx, id)?;
                 }
                 tx.commit()?;
                 Ok(lookup)

@@ -1,6 +1,7 @@
-//! The queries: plain functions over a connection, no policy decisions.
+//! The queries: plain functions over a connection, no policy decisions. Each is written once,
+//! for both stores (see `sql.rs`).
 
-use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
+use crate::sql::{args, Conn, DbError, DbResult, Row};
 use unipos_protocol::{Email, LoginMethod, PasswordOwner, PasswordPolicy, Post, User};
 
 use crate::secrets::HashForm;
@@ -98,7 +99,7 @@ fn form_str(form: HashForm) -> &'static str {
     }
 }
 
-fn user_from_row(r: &Row<'_>) -> rusqlite::Result<UserRow> {
+fn user_from_row(r: &Row<'_, '_>) -> DbResult<UserRow> {
     Ok(UserRow {
         id: r.get(0)?,
         team_id: r.get(1)?,
@@ -106,9 +107,9 @@ fn user_from_row(r: &Row<'_>) -> rusqlite::Result<UserRow> {
         email: r.get(3)?,
         login_id: r.get(4)?,
         display_name: r.get(5)?,
-        login_method: parse_method(&r.get::<_, String>(6)?),
+        login_method: parse_method(&r.get::<String>(6)?),
         password_hash: r.get(7)?,
-        password_form: match r.get::<_, String>(8)?.as_str() {
+        password_form: match r.get::<String>(8)?.as_str() {
             "nfkc" => HashForm::Nfkc,
             _ => HashForm::AsTyped,
         },
@@ -116,38 +117,31 @@ fn user_from_row(r: &Row<'_>) -> rusqlite::Result<UserRow> {
     })
 }
 
-pub fn user_by_email(c: &Connection, normalized: &str) -> rusqlite::Result<Option<UserRow>> {
-    c.query_row(
+pub fn user_by_email(c: &mut Conn<'_>, normalized: &str) -> DbResult<Option<UserRow>> {
+    c.query_opt(
         &format!("{USER_SELECT} WHERE u.email_normalized = ?1"),
-        [normalized],
+        args![normalized],
         user_from_row,
     )
-    .optional()
 }
 
-pub fn user_by_login_id(
-    c: &Connection,
-    team: &str,
-    login_id: &str,
-) -> rusqlite::Result<Option<UserRow>> {
-    c.query_row(
+pub fn user_by_login_id(c: &mut Conn<'_>, team: &str, login_id: &str) -> DbResult<Option<UserRow>> {
+    c.query_opt(
         &format!("{USER_SELECT} WHERE t.slug = ?1 AND u.login_id = ?2"),
-        [team, login_id],
+        args![team, login_id],
         user_from_row,
     )
-    .optional()
 }
 
-pub fn user_by_id(c: &Connection, id: &str) -> rusqlite::Result<Option<UserRow>> {
-    c.query_row(
+pub fn user_by_id(c: &mut Conn<'_>, id: &str) -> DbResult<Option<UserRow>> {
+    c.query_opt(
         &format!("{USER_SELECT} WHERE u.id = ?1"),
-        [id],
+        args![id],
         user_from_row,
     )
-    .optional()
 }
 
-fn team_from_row(r: &Row<'_>) -> rusqlite::Result<Team> {
+fn team_from_row(r: &Row<'_, '_>) -> DbResult<Team> {
     Ok(Team {
         id: r.get(0)?,
         slug: r.get(1)?,
@@ -166,27 +160,30 @@ fn team_from_row(r: &Row<'_>) -> rusqlite::Result<Team> {
 const TEAM_SELECT: &str = "SELECT id, slug, name, min_length, max_length, require_lower, \
      require_upper, require_digit, require_symbol FROM teams";
 
-pub fn team_by_id(c: &Connection, id: i64) -> rusqlite::Result<Team> {
-    c.query_row(&format!("{TEAM_SELECT} WHERE id = ?1"), [id], team_from_row)
-}
-
-pub fn team_by_slug(c: &Connection, slug: &str) -> rusqlite::Result<Option<Team>> {
-    c.query_row(
-        &format!("{TEAM_SELECT} WHERE slug = ?1"),
-        [slug],
+pub fn team_by_id(c: &mut Conn<'_>, id: i64) -> DbResult<Team> {
+    c.query_one(
+        &format!("{TEAM_SELECT} WHERE id = ?1"),
+        args![id],
         team_from_row,
     )
-    .optional()
+}
+
+pub fn team_by_slug(c: &mut Conn<'_>, slug: &str) -> DbResult<Option<Team>> {
+    c.query_opt(
+        &format!("{TEAM_SELECT} WHERE slug = ?1"),
+        args![slug],
+        team_from_row,
+    )
 }
 
 /// Creates the team, or sets the name and policy of an existing one with that slug.
 pub fn upsert_team(
-    c: &Connection,
+    c: &mut Conn<'_>,
     slug: &str,
     name: &str,
     policy: &PasswordPolicy,
     now: i64,
-) -> rusqlite::Result<Team> {
+) -> DbResult<Team> {
     c.execute(
         "INSERT INTO teams (slug, name, min_length, max_length, require_lower, require_upper, \
          require_digit, require_symbol, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) \
@@ -194,7 +191,7 @@ pub fn upsert_team(
          max_length = excluded.max_length, require_lower = excluded.require_lower, \
          require_upper = excluded.require_upper, require_digit = excluded.require_digit, \
          require_symbol = excluded.require_symbol",
-        params![
+        args![
             slug,
             name,
             policy.min_length,
@@ -206,7 +203,7 @@ pub fn upsert_team(
             now
         ],
     )?;
-    team_by_slug(c, slug)?.ok_or(rusqlite::Error::QueryReturnedNoRows)
+    team_by_slug(c, slug)?.ok_or(DbError::NoRow)
 }
 
 /// A member to create. `password_hash` is `None` for SSO members.
@@ -219,17 +216,18 @@ pub struct NewUser<'a> {
     pub password_hash: Option<&'a str>,
 }
 
-pub fn insert_user(c: &Connection, user: &NewUser<'_>, now: i64) -> rusqlite::Result<UserRow> {
+pub fn insert_user(c: &mut Conn<'_>, user: &NewUser<'_>, now: i64) -> DbResult<UserRow> {
     let id = uuid::Uuid::new_v4().to_string();
+    let normalized = user.email.map(Email::normalized);
     c.execute(
         "INSERT INTO users (id, team_id, email, email_normalized, login_id, display_name, \
          login_method, password_hash, password_form, created_at) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-        params![
-            id,
+        args![
+            &id,
             user.team_id,
             user.email.map(Email::as_str),
-            user.email.map(Email::normalized),
+            normalized.as_deref(),
             user.login_id,
             user.display_name,
             user.login_method.as_str(),
@@ -238,64 +236,58 @@ pub fn insert_user(c: &Connection, user: &NewUser<'_>, now: i64) -> rusqlite::Re
             now
         ],
     )?;
-    user_by_id(c, &id)?.ok_or(rusqlite::Error::QueryReturnedNoRows)
+    user_by_id(c, &id)?.ok_or(DbError::NoRow)
 }
 
 /// Stores a new password hash (made by `secrets::hash_password`, so of the normalized form) and
 /// ends every reset link of the member that is still unused: a link mailed before the change must
 /// not undo it.
-pub fn set_password(c: &Connection, user_id: &str, phc: &str, now: i64) -> rusqlite::Result<()> {
+pub fn set_password(c: &mut Conn<'_>, user_id: &str, phc: &str, now: i64) -> DbResult<()> {
     c.execute(
         "UPDATE users SET password_hash = ?2, password_form = ?4, password_changed_at = ?3 \
          WHERE id = ?1",
-        params![user_id, phc, now, form_str(HashForm::Nfkc)],
+        args![user_id, phc, now, form_str(HashForm::Nfkc)],
     )?;
     c.execute(
         "UPDATE reset_tokens SET revoked_at = ?2 WHERE user_id = ?1 AND used_at IS NULL \
          AND revoked_at IS NULL",
-        params![user_id, now],
+        args![user_id, now],
     )?;
     Ok(())
 }
 
 /// Whether the member's stored hash is still `phc` (no reset or change committed since it was
 /// read).
-pub fn password_unchanged(
-    c: &Connection,
-    user_id: &str,
-    phc: Option<&str>,
-) -> rusqlite::Result<bool> {
-    c.query_row(
-        "SELECT password_hash IS ?2 FROM users WHERE id = ?1",
-        params![user_id, phc],
+pub fn password_unchanged(c: &mut Conn<'_>, user_id: &str, phc: Option<&str>) -> DbResult<bool> {
+    c.query_opt(
+        "SELECT password_hash IS NOT DISTINCT FROM ?2 FROM users WHERE id = ?1",
+        args![user_id, phc],
         |r| r.get(0),
     )
-    .optional()
     .map(|same| same.unwrap_or(false))
 }
 
 /// Whether the session is still live (not revoked, not expired).
-pub fn session_live(c: &Connection, session_id: i64, now: i64) -> rusqlite::Result<bool> {
-    c.query_row(
+pub fn session_live(c: &mut Conn<'_>, session_id: i64, now: i64) -> DbResult<bool> {
+    c.value(
         "SELECT EXISTS (SELECT 1 FROM sessions WHERE id = ?1 AND revoked_at IS NULL \
          AND expires_at > ?2)",
-        params![session_id, now],
-        |r| r.get(0),
+        args![session_id, now],
     )
 }
 
 /// Replaces a hash of the password as typed by one of its normalized form, unless the password
 /// changed meanwhile.
 pub fn upgrade_password_hash(
-    c: &Connection,
+    c: &mut Conn<'_>,
     user_id: &str,
     old_phc: &str,
     new_phc: &str,
-) -> rusqlite::Result<()> {
+) -> DbResult<()> {
     c.execute(
         "UPDATE users SET password_hash = ?3, password_form = ?4 WHERE id = ?1 \
          AND password_hash = ?2",
-        params![user_id, old_phc, new_phc, form_str(HashForm::Nfkc)],
+        args![user_id, old_phc, new_phc, form_str(HashForm::Nfkc)],
     )?;
     Ok(())
 }
@@ -303,58 +295,56 @@ pub fn upgrade_password_hash(
 // Sessions.
 
 pub fn insert_session(
-    c: &Connection,
+    c: &mut Conn<'_>,
     user_id: &str,
     token_hash: &[u8],
     now: i64,
     expires_at: i64,
-) -> rusqlite::Result<i64> {
-    c.execute(
-        "INSERT INTO sessions (user_id, token_hash, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
-        params![user_id, token_hash, now, expires_at],
-    )?;
-    Ok(c.last_insert_rowid())
+) -> DbResult<i64> {
+    c.value(
+        "INSERT INTO sessions (user_id, token_hash, created_at, expires_at) \
+         VALUES (?1, ?2, ?3, ?4) RETURNING id",
+        args![user_id, token_hash, now, expires_at],
+    )
 }
 
 /// The live session with this token hash, and its member.
 pub fn session_user(
-    c: &Connection,
+    c: &mut Conn<'_>,
     token_hash: &[u8],
     now: i64,
-) -> rusqlite::Result<Option<(i64, UserRow)>> {
-    let found: Option<(i64, String)> = c
-        .query_row(
-            "SELECT id, user_id FROM sessions WHERE token_hash = ?1 AND revoked_at IS NULL \
+) -> DbResult<Option<(i64, UserRow)>> {
+    let found: Option<(i64, String)> = c.query_opt(
+        "SELECT id, user_id FROM sessions WHERE token_hash = ?1 AND revoked_at IS NULL \
              AND expires_at > ?2",
-            params![token_hash, now],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?;
+        args![token_hash, now],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
     match found {
         Some((session_id, user_id)) => Ok(user_by_id(c, &user_id)?.map(|user| (session_id, user))),
         None => Ok(None),
     }
 }
 
-pub fn revoke_session(c: &Connection, session_id: i64, now: i64) -> rusqlite::Result<()> {
+pub fn revoke_session(c: &mut Conn<'_>, session_id: i64, now: i64) -> DbResult<()> {
     c.execute(
         "UPDATE sessions SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
-        params![session_id, now],
+        args![session_id, now],
     )?;
     Ok(())
 }
 
 /// Revokes every live session of the member except `keep`.
 pub fn revoke_sessions_of(
-    c: &Connection,
+    c: &mut Conn<'_>,
     user_id: &str,
     keep: Option<i64>,
     now: i64,
-) -> rusqlite::Result<usize> {
+) -> DbResult<u64> {
     c.execute(
         "UPDATE sessions SET revoked_at = ?3 WHERE user_id = ?1 AND revoked_at IS NULL \
-         AND id IS NOT ?2",
-        params![user_id, keep, now],
+         AND id IS DISTINCT FROM ?2",
+        args![user_id, keep, now],
     )
 }
 
@@ -363,40 +353,40 @@ pub fn revoke_sessions_of(
 /// Stores a new token for the member (its mail is about to be sent). Older links keep working
 /// until it has been: see [`supersede_reset_tokens`].
 pub fn insert_reset_token(
-    tx: &Connection,
+    tx: &mut Conn<'_>,
     user_id: &str,
     token_hash: &[u8],
     now: i64,
     expires_at: i64,
-) -> rusqlite::Result<()> {
+) -> DbResult<()> {
     tx.execute(
         "INSERT INTO reset_tokens (user_id, token_hash, created_at, expires_at) \
          VALUES (?1, ?2, ?3, ?4)",
-        params![user_id, token_hash, now, expires_at],
+        args![user_id, token_hash, now, expires_at],
     )?;
     Ok(())
 }
 
 /// The mail of `newest` went out: every older unused link of the member stops working.
 pub fn supersede_reset_tokens(
-    tx: &Connection,
+    tx: &mut Conn<'_>,
     user_id: &str,
     newest: &[u8],
     now: i64,
-) -> rusqlite::Result<()> {
+) -> DbResult<()> {
     tx.execute(
         "UPDATE reset_tokens SET superseded_at = ?2 WHERE user_id = ?1 AND used_at IS NULL \
          AND superseded_at IS NULL AND token_hash <> ?3",
-        params![user_id, now, newest],
+        args![user_id, now, newest],
     )?;
     Ok(())
 }
 
 /// Forgets a token whose mail did not go out.
-pub fn delete_reset_token(c: &Connection, token_hash: &[u8]) -> rusqlite::Result<()> {
+pub fn delete_reset_token(c: &mut Conn<'_>, token_hash: &[u8]) -> DbResult<()> {
     c.execute(
         "DELETE FROM reset_tokens WHERE token_hash = ?1",
-        [token_hash],
+        args![token_hash],
     )?;
     Ok(())
 }
@@ -412,11 +402,11 @@ pub struct ResetTokenRow {
     pub revoked_at: Option<i64>,
 }
 
-pub fn reset_token(c: &Connection, token_hash: &[u8]) -> rusqlite::Result<Option<ResetTokenRow>> {
-    c.query_row(
+pub fn reset_token(c: &mut Conn<'_>, token_hash: &[u8]) -> DbResult<Option<ResetTokenRow>> {
+    c.query_opt(
         "SELECT id, user_id, expires_at, used_at, superseded_at, revoked_at FROM reset_tokens \
          WHERE token_hash = ?1",
-        [token_hash],
+        args![token_hash],
         |r| {
             Ok(ResetTokenRow {
                 id: r.get(0)?,
@@ -428,15 +418,14 @@ pub fn reset_token(c: &Connection, token_hash: &[u8]) -> rusqlite::Result<Option
             })
         },
     )
-    .optional()
 }
 
 /// Marks the token used if it is still usable; false when another request got there first.
-pub fn use_reset_token(c: &Connection, id: i64, now: i64) -> rusqlite::Result<bool> {
+pub fn use_reset_token(c: &mut Conn<'_>, id: i64, now: i64) -> DbResult<bool> {
     let changed = c.execute(
         "UPDATE reset_tokens SET used_at = ?2 WHERE id = ?1 AND used_at IS NULL \
          AND superseded_at IS NULL AND revoked_at IS NULL AND expires_at > ?2",
-        params![id, now],
+        args![id, now],
     )?;
     Ok(changed == 1)
 }
@@ -444,13 +433,12 @@ pub fn use_reset_token(c: &Connection, id: i64, now: i64) -> rusqlite::Result<bo
 // Lockout.
 
 /// Until when the login key is locked, if it is.
-pub fn locked_until(c: &Connection, key: &str, now: i64) -> rusqlite::Result<Option<i64>> {
-    c.query_row(
+pub fn locked_until(c: &mut Conn<'_>, key: &str, now: i64) -> DbResult<Option<i64>> {
+    c.query_opt(
         "SELECT locked_until FROM login_locks WHERE login_key = ?1 AND locked_until > ?2",
-        params![key, now],
+        args![key, now],
         |r| r.get(0),
     )
-    .optional()
 }
 
 /// How long to wait when every attempt left is being checked.
@@ -458,13 +446,16 @@ const IN_FLIGHT_WAIT_MS: i64 = 2_000;
 /// How long a check can be in flight at most (a wait for a hashing worker, then the hash).
 const IN_FLIGHT_MAX_MS: i64 = 60_000;
 
-fn lock(c: &Connection, key: &str, until: i64) -> rusqlite::Result<()> {
+fn lock(c: &mut Conn<'_>, key: &str, until: i64) -> DbResult<()> {
     c.execute(
         "INSERT INTO login_locks (login_key, locked_until) VALUES (?1, ?2) \
          ON CONFLICT (login_key) DO UPDATE SET locked_until = excluded.locked_until",
-        params![key, until],
+        args![key, until],
     )?;
-    c.execute("DELETE FROM login_failures WHERE login_key = ?1", [key])?;
+    c.execute(
+        "DELETE FROM login_failures WHERE login_key = ?1",
+        args![key],
+    )?;
     Ok(())
 }
 
@@ -473,36 +464,34 @@ fn lock(c: &Connection, key: &str, until: i64) -> rusqlite::Result<()> {
 /// guesses see each other: when the key is locked, or `threshold` attempts within the window have
 /// failed or are being checked, the answer is until when to wait and nothing may be checked.
 pub fn begin_login_attempt(
-    c: &mut Connection,
+    c: &mut Conn<'_>,
     key: &str,
     now: i64,
     threshold: u32,
     window_ms: i64,
-) -> rusqlite::Result<Result<i64, i64>> {
-    let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    if let Some(until) = locked_until(&tx, key, now)? {
+) -> DbResult<Result<i64, i64>> {
+    let mut tx = c.immediate(&format!("login:{key}"))?;
+    if let Some(until) = locked_until(&mut tx, key, now)? {
         return Ok(Err(until));
     }
     tx.execute(
         "DELETE FROM login_failures WHERE login_key = ?1 AND failed_at <= ?2",
-        params![key, now - window_ms],
+        args![key, now - window_ms],
     )?;
-    let taken: u32 = tx.query_row(
+    let taken: u32 = tx.value(
         "SELECT COUNT(*) FROM login_failures WHERE login_key = ?1",
-        [key],
-        |r| r.get(0),
+        args![key],
     )?;
     if taken >= threshold {
-        let newest: i64 = tx.query_row(
+        let newest: i64 = tx.value(
             "SELECT MAX(failed_at) FROM login_failures WHERE login_key = ?1",
-            [key],
-            |r| r.get(0),
+            args![key],
         )?;
         if newest < now - IN_FLIGHT_MAX_MS {
             // None of them can still be in flight (a server died while checking): they are
             // failures, and they make the lock.
             let until = now + window_ms;
-            lock(&tx, key, until)?;
+            lock(&mut tx, key, until)?;
             tx.commit()?;
             return Ok(Err(until));
         }
@@ -511,39 +500,37 @@ pub fn begin_login_attempt(
         tx.commit()?;
         return Ok(Err(now + IN_FLIGHT_WAIT_MS));
     }
-    tx.execute(
-        "INSERT INTO login_failures (login_key, failed_at) VALUES (?1, ?2)",
-        params![key, now],
+    let attempt = tx.value(
+        "INSERT INTO login_failures (login_key, failed_at) VALUES (?1, ?2) RETURNING id",
+        args![key, now],
     )?;
-    let attempt = tx.last_insert_rowid();
     tx.commit()?;
     Ok(Ok(attempt))
 }
 
 /// Gives back an attempt whose password was never checked (the server was busy).
-pub fn cancel_login_attempt(c: &Connection, attempt: i64) -> rusqlite::Result<()> {
-    c.execute("DELETE FROM login_failures WHERE rowid = ?1", [attempt])?;
+pub fn cancel_login_attempt(c: &mut Conn<'_>, attempt: i64) -> DbResult<()> {
+    c.execute("DELETE FROM login_failures WHERE id = ?1", args![attempt])?;
     Ok(())
 }
 
 /// After a wrong password (its attempt already counted): when the key's failures within the
 /// window reach `threshold`, locks the key for `window_ms` and answers until when.
 pub fn settle_login_failure(
-    c: &mut Connection,
+    c: &mut Conn<'_>,
     key: &str,
     now: i64,
     threshold: u32,
     window_ms: i64,
-) -> rusqlite::Result<Option<i64>> {
-    let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let count: u32 = tx.query_row(
+) -> DbResult<Option<i64>> {
+    let mut tx = c.immediate(&format!("login:{key}"))?;
+    let count: u32 = tx.value(
         "SELECT COUNT(*) FROM login_failures WHERE login_key = ?1 AND failed_at > ?2",
-        params![key, now - window_ms],
-        |r| r.get(0),
+        args![key, now - window_ms],
     )?;
     let locked = if count >= threshold {
         let until = now + window_ms;
-        lock(&tx, key, until)?;
+        lock(&mut tx, key, until)?;
         Some(until)
     } else {
         None
@@ -553,27 +540,29 @@ pub fn settle_login_failure(
 }
 
 /// Forgets failed logins and any lock of the key.
-pub fn clear_login_failures(c: &Connection, key: &str) -> rusqlite::Result<()> {
-    c.execute("DELETE FROM login_failures WHERE login_key = ?1", [key])?;
-    c.execute("DELETE FROM login_locks WHERE login_key = ?1", [key])?;
+pub fn clear_login_failures(c: &mut Conn<'_>, key: &str) -> DbResult<()> {
+    c.execute(
+        "DELETE FROM login_failures WHERE login_key = ?1",
+        args![key],
+    )?;
+    c.execute("DELETE FROM login_locks WHERE login_key = ?1", args![key])?;
     Ok(())
 }
 
 // Undeliverable addresses.
 
-pub fn is_suppressed(c: &Connection, normalized: &str) -> rusqlite::Result<bool> {
-    c.query_row(
+pub fn is_suppressed(c: &mut Conn<'_>, normalized: &str) -> DbResult<bool> {
+    c.value(
         "SELECT EXISTS (SELECT 1 FROM suppressed_emails WHERE email_normalized = ?1)",
-        [normalized],
-        |r| r.get(0),
+        args![normalized],
     )
 }
 
-pub fn suppress(c: &Connection, normalized: &str, reason: &str, now: i64) -> rusqlite::Result<()> {
+pub fn suppress(c: &mut Conn<'_>, normalized: &str, reason: &str, now: i64) -> DbResult<()> {
     c.execute(
         "INSERT INTO suppressed_emails (email_normalized, reason, created_at) VALUES (?1, ?2, ?3) \
          ON CONFLICT (email_normalized) DO UPDATE SET reason = excluded.reason",
-        params![normalized, reason, now],
+        args![normalized, reason, now],
     )?;
     Ok(())
 }
@@ -581,49 +570,52 @@ pub fn suppress(c: &Connection, normalized: &str, reason: &str, now: i64) -> rus
 // Rate limits.
 
 /// How many of the scope's events for `key` are after `since`.
-pub fn count_rate_events(
-    c: &Connection,
-    scope: &str,
-    key: &str,
-    since: i64,
-) -> rusqlite::Result<u64> {
-    c.prepare_cached("SELECT COUNT(*) FROM rate_events WHERE scope = ?1 AND key = ?2 AND at > ?3")?
-        .query_row(params![scope, key, since], |r| r.get(0))
+pub fn count_rate_events(c: &mut Conn<'_>, scope: &str, key: &str, since: i64) -> DbResult<u64> {
+    c.value(
+        "SELECT COUNT(*) FROM rate_events WHERE scope = ?1 AND key = ?2 AND at > ?3",
+        args![scope, key, since],
+    )
 }
 
 /// The time of the `nth` (0-based, oldest first) of the scope's events for `key` after `since`.
 pub fn nth_rate_event(
-    c: &Connection,
+    c: &mut Conn<'_>,
     scope: &str,
     key: &str,
     since: i64,
     nth: u64,
-) -> rusqlite::Result<Option<i64>> {
-    c.prepare_cached(
+) -> DbResult<Option<i64>> {
+    c.query_opt(
         "SELECT at FROM rate_events WHERE scope = ?1 AND key = ?2 AND at > ?3 \
          ORDER BY at LIMIT 1 OFFSET ?4",
-    )?
-    .query_row(params![scope, key, since, nth], |r| r.get(0))
-    .optional()
+        args![scope, key, since, nth],
+        |r| r.get(0),
+    )
 }
 
-pub fn record_rate_event(c: &Connection, scope: &str, key: &str, at: i64) -> rusqlite::Result<()> {
+pub fn record_rate_event(c: &mut Conn<'_>, scope: &str, key: &str, at: i64) -> DbResult<()> {
     c.execute(
         "INSERT INTO rate_events (scope, key, at) VALUES (?1, ?2, ?3)",
-        params![scope, key, at],
+        args![scope, key, at],
     )?;
     Ok(())
 }
 
 /// Forgets every event at or before `before` (of keys not seen since).
-pub fn sweep_rate_events(c: &Connection, before: i64) -> rusqlite::Result<usize> {
-    c.execute("DELETE FROM rate_events WHERE at <= ?1", [before])
+pub fn sweep_rate_events(c: &mut Conn<'_>, before: i64) -> DbResult<u64> {
+    c.execute("DELETE FROM rate_events WHERE at <= ?1", args![before])
 }
 
 /// Forgets failed logins at or before `before` and locks that have ended by `now`.
-pub fn sweep_login_failures(c: &Connection, before: i64, now: i64) -> rusqlite::Result<()> {
-    c.execute("DELETE FROM login_failures WHERE failed_at <= ?1", [before])?;
-    c.execute("DELETE FROM login_locks WHERE locked_until <= ?1", [now])?;
+pub fn sweep_login_failures(c: &mut Conn<'_>, before: i64, now: i64) -> DbResult<()> {
+    c.execute(
+        "DELETE FROM login_failures WHERE failed_at <= ?1",
+        args![before],
+    )?;
+    c.execute(
+        "DELETE FROM login_locks WHERE locked_until <= ?1",
+        args![now],
+    )?;
     Ok(())
 }
 
@@ -679,10 +671,10 @@ impl std::fmt::Debug for OutboxRow {
     }
 }
 
-fn outbox_row(r: &Row<'_>) -> rusqlite::Result<OutboxRow> {
+fn outbox_row(r: &Row<'_, '_>) -> DbResult<OutboxRow> {
     Ok(OutboxRow {
         id: r.get(0)?,
-        kind: MailKind::parse(&r.get::<_, String>(1)?),
+        kind: MailKind::parse(&r.get::<String>(1)?),
         to: r.get(2)?,
         display_name: r.get(3)?,
         token: r.get(4)?,
@@ -697,17 +689,17 @@ const OUTBOX_COLUMNS: &str =
 
 /// Queues a mail, due at once.
 pub fn queue_mail(
-    c: &Connection,
+    c: &mut Conn<'_>,
     kind: MailKind,
     to: &str,
     display_name: Option<&str>,
     request_id: Option<&str>,
     now: i64,
-) -> rusqlite::Result<()> {
+) -> DbResult<()> {
     c.execute(
         "INSERT INTO mail_outbox (kind, to_addr, display_name, request_id, created_at, not_before) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
-        params![kind.as_str(), to, display_name, request_id, now],
+        args![kind.as_str(), to, display_name, request_id, now],
     )?;
     Ok(())
 }
@@ -715,23 +707,24 @@ pub fn queue_mail(
 /// Takes up to `limit` due mails for this instance until `lease_until` (another instance takes
 /// them after that, if this one died), counting an attempt for each.
 pub fn claim_mail(
-    c: &mut Connection,
+    c: &mut Conn<'_>,
     now: i64,
     lease_until: i64,
     limit: u32,
-) -> rusqlite::Result<Vec<OutboxRow>> {
+) -> DbResult<Vec<OutboxRow>> {
     // A write transaction from the start: with other servers on the file, a read that turns
-    // into a write can find its snapshot stale.
-    let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let mut rows = {
-        let mut stmt = tx.prepare_cached(&format!(
+    // into a write can find its snapshot stale; on PostgreSQL, claims take turns, so a second
+    // claim's subquery sees what the first one took.
+    let mut tx = c.immediate("outbox")?;
+    let mut rows = tx.query_all(
+        &format!(
             "UPDATE mail_outbox SET not_before = ?2, attempts = attempts + 1 WHERE id IN \
              (SELECT id FROM mail_outbox WHERE sent_at IS NULL AND not_before <= ?1 \
               ORDER BY id LIMIT ?3) RETURNING {OUTBOX_COLUMNS}"
-        ))?;
-        let rows = stmt.query_map(params![now, lease_until, limit], outbox_row)?;
-        rows.collect::<rusqlite::Result<Vec<_>>>()?
-    };
+        ),
+        args![now, lease_until, limit],
+        outbox_row,
+    )?;
     tx.commit()?;
     rows.sort_by_key(|r| r.id);
     Ok(rows)
@@ -741,60 +734,58 @@ pub fn claim_mail(
 /// its link's token (`dev_copy`). Only while this deliverer's lease (`lease_until`) holds: false
 /// when another deliverer has taken the mail over meanwhile.
 pub fn mail_sent(
-    c: &Connection,
+    c: &mut Conn<'_>,
     id: i64,
     now: i64,
     dev_copy: Option<&(String, String)>,
     keep: bool,
     lease_until: i64,
-) -> rusqlite::Result<bool> {
+) -> DbResult<bool> {
     let changed = match (keep, dev_copy) {
         (true, Some((to, token))) => c.execute(
             "UPDATE mail_outbox SET sent_at = ?2, to_addr = ?3, token = ?4 \
              WHERE id = ?1 AND not_before = ?5",
-            params![id, now, to, token, lease_until],
+            args![id, now, to, token, lease_until],
         )?,
         (true, None) => c.execute(
             "UPDATE mail_outbox SET sent_at = ?2 WHERE id = ?1 AND not_before = ?3",
-            params![id, now, lease_until],
+            args![id, now, lease_until],
         )?,
         (false, _) => c.execute(
             "DELETE FROM mail_outbox WHERE id = ?1 AND not_before = ?2",
-            params![id, lease_until],
+            args![id, lease_until],
         )?,
     };
     Ok(changed == 1)
 }
 
 /// Not delivered this time: due again at `retry_at` (while this deliverer's lease holds).
-pub fn mail_retry(
-    c: &Connection,
-    id: i64,
-    retry_at: i64,
-    lease_until: i64,
-) -> rusqlite::Result<()> {
+pub fn mail_retry(c: &mut Conn<'_>, id: i64, retry_at: i64, lease_until: i64) -> DbResult<()> {
     c.execute(
         "UPDATE mail_outbox SET not_before = ?2 WHERE id = ?1 AND not_before = ?3",
-        params![id, retry_at, lease_until],
+        args![id, retry_at, lease_until],
     )?;
     Ok(())
 }
 
 /// Drops a mail that is not to be sent (no such member) or that failed too often.
-pub fn drop_mail(c: &Connection, id: i64) -> rusqlite::Result<()> {
-    c.execute("DELETE FROM mail_outbox WHERE id = ?1", [id])?;
+pub fn drop_mail(c: &mut Conn<'_>, id: i64) -> DbResult<()> {
+    c.execute("DELETE FROM mail_outbox WHERE id = ?1", args![id])?;
     Ok(())
 }
 
 /// Sent mail kept for the dev outbox, to `to` if given (case-insensitive), the newest `limit`,
 /// oldest first.
-pub fn sent_mail(c: &Connection, to: Option<&str>, limit: u32) -> rusqlite::Result<Vec<OutboxRow>> {
-    let mut stmt = c.prepare_cached(&format!(
-        "SELECT {OUTBOX_COLUMNS} FROM mail_outbox WHERE sent_at IS NOT NULL \
-         AND (?1 IS NULL OR lower(to_addr) = lower(?1)) ORDER BY id DESC LIMIT ?2"
-    ))?;
-    let rows = stmt.query_map(params![to, limit], outbox_row)?;
-    let mut rows = rows.collect::<rusqlite::Result<Vec<_>>>()?;
+pub fn sent_mail(c: &mut Conn<'_>, to: Option<&str>, limit: u32) -> DbResult<Vec<OutboxRow>> {
+    let mut rows = c.query_all(
+        &format!(
+            "SELECT {OUTBOX_COLUMNS} FROM mail_outbox WHERE sent_at IS NOT NULL \
+             AND (CAST(?1 AS TEXT) IS NULL OR lower(to_addr) = lower(CAST(?1 AS TEXT))) \
+             ORDER BY id DESC LIMIT ?2"
+        ),
+        args![to, limit],
+        outbox_row,
+    )?;
     rows.reverse();
     Ok(rows)
 }
@@ -802,53 +793,45 @@ pub fn sent_mail(c: &Connection, to: Option<&str>, limit: u32) -> rusqlite::Resu
 // Timeline.
 
 pub fn insert_post(
-    c: &Connection,
+    c: &mut Conn<'_>,
     team_id: i64,
     from: &str,
     to: &str,
     message: &str,
     points: u32,
     created_at: i64,
-) -> rusqlite::Result<()> {
+) -> DbResult<()> {
+    let id = uuid::Uuid::new_v4().to_string();
     c.execute(
         "INSERT INTO posts (id, team_id, from_name, to_name, message, points, created_at) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![
-            uuid::Uuid::new_v4().to_string(),
-            team_id,
-            from,
-            to,
-            message,
-            points,
-            created_at
-        ],
+        args![&id, team_id, from, to, message, points, created_at],
     )?;
     Ok(())
 }
 
-pub fn count_posts(c: &Connection, team_id: i64) -> rusqlite::Result<u32> {
-    c.query_row(
+pub fn count_posts(c: &mut Conn<'_>, team_id: i64) -> DbResult<u32> {
+    c.value(
         "SELECT COUNT(*) FROM posts WHERE team_id = ?1",
-        [team_id],
-        |r| r.get(0),
+        args![team_id],
     )
 }
 
 /// The team's newest posts first.
-pub fn timeline(c: &Connection, team_id: i64, limit: u32) -> rusqlite::Result<Vec<Post>> {
-    let mut stmt = c.prepare(
+pub fn timeline(c: &mut Conn<'_>, team_id: i64, limit: u32) -> DbResult<Vec<Post>> {
+    c.query_all(
         "SELECT id, from_name, to_name, message, points, created_at FROM posts \
-         WHERE team_id = ?1 ORDER BY created_at DESC, rowid DESC LIMIT ?2",
-    )?;
-    let rows = stmt.query_map(params![team_id, limit], |r| {
-        Ok(Post {
-            id: r.get(0)?,
-            from: r.get(1)?,
-            to: r.get(2)?,
-            message: r.get(3)?,
-            points: r.get(4)?,
-            created_at: crate::clock::rfc3339(r.get(5)?),
-        })
-    })?;
-    rows.collect()
+         WHERE team_id = ?1 ORDER BY created_at DESC, seq DESC LIMIT ?2",
+        args![team_id, limit],
+        |r| {
+            Ok(Post {
+                id: r.get(0)?,
+                from: r.get(1)?,
+                to: r.get(2)?,
+                message: r.get(3)?,
+                points: r.get(4)?,
+                created_at: crate::clock::rfc3339(r.get(5)?),
+            })
+        },
+    )
 }

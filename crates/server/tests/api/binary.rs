@@ -19,7 +19,7 @@ async fn the_binary_prints_where_it_listens_first_and_its_logs_carry_no_secret()
     let child = Command::new(env!("CARGO_BIN_EXE_unipos-server"))
         .args(["--listen", "127.0.0.1:0", "--reset-token-ttl", "120"])
         .arg("--db")
-        .arg(dir.path().join("db.sqlite3"))
+        .arg(crate::common::database_in(dir.path()).as_arg())
         .env("UNIPOS_OUTBOX", dir.path().join("mail"))
         .env("UNIPOS_DEV", "1")
         .env("UNIPOS_WEB_BASE", "https://unipos.example")
@@ -95,8 +95,17 @@ async fn the_binary_prints_where_it_listens_first_and_its_logs_carry_no_secret()
         log.contains("t***@example.com"),
         "the hint is logged: {log}"
     );
-    for secret in [token, "taro@example.com", unipos_server::dev::DEMO_PASSWORD] {
-        assert!(!log.contains(secret), "{secret} is in the log");
+    let mut secrets = vec![
+        token.to_owned(),
+        "taro@example.com".to_owned(),
+        unipos_server::dev::DEMO_PASSWORD.to_owned(),
+    ];
+    // On PostgreSQL, the database's password too.
+    if let unipos_server::DbLocation::Postgres(db) = crate::common::database_in(dir.path()) {
+        secrets.extend(url::Url::parse(&db).unwrap().password().map(str::to_owned));
+    }
+    for secret in &secrets {
+        assert!(!log.contains(secret.as_str()), "{secret} is in the log");
     }
 }
 
@@ -158,11 +167,11 @@ fn outside_dev_mode_mail_goes_to_disk_only_when_asked() {
 }
 
 /// Starts the binary in dev mode on `db` with `args`; answers the child and its base URL.
-fn start_dev(db: &std::path::Path, args: &[&str]) -> (Child, String) {
+fn start_dev(db: &unipos_server::DbLocation, args: &[&str]) -> (Child, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_unipos-server"))
         .args(["--dev", "--listen", "127.0.0.1:0", "--mail-lease", "2"])
         .arg("--db")
-        .arg(db)
+        .arg(db.as_arg())
         .args(args)
         .env_remove("UNIPOS_OUTBOX")
         .env_remove("UNIPOS_SMTP_URL")
@@ -186,7 +195,7 @@ fn start_dev(db: &std::path::Path, args: &[&str]) -> (Child, String) {
 #[tokio::test]
 async fn a_server_killed_right_after_answering_202_still_gets_the_mail_out() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("db.sqlite3");
+    let db = crate::common::database_in(dir.path());
     // A relay that takes the connection and never answers: the mail is in flight when the
     // server dies.
     let relay = std::net::TcpListener::bind("127.0.0.1:0").unwrap();

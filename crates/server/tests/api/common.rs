@@ -1,5 +1,6 @@
 //! A server per test, and a small HTTP vocabulary over reqwest.
 
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use reqwest::header::{HeaderMap, CONTENT_TYPE};
@@ -7,7 +8,9 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use tempfile::TempDir;
 use unipos_protocol::{ErrorCode, ErrorEnvelope, SessionResponse};
-use unipos_server::{Clock, Config, RunningServer, SentMail};
+pub use unipos_server::sql::Arg;
+use unipos_server::sql::DbError;
+use unipos_server::{Clock, Config, Db, DbLocation, PoolSize, RunningServer, SentMail};
 
 pub use unipos_server::dev::{
     DEMO_EMAIL, DEMO_LOGIN_ID, DEMO_LOGIN_ID_PASSWORD, DEMO_PASSWORD, DEMO_SSO_EMAIL, DEMO_TEAM,
@@ -251,6 +254,81 @@ impl TestServer {
 
     pub async fn shutdown(&mut self) {
         self.server.take().unwrap().shutdown().await.unwrap();
+    }
+}
+
+/// The database of the test servers in `dir`: a SQLite file there, or, when the tests run
+/// against PostgreSQL (`UNIPOS_TEST_POSTGRES`), a database of that folder's own on the server.
+pub fn database_in(dir: &Path) -> DbLocation {
+    Config::for_tests(dir).db
+}
+
+/// The database of `dir`, opened beside its servers, for what a test reads or sets directly.
+pub fn open_database(dir: &Path) -> Db {
+    let location = database_in(dir);
+    // On a thread of its own: PostgreSQL's blocking client must not run on the test's runtime.
+    std::thread::scope(|s| {
+        s.spawn(|| Db::open(&location, PoolSize::default()).unwrap())
+            .join()
+            .unwrap()
+    })
+}
+
+/// Column 0 of the first row of a query on the database of `dir`.
+pub fn query_value<T: unipos_server::sql::Column + Send>(
+    dir: &Path,
+    sql: &str,
+    args: &[Arg<'_>],
+) -> T {
+    open_database(dir)
+        .with(|c| -> Result<T, DbError> { c.value(sql, args) })
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+}
+
+/// Everything the database of `dir` holds, as bytes to search: the SQLite file (and what is
+/// left of its write-ahead log), or every row of every table as PostgreSQL prints it.
+pub fn stored_bytes(dir: &Path) -> Vec<u8> {
+    match database_in(dir) {
+        DbLocation::Sqlite(path) => {
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            let mut bytes = Vec::new();
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path
+                    .file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .starts_with(&name)
+                {
+                    bytes.extend(std::fs::read(&path).unwrap());
+                }
+            }
+            assert!(!bytes.is_empty(), "no database file in {}", dir.display());
+            bytes
+        }
+        DbLocation::Postgres(_) => open_database(dir)
+            .with(|c| -> Result<Vec<u8>, DbError> {
+                let tables = c.query_all(
+                    "SELECT CAST(table_name AS TEXT) FROM information_schema.tables \
+                     WHERE table_schema = 'public'",
+                    &[],
+                    |r| r.get::<String>(0),
+                )?;
+                let mut bytes = Vec::new();
+                for table in tables {
+                    let rows = c.query_all(
+                        &format!("SELECT CAST(t AS TEXT) FROM {table} t"),
+                        &[],
+                        |r| r.get::<String>(0),
+                    )?;
+                    for row in rows {
+                        bytes.extend(row.into_bytes());
+                        bytes.push(b'\n');
+                    }
+                }
+                Ok(bytes)
+            })
+            .unwrap(),
     }
 }
 

@@ -227,25 +227,27 @@ async fn a_hash_made_before_normalization_still_logs_in_and_is_replaced() {
         .hash_password(FULL_WIDTH.as_bytes(), &salt)
         .unwrap()
         .to_string();
-    let db = rusqlite::Connection::open(s.dir.path().join("unipos-server.sqlite3")).unwrap();
-    let form = |db: &rusqlite::Connection| -> String {
-        db.query_row(
+    let db = open_database(s.dir.path());
+    let form = || -> String {
+        query_value(
+            s.dir.path(),
             "SELECT password_form FROM users WHERE email_normalized = ?1",
-            [DEMO_EMAIL],
-            |r| r.get(0),
+            &[Arg::Text(DEMO_EMAIL)],
         )
-        .unwrap()
     };
-    db.execute(
-        "UPDATE users SET password_hash = ?1, password_form = 'as_typed' WHERE email_normalized = ?2",
-        [&legacy, DEMO_EMAIL],
-    )
+    db.with(|c| {
+        c.execute(
+            "UPDATE users SET password_hash = ?1, password_form = 'as_typed' \
+             WHERE email_normalized = ?2",
+            &[Arg::Text(&legacy), Arg::Text(DEMO_EMAIL)],
+        )
+    })
     .unwrap();
     s.login(DEMO_EMAIL, HALF_WIDTH)
         .await
         .assert_error(ErrorCode::InvalidCredentials);
     s.login(DEMO_EMAIL, FULL_WIDTH).await.assert_status(201);
-    assert_eq!(form(&db), "nfkc");
+    assert_eq!(form(), "nfkc");
     s.login(DEMO_EMAIL, HALF_WIDTH).await.assert_status(201);
 }
 

@@ -9,7 +9,7 @@ use crate::common::*;
 /// A second server on the first one's database file, with its clock and web base (behind one
 /// address, the instances' links are the same).
 async fn second_instance(first: &TestServer) -> TestServer {
-    let db = first.dir.path().join("unipos-server.sqlite3");
+    let db = database_in(first.dir.path());
     let clock = first.clock.clone();
     let web_base = first.server().web_base().clone();
     TestServer::start_with(move |c| {
@@ -85,12 +85,7 @@ async fn two_instances_starting_at_once_on_an_empty_database_migrate_and_seed_it
             .unwrap();
         assert_eq!(login.status().as_u16(), 201);
     }
-    let db = rusqlite::Connection::open(dir.path().join("unipos-server.sqlite3")).unwrap();
-    let members: u32 = db
-        .query_row("SELECT COUNT(*) FROM users", [], |r| r.get(0))
-        .unwrap();
-    let posts: u32 = db
-        .query_row("SELECT COUNT(*) FROM posts", [], |r| r.get(0))
-        .unwrap();
+    let members: u32 = query_value(dir.path(), "SELECT COUNT(*) FROM users", &[]);
+    let posts: u32 = query_value(dir.path(), "SELECT COUNT(*) FROM posts", &[]);
     assert_eq!((members, posts), (3, 5));
 }

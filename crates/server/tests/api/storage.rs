@@ -1,26 +1,10 @@
-//! What the database file holds: hashes, never a password or a token.
+//! What the database holds: hashes, never a password or a token.
 
 use std::path::Path;
 
 use serde_json::json;
 
 use crate::common::*;
-
-fn database_bytes(dir: &Path) -> Vec<u8> {
-    let mut bytes = Vec::new();
-    let mut files = 0;
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        let name = path.file_name().unwrap().to_string_lossy().into_owned();
-        // The main file and whatever of the write-ahead log is left.
-        if name.starts_with("unipos-server.sqlite3") {
-            bytes.extend(std::fs::read(&path).unwrap());
-            files += 1;
-        }
-    }
-    assert!(files >= 1);
-    bytes
-}
 
 fn contains(haystack: &[u8], needle: &str) -> bool {
     haystack
@@ -142,7 +126,7 @@ async fn in_production_no_password_and_no_token_is_ever_stored_in_the_clear() {
     secrets.push(forgot(2).await);
 
     server.shutdown().await.unwrap();
-    let bytes = database_bytes(dir.path());
+    let bytes = stored_bytes(dir.path());
     assert!(
         contains(&bytes, "$argon2id$"),
         "the file read is the database"
@@ -205,7 +189,7 @@ async fn in_dev_mode_no_password_and_no_session_token_is_stored_in_the_clear() {
 
     // Shutting down checkpoints the write-ahead log into the main file.
     s.shutdown().await;
-    let bytes = database_bytes(s.dir.path());
+    let bytes = stored_bytes(s.dir.path());
     assert!(
         contains(&bytes, "$argon2id$"),
         "the file read is the database"

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# More than one unipos-server, as in production: two instances on one database with nginx in
-# front (round-robin), all on loopback. Installs nginx, curl and jq when missing (Debian packages;
-# the system's nginx service is neither started nor enabled: this nginx runs in the foreground
+# More than one unipos-server, as in production: two instances on one PostgreSQL database with
+# nginx in front (round-robin), all on loopback. Installs postgresql, nginx, curl and jq when
+# missing (Debian packages; the system's services are neither started nor enabled: PostgreSQL is a
+# throw-away cluster from pg_virtualenv, dropped at the end, and this nginx runs in the foreground
 # with its own prefix), builds the server and the CLI (debug), and starts:
 #
-#   instance a   unipos-server --dev   on 127.0.0.1:(free port)   ┐ one SQLite file,
+#   PostgreSQL   a throw-away cluster on a free port, database "unipos"
+#   instance a   unipos-server --dev   on 127.0.0.1:(free port)   ┐ one database,
 #   instance b   unipos-server --dev   on 127.0.0.1:(free port)   ┘ one outbox folder
 #   nginx        http://127.0.0.1:PORT → a, b (round-robin), X-Forwarded-For, X-Request-Id
 #
@@ -27,12 +29,12 @@
 #                                      OS keychain). A few seconds once built.
 #
 # Options (before `--`):
-#   --store sqlite|postgres   the shared database (UNIPOS_STORE; default sqlite). postgres is
-#                             refused: not yet supported by unipos-server (see
-#                             scripts/lib/cluster.sh for how it will start a throw-away cluster)
+#   --store postgres|sqlite   the shared database (UNIPOS_STORE; default postgres; sqlite: one
+#                             file in the cluster's folder)
 #   --port N                  nginx's port on 127.0.0.1 (UNIPOS_CLUSTER_PORT; default: a free one)
 #   --instances N             how many servers (default 2)
-#   --dir DIR                 the cluster's folder (default .data/cluster): database, outbox/,
+#   --dir DIR                 the cluster's folder (default .data/cluster): outbox/ (and the
+#                             SQLite file with --store sqlite),
 #                             a.log, b.log, … and nginx/ (config, access.log, error.log). Made
 #                             anew at each start (a new, empty database); left there afterwards
 #
@@ -47,7 +49,8 @@ usage() {
   exit 2
 }
 
-store=${UNIPOS_STORE:-sqlite}
+args=("$@")
+store=${UNIPOS_STORE:-postgres}
 port=${UNIPOS_CLUSTER_PORT:-}
 instances=2
 dir=.data/cluster
@@ -87,6 +90,7 @@ if [ "$mode" = demo ] && [ "${UNIPOS_CLUSTER_IN_KEYRING:-}" != 1 ]; then
     --instances "$instances" --dir "$dir" ${port:+--port "$port"} --demo
 fi
 
+cluster_in_postgres "$store" "$0" ${args[@]+"${args[@]}"}
 cluster_install nginx:nginx curl:curl jq:jq
 cargo build --locked -p unipos-server -p unipos-cli
 bin_dir=${CARGO_TARGET_DIR:-target}/debug
@@ -132,7 +136,8 @@ describe() {
   done
   printf '  nginx       %s  (pid %s, access log %s/nginx/access.log)\n' "$base" \
     "$CLUSTER_NGINX_PID" "$CLUSTER_DIR"
-  echo "  database    $CLUSTER_DB"
+  # (Without the throw-away cluster's password: psql in the cluster's environment needs none.)
+  echo "  database    $(printf '%s' "$CLUSTER_DB" | sed -E 's#^(postgres://[^:/@]+):[^@]*@#\1:***@#')"
   echo "  mails       $CLUSTER_DIR/outbox/*.eml, and with their links at $base/api/v1/dev/outbox"
 }
 

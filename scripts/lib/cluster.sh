@@ -4,7 +4,8 @@
 #
 #   . scripts/lib/cluster.sh
 #   cluster_install nginx:nginx jq:jq curl:curl     # command:Debian package, installed if missing
-#   cluster_store_check "$store"                     # sqlite, or a clear refusal for postgres
+#   cluster_store_check "$store"                     # sqlite or postgres (installs postgresql)
+#   cluster_in_postgres "$store" "$0" "$@"           # postgres: re-runs the script in pg_virtualenv
 #   cluster_init DIR                                 # a folder for the database, logs and nginx
 #   port=$(cluster_free_port)
 #   cluster_start_server a BIN --dev --db "$CLUSTER_DB" ...   # sets CLUSTER_LAST_ADDR
@@ -17,25 +18,10 @@
 # pid (TERM, KILL after 10 s), never by name. Loopback only. The caller runs `set -euo pipefail`
 # from the top of the checkout.
 #
-# Stores. Today only SQLite: the instances share one file (CLUSTER_DB, in the cluster's folder),
-# which is all unipos-server keeps its shared state in (sessions, reset tokens, lockouts,
-# rate_events, mail_outbox). PostgreSQL is not there yet; when unipos-server takes
-# `--db postgres://…`, the change here is small and only in cluster_store_check/cluster_init:
-#
-#   - install `postgresql` (Debian; it brings postgresql-common's pg_virtualenv) with
-#     cluster_install pg_virtualenv:postgresql;
-#   - run the calling script inside a throw-away PostgreSQL cluster, e.g. at its top:
-#       if [ "$store" = postgres ] && [ -z "${UNIPOS_PG_INSIDE:-}" ]; then
-#         UNIPOS_PG_INSIDE=1 exec pg_virtualenv -- "$0" "$@"
-#       fi
-#     pg_virtualenv makes a temporary cluster on a free port (as the postgres user when run as
-#     root), exports PGHOST, PGPORT, PGUSER, PGPASSWORD and PGDATABASE to the command, and drops
-#     the cluster when the command ends;
-#   - CLUSTER_DB="postgres://$PGUSER:$PGPASSWORD@$PGHOST:$PGPORT/$PGDATABASE" instead of the
-#     SQLite path; every instance gets `--db "$CLUSTER_DB"` exactly as it gets the file today.
-#
-# None of that is done here: cluster_store_check refuses postgres with "not yet supported by
-# unipos-server".
+# Stores. SQLite: the instances share one file (CLUSTER_DB, in the cluster's folder). PostgreSQL:
+# the calling script runs itself inside a throw-away cluster first (cluster_in_postgres), and the
+# instances share one database there, CLUSTER_DB=postgres://…/unipos. Either is all unipos-server
+# keeps its shared state in (sessions, reset tokens, lockouts, rate_events, mail_outbox).
 
 CLUSTER_DIR=
 CLUSTER_DB=
@@ -70,7 +56,8 @@ cluster_install() {
   fi
   echo "installing ${missing[*]} (apt-get)" >&2
   [[ " ${missing[*]} " == *" nginx "* ]] && had_nginx=0
-  if [ "$had_nginx" = 0 ] && [ ! -e "$policy" ]; then
+  # No daemon a package brings (nginx, postgresql) starts during the install.
+  if [ ! -e "$policy" ]; then
     cluster_need_root sh -c "printf '#!/bin/sh\nexit 101\n' > $policy && chmod 755 $policy"
     made_policy=1
   fi
@@ -101,21 +88,29 @@ cluster_nginx_bin() {
   command -v nginx 2>/dev/null || echo /usr/sbin/nginx
 }
 
-# cluster_store_check STORE — 0 for sqlite; a clear message and status 3 for postgres (not yet
-# supported by unipos-server); status 2 for anything else.
+# cluster_store_check STORE — 0 for sqlite; for postgres, installs postgresql (Debian; it brings
+# postgresql-common's pg_virtualenv) when missing; status 2 for anything else.
 cluster_store_check() {
   case "$1" in
     sqlite) return 0 ;;
-    postgres | postgresql)
-      echo "PostgreSQL: not yet supported by unipos-server (it takes --db PATH of a SQLite file" \
-        "only; --db postgres://… comes in a later change)" >&2
-      return 3
-      ;;
+    postgres) cluster_install pg_virtualenv:postgresql ;;
     *)
       echo "unknown store '$1' (sqlite or postgres)" >&2
       return 2
       ;;
   esac
+}
+
+# cluster_in_postgres STORE SCRIPT ARGS... — for postgres, unless already inside one: runs SCRIPT
+# ARGS again inside a throw-away PostgreSQL cluster (pg_virtualenv: a free port, PGHOST, PGPORT,
+# PGUSER and PGPASSWORD set for the command; the cluster is dropped when it ends) and exits with
+# its status. For sqlite, returns at once.
+cluster_in_postgres() {
+  local store=$1
+  shift
+  [ "$store" = postgres ] || return 0
+  [ -n "${CLUSTER_IN_POSTGRES:-}" ] && return 0
+  CLUSTER_IN_POSTGRES=1 exec pg_virtualenv -o max_connections=200 -t "$@"
 }
 
 # cluster_init DIR [STORE] — DIR is made (with outbox/ and nginx/); the files of an earlier run
@@ -129,7 +124,18 @@ cluster_init() {
   rm -f "$CLUSTER_DIR"/unipos.sqlite3 "$CLUSTER_DIR"/unipos.sqlite3-* \
     "$CLUSTER_DIR"/*.out "$CLUSTER_DIR"/*.log
   mkdir -p "$CLUSTER_DIR/outbox" "$CLUSTER_DIR/nginx/tmp"
-  CLUSTER_DB=$CLUSTER_DIR/unipos.sqlite3
+  if [ "$store" = postgres ]; then
+    if [ -z "${CLUSTER_IN_POSTGRES:-}" ]; then
+      echo "cluster_init: postgres needs cluster_in_postgres first" >&2
+      return 1
+    fi
+    # A new, empty database on the throw-away cluster (dropped with it).
+    dropdb --if-exists unipos >/dev/null 2>&1
+    createdb unipos
+    CLUSTER_DB="postgres://$PGUSER:$PGPASSWORD@${PGHOST:-localhost}:${PGPORT:-5432}/unipos"
+  else
+    CLUSTER_DB=$CLUSTER_DIR/unipos.sqlite3
+  fi
   CLUSTER_PIDS=() CLUSTER_NAMES=() CLUSTER_ADDRS=() CLUSTER_NGINX_PID='' CLUSTER_NGINX_PORT=''
 }
 

@@ -9,7 +9,7 @@ const trailingSpace: EmailRefusal = {
   code: "email_trailing_whitespace",
   message: "Remove the space at the end of the email address.",
   fix: "taro@example.com",
-  chars: [{ char: "\u3000", code_point: "U+3000", name: "IDEOGRAPHIC SPACE", position: 17 }],
+  chars: [{ char: "\u3000", code_point: "U+3000", name: "IDEOGRAPHIC SPACE", kind: "ideographic_space", position: 17 }],
 };
 
 const sent = { status: 202, request_id: "req-1", email_hint: "t***@example.com", resend_after_s: 60 };

@@ -1,5 +1,6 @@
 // Drives the built app (target/debug/unipos-app, production assets) through every screen with
-// WebDriver (tauri-driver + WebKitWebDriver) and saves docs/screenshots/<screen>-<size>.png.
+// WebDriver (tauri-driver + WebKitWebDriver) and saves docs/screenshots/<screen>-<size>.png, then
+// the main screens again with the OS language set to Japanese: docs/screenshots/<screen>-ja-<size>.png.
 // Run it through scripts/screenshots.sh, which builds the app and provides Xvfb, a private D-Bus
 // session, an unlocked throwaway keyring and a throwaway HOME.
 //
@@ -7,7 +8,7 @@
 // expire after LINK_TTL_S seconds) so the flows start from the same demo data.
 
 import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -21,6 +22,8 @@ const LINK_TTL_S = 45;
 const SIZES = { phone: { width: 390, height: 844 }, desktop: { width: 1280, height: 800 } };
 const UNKNOWN_TOKEN = "Zz9-_".repeat(9);
 const NEW_PASSWORD = "Fresh-pass-42";
+/** The Japanese texts the app shows, from its own catalogue. */
+const JA = JSON.parse(readFileSync(join(root, "ui/src/i18n/ja.json"), "utf8"));
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const children = [];
@@ -201,10 +204,7 @@ async function run(size) {
   const expiresAt = Date.now() + LINK_TTL_S * 1000;
 
   const port = await freePort();
-  const driver = spawn("tauri-driver", ["--port", String(port), "--native-driver", "/usr/bin/WebKitWebDriver"], {
-    stdio: "ignore",
-  });
-  children.push(driver);
+  const driver = startDriver(port, "en_GB.UTF-8");
   await sleep(1000);
   const d = new Driver(`http://127.0.0.1:${port}`);
 
@@ -345,11 +345,111 @@ async function run(size) {
   }
 }
 
+/** tauri-driver, and through it WebKitWebDriver and the app, with the OS language `lang`. */
+function startDriver(port, lang) {
+  const driver = spawn("tauri-driver", ["--port", String(port), "--native-driver", "/usr/bin/WebKitWebDriver"], {
+    stdio: "ignore",
+    env: { ...process.env, LANG: lang, LC_ALL: lang, LC_MESSAGES: lang, LANGUAGE: lang.split(".")[0] },
+  });
+  children.push(driver);
+  return driver;
+}
+
+/** The main screens in Japanese, as a member whose phone is set to Japanese sees them. */
+async function runJapanese(size) {
+  const dims = SIZES[size];
+  const name = (screen) => `${screen}-ja-${size}`;
+  const { base, child } = await startServer();
+  process.env.UNIPOS_API_URL = base;
+  process.env.UNIPOS_WEB_BASE = base;
+  console.log(`${size}, Japanese: ${dims.width}×${dims.height}, server ${base}`);
+
+  const port = await freePort();
+  const driver = startDriver(port, "ja_JP.UTF-8");
+  await sleep(1000);
+  const d = new Driver(`http://127.0.0.1:${port}`);
+  const menu = size === "phone" ? `//button[@aria-label=${JSON.stringify(JA["nav.menu"])}]` : null;
+
+  try {
+    await d.open([]);
+    await d.size(dims);
+    await d.find(heading(JA["login.title"]));
+    await d.shot(name("login"));
+
+    await d.click(button(JA["login.reset_password"]));
+    await d.find(heading(JA["forgot.title"]));
+    // The full-width space a Japanese IME types after the address.
+    await d.type(input("forgot-email"), "taro@example.com\u3000");
+    await d.click(button(JA["forgot.send"]));
+    await d.find(button(JA["forgot.fix_space"]));
+    await d.shot(name("forgot-error"));
+    await d.click(button(JA["forgot.fix_space"]));
+    await d.click(button(JA["forgot.send"]));
+    await d.find(heading(JA["check.title"]));
+    await d.shot(name("check-email"));
+
+    const link = await resetLink(base, "taro@example.com");
+    await d.type(input("paste-link"), link);
+    await d.click(button(JA["check.paste_open"]));
+    await d.find(heading(JA["reset.title"]));
+    await d.find("//p[starts-with(normalize-space(), 't***@example.com')]", 20000);
+    await d.type(input("reset-new"), "fresh-pass");
+    await d.find(`//li[@data-rule="min_length"][contains(@class, "met")]`);
+    await d.shot(name("reset"));
+    await d.type(input("reset-new"), NEW_PASSWORD);
+    await d.type(input("reset-confirm"), NEW_PASSWORD);
+    await d.click(button(JA["reset.submit"]));
+    await d.find(heading(JA["timeline.title"]));
+
+    if (menu) {
+      await d.click(menu);
+      await d.click(`//div[@role="dialog"]//button[normalize-space()=${JSON.stringify(JA["nav.settings"])}]`);
+      await d.find(heading(JA["settings.title"]));
+      await d.click(buttonStarting(JA["settings.account"]));
+      await d.click(button(JA["account.change"]));
+    } else {
+      await d.click(`//button[@aria-label=${JSON.stringify(JA["nav.account_menu"].replace("{name}", "Taro Yamada"))}]`);
+      await d.click(`//button[@role="menuitem"][normalize-space()=${JSON.stringify(JA["nav.settings"])}]`);
+      await d.find(heading(JA["settings.title"]));
+    }
+    await d.type(input("account-current"), "not-my-password-1");
+    await d.type(input("account-new"), "Brand-new-pass-7");
+    await d.type(input("account-confirm"), "Brand-new-pass-7");
+    await d.click(button(JA["account.save"]));
+    await d.find(`//p[@id="account-current-error"]`);
+    await d.shot(name("settings-account"));
+    await d.close();
+
+    // The link again, now used up.
+    await d.open([link]);
+    await d.size(dims);
+    await d.find(heading(JA["link.token_used.title"]));
+    await d.shot(name("link-used"));
+    await d.close();
+  } catch (e) {
+    if (d.session) {
+      const png = await d.call("GET", d.s("/screenshot")).catch(() => null);
+      if (png) writeFileSync(join(tmpdir(), `unipos-screenshots-failed-ja-${size}.png`), Buffer.from(png, "base64"));
+      console.error(`stopped here: ${join(tmpdir(), `unipos-screenshots-failed-ja-${size}.png`)}`);
+    }
+    throw e;
+  } finally {
+    await d.close();
+    driver.kill();
+    child.kill();
+  }
+}
+
+// scripts/screenshots.sh [phone|desktop] [en|ja]: both sizes in English and the phone in
+// Japanese by default.
 mkdirSync(OUT, { recursive: true });
-const only = process.argv[2];
+const args = process.argv.slice(2);
+const sizes = Object.keys(SIZES).filter((size) => !args.some((a) => a in SIZES) || args.includes(size));
+const languages = args.some((a) => a === "en" || a === "ja") ? args : ["en", "ja"];
 try {
-  for (const size of Object.keys(SIZES)) {
-    if (!only || only === size) await run(size);
+  if (languages.includes("en")) for (const size of sizes) await run(size);
+  if (languages.includes("ja")) {
+    for (const size of args.some((a) => a in SIZES) ? sizes : ["phone"]) await runJapanese(size);
   }
 } finally {
   for (const c of children) c.kill();

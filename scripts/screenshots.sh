@@ -3,8 +3,9 @@
 # then drives the real app under Xvfb, in a private D-Bus session with a throwaway unlocked
 # keyring and HOME, through every screen at phone (390×844) and desktop (1280×800) size.
 #
-#   scripts/screenshots.sh            both sizes
+#   scripts/screenshots.sh            both sizes in English, and the phone in Japanese
 #   scripts/screenshots.sh phone      one size
+#   scripts/screenshots.sh phone ja   one size, one language (en: every screen; ja: the main ones)
 #
 # Needs what scripts/setup.sh installs, and tauri-driver (installed here when missing).
 set -euo pipefail

@@ -235,8 +235,26 @@ pub mod shapes {
     pub struct CharReport {
         pub char: String,
         pub code_point: String,
+        /// The Unicode name, e.g. `IDEOGRAPHIC SPACE`.
         pub name: String,
+        pub kind: CharKind,
         pub position: u32,
+    }
+
+    /// What a refused character is, for the UI to name it (`char.<kind>` in the catalogues).
+    #[derive(Debug, Serialize, Deserialize, Type)]
+    #[serde(rename_all = "snake_case")]
+    pub enum CharKind {
+        IdeographicSpace,
+        Space,
+        OtherSpace,
+        ZeroWidth,
+        Tab,
+        LineBreak,
+        FullwidthAlphanumeric,
+        FullwidthAt,
+        FullwidthSymbol,
+        Other,
     }
 
     #[derive(Debug, Serialize, Deserialize, Type)]
@@ -453,6 +471,8 @@ mod tests {
             "ｔａｒｏ@example.com",
             "",
             "taro",
+            // One character of every kind.
+            "\u{3000} \u{A0}\u{200B}\t\nｔ＠．太@example.com",
         ] {
             fits::<shapes::EmailRefusal>(&EmailRefusal(Email::parse(input).unwrap_err()));
         }

@@ -33,7 +33,7 @@ when no answer came: offline, connection_refused, timeout, tls), then what it fo
            {\"fix\"?, \"chars\"}, a network fault's {\"cause\"}.
 Fields per subcommand:
   check-email      {\"ok\": true, \"email\"} | {\"ok\": false, \"code\", \"message\", \"fix\"?,
-                   \"chars\": [{\"char\", \"code_point\", \"name\", \"position\"}]}
+                   \"chars\": [{\"char\", \"code_point\", \"name\", \"kind\", \"position\"}]}
   inspect-link     {\"ok\": true, \"kind\": \"reset\"|\"forgot\", \"token_hint\"?, \"web_base\"}
   forgot           {\"ok\": true, \"status\", \"request_id\", \"email_hint\", \"resend_after_s\"}
   check-link       {\"ok\": true, \"status\", \"request_id\", \"email_hint\", \"expires_at\",

@@ -29,8 +29,60 @@ pub struct CharReport {
     pub code_point: String,
     /// `IDEOGRAPHIC SPACE`
     pub name: String,
+    /// What kind of character it is, for the UI to name it in the member's language.
+    pub kind: CharKind,
     /// 1-based position among the input's characters.
     pub position: usize,
+}
+
+/// The kinds of character an address is refused for, as a member would name them: the UI has a
+/// text for each (全角スペース, ゼロ幅スペース, 全角英数字, ...); `other` is named by its Unicode
+/// name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CharKind {
+    /// U+3000, the space Japanese IMEs type.
+    IdeographicSpace,
+    /// U+0020.
+    Space,
+    /// Any other Unicode space (no-break, en, thin, ...).
+    OtherSpace,
+    /// Zero-width characters: invisible, and dragged along by pasted text.
+    ZeroWidth,
+    /// U+0009.
+    Tab,
+    /// Line and paragraph breaks.
+    LineBreak,
+    /// Full-width letters and digits (U+FF10–U+FF19, U+FF21–U+FF3A, U+FF41–U+FF5A).
+    FullwidthAlphanumeric,
+    /// U+FF20, the full-width at sign.
+    FullwidthAt,
+    /// Any other full-width form of ASCII (U+FF01–U+FF5E).
+    FullwidthSymbol,
+    /// Anything else that is not allowed in an address.
+    Other,
+}
+
+impl CharKind {
+    /// The kind of `c`.
+    pub fn of(c: char) -> CharKind {
+        match c {
+            '\u{3000}' => CharKind::IdeographicSpace,
+            ' ' => CharKind::Space,
+            '\t' => CharKind::Tab,
+            '\n' | '\r' | '\u{0B}' | '\u{0C}' | '\u{85}' | '\u{2028}' | '\u{2029}' => {
+                CharKind::LineBreak
+            }
+            c if INVISIBLE.contains(&c) => CharKind::ZeroWidth,
+            c if c.is_whitespace() => CharKind::OtherSpace,
+            '\u{FF20}' => CharKind::FullwidthAt,
+            '\u{FF10}'..='\u{FF19}' | '\u{FF21}'..='\u{FF3A}' | '\u{FF41}'..='\u{FF5A}' => {
+                CharKind::FullwidthAlphanumeric
+            }
+            c if is_fullwidth(c) => CharKind::FullwidthSymbol,
+            _ => CharKind::Other,
+        }
+    }
 }
 
 impl std::fmt::Display for CharReport {
@@ -144,6 +196,7 @@ fn report(position: usize, c: char) -> CharReport {
         char: c.to_string(),
         code_point: format!("U+{:04X}", c as u32),
         name: char_name(c),
+        kind: CharKind::of(c),
         position,
     }
 }

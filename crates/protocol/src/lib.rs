@@ -14,7 +14,7 @@ pub mod token;
 pub mod wire;
 
 pub use base_url::{BaseUrl, BaseUrlError};
-pub use email::{CharReport, Email, EmailError};
+pub use email::{CharKind, CharReport, Email, EmailError};
 pub use error::{ErrorBody, ErrorCode, ErrorEnvelope};
 pub use link::{AppLink, LinkError, LinkRules, ResetLink};
 pub use policy::{normalize_password, PasswordOwner, PasswordPolicy, PolicyRule};

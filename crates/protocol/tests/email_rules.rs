@@ -1,6 +1,6 @@
 //! The email rules, case by case: what members actually type, on desktops and through Japanese IMEs.
 
-use unipos_protocol::{Email, ErrorCode};
+use unipos_protocol::{CharKind, Email, ErrorCode};
 
 use ErrorCode::*;
 
@@ -262,7 +262,39 @@ fn the_refusal_serializes_with_code_message_fix_and_chars() {
     assert_eq!(json["fix"], "taro@example.com");
     assert_eq!(json["chars"][0]["code_point"], "U+0020");
     assert_eq!(json["chars"][0]["name"], "SPACE");
+    assert_eq!(json["chars"][0]["kind"], "space");
     assert_eq!(json["chars"][0]["position"], 17);
+}
+
+#[test]
+fn each_refused_character_has_the_kind_a_member_would_name_it_by() {
+    let kinds = |input: &str| -> Vec<CharKind> {
+        let err = Email::parse(input).unwrap_err();
+        err.chars().iter().map(|c| c.kind).collect()
+    };
+    use CharKind::*;
+    assert_eq!(kinds("taro@example.com\u{3000}"), [IdeographicSpace]);
+    assert_eq!(kinds(" taro@example.com"), [Space]);
+    assert_eq!(kinds("taro@example.com\u{A0}"), [OtherSpace]);
+    assert_eq!(
+        kinds("\u{200B}taro\u{FEFF}@example.com\u{2060}"),
+        [ZeroWidth, ZeroWidth, ZeroWidth]
+    );
+    assert_eq!(kinds("taro@example.com\t"), [Tab]);
+    assert_eq!(kinds("taro@example.com\r\n"), [LineBreak, LineBreak]);
+    assert_eq!(
+        kinds("ｔａｒｏ１＠example．com"),
+        [
+            FullwidthAlphanumeric,
+            FullwidthAlphanumeric,
+            FullwidthAlphanumeric,
+            FullwidthAlphanumeric,
+            FullwidthAlphanumeric,
+            FullwidthAt,
+            FullwidthSymbol
+        ]
+    );
+    assert_eq!(kinds("太郎@example.com"), [Other, Other]);
 }
 
 #[test]

@@ -100,7 +100,7 @@ fn compose(to: &str, subject: &str, body: &Body) -> anyhow::Result<Message> {
         .context("building the message")
 }
 
-/// "60 minutes", "1 hour 30 minutes", "45 seconds".
+/// "60 minutes" / "60分", "45 seconds" / "45秒".
 fn for_people(ttl: Duration) -> (String, String) {
     let secs = ttl.as_secs();
     if secs < 120 {
@@ -123,10 +123,10 @@ pub fn reset_body(display_name: &str, to: &str, link: &str, ttl: Duration) -> Bo
     let (ttl_en, ttl_ja) = for_people(ttl);
     let text = format!(
         "{display_name} 様\n\n\
-         Unipos アカウント（{to}）のパスワード再設定のご依頼を受け付けました。\n\
+         Uniposアカウント（{to}）のパスワード再設定のご依頼を受け付けました。\n\
          {ttl_ja}以内に次のリンクを開いて、新しいパスワードを設定してください。\n\n\
          {link}\n\n\
-         リンクは1回だけ使えます。お心当たりがない場合は、このメールを破棄してください。パスワードは変わりません。\n\n\
+         このリンクは1回だけ使えます。お心当たりがない場合は、このメールを破棄してください。パスワードは変更されません。\n\n\
          ----\n\n\
          Hello {display_name},\n\n\
          We received a request to reset the password of your Unipos account ({to}).\n\
@@ -141,13 +141,15 @@ pub fn reset_body(display_name: &str, to: &str, link: &str, ttl: Duration) -> Bo
     );
     let inner = format!(
         "<p>{name} 様</p>\n\
-         <p>Unipos アカウント（{to_html}）のパスワード再設定のご依頼を受け付けました。{ttl_ja}以内に次のリンクから新しいパスワードを設定してください。</p>\n\
-         <p><a href=\"{link_html}\" style=\"display: inline-block; padding: 10px 18px; background: #ff6a3d; color: #fff; text-decoration: none; border-radius: 6px;\">パスワードを再設定 / Reset Password</a></p>\n\
+         <p>Uniposアカウント（{to_html}）のパスワード再設定のご依頼を受け付けました。{ttl_ja}以内に次のボタンから新しいパスワードを設定してください。</p>\n\
+         <p><a href=\"{link_html}\" style=\"display: inline-block; padding: 10px 18px; background: #ff6a3d; color: #fff; text-decoration: none; border-radius: 6px;\">パスワードを再設定 / <span lang=\"en\">Reset Password</span></a></p>\n\
+         <p>このリンクは1回だけ使えます。お心当たりがない場合は、このメールを破棄してください。パスワードは変更されません。</p>\n\
+         <div lang=\"en\">\n\
          <p>Hello {name},</p>\n\
          <p>We received a request to reset the password of your Unipos account ({to_html}). Open this link within {ttl_en} to set a new password:</p>\n\
          <p><a href=\"{link_html}\">{link_html}</a></p>\n\
-         <p>The link works once. If you did not ask for this, ignore this email: your password stays as it is.<br>\
-         リンクは1回だけ使えます。お心当たりがない場合は、このメールを破棄してください。</p>"
+         <p>The link works once. If you did not ask for this, ignore this email: your password stays as it is.</p>\n\
+         </div>"
     );
     Body {
         text,
@@ -158,8 +160,8 @@ pub fn reset_body(display_name: &str, to: &str, link: &str, ttl: Duration) -> Bo
 pub fn changed_body(display_name: &str, to: &str) -> Body {
     let text = format!(
         "{display_name} 様\n\n\
-         Unipos アカウント（{to}）のパスワードが変更されました。\n\
-         お心当たりがない場合は、すぐにアプリの「Reset Password」からパスワードを再設定し、管理者にご連絡ください。\n\n\
+         Uniposアカウント（{to}）のパスワードが変更されました。ほかの端末では、すべてログアウトされています。\n\
+         お心当たりがない場合は、すぐにUniposアプリのログイン画面の「パスワードを再設定」からパスワードを再設定し、会社のUnipos管理者にご連絡ください。\n\n\
          ----\n\n\
          Hello {display_name},\n\n\
          The password of your Unipos account ({to}) was just changed, and every other device was logged out.\n\
@@ -168,10 +170,13 @@ pub fn changed_body(display_name: &str, to: &str) -> Body {
     let (name, to_html) = (escape_html(display_name), escape_html(to));
     let inner = format!(
         "<p>{name} 様</p>\n\
-         <p>Unipos アカウント（{to_html}）のパスワードが変更されました。お心当たりがない場合は、すぐにアプリの「Reset Password」からパスワードを再設定し、管理者にご連絡ください。</p>\n\
+         <p>Uniposアカウント（{to_html}）のパスワードが変更されました。ほかの端末では、すべてログアウトされています。\
+         お心当たりがない場合は、すぐにUniposアプリのログイン画面の「パスワードを再設定」からパスワードを再設定し、会社のUnipos管理者にご連絡ください。</p>\n\
+         <div lang=\"en\">\n\
          <p>Hello {name},</p>\n\
          <p>The password of your Unipos account ({to_html}) was just changed, and every other device was logged out. \
-         If this was not you, reset your password now with \"Reset Password\" in the app and tell your administrator.</p>"
+         If this was not you, reset your password now with \"Reset Password\" in the app and tell your administrator.</p>\n\
+         </div>"
     );
     Body {
         text,
@@ -210,6 +215,50 @@ mod tests {
         );
         assert!(raw.contains("multipart/alternative"));
         assert!(raw.contains("@mail.unipos.me>\r\n"), "{raw}");
+    }
+
+    /// The Japanese part of a text mail: everything before the `----` line.
+    fn japanese(text: &str) -> &str {
+        text.split("\n----\n").next().unwrap()
+    }
+
+    /// A half-width space beside a Japanese character, other than the greeting's `〇〇 様`.
+    fn space_beside_japanese(text: &str) -> Option<String> {
+        let is_ja = |c: char| matches!(c, '\u{3000}'..='\u{30FF}' | '\u{3400}'..='\u{9FFF}' | '\u{FF01}'..='\u{FF60}');
+        let chars: Vec<char> = text.chars().collect();
+        chars.windows(3).find_map(|w| {
+            let beside = w[1] == ' ' && (is_ja(w[0]) || is_ja(w[2]));
+            (beside && w[2] != '様').then(|| w.iter().collect())
+        })
+    }
+
+    #[test]
+    fn the_japanese_parts_use_the_app_s_words_and_spacing() {
+        let reset = reset_body(
+            "山田太郎",
+            "taro@example.com",
+            "https://unipos.me/reset_password?token=abc",
+            Duration::from_secs(3600),
+        );
+        let changed = changed_body("山田太郎", "taro@example.com");
+        for body in [&reset, &changed] {
+            let ja = japanese(&body.text);
+            assert!(ja.starts_with("山田太郎 様\n"), "{ja}");
+            assert_eq!(space_beside_japanese(ja), None, "{ja}");
+            assert!(
+                !ja.contains("Reset Password"),
+                "the button's Japanese name: {ja}"
+            );
+            assert!(body.html.contains("<div lang=\"en\">"), "English is marked");
+        }
+        assert!(japanese(&reset.text).contains("60分以内"));
+        let ja = japanese(&changed.text);
+        assert!(
+            ja.contains("ほかの端末では、すべてログアウトされています。"),
+            "{ja}"
+        );
+        assert!(ja.contains("「パスワードを再設定」"), "{ja}");
+        assert!(changed.html.contains("「パスワードを再設定」"));
     }
 
     #[test]

@@ -84,10 +84,11 @@ pub async fn reset_page(RawQuery(query): RawQuery) -> Response {
             StatusCode::BAD_REQUEST,
             "This link is damaged — Unipos",
             "<h1>This link is damaged</h1>\n\
+             <p class=\"ja\" lang=\"ja\">このリンクは壊れています</p>\n\
              <p>Copy the whole link from the email, or ask for a new email with \
              <strong>Reset Password</strong> in the Unipos app.</p>\n\
-             <p class=\"ja\">リンクが壊れています。メールのリンク全体をコピーするか、アプリの「Reset Password」から\
-             もう一度メールを送ってください。</p>",
+             <p class=\"ja\" lang=\"ja\">再設定メールからリンク全体をコピーして開き直すか、Uniposアプリのログイン画面の\
+             「パスワードを再設定」から、再設定メールをもう一度送信してください。</p>",
         );
     };
     let app_link = escape_html(&LinkRules::app_reset_url(token.expose()));
@@ -96,13 +97,17 @@ pub async fn reset_page(RawQuery(query): RawQuery) -> Response {
         "Reset your password — Unipos",
         &format!(
             "<h1>Reset your Unipos password</h1>\n\
-             <p class=\"ja\">Unipos のパスワード再設定</p>\n\
+             <p class=\"ja\" lang=\"ja\">Uniposのパスワード再設定</p>\n\
              <p>Open this link in the Unipos app to set a new password.</p>\n\
-             <a class=\"button\" href=\"{app_link}\">Open in the Unipos app</a>\n\
-             <p class=\"ja\">上のボタンで Unipos アプリを開き、新しいパスワードを設定してください。</p>\n\
-             <p class=\"note\">Nothing happens? Open the Unipos app, tap <strong>Reset Password</strong> and \
-             paste the link from the email. Opening this page does not use the link up.<br>\
-             <span class=\"ja\">アプリが開かない場合は、アプリの「Reset Password」からメールのリンクを貼り付けてください。</span></p>"
+             <p class=\"ja\" lang=\"ja\">下のボタンでUniposアプリを開き、新しいパスワードを設定してください。</p>\n\
+             <a class=\"button\" href=\"{app_link}\"><span lang=\"ja\">Uniposアプリで開く</span><br>\
+             Open in the Unipos app</a>\n\
+             <p class=\"note\">Nothing happens? Open the Unipos app and paste the link from the email into \
+             <strong>Link from the email</strong> on <strong>Log in</strong> (or on <strong>Check your \
+             email</strong>). Opening this page does not use the link up.<br>\
+             <span class=\"ja\" lang=\"ja\">アプリが開かない場合は、Uniposアプリを開き、ログイン画面（または「メールをご確認ください」\
+             画面）の「再設定メールのリンク」欄に、メールのリンクを貼り付けてください。このページを開いても、\
+             リンクは使用済みになりません。</span></p>"
         ),
     )
 }

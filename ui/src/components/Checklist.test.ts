@@ -46,8 +46,8 @@ describe("checklist", () => {
     render(Checklist, { id: "rules", items: met, policy });
     const last = lines().at(-1)!;
     expect(document.querySelector("#rules .checklist-title")?.textContent).toBe("新しいパスワードの条件");
-    expect(last.textContent).toContain("よく使われるパスワードではなく、名前やメールアドレスを含まない");
-    expect(last.textContent).toContain("(達成)");
+    expect(last.textContent).toContain("よく使われるパスワードや、名前・メールアドレスを含むものではない");
+    expect(last.textContent).toContain("（達成）");
     expect(last.classList.contains("met")).toBe(true);
     expect(lines()[0]!.textContent).toContain("8文字以上");
   });

@@ -22,8 +22,12 @@ describe("error alert", () => {
   it("speaks Japanese when the app does", () => {
     setLanguage("ja");
     render(ErrorAlert, { error: { code: "email_trailing_whitespace", message: "" } });
-    expect(screen.getByRole("alert").textContent).toContain("メールアドレスの末尾のスペースを削除してください。");
-    expect(screen.getByRole("alert").textContent).toContain("コード: email_trailing_whitespace");
+    render(ErrorAlert, { error: { code: "token_used", message: "", request_id: "req-8" } });
+    const [space, used] = screen.getAllByRole("alert");
+    expect(space!.textContent).toContain("メールアドレスの末尾に空白（スペース）があります。削除してください。");
+    expect(space!.textContent).toContain("エラーコード：email_trailing_whitespace");
+    expect(used!.textContent).toContain("この再設定リンクは使用済みです。再設定メールをもう一度送信してください。");
+    expect(used!.textContent).toContain("リクエストID：req-8");
   });
 
   it("stays in the page, empty, when there is nothing to say", () => {
@@ -66,6 +70,8 @@ describe("error alert", () => {
   it("joins the wait to the message without a space in Japanese", () => {
     setLanguage("ja");
     render(ErrorAlert, { error: { code: "rate_limited", message: "", retry_after_s: 42 } });
-    expect(screen.getByRole("alert").textContent).toMatch(/試行回数が多すぎます。42/);
+    expect(screen.getByRole("alert").textContent).toContain(
+      "短時間に操作が繰り返されたため、一時的に受け付けを制限しています。42秒後にもう一度お試しください。",
+    );
   });
 });

@@ -94,10 +94,15 @@ export type AppInfo = {
 	last_error_request_id: string | null,
 };
 
+/**  What a refused character is, for the UI to name it (`char.<kind>` in the catalogues). */
+export type CharKind = "ideographic_space" | "space" | "other_space" | "zero_width" | "tab" | "line_break" | "fullwidth_alphanumeric" | "fullwidth_at" | "fullwidth_symbol" | "other";
+
 export type CharReport = {
 	char: string,
 	code_point: string,
+	/**  The Unicode name, e.g. `IDEOGRAPHIC SPACE`. */
 	name: string,
+	kind: CharKind,
 	position: number,
 };
 

@@ -36,10 +36,26 @@ export function t(key: Key, vars: Record<string, string | number> = {}): string 
   );
 }
 
+/**
+ * The text for `key` split around its `{name}` placeholder, for a value shown in its own element
+ * (a code beside its label): "Code: {code}" → ["Code: ", ""], "エラーコード：{code}" → ["エラーコード：", ""].
+ * The label's punctuation comes from the catalogue, never from the template.
+ */
+export function around(key: Key, name: string): [string, string] {
+  const text = t(key);
+  const at = text.indexOf(`{${name}}`);
+  if (at < 0) return [text, ""];
+  return [text.slice(0, at), text.slice(at + name.length + 2)];
+}
+
+/** The locale of the language shown, for `Intl`. */
+function locale(): string {
+  return current === "ja" ? "ja-JP" : "en-GB";
+}
+
 /** Items as one list in the current language: "A, B, C" / "A、B、C". */
 export function listOf(items: string[]): string {
-  const locale = current === "ja" ? "ja-JP" : "en-GB";
-  return new Intl.ListFormat(locale, { type: "conjunction", style: "narrow" }).format(items);
+  return new Intl.ListFormat(locale(), { type: "conjunction", style: "narrow" }).format(items);
 }
 
 /** Messages joined as the current language joins them: a space in English, nothing after 。. */
@@ -61,7 +77,7 @@ export function errorText(code: string): string {
 export function dateTime(iso: string): string {
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return iso;
-  return new Intl.DateTimeFormat(current === "ja" ? "ja-JP" : "en-GB", {
+  return new Intl.DateTimeFormat(locale(), {
     dateStyle: "medium",
     timeStyle: "short",
   }).format(date);

@@ -1,6 +1,7 @@
 import { fireEvent, render, screen, waitFor } from "@testing-library/svelte";
 import { describe, expect, it } from "vitest";
 import { app } from "../lib/app.svelte";
+import { setLanguage } from "../lib/i18n.svelte";
 import { backend, count, held, refuse, taro } from "../test/backend";
 import Settings from "./Settings.svelte";
 
@@ -58,6 +59,21 @@ describe("Settings > Account", () => {
       expect(document.getElementById("account-new-error")?.textContent).toContain("Missing: a digit"),
     );
     expect(document.getElementById("account-confirm-error")).toBeNull();
+  });
+
+  it("lists the conditions a new password misses as conditions, in Japanese", async () => {
+    setLanguage("ja");
+    app.user = taro;
+    backend({
+      change_password: () =>
+        refuse("password_policy", { status: 422, details: { failed: ["min_length", "require_digit"] } }),
+    });
+    render(Settings, { section: "account", presentation: "desktop" });
+    await fireEvent.click(screen.getByRole("button", { name: "保存" }));
+    await waitFor(() => expect(document.getElementById("account-new-error")).not.toBeNull());
+    const line = document.getElementById("account-new-error")!.textContent!;
+    expect(line).toContain("条件を満たすパスワードを入力してください。満たしていない条件：必要な文字数、数字を含む。");
+    expect(line).toContain("エラーコード：password_policy");
   });
 
   it("says why a common password or one made from the member's name is refused", async () => {

@@ -2,6 +2,7 @@ import { fireEvent, render, screen, waitFor } from "@testing-library/svelte";
 import { describe, expect, it } from "vitest";
 import type { EmailRefusal } from "../generated/bindings";
 import { app } from "../lib/app.svelte";
+import { setLanguage } from "../lib/i18n.svelte";
 import { backend, count, held, refuse } from "../test/backend";
 import Forgot from "./Forgot.svelte";
 
@@ -9,7 +10,7 @@ const trailingSpace: EmailRefusal = {
   code: "email_trailing_whitespace",
   message: "Remove the space at the end of the email address.",
   fix: "taro@example.com",
-  chars: [{ char: "\u3000", code_point: "U+3000", name: "IDEOGRAPHIC SPACE", position: 17 }],
+  chars: [{ char: "\u3000", code_point: "U+3000", name: "IDEOGRAPHIC SPACE", kind: "ideographic_space", position: 17 }],
 };
 
 const sent = { status: 202, request_id: "req-1", email_hint: "t***@example.com", resend_after_s: 60 };
@@ -42,6 +43,35 @@ describe("Forgot password", () => {
     await fireEvent.click(screen.getByRole("button", { name: "Remove the space" }));
     expect(field().value).toBe("taro@example.com");
     await waitFor(() => expect(screen.queryByText(/Remove the space at the end/)).toBeNull());
+  });
+
+  it("names the characters in Japanese, with their code points", async () => {
+    setLanguage("ja");
+    const typed = "ｔaro\u200B@example.com\u3000";
+    backend({
+      check_email: rules({
+        [typed]: {
+          ...trailingSpace,
+          chars: [
+            { char: "ｔ", code_point: "U+FF54", name: "FULLWIDTH LATIN SMALL LETTER T", kind: "fullwidth_alphanumeric", position: 1 },
+            { char: "\u200B", code_point: "U+200B", name: "ZERO WIDTH SPACE", kind: "zero_width", position: 5 },
+            { char: "太", code_point: "U+592A", name: "CJK UNIFIED IDEOGRAPH-592A", kind: "other", position: 6 },
+            { char: "\u3000", code_point: "U+3000", name: "IDEOGRAPHIC SPACE", kind: "ideographic_space", position: 18 },
+          ],
+        },
+      }),
+    });
+    render(Forgot);
+    await fireEvent.input(screen.getByLabelText("メールアドレス"), { target: { value: typed } });
+    await fireEvent.click(screen.getByRole("button", { name: "送信" }));
+    await screen.findByText("メールアドレスの末尾に空白（スペース）があります。削除してください。");
+    expect(screen.getByText("1文字目：全角英数字（U+FF54）")).toBeTruthy();
+    expect(screen.getByText("5文字目：ゼロ幅スペース（見えない文字、U+200B）")).toBeTruthy();
+    expect(screen.getByText("6文字目：CJK UNIFIED IDEOGRAPH-592A（U+592A）")).toBeTruthy();
+    expect(screen.getByText("18文字目：全角スペース（U+3000）")).toBeTruthy();
+    expect(screen.getByText("エラーコード：", { exact: false })).toBeTruthy();
+    expect(screen.getByRole("button", { name: "空白を削除" })).toBeTruthy();
+    expect(screen.getByText("修正後：taro@example.com")).toBeTruthy();
   });
 
   it("offers half-width characters for a full-width address", async () => {

@@ -148,12 +148,12 @@ describe("Reset", () => {
     render(Reset);
     await waitFor(() => expect(rule("common_password")).toBeTruthy());
     expect(rule("common_password").textContent).toContain(
-      "よく使われるパスワードではなく、名前やメールアドレスを含まない",
+      "よく使われるパスワードや、名前・メールアドレスを含むものではない",
     );
     await fireEvent.click(screen.getByRole("button", { name: "パスワードを設定してログイン" }));
     await waitFor(() => expect(document.getElementById("reset-new-error")).not.toBeNull());
     expect(document.getElementById("reset-new-error")!.textContent).toContain(
-      "新しいパスワードが、会社で定められた条件を満たしていません。" +
+      "新しいパスワードが、会社で定められた条件を満たしていません。条件を満たすパスワードを入力してください。" +
         "満たしていない条件：8文字以上、数字を含む。" +
         "よく使われるパスワードや、名前・メールアドレス・ログインIDを含むパスワードは使えません。" +
         "別のパスワードを入力してください。",

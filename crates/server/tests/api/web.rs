@@ -36,6 +36,37 @@ async fn the_reset_page_offers_the_app_link_and_leaks_nothing() {
 }
 
 #[tokio::test]
+async fn the_reset_page_speaks_both_languages_and_points_to_the_paste_field() {
+    let s = TestServer::start().await;
+    let token = s.reset_token_for(DEMO_EMAIL).await;
+    let html = s
+        .get_page(&format!("/reset_password?token={token}"))
+        .await
+        .text();
+    assert!(html.contains("<html lang=\"en\">"), "{html}");
+    // Every Japanese text is marked as Japanese, the button's included.
+    let marked: String = html
+        .split("lang=\"ja\">")
+        .skip(1)
+        .map(|part| part.split("</").next().unwrap_or_default())
+        .collect();
+    let japanese = |c: char| ('\u{3040}'..='\u{9FFF}').contains(&c);
+    let all: String = html.chars().filter(|&c| japanese(c)).collect();
+    let in_marked: String = marked.chars().filter(|&c| japanese(c)).collect();
+    assert_eq!(all, in_marked, "Japanese outside lang=\"ja\": {html}");
+    assert!(
+        html.contains("<span lang=\"ja\">Uniposアプリで開く</span>"),
+        "{html}"
+    );
+    // The paste field is on Log in (and on Check your email), not under Reset Password.
+    assert!(html.contains("<strong>Link from the email</strong> on <strong>Log in</strong>"));
+    assert!(html.contains("ログイン画面"));
+    assert!(html.contains("「再設定メールのリンク」欄"));
+    assert!(!html.contains("tap <strong>Reset Password</strong>"));
+    assert!(!marked.contains("Reset Password"));
+}
+
+#[tokio::test]
 async fn opening_the_reset_page_never_uses_the_token_up() {
     let s = TestServer::start().await;
     let token = s.reset_token_for(DEMO_EMAIL).await;

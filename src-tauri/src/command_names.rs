@@ -25,4 +25,5 @@ pub const COMMAND_NAMES: &[&str] = &[
     "timeline",
     "change_password",
     "logout",
+    "startup_reached",
 ];

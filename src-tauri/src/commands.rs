@@ -246,6 +246,13 @@ pub async fn change_password(
     done.map(PasswordSaved).map_err(|e| state.fail(e))
 }
 
+/// Start-up trace (`UNIPOS_TRACE_STARTUP=1`): the UI mounted, or painted its first screen.
+#[tauri::command]
+#[specta::specta]
+pub fn startup_reached(phase: crate::startup_trace::UiPhase) {
+    crate::startup_trace::reached(phase.into());
+}
+
 /// Log out: the session leaves the keychain whatever the server says.
 #[tauri::command]
 #[specta::specta]

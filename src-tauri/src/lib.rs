@@ -11,6 +11,9 @@ use unipos_client::KeyringVault;
 
 mod command_names;
 pub mod commands;
+#[cfg(target_os = "linux")]
+mod handover;
+pub mod startup_trace;
 pub mod state;
 pub mod wire;
 
@@ -61,6 +64,7 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             commands::timeline,
             commands::change_password,
             commands::logout,
+            commands::startup_reached,
         ])
         .events(collect_events![LinkArrived])
         .constant("ERROR_CODES", error_codes())
@@ -147,6 +151,8 @@ fn setup<R: Runtime>(
     app: &mut tauri::App<R>,
     specta: &tauri_specta::Builder<R>,
 ) -> Result<(), Box<dyn std::error::Error>> {
+    // Tauri creates the configured window just before this hook.
+    startup_trace::reached(startup_trace::Phase::WindowCreated);
     specta.mount_events(app);
     let store = app.store(PREFERENCES_FILE)?;
     let preferences: Preferences = store
@@ -189,6 +195,13 @@ fn setup<R: Runtime>(
 
 #[cfg_attr(mobile, tauri::mobile_entry_point)]
 pub fn run() {
+    startup_trace::start();
+    // A second launch (a link opened while the app runs) hands its arguments over and leaves
+    // before any of the app starts.
+    #[cfg(target_os = "linux")]
+    if handover::to_running_app() {
+        std::process::exit(0);
+    }
     let specta = specta_builder::<tauri::Wry>();
     let mut builder = tauri::Builder::default();
     #[cfg(desktop)]
@@ -204,7 +217,7 @@ pub fn run() {
             }
         }));
     }
-    builder
+    let app = builder
         .plugin(tauri_plugin_deep_link::init())
         .plugin(tauri_plugin_store::Builder::new().build())
         .plugin(tauri_plugin_os::init())
@@ -219,9 +232,16 @@ pub fn run() {
                 .build(),
         )
         .invoke_handler(specta.invoke_handler())
+        .on_page_load(|_, payload| {
+            if payload.event() == tauri::webview::PageLoadEvent::Finished {
+                startup_trace::reached(startup_trace::Phase::PageLoaded);
+            }
+        })
         .setup(move |app| setup(app, &specta))
-        .run(tauri::generate_context!())
-        .expect("error while running the Unipos app");
+        .build(tauri::generate_context!())
+        .expect("error while building the Unipos app");
+    startup_trace::reached(startup_trace::Phase::PluginsSetUp);
+    app.run(|_, _| {});
 }
 
 #[cfg(test)]

@@ -368,6 +368,8 @@ pub fn app_env(home: &Path, api_url: &str) -> Vec<(String, String)> {
 
 /// One running app, driven through a WebDriver session.
 pub struct App {
+    /// The app's binary: tells its processes apart from other programs'.
+    binary: PathBuf,
     driver: Child,
     /// tauri-driver's and WebKitWebDriver's ports, held for as long as they run.
     _ports: [HeldPort; 2],
@@ -380,6 +382,20 @@ pub struct App {
 
 impl App {
     pub async fn launch(env: Vec<(String, String)>, size: Size, args: &[String]) -> Result<App> {
+        let mut app = App::start_driver(app_binary()?, env, size).await?;
+        app.open_session(args, PATIENCE).await?;
+        app.check_window().await?;
+        Ok(app)
+    }
+
+    /// Starts tauri-driver (and through it WebKitWebDriver) for `binary`, and waits until it
+    /// answers; no session, so no app, yet.
+    pub async fn start_driver(
+        binary: PathBuf,
+        env: Vec<(String, String)>,
+        size: Size,
+    ) -> Result<App> {
+        let binary = binary.canonicalize()?;
         let home = env
             .iter()
             .find(|(k, _)| k == "HOME")
@@ -388,7 +404,7 @@ impl App {
         // An app left running by an earlier test would take this launch over through
         // single-instance (one app per D-Bus session), and the new session would wait for a
         // window that never comes.
-        end_apps(None).await?;
+        end_apps(&binary, None).await?;
         let (held, native_held) = (HeldPort::new()?, HeldPort::new()?);
         let (port, native_port) = (held.port(), native_held.port());
         let mut command = Command::new("tauri-driver");
@@ -411,7 +427,8 @@ impl App {
             .pool_idle_timeout(None)
             .timeout(Duration::from_secs(60))
             .build()?;
-        let mut app = App {
+        let app = App {
+            binary,
             driver,
             _ports: [held, native_held],
             home,
@@ -419,29 +436,49 @@ impl App {
             base: format!("http://127.0.0.1:{port}"),
             size,
         };
+        let deadline = Instant::now() + PATIENCE;
+        while app
+            .http
+            .get(format!("{}/status", app.base))
+            .send()
+            .await
+            .is_err()
+        {
+            if Instant::now() > deadline {
+                bail!("tauri-driver did not answer (see target/e2e-logs/driver-{port}.log)");
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        Ok(app)
+    }
+
+    /// Asks the driver for a session, which launches the app with `args`.
+    pub async fn open_session(&mut self, args: &[String], patience: Duration) -> Result<()> {
         let capabilities = json!({"capabilities": {"alwaysMatch": {
             "browserName": "wry",
-            "tauri:options": {"application": app_binary()?, "args": args},
+            "tauri:options": {"application": self.binary, "args": args},
         }}});
-        let deadline = Instant::now() + PATIENCE;
+        let deadline = Instant::now() + patience;
         let session = loop {
-            match app.raw("POST", "/session", Some(&capabilities)).await {
+            match self.raw("POST", "/session", Some(&capabilities)).await {
                 Ok(v) => break v,
                 Err(_) if Instant::now() < deadline => {
                     tokio::time::sleep(Duration::from_millis(100)).await
                 }
-                Err(e) => {
-                    return Err(e.context(format!(
-                        "no WebDriver session (see target/e2e-logs/driver-{port}.log)"
-                    )))
-                }
+                Err(e) => return Err(e.context("no WebDriver session (see target/e2e-logs/)")),
             }
         };
         let id = session["sessionId"]
             .as_str()
             .ok_or_else(|| anyhow!("no session id in {session}"))?;
-        app.base = format!("{}/session/{id}", app.base);
-        let (width, height) = size.dimensions();
+        self.base = format!("{}/session/{id}", self.base);
+        Ok(())
+    }
+
+    /// Sets the window to the app's size and checks it shows its own screens.
+    async fn check_window(&mut self) -> Result<()> {
+        let app = self;
+        let (width, height) = app.size.dimensions();
         app.cmd(
             "POST",
             "/window/rect",
@@ -463,7 +500,12 @@ impl App {
             "the app under test loads {origin}, not its own screens: it is a dev build; \
              build it with production assets (scripts/e2e.sh does)"
         );
-        Ok(app)
+        Ok(())
+    }
+
+    /// The app's process (the web view's processes are its children), once it runs.
+    pub fn pid(&self) -> Option<i32> {
+        apps(&self.binary, Some(&self.home)).first().copied()
     }
 
     async fn raw(&self, method: &str, path: &str, body: Option<&Value>) -> Result<Value> {
@@ -686,7 +728,7 @@ impl App {
     pub async fn close(mut self) -> Result<()> {
         let result = self.raw("DELETE", "", None).await.map(drop);
         self.stop_driver();
-        end_apps(Some(&self.home)).await?;
+        end_apps(&self.binary, Some(&self.home)).await?;
         result
     }
 
@@ -707,11 +749,9 @@ impl Drop for App {
     }
 }
 
-/// The running apps under test, or only those started with `HOME=home` (found through /proc).
-fn apps(home: Option<&str>) -> Vec<i32> {
-    let Ok(binary) = app_binary().and_then(|b| Ok(b.canonicalize()?)) else {
-        return Vec::new();
-    };
+/// The running processes of `binary`, or only those started with `HOME=home` (found through
+/// /proc).
+pub fn apps(binary: &Path, home: Option<&str>) -> Vec<i32> {
     let wanted = home.map(|h| format!("HOME={h}"));
     let Ok(entries) = std::fs::read_dir("/proc") else {
         return Vec::new();
@@ -719,7 +759,7 @@ fn apps(home: Option<&str>) -> Vec<i32> {
     entries
         .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
         .filter(|pid| {
-            std::fs::read_link(format!("/proc/{pid}/exe")).is_ok_and(|exe| exe == binary)
+            std::fs::read_link(format!("/proc/{pid}/exe")).is_ok_and(|exe| exe == *binary)
                 && wanted.as_ref().is_none_or(|wanted| {
                     std::fs::read(format!("/proc/{pid}/environ"))
                         .is_ok_and(|env| env.split(|&b| b == 0).any(|v| v == wanted.as_bytes()))
@@ -729,10 +769,10 @@ fn apps(home: Option<&str>) -> Vec<i32> {
 }
 
 /// Waits up to five seconds for the apps (of `home`, or all) to end, then ends them.
-async fn end_apps(home: Option<&str>) -> Result<()> {
+async fn end_apps(binary: &Path, home: Option<&str>) -> Result<()> {
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
-        let pids = apps(home);
+        let pids = apps(binary, home);
         if pids.is_empty() {
             return Ok(());
         }
@@ -744,7 +784,10 @@ async fn end_apps(home: Option<&str>) -> Result<()> {
                 }
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
-            ensure!(apps(home).is_empty(), "the app {pids:?} would not end");
+            ensure!(
+                apps(binary, home).is_empty(),
+                "the app {pids:?} would not end"
+            );
             return Ok(());
         }
         tokio::time::sleep(Duration::from_millis(100)).await;

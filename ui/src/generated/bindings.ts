@@ -53,6 +53,8 @@ export const commands = {
 	changePassword: (currentPassword: string, newPassword: string, newPasswordConfirmation: string) => typedError<PasswordSaved, AppError>(__TAURI_INVOKE("change_password", { currentPassword, newPassword, newPasswordConfirmation })),
 	/**  Log out: the session leaves the keychain whatever the server says. */
 	logout: () => typedError<SignedOut, AppError>(__TAURI_INVOKE("logout")),
+	/**  Start-up trace (`UNIPOS_TRACE_STARTUP=1`): the UI mounted, or painted its first screen. */
+	startupReached: (phase: UiPhase) => __TAURI_INVOKE<void>("startup_reached", { phase }),
 };
 
 /** Events */
@@ -248,6 +250,9 @@ export type Startup = {
 export type Timeline = {
 	posts: Post[],
 };
+
+/**  The phases only the UI sees. */
+export type UiPhase = "ui_mounted" | "first_screen_shown";
 
 export type User = {
 	id: string,

@@ -9,6 +9,7 @@ import type {
   ResetSent,
   User,
 } from "../generated/bindings";
+import { tick } from "svelte";
 import { attempt, commands } from "./api";
 import { languageFor, setLanguage, type Key } from "./i18n.svelte";
 
@@ -74,6 +75,7 @@ class AppModel {
 
   /** The first screen, from local facts only; the session is checked with the server after. */
   async start(): Promise<void> {
+    reportStartup("ui_mounted");
     const started = await attempt(commands.startup());
     if (!started.ok) {
       this.go({ name: "login" });
@@ -89,6 +91,8 @@ class AppModel {
     // Without a keychain nobody can stay logged in: say so before they try.
     if (s.keychain_error) this.notice = { key: "error.keychain_unavailable", tone: "error" };
     if (s.has_session) void this.restore();
+    // The frame after the first screen rendered.
+    void tick().then(() => requestAnimationFrame(() => reportStartup("first_screen_shown")));
   }
 
   /** `GET /me` for the stored session: an ended session goes back to Log in. */
@@ -161,3 +165,8 @@ class AppModel {
 }
 
 export const app = new AppModel();
+
+/** For the start-up trace (UNIPOS_TRACE_STARTUP=1): nothing waits for it, and a failure is no one's concern. */
+function reportStartup(phase: "ui_mounted" | "first_screen_shown"): void {
+  commands.startupReached(phase).catch(() => undefined);
+}

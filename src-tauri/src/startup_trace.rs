@@ -1,0 +1,160 @@
+//! `UNIPOS_TRACE_STARTUP=1`: the app prints once, on standard error, how long after its process
+//! started each phase of its start-up was reached, so that a slower start points at its phase.
+//! Without the variable nothing is kept or printed.
+
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// A phase of the start-up, in the order they happen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// `main` runs (the program is loaded).
+    Main,
+    /// The plugins are initialised (`Builder::build` returned).
+    PluginsSetUp,
+    /// The window exists (Tauri creates it just before the setup hook runs).
+    WindowCreated,
+    /// The web view finished loading the page.
+    PageLoaded,
+    /// The UI's script mounted the shell (the UI reports it).
+    UiMounted,
+    /// The first screen is painted (the UI reports it, on the frame after it rendered).
+    FirstScreenShown,
+}
+
+/// The phases only the UI sees.
+#[derive(Debug, Clone, Copy, serde::Deserialize, specta::Type)]
+#[serde(rename_all = "snake_case")]
+pub enum UiPhase {
+    UiMounted,
+    FirstScreenShown,
+}
+
+impl From<UiPhase> for Phase {
+    fn from(phase: UiPhase) -> Phase {
+        match phase {
+            UiPhase::UiMounted => Phase::UiMounted,
+            UiPhase::FirstScreenShown => Phase::FirstScreenShown,
+        }
+    }
+}
+
+impl Phase {
+    fn label(self) -> &'static str {
+        match self {
+            Phase::Main => "main",
+            Phase::PluginsSetUp => "plugins set up",
+            Phase::WindowCreated => "window created",
+            Phase::PageLoaded => "page loaded",
+            Phase::UiMounted => "UI mounted",
+            Phase::FirstScreenShown => "first screen shown",
+        }
+    }
+}
+
+struct Trace {
+    main: Instant,
+    /// How long the process had run when `main` started.
+    before_main: Duration,
+    reached: Vec<(Phase, Duration)>,
+    printed: bool,
+}
+
+static TRACE: Mutex<Option<Trace>> = Mutex::new(None);
+
+/// Starts the trace when `UNIPOS_TRACE_STARTUP=1`; call first thing in `main`.
+pub fn start() {
+    if std::env::var_os("UNIPOS_TRACE_STARTUP").is_some_and(|v| v == "1") {
+        let before_main = process_age().unwrap_or_default();
+        let mut trace = TRACE.lock().unwrap_or_else(|p| p.into_inner());
+        *trace = Some(Trace {
+            main: Instant::now(),
+            before_main,
+            reached: vec![(Phase::Main, before_main)],
+            printed: false,
+        });
+    }
+}
+
+/// Notes that `phase` was reached (the first time only); at the first screen, prints them all.
+pub fn reached(phase: Phase) {
+    let mut trace = TRACE.lock().unwrap_or_else(|p| p.into_inner());
+    let Some(trace) = trace.as_mut() else {
+        return;
+    };
+    if !trace.reached.iter().any(|(p, _)| *p == phase) {
+        let at = trace.before_main + trace.main.elapsed();
+        trace.reached.push((phase, at));
+    }
+    if phase == Phase::FirstScreenShown && !trace.printed {
+        trace.printed = true;
+        eprintln!("{}", report(&trace.reached));
+    }
+}
+
+fn report(reached: &[(Phase, Duration)]) -> String {
+    let mut lines = vec!["start-up trace (ms since the process started):".to_owned()];
+    let mut previous = Duration::ZERO;
+    for (phase, at) in reached {
+        lines.push(format!(
+            "  {:<20} {:>7.1}  (+{:.1})",
+            phase.label(),
+            at.as_secs_f64() * 1000.0,
+            at.saturating_sub(previous).as_secs_f64() * 1000.0
+        ));
+        previous = *at;
+    }
+    lines.join("\n")
+}
+
+/// How long this process has run: its start time from /proc (in clock ticks since boot,
+/// 100 per second on Linux) against the system's uptime. Elsewhere unknown, and the trace counts
+/// from `main`.
+fn process_age() -> Option<Duration> {
+    if !cfg!(target_os = "linux") {
+        return None;
+    }
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Field 22, counted after the command's closing parenthesis (which is field 2).
+    let ticks: f64 = stat[stat.rfind(')')? + 2..]
+        .split(' ')
+        .nth(19)?
+        .parse()
+        .ok()?;
+    let uptime: f64 = std::fs::read_to_string("/proc/uptime")
+        .ok()?
+        .split(' ')
+        .next()?
+        .parse()
+        .ok()?;
+    Some(Duration::from_secs_f64((uptime - ticks / 100.0).max(0.0)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_report_lists_each_phase_with_its_time_and_the_step_from_the_last() {
+        let ms = Duration::from_millis;
+        let text = report(&[
+            (Phase::Main, ms(12)),
+            (Phase::PluginsSetUp, ms(40)),
+            (Phase::FirstScreenShown, ms(300)),
+        ]);
+        assert_eq!(
+            text,
+            "start-up trace (ms since the process started):\n  \
+             main                    12.0  (+12.0)\n  \
+             plugins set up          40.0  (+28.0)\n  \
+             first screen shown     300.0  (+260.0)"
+        );
+    }
+
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn a_process_knows_how_long_it_has_run() {
+        let age = process_age().expect("Linux has /proc");
+        assert!(age < Duration::from_secs(3600), "{age:?}");
+    }
+}

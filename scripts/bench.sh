@@ -85,7 +85,7 @@ base=$(sed -n 's/^listening on //p' "$dir/server.out" | head -n 1)
 body='{"email":"bench@example.com"}'
 UNIPOS_API_URL=$base UNIPOS_WEB_BASE=$base hyperfine -N --warmup 5 --runs 50 \
   --export-json "$work/cli.json" \
-  -n curl "curl -sS -o /dev/null --fail-with-body -X POST -H Content-Type:application/json -d $body $base/api/v1/password/forgot" \
+  -n curl "curl -sS -o /dev/null --fail-with-body -X POST -H Content-Type:application/json -d '$body' $base/api/v1/password/forgot" \
   -n "unipos forgot" "target/release/unipos forgot bench@example.com"
 cli_ratio=$(jq -r '(.results[1].median / .results[0].median) * 100 | round / 100' "$work/cli.json")
 cli_ms=$(jq -r '[.results[] | .median * 1000 * 10 | round / 10] | "curl \(.[0]) ms, unipos forgot \(.[1]) ms"' "$work/cli.json")

@@ -36,9 +36,9 @@ fn info_of(state: &AppState) -> AppInfo {
     let flows = state.flows();
     AppInfo {
         version: env!("CARGO_PKG_VERSION").to_owned(),
-        platform: tauri_plugin_os::platform().to_owned(),
+        platform: std::env::consts::OS.to_owned(),
         mobile: cfg!(mobile),
-        locale: tauri_plugin_os::locale(),
+        locale: sys_locale::get_locale(),
         api_url: flows.config().api_base.as_str().to_owned(),
         web_base: flows.config().web_base.as_str().to_owned(),
         last_error_request_id: state.last_error_request_id(),
@@ -50,7 +50,7 @@ fn info_of(state: &AppState) -> AppInfo {
 #[tauri::command]
 #[specta::specta]
 pub async fn startup(state: State<'_, AppState>) -> Result<Startup> {
-    let (has_session, keychain_error) = match state.flows().has_session().await {
+    let (has_session, keychain_error) = match state.has_session().await {
         Ok(has) => (has, None),
         Err(e) => (false, Some(state.fail(e))),
     };

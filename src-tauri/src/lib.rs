@@ -166,6 +166,7 @@ fn setup<R: Runtime>(
         Box::new(SystemBrowser(app.handle().clone())),
     )
     .map_err(|e| format!("{}: {e}", e.code()))?;
+    state.check_session_early();
     app.manage(state);
 
     for link in startup_links(app) {
@@ -220,7 +221,6 @@ pub fn run() {
     let app = builder
         .plugin(tauri_plugin_deep_link::init())
         .plugin(tauri_plugin_store::Builder::new().build())
-        .plugin(tauri_plugin_os::init())
         .plugin(
             tauri_plugin_opener::Builder::new()
                 .open_js_links_on_click(false)

@@ -31,6 +31,8 @@ pub struct AppState {
     incoming: Mutex<Option<Result<OpenedLink, ClientError>>>,
     preferences: Mutex<Preferences>,
     last_error_request_id: Mutex<Option<String>>,
+    /// Whether a session is stored, being read from the keychain since the app started.
+    early_session_check: Mutex<Option<tauri::async_runtime::JoinHandle<Result<bool, ClientError>>>>,
     file: Box<dyn PreferenceFile>,
     browser: Box<dyn Browser>,
 }
@@ -84,6 +86,7 @@ impl AppState {
             incoming: Mutex::new(None),
             preferences: Mutex::new(preferences),
             last_error_request_id: Mutex::new(None),
+            early_session_check: Mutex::new(None),
             file,
             browser,
         })
@@ -92,6 +95,26 @@ impl AppState {
     /// The flows for the current configuration (cheap to clone; clones share a connection pool).
     pub fn flows(&self) -> Flows {
         lock(&self.flows).clone()
+    }
+
+    /// Starts reading whether a session is stored, so that the first screen finds the answer
+    /// ready instead of waiting for the keychain after the page has loaded.
+    pub fn check_session_early(&self) {
+        let flows = self.flows();
+        let check = tauri::async_runtime::spawn(async move { flows.has_session().await });
+        *lock(&self.early_session_check) = Some(check);
+    }
+
+    /// Whether a session is stored: the early answer the first time, a fresh read after that.
+    pub async fn has_session(&self) -> Result<bool, ClientError> {
+        let early = lock(&self.early_session_check).take();
+        if let Some(Ok(answer)) = match early {
+            Some(check) => Some(check.await),
+            None => None,
+        } {
+            return answer;
+        }
+        self.flows().has_session().await
     }
 
     /// Records the request id of a failed call (shown in Settings > Support) and hands the error

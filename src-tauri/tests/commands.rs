@@ -238,6 +238,8 @@ impl App_ {
             Box::new(OpenedPages::default()),
         )
         .unwrap();
+        // As the app's setup does: the keychain is read before the first screen asks.
+        state.check_session_early();
         let app = mock_builder()
             .invoke_handler(unipos_app_lib::specta_builder::<MockRuntime>().invoke_handler())
             .manage(state)
@@ -785,7 +787,6 @@ fn app_with_real_capabilities(label: &str) -> (App<MockRuntime>, WebviewWindow<M
     let context = tauri::generate_context!("tauri.conf.json", test = true);
     let app = mock_builder()
         .plugin(tauri_plugin_store::Builder::new().build())
-        .plugin(tauri_plugin_os::init())
         .plugin(
             tauri_plugin_opener::Builder::new()
                 .open_js_links_on_click(false)
@@ -862,6 +863,8 @@ fn the_session_is_kept_in_the_os_keychain_and_restored_at_the_next_start() {
     let me = call("restore_session");
     assert_eq!(me["display_name"], DEMO_DISPLAY_NAME);
     assert_eq!(call("logout")["remote_revoked"], true);
+    // The early answer served the first screen once; later ones read the keychain again.
+    assert_eq!(call("startup")["has_session"], false);
     t.assert_never_sent(&token);
     assert_eq!(
         t.session_token(),

@@ -147,12 +147,36 @@ pub fn link_arguments(args: impl IntoIterator<Item = String>) -> Vec<String> {
         .collect()
 }
 
+/// The window is made hidden (`"visible": false` in tauri.conf.json) and shown once its page has
+/// loaded: shown earlier, WebKitGTK's UI thread waits up to 500 ms for the web process to paint
+/// a page it is still loading, which held the first screen back in one start of three.
+#[cfg(desktop)]
+fn show_main_window<R: Runtime>(app: &tauri::AppHandle<R>) {
+    if let Some(window) = app.get_webview_window("main") {
+        if !window.is_visible().unwrap_or(true) && window.show().is_ok() {
+            startup_trace::reached(startup_trace::Phase::WindowShown);
+        }
+    }
+}
+
+#[cfg(desktop)]
+const SHOW_WINDOW_AT_LATEST: std::time::Duration = std::time::Duration::from_secs(3);
+
 fn setup<R: Runtime>(
     app: &mut tauri::App<R>,
     specta: &tauri_specta::Builder<R>,
 ) -> Result<(), Box<dyn std::error::Error>> {
     // Tauri creates the configured window just before this hook.
     startup_trace::reached(startup_trace::Phase::WindowCreated);
+    // Should the page never finish loading, the window shows anyway, with whatever it has.
+    #[cfg(desktop)]
+    {
+        let handle = app.handle().clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(SHOW_WINDOW_AT_LATEST);
+            show_main_window(&handle);
+        });
+    }
     specta.mount_events(app);
     let store = app.store(PREFERENCES_FILE)?;
     let preferences: Preferences = store
@@ -195,8 +219,22 @@ fn setup<R: Runtime>(
 }
 
 #[cfg_attr(mobile, tauri::mobile_entry_point)]
+/// The screens are forms and text: WebKitGTK's accelerated compositing would hold a GL context
+/// and layer buffers for them (about 90 MiB of the web process, in software GL where there is
+/// no GPU) and buys nothing. Like Evolution's mail view, the app paints without it.
+/// `WEBKIT_DISABLE_COMPOSITING_MODE=0` in the environment turns compositing back on.
+#[cfg(target_os = "linux")]
+fn paint_without_compositing() {
+    // Before any thread starts: WebKit reads it when the first web view is made.
+    if std::env::var_os("WEBKIT_DISABLE_COMPOSITING_MODE").is_none() {
+        std::env::set_var("WEBKIT_DISABLE_COMPOSITING_MODE", "1");
+    }
+}
+
 pub fn run() {
     startup_trace::start();
+    #[cfg(target_os = "linux")]
+    paint_without_compositing();
     // A second launch (a link opened while the app runs) hands its arguments over and leaves
     // before any of the app starts.
     #[cfg(target_os = "linux")]
@@ -232,9 +270,11 @@ pub fn run() {
                 .build(),
         )
         .invoke_handler(specta.invoke_handler())
-        .on_page_load(|_, payload| {
+        .on_page_load(|webview, payload| {
             if payload.event() == tauri::webview::PageLoadEvent::Finished {
                 startup_trace::reached(startup_trace::Phase::PageLoaded);
+                #[cfg(desktop)]
+                show_main_window(webview.app_handle());
             }
         })
         .setup(move |app| setup(app, &specta))

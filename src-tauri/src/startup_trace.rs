@@ -5,7 +5,7 @@
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-/// A phase of the start-up, in the order they happen.
+/// A phase of the start-up, in the order they usually happen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Phase {
     /// `main` runs (the program is loaded).
@@ -14,8 +14,12 @@ pub enum Phase {
     PluginsSetUp,
     /// The window exists (Tauri creates it just before the setup hook runs).
     WindowCreated,
+    /// The keychain said whether a session is stored (read while the page loads).
+    KeychainAnswered,
     /// The web view finished loading the page.
     PageLoaded,
+    /// The window is shown (it is made hidden, and shown once its page has loaded).
+    WindowShown,
     /// The UI's script mounted the shell (the UI reports it).
     UiMounted,
     /// The first screen is painted (the UI reports it, on the frame after it rendered).
@@ -45,7 +49,9 @@ impl Phase {
             Phase::Main => "main",
             Phase::PluginsSetUp => "plugins set up",
             Phase::WindowCreated => "window created",
+            Phase::KeychainAnswered => "keychain answered",
             Phase::PageLoaded => "page loaded",
+            Phase::WindowShown => "window shown",
             Phase::UiMounted => "UI mounted",
             Phase::FirstScreenShown => "first screen shown",
         }

@@ -101,7 +101,11 @@ impl AppState {
     /// ready instead of waiting for the keychain after the page has loaded.
     pub fn check_session_early(&self) {
         let flows = self.flows();
-        let check = tauri::async_runtime::spawn(async move { flows.has_session().await });
+        let check = tauri::async_runtime::spawn(async move {
+            let answer = flows.has_session().await;
+            crate::startup_trace::reached(crate::startup_trace::Phase::KeychainAnswered);
+            answer
+        });
         *lock(&self.early_session_check) = Some(check);
     }
 

@@ -698,6 +698,19 @@ impl App {
         Ok(found.as_str().unwrap_or_default().to_owned())
     }
 
+    /// Runs `script` in the page until it calls its last argument (its callback), for at most
+    /// `patience`, and returns what it was called with.
+    pub async fn js_async(&self, script: &str, args: Value, patience: Duration) -> Result<Value> {
+        let ms = u64::try_from(patience.as_millis()).unwrap_or(u64::MAX);
+        self.cmd("POST", "/timeouts", json!({"script": ms})).await?;
+        self.cmd(
+            "POST",
+            "/execute/async",
+            json!({"script": script, "args": args}),
+        )
+        .await
+    }
+
     /// Saves what the window shows as a PNG.
     pub async fn screenshot(&self, path: &Path) -> Result<()> {
         // WebKitGTK paints after the DOM changes, and under Xvfb its snapshot can lag behind by

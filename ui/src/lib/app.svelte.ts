@@ -73,10 +73,19 @@ class AppModel {
     setLanguage(languageFor(preferences.language, this.info?.locale));
   }
 
+  private startupFacts: ReturnType<typeof askStartup> | null = null;
+
+  /** Asks for the start-up facts before the screens are built, so the answer is on its way
+   *  while they mount. */
+  prefetchStartup(): void {
+    this.startupFacts ??= askStartup();
+  }
+
   /** The first screen, from local facts only; the session is checked with the server after. */
   async start(): Promise<void> {
     reportStartup("ui_mounted");
-    const started = await attempt(commands.startup());
+    const started = await (this.startupFacts ?? askStartup());
+    this.startupFacts = null;
     if (!started.ok) {
       this.go({ name: "login" });
       return;
@@ -165,6 +174,10 @@ class AppModel {
 }
 
 export const app = new AppModel();
+
+function askStartup() {
+  return attempt(commands.startup());
+}
 
 /** For the start-up trace (UNIPOS_TRACE_STARTUP=1): nothing waits for it, and a failure is no one's concern. */
 function reportStartup(phase: "ui_mounted" | "first_screen_shown"): void {

@@ -218,7 +218,6 @@ fn setup<R: Runtime>(
     Ok(())
 }
 
-#[cfg_attr(mobile, tauri::mobile_entry_point)]
 /// The screens are forms and text: WebKitGTK's accelerated compositing would hold a GL context
 /// and layer buffers for them (about 90 MiB of the web process, in software GL where there is
 /// no GPU) and buys nothing. Like Evolution's mail view, the app paints without it.
@@ -231,6 +230,7 @@ fn paint_without_compositing() {
     }
 }
 
+#[cfg_attr(mobile, tauri::mobile_entry_point)]
 pub fn run() {
     startup_trace::start();
     #[cfg(target_os = "linux")]

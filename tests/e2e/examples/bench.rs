@@ -18,12 +18,14 @@ use anyhow::{bail, Context, Result};
 use serde_json::json;
 use unipos_e2e::*;
 
-/// The app's first screen is up: the "Log in" heading is shown.
-const APP_READY: &str = "return [...document.querySelectorAll('h1,h2')]
-    .some(h => h.offsetParent !== null && h.textContent.trim() === 'Log in')";
+/// The app's first screen is up: its window is shown (it is made hidden, and shown once its page
+/// has loaded) and the "Log in" heading is in it.
+const APP_READY: &str = "return document.visibilityState === 'visible'
+    && [...document.querySelectorAll('h1,h2')]
+        .some(h => h.offsetParent !== null && h.textContent.trim() === 'Log in')";
 /// The bare app's first screen is up: its button is shown (its README's `//button[@id='greet']`).
 const BASELINE_READY: &str = "const b = document.getElementById('greet');
-    return !!(b && b.offsetParent !== null)";
+    return document.visibilityState === 'visible' && !!(b && b.offsetParent !== null)";
 
 struct Args {
     app: PathBuf,

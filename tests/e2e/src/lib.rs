@@ -478,13 +478,6 @@ impl App {
     /// Sets the window to the app's size and checks it shows its own screens.
     async fn check_window(&mut self) -> Result<()> {
         let app = self;
-        let (width, height) = app.size.dimensions();
-        app.cmd(
-            "POST",
-            "/window/rect",
-            json!({"width": width, "height": height}),
-        )
-        .await?;
         // A plain `cargo build` makes a dev build that loads the Vite dev server instead of its
         // own screens; say so rather than fail on a blank page.
         let origin = app
@@ -500,6 +493,22 @@ impl App {
             "the app under test loads {origin}, not its own screens: it is a dev build; \
              build it with production assets (scripts/e2e.sh does)"
         );
+        // The window is made hidden and shown once its page has loaded; nothing in it can be
+        // tapped before, and WebKitWebDriver resizing it while hidden leaves its web view
+        // unpainted.
+        app.wait_js(
+            "the window to be shown",
+            "return document.visibilityState === 'visible'",
+            json!([]),
+        )
+        .await?;
+        let (width, height) = app.size.dimensions();
+        app.cmd(
+            "POST",
+            "/window/rect",
+            json!({"width": width, "height": height}),
+        )
+        .await?;
         Ok(())
     }
 
@@ -715,12 +724,21 @@ impl App {
     pub async fn screenshot(&self, path: &Path) -> Result<()> {
         // WebKitGTK paints after the DOM changes, and under Xvfb its snapshot can lag behind by
         // a few frames: wait for two frames, then a little more, so the picture is of this
-        // screen and not the last one.
+        // screen and not the last one. WebKitWebDriver takes the picture at the next paint,
+        // which a still page without compositing never makes: for two seconds an empty pixel
+        // comes and goes in a corner, which repaints the same pixels.
         self.cmd(
             "POST",
             "/execute/async",
             json!({
                 "script": "const done = arguments[arguments.length - 1];
+                           const dot = document.createElement('div');
+                           dot.style.cssText = 'position:fixed;left:0;top:0;width:1px;height:1px';
+                           let ticks = 0;
+                           const blink = setInterval(() => {
+                               if (dot.isConnected) dot.remove(); else document.body.append(dot);
+                               if (++ticks > 40) { clearInterval(blink); dot.remove(); }
+                           }, 50);
                            requestAnimationFrame(() => requestAnimationFrame(() => done(true)));",
                 "args": [],
             }),

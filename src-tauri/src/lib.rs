@@ -30,12 +30,8 @@ pub const BINDINGS_PATH: &str = "../ui/src/generated/bindings.ts";
 /// Every error code the UI must translate: the protocol's, the client's own, and `unknown`
 /// (a code from a newer server).
 pub fn error_codes() -> Vec<&'static str> {
-    let protocol = unipos_client::unipos_protocol::ErrorCode::ALL
-        .iter()
-        .map(|c| c.as_str());
-    protocol
-        .chain(unipos_client::CLIENT_ONLY_CODES.iter().copied())
-        .chain(["unknown"])
+    unipos_client::ClientErrorCode::all()
+        .map(|c| c.as_str())
         .collect()
 }
 

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use unipos_client::unipos_protocol::PasswordPolicy;
 use unipos_client::{ClientConfig, ClientError, Flows, OpenedLink, PendingReset, SessionVault};
 
-use crate::wire::{AppError, IncomingLink, LinkTarget, Preferences};
+use crate::wire::{IncomingLink, LinkTarget, Preferences};
 
 /// Name and version sent in the `User-Agent`.
 pub const APP_NAME: &str = "UniposAccount";
@@ -119,7 +119,7 @@ impl AppState {
 
     /// Records the request id of a failed call (shown in Settings > Support) and hands the error
     /// on for the UI.
-    pub fn fail(&self, e: ClientError) -> AppError {
+    pub fn fail(&self, e: ClientError) -> ClientError {
         log::info!(
             "command failed: {} request_id={}",
             e.code(),
@@ -128,7 +128,7 @@ impl AppState {
         if let Some(id) = e.request_id() {
             *lock(&self.last_error_request_id) = Some(id.to_owned());
         }
-        AppError(e)
+        e
     }
 
     pub fn last_error_request_id(&self) -> Option<String> {

@@ -1,12 +1,12 @@
 import { fireEvent, render, screen, waitFor } from "@testing-library/svelte";
 import { describe, expect, it } from "vitest";
-import type { EmailRefusal } from "../generated/bindings";
+import type { EmailError } from "../generated/bindings";
 import { app } from "../lib/app.svelte";
 import { setLanguage } from "../lib/i18n.svelte";
 import { backend, count, held, refuse } from "../test/backend";
 import Forgot from "./Forgot.svelte";
 
-const trailingSpace: EmailRefusal = {
+const trailingSpace: EmailError = {
   code: "email_trailing_whitespace",
   message: "Remove the space at the end of the email address.",
   fix: "taro@example.com",
@@ -16,7 +16,7 @@ const trailingSpace: EmailRefusal = {
 const sent = { status: 202, request_id: "req-1", email_hint: "t***@example.com", resend_after_s: 60 };
 
 /** The rules' verdicts, as `check_email` answers them, keyed by input. */
-function rules(verdicts: Record<string, EmailRefusal>) {
+function rules(verdicts: Record<string, EmailError>) {
   return ({ input }: Record<string, unknown>) => verdicts[input as string] ?? null;
 }
 

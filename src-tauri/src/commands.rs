@@ -9,11 +9,9 @@ use unipos_client::{
     ClientError, LinkChecked, LoggedIn, LoggedOut, PasswordChanged, ResetRequested,
 };
 
+use crate::links::{IncomingLink, LinkTarget};
 use crate::state::AppState;
-use crate::wire::{
-    AppInfo, HelpTopic, IncomingLink, Language, LinkTarget, LoginTab, Preferences, Presentation,
-    Startup,
-};
+use crate::wire::{AppInfo, HelpTopic, Language, LoginTab, Preferences, Presentation, Startup};
 
 type Result<T> = std::result::Result<T, ClientError>;
 
@@ -61,7 +59,7 @@ pub async fn startup(state: State<'_, AppState>) -> Result<Startup> {
         info: info_of(&state),
         preferences: state.preferences(),
         has_session,
-        incoming_link: state.take_incoming().await,
+        incoming_link: state.links.take_incoming(&state.flows()).await,
         keychain_error,
     })
 }
@@ -118,15 +116,16 @@ pub async fn request_reset(state: State<'_, AppState>, email: String) -> Result<
 #[tauri::command]
 #[specta::specta]
 pub async fn open_link(state: State<'_, AppState>, url: String) -> Result<LinkTarget> {
-    let opened = state.flows().open_link(&url).map_err(|e| state.fail(e))?;
-    Ok(state.hold(opened).await)
+    let flows = state.flows();
+    let opened = flows.open_link(&url).map_err(|e| state.fail(e))?;
+    Ok(state.links.hold(&flows, opened).await)
 }
 
 /// The link the OS opened the app with (cold start) or handed over since (warm start), once.
 #[tauri::command]
 #[specta::specta]
 pub async fn take_incoming_link(state: State<'_, AppState>) -> Result<Option<IncomingLink>> {
-    Ok(state.take_incoming().await)
+    Ok(state.links.take_incoming(&state.flows()).await)
 }
 
 /// Asks the server whether the held link still works (it is not used up by asking) and keeps
@@ -134,10 +133,10 @@ pub async fn take_incoming_link(state: State<'_, AppState>) -> Result<Option<Inc
 #[tauri::command]
 #[specta::specta]
 pub async fn check_reset_link(state: State<'_, AppState>) -> Result<LinkChecked> {
-    let pending = state.pending_reset().ok_or_else(no_link)?;
+    let pending = state.links.pending_reset().ok_or_else(no_link)?;
     let checked = state.flows().check_reset(&pending).await;
     let checked = checked.map_err(|e| state.fail(e))?;
-    state.set_policy(checked.policy.clone());
+    state.links.set_policy(checked.policy.clone());
     Ok(checked)
 }
 
@@ -146,6 +145,7 @@ pub async fn check_reset_link(state: State<'_, AppState>) -> Result<LinkChecked>
 #[specta::specta]
 pub fn policy_checklist(state: State<'_, AppState>, password: String) -> Vec<RuleCheck> {
     state
+        .links
         .policy()
         .map(|p| p.checklist(&password))
         .unwrap_or_default()
@@ -159,13 +159,13 @@ pub async fn set_password_and_login(
     new_password: String,
     new_password_confirmation: String,
 ) -> Result<LoggedIn> {
-    let pending = state.pending_reset().ok_or_else(no_link)?;
+    let pending = state.links.pending_reset().ok_or_else(no_link)?;
     let flows = state.flows();
     let done = flows
         .set_password_and_login(&pending, &new_password, &new_password_confirmation)
         .await
         .map_err(|e| state.fail(e))?;
-    state.forget_reset();
+    state.links.forget_reset();
     Ok(done)
 }
 

@@ -9,7 +9,6 @@ use tauri_plugin_store::StoreExt;
 use tauri_specta::{collect_commands, collect_events};
 use unipos_client::KeyringVault;
 
-mod command_names;
 pub mod commands;
 #[cfg(target_os = "linux")]
 mod handover;
@@ -18,7 +17,8 @@ pub mod startup_trace;
 pub mod state;
 pub mod wire;
 
-pub use command_names::COMMAND_NAMES;
+// `COMMAND_NAMES`: every `#[tauri::command]` of `commands.rs`, as `build.rs` read them.
+include!(concat!(env!("OUT_DIR"), "/command_names.rs"));
 use links::LinkArrived;
 use state::{AppState, Browser, PreferenceFile};
 use wire::Preferences;
@@ -226,8 +226,11 @@ mod tests {
         assert!(error_codes().contains(&"offline"));
     }
 
+    /// `collect_commands!` (the handler and the bindings) and `commands.rs` (the manifest,
+    /// through `build.rs`) list the same commands: none is served without a permission, none
+    /// is written and forgotten.
     #[test]
-    fn the_manifest_the_handler_and_the_bindings_list_the_same_commands() {
+    fn the_handler_and_the_bindings_serve_every_command_of_commands_rs() {
         let bindings = generated_bindings();
         let invoked: BTreeSet<String> = bindings
             .match_indices("__TAURI_INVOKE")

@@ -10,7 +10,9 @@ cd "$(dirname "$0")/.."
 ui/node_modules/.bin/tauri build --debug --no-bundle --ci
 
 # One app at a time: single-instance would hand a second app's launch to the first.
-# `--workspace --test flows` selects only these tests but builds with the whole workspace's
-# features, so the dependencies the other tests compiled are reused, not compiled again.
+# `--workspace --test flows --test screens` selects only these tests but builds with the whole
+# workspace's features, so the dependencies the other tests compiled are reused, not compiled
+# again. `--nocapture`: the tour of the screens prints axe-core's summary of each.
 xvfb-run -a -s "-screen 0 1920x1080x24" \
-  scripts/with-keyring.sh cargo test --locked --workspace --test flows -- --test-threads=1
+  scripts/with-keyring.sh cargo test --locked --workspace --test flows --test screens \
+  -- --test-threads=1 --nocapture

@@ -1,24 +1,41 @@
 #!/usr/bin/env bash
-# Re-makes docs/screenshots/: builds the app with its production assets and the reference server,
-# then drives the real app under Xvfb, in a private D-Bus session with a throwaway unlocked
-# keyring and HOME, through every screen at phone (390×844) and desktop (1280×800) size.
+# Re-makes docs/screenshots/: the tour of every screen that the end-to-end tests make
+# (tests/e2e/tests/screens.rs, axe-core included), with each screen saved as
+# docs/screenshots/<screen>-<size>.png. The app is built with its production assets and driven
+# under Xvfb, in a private D-Bus session with a throwaway unlocked keyring and HOME, against the
+# reference server, at phone (390×844) and desktop (1280×800) size.
 #
 #   scripts/screenshots.sh            both sizes in English, and the phone in Japanese
-#   scripts/screenshots.sh phone      one size
-#   scripts/screenshots.sh phone ja   one size, one language (en: every screen; ja: the main ones)
+#   scripts/screenshots.sh phone      one size (in English)
+#   scripts/screenshots.sh phone ja   one size, one language (<screen>-ja-<size>.png)
 #
-# Needs what scripts/setup.sh installs, and tauri-driver (installed here when missing).
+# Needs what scripts/setup.sh installs (it runs it first).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-scripts/setup.sh
-if ! command -v tauri-driver >/dev/null; then
-  cargo install tauri-driver --locked
-fi
+size="" language=""
+for arg in "$@"; do
+  case "$arg" in
+    phone | desktop) size=$arg ;;
+    en | ja) language=$arg ;;
+    *) echo "usage: scripts/screenshots.sh [phone|desktop] [en|ja]" >&2; exit 2 ;;
+  esac
+done
 
+scripts/setup.sh
 # `tauri build` embeds ui/dist (it runs the UI's build first); a plain `cargo build` would make a
 # dev build that loads the Vite dev server instead.
-(cd ui && npm run --silent tauri -- build --debug --no-bundle)
-cargo build --locked -p unipos-server
+ui/node_modules/.bin/tauri build --debug --no-bundle --ci
 
-xvfb-run -a -s "-screen 0 1400x1000x24" scripts/with-keyring.sh node scripts/screenshots.mjs "$@"
+tour() { # LANGUAGE SIZE
+  UNIPOS_SCREENSHOTS="$PWD/docs/screenshots" UNIPOS_SCREENSHOTS_LANGUAGE="$1" UNIPOS_TOUR_SIZE="$2" \
+    xvfb-run -a -s "-screen 0 1920x1080x24" scripts/with-keyring.sh \
+    cargo test --locked --workspace --test screens -- --test-threads=1 --nocapture
+}
+
+if [ -n "$language" ]; then
+  tour "$language" "$size"
+else
+  tour en "$size"
+  tour ja "${size:-phone}"
+fi

@@ -3,16 +3,17 @@
 //! No business rule lives here; tokens never leave Rust.
 
 use tauri::State;
-use unipos_client::unipos_protocol::Email;
-
-use crate::state::AppState;
-use crate::wire::{
-    AppError, AppInfo, Checklist, EmailRefusal, HelpTopic, IncomingLink, Language, LinkTarget,
-    LoginTab, Member, PasswordSaved, Posts, Preferences, Presentation, ResetLinkChecked, ResetSent,
-    SignedIn, SignedOut, Startup,
+use unipos_client::unipos_protocol::policy::RuleCheck;
+use unipos_client::unipos_protocol::{Email, EmailError, Timeline, User};
+use unipos_client::{
+    ClientError, LinkChecked, LoggedIn, LoggedOut, PasswordChanged, ResetRequested,
 };
 
-type Result<T> = std::result::Result<T, AppError>;
+use crate::links::{IncomingLink, LinkTarget};
+use crate::state::AppState;
+use crate::wire::{AppInfo, HelpTopic, Language, LoginTab, Preferences, Presentation, Startup};
+
+type Result<T> = std::result::Result<T, ClientError>;
 
 /// Where "Log in with SSO" leads, under the web base.
 pub const SSO_PATH: &str = "/login/sso";
@@ -58,7 +59,7 @@ pub async fn startup(state: State<'_, AppState>) -> Result<Startup> {
         info: info_of(&state),
         preferences: state.preferences(),
         has_session,
-        incoming_link: state.take_incoming().await,
+        incoming_link: state.links.take_incoming(&state.flows()).await,
         keychain_error,
     })
 }
@@ -98,56 +99,56 @@ pub fn set_api_url(state: State<'_, AppState>, api_url: Option<String>) -> Resul
 /// The protocol's email rules (nothing is sent): `None` when the address is acceptable.
 #[tauri::command]
 #[specta::specta]
-pub fn check_email(input: String) -> Option<EmailRefusal> {
-    Email::parse(&input).err().map(EmailRefusal)
+pub fn check_email(input: String) -> Option<EmailError> {
+    Email::parse(&input).err()
 }
 
 /// Forgot password → **Send**.
 #[tauri::command]
 #[specta::specta]
-pub async fn request_reset(state: State<'_, AppState>, email: String) -> Result<ResetSent> {
+pub async fn request_reset(state: State<'_, AppState>, email: String) -> Result<ResetRequested> {
     let flows = state.flows();
     let sent = flows.request_reset(&email).await;
-    sent.map(ResetSent).map_err(|e| state.fail(e))
+    sent.map_err(|e| state.fail(e))
 }
 
 /// A link pasted into Check your email: the link rules, then held in Rust.
 #[tauri::command]
 #[specta::specta]
 pub async fn open_link(state: State<'_, AppState>, url: String) -> Result<LinkTarget> {
-    let opened = state.flows().open_link(&url).map_err(|e| state.fail(e))?;
-    Ok(state.hold(opened).await)
+    let flows = state.flows();
+    let opened = flows.open_link(&url).map_err(|e| state.fail(e))?;
+    Ok(state.links.hold(&flows, opened).await)
 }
 
 /// The link the OS opened the app with (cold start) or handed over since (warm start), once.
 #[tauri::command]
 #[specta::specta]
 pub async fn take_incoming_link(state: State<'_, AppState>) -> Result<Option<IncomingLink>> {
-    Ok(state.take_incoming().await)
+    Ok(state.links.take_incoming(&state.flows()).await)
 }
 
 /// Asks the server whether the held link still works (it is not used up by asking) and keeps
 /// the organisation's policy for the checklist.
 #[tauri::command]
 #[specta::specta]
-pub async fn check_reset_link(state: State<'_, AppState>) -> Result<ResetLinkChecked> {
-    let pending = state.pending_reset().ok_or_else(no_link)?;
+pub async fn check_reset_link(state: State<'_, AppState>) -> Result<LinkChecked> {
+    let pending = state.links.pending_reset().ok_or_else(no_link)?;
     let checked = state.flows().check_reset(&pending).await;
     let checked = checked.map_err(|e| state.fail(e))?;
-    state.set_policy(checked.policy.clone());
-    Ok(ResetLinkChecked(checked))
+    state.links.set_policy(checked.policy.clone());
+    Ok(checked)
 }
 
 /// The checklist of the policy from the last link check, for `password`.
 #[tauri::command]
 #[specta::specta]
-pub fn policy_checklist(state: State<'_, AppState>, password: String) -> Checklist {
-    Checklist(
-        state
-            .policy()
-            .map(|p| p.checklist(&password))
-            .unwrap_or_default(),
-    )
+pub fn policy_checklist(state: State<'_, AppState>, password: String) -> Vec<RuleCheck> {
+    state
+        .links
+        .policy()
+        .map(|p| p.checklist(&password))
+        .unwrap_or_default()
 }
 
 /// **"Set password and login"** with the held link; the session goes to the keychain.
@@ -157,15 +158,15 @@ pub async fn set_password_and_login(
     state: State<'_, AppState>,
     new_password: String,
     new_password_confirmation: String,
-) -> Result<SignedIn> {
-    let pending = state.pending_reset().ok_or_else(no_link)?;
+) -> Result<LoggedIn> {
+    let pending = state.links.pending_reset().ok_or_else(no_link)?;
     let flows = state.flows();
     let done = flows
         .set_password_and_login(&pending, &new_password, &new_password_confirmation)
         .await
         .map_err(|e| state.fail(e))?;
-    state.forget_reset();
-    Ok(SignedIn(done))
+    state.links.forget_reset();
+    Ok(done)
 }
 
 /// Log in with an email address.
@@ -175,10 +176,10 @@ pub async fn login_with_email(
     state: State<'_, AppState>,
     email: String,
     password: String,
-) -> Result<SignedIn> {
+) -> Result<LoggedIn> {
     state.update_preferences(|p| p.last_login_method = Some(LoginTab::Email));
     let done = state.flows().login_with_email(&email, &password).await;
-    done.map(SignedIn).map_err(|e| state.fail(e))
+    done.map_err(|e| state.fail(e))
 }
 
 /// Log in with team + Login ID.
@@ -189,11 +190,11 @@ pub async fn login_with_login_id(
     team: String,
     login_id: String,
     password: String,
-) -> Result<SignedIn> {
+) -> Result<LoggedIn> {
     state.update_preferences(|p| p.last_login_method = Some(LoginTab::LoginId));
     let flows = state.flows();
     let done = flows.login_with_login_id(&team, &login_id, &password).await;
-    done.map(SignedIn).map_err(|e| state.fail(e))
+    done.map_err(|e| state.fail(e))
 }
 
 /// "Log in with SSO": the organisation's SSO page in the browser. `false` if none opened.
@@ -214,20 +215,17 @@ pub fn open_help(state: State<'_, AppState>, topic: HelpTopic) -> bool {
 /// The stored session's member (`GET /me`); an expired session is dropped.
 #[tauri::command]
 #[specta::specta]
-pub async fn restore_session(state: State<'_, AppState>) -> Result<Member> {
+pub async fn restore_session(state: State<'_, AppState>) -> Result<User> {
     let me = state.flows().me().await;
-    me.map(|reply| Member(reply.value))
-        .map_err(|e| state.fail(e))
+    me.map(|reply| reply.value).map_err(|e| state.fail(e))
 }
 
 /// `GET /timeline`.
 #[tauri::command]
 #[specta::specta]
-pub async fn timeline(state: State<'_, AppState>) -> Result<Posts> {
+pub async fn timeline(state: State<'_, AppState>) -> Result<Timeline> {
     let posts = state.flows().timeline().await;
-    posts
-        .map(|reply| Posts(reply.value))
-        .map_err(|e| state.fail(e))
+    posts.map(|reply| reply.value).map_err(|e| state.fail(e))
 }
 
 /// Settings > Account > **Save**.
@@ -238,12 +236,12 @@ pub async fn change_password(
     current_password: String,
     new_password: String,
     new_password_confirmation: String,
-) -> Result<PasswordSaved> {
+) -> Result<PasswordChanged> {
     let flows = state.flows();
     let done = flows
         .change_password(&current_password, &new_password, &new_password_confirmation)
         .await;
-    done.map(PasswordSaved).map_err(|e| state.fail(e))
+    done.map_err(|e| state.fail(e))
 }
 
 /// Start-up trace (`UNIPOS_TRACE_STARTUP=1`): the UI mounted, or painted its first screen.
@@ -256,19 +254,17 @@ pub fn startup_reached(phase: crate::startup_trace::UiPhase) {
 /// Log out: the session leaves the keychain whatever the server says.
 #[tauri::command]
 #[specta::specta]
-pub async fn logout(state: State<'_, AppState>) -> Result<SignedOut> {
+pub async fn logout(state: State<'_, AppState>) -> Result<LoggedOut> {
     let out = state.flows().logout().await.map_err(|e| state.fail(e))?;
     if let Some(e) = &out.remote_error {
         log::info!("the server did not revoke the session: {}", e.code());
     }
-    Ok(SignedOut(out))
+    Ok(out)
 }
 
 /// "Set password and login" without a held link: the member must open the link again.
-fn no_link() -> AppError {
-    AppError(unipos_client::ClientError::Link(
-        unipos_client::unipos_protocol::LinkError::TokenMissing,
-    ))
+fn no_link() -> ClientError {
+    ClientError::Link(unipos_client::unipos_protocol::LinkError::TokenMissing)
 }
 
 fn opened(result: std::result::Result<(), String>) -> bool {

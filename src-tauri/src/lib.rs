@@ -6,20 +6,22 @@ use std::sync::Arc;
 
 use tauri::{Manager, Runtime};
 use tauri_plugin_store::StoreExt;
-use tauri_specta::{collect_commands, collect_events, Event};
+use tauri_specta::{collect_commands, collect_events};
 use unipos_client::KeyringVault;
 
-mod command_names;
 pub mod commands;
 #[cfg(target_os = "linux")]
 mod handover;
+pub mod links;
 pub mod startup_trace;
 pub mod state;
 pub mod wire;
 
-pub use command_names::COMMAND_NAMES;
+// `COMMAND_NAMES`: every `#[tauri::command]` of `commands.rs`, as `build.rs` read them.
+include!(concat!(env!("OUT_DIR"), "/command_names.rs"));
+use links::LinkArrived;
 use state::{AppState, Browser, PreferenceFile};
-use wire::{LinkArrived, Preferences};
+use wire::Preferences;
 
 /// The store file of the non-secret preferences.
 pub const PREFERENCES_FILE: &str = "preferences.json";
@@ -30,12 +32,8 @@ pub const BINDINGS_PATH: &str = "../ui/src/generated/bindings.ts";
 /// Every error code the UI must translate: the protocol's, the client's own, and `unknown`
 /// (a code from a newer server).
 pub fn error_codes() -> Vec<&'static str> {
-    let protocol = unipos_client::unipos_protocol::ErrorCode::ALL
-        .iter()
-        .map(|c| c.as_str());
-    protocol
-        .chain(unipos_client::CLIENT_ONLY_CODES.iter().copied())
-        .chain(["unknown"])
+    unipos_client::ClientErrorCode::all()
+        .map(|c| c.as_str())
         .collect()
 }
 
@@ -81,14 +79,6 @@ pub fn typescript() -> specta_typescript::Typescript {
         .header("// Generated from the Rust types by `cargo test -p unipos-app` (UNIPOS_WRITE_BINDINGS=1). Do not edit.\n")
 }
 
-/// Hands a link from the OS to the state and tells the UI.
-pub fn deliver_link<R: Runtime>(app: &tauri::AppHandle<R>, raw: &str) {
-    app.state::<AppState>().deliver(raw);
-    if let Err(e) = (LinkArrived {}).emit(app) {
-        log::warn!("could not tell the UI about a link: {e}");
-    }
-}
-
 struct StoreFile<R: Runtime>(Arc<tauri_plugin_store::Store<R>>);
 
 impl<R: Runtime> PreferenceFile for StoreFile<R> {
@@ -113,38 +103,6 @@ impl<R: Runtime> Browser for SystemBrowser<R> {
             .open_url(url, None::<&str>)
             .map_err(|e| e.to_string())
     }
-}
-
-/// The links the app was started with. On Linux and Windows they arrive as raw arguments, which
-/// go to the link rules exactly as written (a parsed URL would already have normalised the
-/// look-alike hosts the rules must refuse); elsewhere the OS delivers them as URLs.
-fn startup_links<R: Runtime>(app: &tauri::App<R>) -> Vec<String> {
-    #[cfg(any(target_os = "linux", target_os = "windows"))]
-    {
-        let _ = app;
-        // Arguments that are not UTF-8 cannot be links; `env::args()` would panic on them.
-        link_arguments(std::env::args_os().filter_map(|a| a.into_string().ok()))
-    }
-    #[cfg(not(any(target_os = "linux", target_os = "windows")))]
-    {
-        use tauri_plugin_deep_link::DeepLinkExt;
-        app.deep_link()
-            .get_current()
-            .ok()
-            .flatten()
-            .unwrap_or_default()
-            .into_iter()
-            .map(|u| u.to_string())
-            .collect()
-    }
-}
-
-/// The program's arguments that can be links (the first is the program; flags are not links).
-pub fn link_arguments(args: impl IntoIterator<Item = String>) -> Vec<String> {
-    args.into_iter()
-        .skip(1)
-        .filter(|a| !a.starts_with('-'))
-        .collect()
 }
 
 /// The window is made hidden (`"visible": false` in tauri.conf.json) and shown once its page has
@@ -192,29 +150,7 @@ fn setup<R: Runtime>(
     .map_err(|e| format!("{}: {e}", e.code()))?;
     state.check_session_early();
     app.manage(state);
-
-    for link in startup_links(app) {
-        app.state::<AppState>().deliver(&link);
-    }
-
-    #[cfg(any(target_os = "macos", mobile))]
-    {
-        use tauri_plugin_deep_link::DeepLinkExt;
-        let handle = app.handle().clone();
-        app.deep_link().on_open_url(move |event| {
-            for url in event.urls() {
-                deliver_link(&handle, url.as_str());
-            }
-        });
-    }
-    // Debug builds on Linux and Windows are not installed, so nothing registered the scheme.
-    #[cfg(all(debug_assertions, any(target_os = "linux", target_os = "windows")))]
-    {
-        use tauri_plugin_deep_link::DeepLinkExt;
-        if let Err(e) = app.deep_link().register_all() {
-            log::warn!("could not register the unipos: scheme: {e}");
-        }
-    }
+    links::listen(app);
     Ok(())
 }
 
@@ -247,8 +183,8 @@ pub fn run() {
     {
         // First, so a second launch hands its arguments over before anything else starts.
         builder = builder.plugin(tauri_plugin_single_instance::init(|app, args, _cwd| {
-            for link in link_arguments(args) {
-                deliver_link(app, &link);
+            for link in links::link_arguments(args) {
+                links::deliver_link(app, &link);
             }
             if let Some(window) = app.get_webview_window("main") {
                 let _ = window.unminimize();
@@ -330,8 +266,11 @@ mod tests {
         assert!(error_codes().contains(&"offline"));
     }
 
+    /// `collect_commands!` (the handler and the bindings) and `commands.rs` (the manifest,
+    /// through `build.rs`) list the same commands: none is served without a permission, none
+    /// is written and forgotten.
     #[test]
-    fn the_manifest_the_handler_and_the_bindings_list_the_same_commands() {
+    fn the_handler_and_the_bindings_serve_every_command_of_commands_rs() {
         let bindings = generated_bindings();
         let invoked: BTreeSet<String> = bindings
             .match_indices("__TAURI_INVOKE")
@@ -380,18 +319,5 @@ mod tests {
             );
             assert_eq!(capability["windows"], serde_json::json!(["main"]), "{file}");
         }
-    }
-
-    #[test]
-    fn only_plain_arguments_are_taken_as_links() {
-        let args = [
-            "/usr/bin/unipos-app",
-            "--verbose",
-            "unipos://forgot_password",
-        ];
-        assert_eq!(
-            link_arguments(args.iter().map(|s| s.to_string())),
-            vec!["unipos://forgot_password".to_owned()]
-        );
     }
 }

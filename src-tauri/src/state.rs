@@ -1,13 +1,13 @@
-//! What the app keeps in Rust between commands: the client's flows, the pending reset link (its
-//! token never leaves Rust), the policy from the last link check, the link the OS handed over,
-//! the preferences, and the request id of the last error.
+//! What the app keeps in Rust between commands: the client's flows, the links (`links.rs`: the
+//! one waiting for the UI and the held reset link, whose token never leaves Rust), the
+//! preferences, and the request id of the last error.
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use unipos_client::unipos_protocol::PasswordPolicy;
-use unipos_client::{ClientConfig, ClientError, Flows, OpenedLink, PendingReset, SessionVault};
+use unipos_client::{ClientConfig, ClientError, Flows, SessionVault};
 
-use crate::wire::{AppError, IncomingLink, LinkTarget, Preferences};
+use crate::links::Links;
+use crate::wire::Preferences;
 
 /// Name and version sent in the `User-Agent`.
 pub const APP_NAME: &str = "UniposAccount";
@@ -26,9 +26,8 @@ pub trait Browser: Send + Sync {
 pub struct AppState {
     vault: Arc<dyn SessionVault>,
     flows: Mutex<Flows>,
-    pending_reset: Mutex<Option<PendingReset>>,
-    policy: Mutex<Option<PasswordPolicy>>,
-    incoming: Mutex<Option<Result<OpenedLink, ClientError>>>,
+    /// The link waiting for the UI, and the held reset link.
+    pub links: Links,
     preferences: Mutex<Preferences>,
     last_error_request_id: Mutex<Option<String>>,
     /// Whether a session is stored, being read from the keychain since the app started.
@@ -81,9 +80,7 @@ impl AppState {
         Ok(AppState {
             flows: Mutex::new(Flows::new(config, vault.clone())?),
             vault,
-            pending_reset: Mutex::new(None),
-            policy: Mutex::new(None),
-            incoming: Mutex::new(None),
+            links: Links::default(),
             preferences: Mutex::new(preferences),
             last_error_request_id: Mutex::new(None),
             early_session_check: Mutex::new(None),
@@ -123,7 +120,7 @@ impl AppState {
 
     /// Records the request id of a failed call (shown in Settings > Support) and hands the error
     /// on for the UI.
-    pub fn fail(&self, e: ClientError) -> AppError {
+    pub fn fail(&self, e: ClientError) -> ClientError {
         log::info!(
             "command failed: {} request_id={}",
             e.code(),
@@ -132,7 +129,7 @@ impl AppState {
         if let Some(id) = e.request_id() {
             *lock(&self.last_error_request_id) = Some(id.to_owned());
         }
-        AppError(e)
+        e
     }
 
     pub fn last_error_request_id(&self) -> Option<String> {
@@ -167,68 +164,9 @@ impl AppState {
         let flows = Flows::new(config, self.vault.clone())?;
         *lock(&self.flows) = flows;
         // A link that arrived for the old API must not send its token to the new one.
-        self.forget_reset();
-        *lock(&self.incoming) = None;
+        self.links.forget_all();
         self.update_preferences(|p| p.api_url = api_url);
         Ok(())
-    }
-
-    /// Holds the reset link of `opened` (replacing an older one) and says where it leads.
-    pub async fn hold(&self, opened: OpenedLink) -> LinkTarget {
-        match opened {
-            OpenedLink::Reset(pending) => {
-                let token_hint = pending.token_hint();
-                *lock(&self.pending_reset) = Some(pending);
-                *lock(&self.policy) = None;
-                LinkTarget::Reset { token_hint }
-            }
-            OpenedLink::Forgot => LinkTarget::Forgot {
-                logged_in: self.flows().has_session().await.unwrap_or(false),
-            },
-        }
-    }
-
-    pub fn pending_reset(&self) -> Option<PendingReset> {
-        lock(&self.pending_reset).clone()
-    }
-
-    /// Drops the pending link and its policy (after "Set password and login", or when the API
-    /// changes).
-    pub fn forget_reset(&self) {
-        *lock(&self.pending_reset) = None;
-        *lock(&self.policy) = None;
-    }
-
-    pub fn set_policy(&self, policy: PasswordPolicy) {
-        *lock(&self.policy) = Some(policy);
-    }
-
-    pub fn policy(&self) -> Option<PasswordPolicy> {
-        lock(&self.policy).clone()
-    }
-
-    /// Keeps a link the OS delivered until the UI asks for it; a newer one replaces it.
-    pub fn deliver(&self, raw: &str) {
-        let verdict = self.flows().open_link(raw);
-        match &verdict {
-            Ok(OpenedLink::Reset(p)) => log::info!("reset link received ({})", p.token_hint()),
-            Ok(OpenedLink::Forgot) => log::info!("forgot-password link received"),
-            Err(e) => log::info!("link refused: {}", e.code()),
-        }
-        *lock(&self.incoming) = Some(verdict);
-    }
-
-    /// The link the OS delivered, once.
-    pub async fn take_incoming(&self) -> Option<IncomingLink> {
-        let verdict = lock(&self.incoming).take()?;
-        Some(match verdict {
-            Ok(opened) => IncomingLink::Opened {
-                target: self.hold(opened).await,
-            },
-            Err(e) => IncomingLink::Refused {
-                error: self.fail(e),
-            },
-        })
     }
 
     pub fn open_in_browser(&self, url: &str) -> Result<(), String> {

@@ -22,7 +22,7 @@ use unipos_protocol::{
 use crate::{ClientConfig, ClientError};
 
 /// Used when a 429 says neither in its body nor in `Retry-After` how long to wait.
-const DEFAULT_RETRY_AFTER_S: u64 = 60;
+const DEFAULT_RETRY_AFTER_S: u32 = 60;
 /// Pause before the one retry of a read whose connection failed.
 const READ_RETRY_DELAY: Duration = Duration::from_millis(250);
 
@@ -521,16 +521,20 @@ fn bearer_header(token: &str) -> Option<HeaderValue> {
 }
 
 /// `Retry-After` as delta-seconds or as an HTTP date.
-fn retry_after_header(headers: &HeaderMap) -> Option<u64> {
+fn retry_after_header(headers: &HeaderMap) -> Option<u32> {
     let raw = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
-    if let Ok(secs) = raw.parse::<u64>() {
-        return Some(secs);
-    }
-    let when = httpdate::parse_http_date(raw).ok()?;
-    let wait = when
-        .duration_since(std::time::SystemTime::now())
-        .unwrap_or_default();
-    Some(wait.as_secs() + u64::from(wait.subsec_nanos() > 0))
+    let secs = match raw.parse::<u64>() {
+        Ok(secs) => secs,
+        Err(_) => {
+            let when = httpdate::parse_http_date(raw).ok()?;
+            let wait = when
+                .duration_since(std::time::SystemTime::now())
+                .unwrap_or_default();
+            wait.as_secs() + u64::from(wait.subsec_nanos() > 0)
+        }
+    };
+    // Seconds travel as u32 (136 years); a longer wait is as good as forever.
+    Some(u32::try_from(secs).unwrap_or(u32::MAX))
 }
 
 fn looks_like_json(body: &[u8]) -> bool {

@@ -6,7 +6,6 @@
 
 use std::time::Duration;
 
-use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 use serde_json::Value;
 use thiserror::Error;
@@ -24,13 +23,13 @@ pub enum ClientError {
         message: String,
         status: u16,
         request_id: String,
-        retry_after_s: Option<u64>,
+        retry_after_s: Option<u32>,
         details: Option<Value>,
     },
     /// HTTP 429: wait `retry_after_s` seconds (from the body, else the `Retry-After` header).
     #[error("Too many attempts. Try again in {retry_after_s} seconds.")]
     RateLimited {
-        retry_after_s: u64,
+        retry_after_s: u32,
         status: u16,
         request_id: String,
         details: Option<Value>,
@@ -98,35 +97,110 @@ pub enum ClientError {
 }
 
 /// Every code the client can produce besides the API's [`ErrorCode`]s.
-pub const CLIENT_ONLY_CODES: &[&str] = &[
-    "offline",
-    "connection_refused",
-    "timeout",
-    "tls",
-    "server_error",
-    "bad_response",
-    "keychain_unavailable",
-    "not_logged_in",
-];
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum ClientOnlyCode {
+    Offline,
+    ConnectionRefused,
+    Timeout,
+    Tls,
+    ServerError,
+    BadResponse,
+    KeychainUnavailable,
+    NotLoggedIn,
+}
+
+impl ClientOnlyCode {
+    /// Every client-only code, in declaration order.
+    pub const ALL: &'static [ClientOnlyCode] = &[
+        ClientOnlyCode::Offline,
+        ClientOnlyCode::ConnectionRefused,
+        ClientOnlyCode::Timeout,
+        ClientOnlyCode::Tls,
+        ClientOnlyCode::ServerError,
+        ClientOnlyCode::BadResponse,
+        ClientOnlyCode::KeychainUnavailable,
+        ClientOnlyCode::NotLoggedIn,
+    ];
+
+    /// The stable wire string, e.g. `"offline"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClientOnlyCode::Offline => "offline",
+            ClientOnlyCode::ConnectionRefused => "connection_refused",
+            ClientOnlyCode::Timeout => "timeout",
+            ClientOnlyCode::Tls => "tls",
+            ClientOnlyCode::ServerError => "server_error",
+            ClientOnlyCode::BadResponse => "bad_response",
+            ClientOnlyCode::KeychainUnavailable => "keychain_unavailable",
+            ClientOnlyCode::NotLoggedIn => "not_logged_in",
+        }
+    }
+}
+
+/// The code of a [`ClientError`]: one of the protocol's, or one of the client's own. In
+/// TypeScript, the union of both (the UI's texts are keyed on it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(untagged)]
+pub enum ClientErrorCode {
+    Protocol(ErrorCode),
+    Client(ClientOnlyCode),
+}
+
+impl ClientErrorCode {
+    /// Every code a [`ClientError`] can carry, `unknown` (a newer server's code) last.
+    pub fn all() -> impl Iterator<Item = ClientErrorCode> {
+        let protocol = ErrorCode::ALL
+            .iter()
+            .copied()
+            .map(ClientErrorCode::Protocol);
+        let client = ClientOnlyCode::ALL
+            .iter()
+            .copied()
+            .map(ClientErrorCode::Client);
+        protocol
+            .chain(client)
+            .chain([ClientErrorCode::Protocol(ErrorCode::Unknown)])
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClientErrorCode::Protocol(code) => code.as_str(),
+            ClientErrorCode::Client(code) => code.as_str(),
+        }
+    }
+}
 
 impl ClientError {
     /// The stable snake_case code.
     pub fn code(&self) -> &'static str {
-        match self {
-            ClientError::Api { code, .. } => code.as_str(),
-            ClientError::RateLimited { .. } => ErrorCode::RateLimited.as_str(),
-            ClientError::Offline { .. } => "offline",
-            ClientError::ConnectionRefused { .. } => "connection_refused",
-            ClientError::Timeout { .. } => "timeout",
-            ClientError::Tls { .. } => "tls",
-            ClientError::ServerError { .. } => "server_error",
-            ClientError::BadResponse { .. } => "bad_response",
-            ClientError::KeychainUnavailable { .. } => "keychain_unavailable",
-            ClientError::NotLoggedIn => "not_logged_in",
-            ClientError::Email(e) => e.code().as_str(),
-            ClientError::Link(e) => e.code().as_str(),
-            ClientError::Config(e) => e.code().as_str(),
-        }
+        self.error_code().as_str()
+    }
+
+    /// The stable code, typed.
+    pub fn error_code(&self) -> ClientErrorCode {
+        use ClientOnlyCode as Only;
+        let only = match self {
+            ClientError::Offline { .. } => Only::Offline,
+            ClientError::ConnectionRefused { .. } => Only::ConnectionRefused,
+            ClientError::Timeout { .. } => Only::Timeout,
+            ClientError::Tls { .. } => Only::Tls,
+            ClientError::ServerError { .. } => Only::ServerError,
+            ClientError::BadResponse { .. } => Only::BadResponse,
+            ClientError::KeychainUnavailable { .. } => Only::KeychainUnavailable,
+            ClientError::NotLoggedIn => Only::NotLoggedIn,
+            ClientError::Api { .. }
+            | ClientError::RateLimited { .. }
+            | ClientError::Email(_)
+            | ClientError::Link(_)
+            | ClientError::Config(_) => {
+                let protocol = self.protocol_code().unwrap_or(ErrorCode::Unknown);
+                return ClientErrorCode::Protocol(protocol);
+            }
+        };
+        ClientErrorCode::Client(only)
     }
 
     /// The protocol's code, for errors that have one (API answers and local rule checks).
@@ -170,7 +244,7 @@ impl ClientError {
     }
 
     /// Seconds to wait before trying again (`rate_limited`, `account_locked`).
-    pub fn retry_after_s(&self) -> Option<u64> {
+    pub fn retry_after_s(&self) -> Option<u32> {
         match self {
             ClientError::Api { retry_after_s, .. } => *retry_after_s,
             ClientError::RateLimited { retry_after_s, .. } => Some(*retry_after_s),
@@ -247,26 +321,74 @@ impl From<LinkError> for ClientError {
     }
 }
 
+/// A [`ClientError`] as it travels to the UI and out of the CLI.
+#[derive(Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+// The name TypeScript knows it by (JSON does not carry a struct's name).
+#[serde(rename = "ClientError")]
+struct ClientErrorJson {
+    /// A stable snake_case code; the UI shows its own text for it.
+    code: ClientErrorCode,
+    /// English, for logs.
+    message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    status: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    request_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    retry_after_s: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "specta", specta(type = Option<ErrorDetails>))]
+    details: Option<Value>,
+}
+
 /// `{code, message, status?, request_id?, retry_after_s?, details?}`
 impl Serialize for ClientError {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut map = s.serialize_map(None)?;
-        map.serialize_entry("code", self.code())?;
-        map.serialize_entry("message", &self.to_string())?;
-        if let Some(status) = self.status() {
-            map.serialize_entry("status", &status)?;
+        ClientErrorJson {
+            code: self.error_code(),
+            message: self.to_string(),
+            status: self.status(),
+            request_id: self.request_id().map(str::to_owned),
+            retry_after_s: self.retry_after_s(),
+            details: self.details(),
         }
-        if let Some(id) = self.request_id() {
-            map.serialize_entry("request_id", id)?;
-        }
-        if let Some(secs) = self.retry_after_s() {
-            map.serialize_entry("retry_after_s", &secs)?;
-        }
-        if let Some(details) = self.details() {
-            map.serialize_entry("details", &details)?;
-        }
-        map.end()
+        .serialize(s)
     }
+}
+
+/// The TypeScript type of a [`ClientError`] is that of the form it travels in.
+#[cfg(feature = "specta")]
+impl specta::Type for ClientError {
+    fn definition(types: &mut specta::Types) -> specta::datatype::DataType {
+        <ClientErrorJson as specta::Type>::definition(types)
+    }
+}
+
+/// What `details` of a [`ClientError`] may hold, for TypeScript: the keys [`ClientError::details`]
+/// writes and the ones the API sends (it may add others).
+#[cfg(feature = "specta")]
+#[derive(specta::Type)]
+#[allow(dead_code)]
+struct ErrorDetails {
+    #[specta(optional)]
+    /// `password_policy`: the rules the new password breaks.
+    failed: Option<Vec<unipos_protocol::PolicyRule>>,
+    #[specta(optional)]
+    /// An email refusal: the corrected address, when there is one.
+    fix: Option<String>,
+    #[specta(optional)]
+    /// An email refusal: the offending characters.
+    chars: Option<Vec<unipos_protocol::CharReport>>,
+    #[specta(optional)]
+    /// Network and keychain faults: the technical cause.
+    cause: Option<String>,
+    #[specta(optional)]
+    /// `bad_response`: what was wrong with the answer.
+    reason: Option<String>,
+    #[specta(optional)]
+    /// `server_error`: the server's own code.
+    server_code: Option<ErrorCode>,
 }
 
 #[cfg(test)]
@@ -309,7 +431,7 @@ mod tests {
 
     #[test]
     fn client_only_codes_are_not_api_codes() {
-        for code in CLIENT_ONLY_CODES {
+        for code in ClientOnlyCode::ALL.iter().map(|c| c.as_str()) {
             assert!(
                 code.parse::<ErrorCode>().is_err(),
                 "{code} clashes with an API code"

@@ -55,17 +55,19 @@ pub fn open_link(rules: &LinkRules, url: &str) -> Result<OpenedLink, ClientError
 
 /// `POST /password/forgot` went through: the same answer for every well-formed address.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ResetRequested {
     pub status: u16,
     pub request_id: String,
     /// The address, redacted (`t***@example.com`).
     pub email_hint: String,
     /// Seconds before "Send again" is offered.
-    pub resend_after_s: u64,
+    pub resend_after_s: u32,
 }
 
 /// What the Reset screen shows before the member types a password.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct LinkChecked {
     pub status: u16,
     pub request_id: String,
@@ -81,6 +83,7 @@ pub struct LinkChecked {
 
 /// A new session, stored in the vault. The token itself is not part of the result.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct LoggedIn {
     pub status: u16,
     pub request_id: String,
@@ -91,6 +94,7 @@ pub struct LoggedIn {
 
 /// The local session is gone; whether the server revoked it too.
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct LoggedOut {
     /// `true` when `DELETE /sessions/current` answered 204.
     pub remote_revoked: bool,
@@ -103,6 +107,7 @@ pub struct LoggedOut {
 
 /// `PUT /me/password` went through; other sessions were revoked, this one stays.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct PasswordChanged {
     pub status: u16,
     pub request_id: String,

@@ -11,7 +11,7 @@
 //!   password, me, timeline.
 //!
 //! Errors have stable snake_case codes ([`ClientError::code`]): the API's
-//! [`unipos_protocol::ErrorCode`]s, plus [`CLIENT_ONLY_CODES`].
+//! [`unipos_protocol::ErrorCode`]s, plus [`ClientOnlyCode`]s.
 
 mod api;
 mod config;
@@ -24,7 +24,7 @@ pub use config::{
     ClientConfig, DEFAULT_BASE, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_BODY_BYTES,
     DEFAULT_REQUEST_TIMEOUT, ENV_API_URL, ENV_WEB_BASE,
 };
-pub use error::{ClientError, CLIENT_ONLY_CODES};
+pub use error::{ClientError, ClientErrorCode, ClientOnlyCode};
 pub use flows::{
     open_link, Flows, LinkChecked, LoggedIn, LoggedOut, OpenedLink, PasswordChanged, PendingReset,
     ResetRequested,

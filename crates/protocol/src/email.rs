@@ -22,6 +22,7 @@ pub struct Email(String);
 
 /// A character that made the address unacceptable, located for the member.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct CharReport {
     /// The character itself.
     pub char: String,
@@ -32,13 +33,14 @@ pub struct CharReport {
     /// What kind of character it is, for the UI to name it in the member's language.
     pub kind: CharKind,
     /// 1-based position among the input's characters.
-    pub position: usize,
+    pub position: u32,
 }
 
 /// The kinds of character an address is refused for, as a member would name them: the UI has a
 /// text for each (全角スペース, ゼロ幅スペース, 全角英数字, ...); `other` is named by its Unicode
 /// name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum CharKind {
     /// U+3000, the space Japanese IMEs type.
@@ -137,23 +139,39 @@ impl EmailError {
     }
 }
 
+/// An [`EmailError`] as it travels: `{code, message, fix?, chars}`.
+#[derive(Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+// The name TypeScript knows it by (JSON does not carry a struct's name).
+#[serde(rename = "EmailError")]
+struct EmailErrorJson<'a> {
+    /// One of the `email_*` codes.
+    code: ErrorCode,
+    /// English, for logs; the UI shows its own text for `code`.
+    message: &'static str,
+    /// The corrected address, offered as a one-tap fix.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fix: Option<&'a str>,
+    chars: &'a [CharReport],
+}
+
 impl Serialize for EmailError {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        #[derive(Serialize)]
-        struct Wire<'a> {
-            code: ErrorCode,
-            message: &'static str,
-            #[serde(skip_serializing_if = "Option::is_none")]
-            fix: Option<&'a str>,
-            chars: &'a [CharReport],
-        }
-        Wire {
+        EmailErrorJson {
             code: self.code,
             message: self.message(),
             fix: self.fix(),
             chars: &self.chars,
         }
         .serialize(s)
+    }
+}
+
+/// The TypeScript type of an [`EmailError`] is that of the form it travels in.
+#[cfg(feature = "specta")]
+impl specta::Type for EmailError {
+    fn definition(types: &mut specta::Types) -> specta::datatype::DataType {
+        <EmailErrorJson<'static> as specta::Type>::definition(types)
     }
 }
 
@@ -197,7 +215,8 @@ fn report(position: usize, c: char) -> CharReport {
         code_point: format!("U+{:04X}", c as u32),
         name: char_name(c),
         kind: CharKind::of(c),
-        position,
+        // An address longer than `u32::MAX` characters is not typed by a person.
+        position: u32::try_from(position).unwrap_or(u32::MAX),
     }
 }
 

@@ -8,13 +8,13 @@ macro_rules! error_codes {
         ///
         /// The strings never change once shipped: support staff search by them and the UI keys its
         /// translations on them. Unknown codes from a newer server deserialize as [`ErrorCode::Unknown`].
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
         #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+        #[cfg_attr(feature = "specta", derive(specta::Type))]
         #[serde(rename_all = "snake_case")]
         pub enum ErrorCode {
             $( $(#[$doc])* #[serde(rename = $code)] $variant, )*
             /// A code this build does not know (sent by a newer server).
-            #[serde(other)]
             Unknown,
         }
 
@@ -147,6 +147,15 @@ impl std::fmt::Display for ErrorCode {
     }
 }
 
+/// A code this build does not know reads as [`ErrorCode::Unknown`] (a newer server's code). By
+/// hand rather than `#[serde(other)]`, which would make the TypeScript type a plain `string`.
+impl<'de> Deserialize<'de> for ErrorCode {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let code = String::deserialize(d)?;
+        Ok(code.parse().unwrap_or(ErrorCode::Unknown))
+    }
+}
+
 impl std::str::FromStr for ErrorCode {
     type Err = ();
     fn from_str(s: &str) -> Result<Self, ()> {
@@ -174,7 +183,7 @@ pub struct ErrorBody {
     /// Seconds to wait before trying again (with `rate_limited`, `account_locked` and
     /// `server_busy`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub retry_after_s: Option<u64>,
+    pub retry_after_s: Option<u32>,
     /// Extra facts, e.g. `{"failed": ["min_length"]}` for `password_policy`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]

@@ -16,6 +16,7 @@ use unicode_normalization::UnicodeNormalization;
 /// One organisation's password rules.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct PasswordPolicy {
     pub min_length: u32,
     pub max_length: u32,
@@ -42,6 +43,7 @@ impl Default for PasswordPolicy {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub enum PolicyRule {
     MinLength,
     MaxLength,
@@ -71,6 +73,7 @@ impl PolicyRule {
 /// One line of the checklist: a rule the policy has, and whether the password meets it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct RuleCheck {
     pub rule: PolicyRule,
     pub met: bool,

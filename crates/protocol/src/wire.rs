@@ -124,7 +124,7 @@ pub struct ForgotAccepted {
     /// Always `"accepted"`.
     pub status: String,
     /// Seconds before the app should offer to send again.
-    pub resend_after_s: u64,
+    pub resend_after_s: u32,
 }
 
 /// `POST /password/reset/check`
@@ -241,6 +241,7 @@ pub struct Session {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub enum LoginMethod {
     Email,
     LoginId,
@@ -260,6 +261,7 @@ impl LoginMethod {
 /// `GET /me`, and the `user` of a new session.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct User {
     pub id: String,
     pub display_name: String,
@@ -283,6 +285,7 @@ pub struct SessionResponse {
 /// One recognition post on the timeline.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Post {
     pub id: String,
     /// Display name of the member who sent the recognition.
@@ -299,6 +302,7 @@ pub struct Post {
 /// `GET /timeline`: newest first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Timeline {
     pub posts: Vec<Post>,
 }

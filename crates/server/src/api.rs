@@ -160,7 +160,8 @@ pub async fn forgot(
         StatusCode::ACCEPTED,
         Json(ForgotAccepted {
             status: "accepted".to_owned(),
-            resend_after_s: state.config.forgot_interval.as_secs(),
+            resend_after_s: u32::try_from(state.config.forgot_interval.as_secs())
+                .unwrap_or(u32::MAX),
         }),
     ))
 }

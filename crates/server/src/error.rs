@@ -114,7 +114,10 @@ impl IntoResponse for ApiError {
         let status = StatusCode::from_u16(self.code.http_status())
             .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let mut envelope = ErrorEnvelope::new(self.code, self.message);
-        envelope.error.retry_after_s = self.retry_after_s;
+        // Seconds travel as u32 (136 years); a longer wait is as good as forever.
+        envelope.error.retry_after_s = self
+            .retry_after_s
+            .map(|secs| u32::try_from(secs).unwrap_or(u32::MAX));
         envelope.error.details = self.details;
         let mut response = (status, Json(envelope)).into_response();
         if let Some(secs) = self.retry_after_s {

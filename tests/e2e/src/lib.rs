@@ -16,7 +16,7 @@ use serde_json::{json, Value};
 use unipos_server::{Clock, Config, RunningServer, SentMail};
 
 pub use unipos_server::dev::{
-    DEMO_EMAIL, DEMO_LOGIN_ID, DEMO_LOGIN_ID_PASSWORD, DEMO_PASSWORD, DEMO_TEAM,
+    DEMO_DISPLAY_NAME, DEMO_EMAIL, DEMO_LOGIN_ID, DEMO_LOGIN_ID_PASSWORD, DEMO_PASSWORD, DEMO_TEAM,
 };
 
 /// How long a screen may take to show what a test waits for.
@@ -720,6 +720,76 @@ impl App {
         .await
     }
 
+    /// Clicks the visible field labelled `label` (a radio button or a checkbox).
+    pub async fn pick(&self, label: &str) -> Result<()> {
+        let field = self.field(label).await?;
+        self.cmd("POST", &format!("/element/{}/click", field.0), json!({}))
+            .await
+            .map(drop)
+    }
+
+    /// Waits until `script` returns something truthy.
+    pub async fn wait_until(&self, what: &str, script: &str) -> Result<()> {
+        self.wait_js(what, script, json!([])).await.map(drop)
+    }
+
+    /// Runs axe-core (WCAG 2 A and AA rules, and best practices) over the screen as it is now.
+    pub async fn axe(&self) -> Result<AxeReport> {
+        // Injected once per page: the screens are one page, so this is once per app.
+        let loaded = self
+            .js("return typeof window.axe === 'object'", json!([]))
+            .await?;
+        if loaded != json!(true) {
+            self.js(&format!("{};\nreturn true", axe_source()?), json!([]))
+                .await?;
+        }
+        let found = self
+            .cmd(
+                "POST",
+                "/execute/async",
+                json!({
+                    "script": "const done = arguments[arguments.length - 1];
+                               axe.run(document, {resultTypes: ['violations']})
+                                 .then(r => done({
+                                   passes: r.passes.length,
+                                   violations: r.violations.map(v => ({
+                                     rule: v.id, impact: v.impact || 'minor', help: v.help,
+                                     targets: v.nodes.map(n => n.target.join(' ')),
+                                   })),
+                                 }))
+                                 .catch(e => done({error: String(e)}));",
+                    "args": [],
+                }),
+            )
+            .await?;
+        if let Some(error) = found.get("error") {
+            bail!("axe-core failed: {error}");
+        }
+        let text = |v: &Value, key: &str| v[key].as_str().unwrap_or_default().to_owned();
+        let violations = found["violations"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+            .iter()
+            .map(|v| AxeViolation {
+                rule: text(v, "rule"),
+                impact: text(v, "impact"),
+                help: text(v, "help"),
+                targets: v["targets"]
+                    .as_array()
+                    .map(Vec::as_slice)
+                    .unwrap_or_default()
+                    .iter()
+                    .filter_map(|t| t.as_str().map(str::to_owned))
+                    .collect(),
+            })
+            .collect();
+        Ok(AxeReport {
+            violations,
+            passes: found["passes"].as_u64().unwrap_or_default() as usize,
+        })
+    }
+
     /// Saves what the window shows as a PNG.
     pub async fn screenshot(&self, path: &Path) -> Result<()> {
         // WebKitGTK paints after the DOM changes, and under Xvfb its snapshot can lag behind by
@@ -822,6 +892,125 @@ async fn end_apps(binary: &Path, home: Option<&str>) -> Result<()> {
             return Ok(());
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The texts of the app's catalogue in one language (`ui/src/i18n/<lang>.json`), for reaching
+/// screens by what a member sees in that language.
+#[derive(Clone)]
+pub struct Texts {
+    language: String,
+    catalogue: serde_json::Map<String, Value>,
+}
+
+impl Texts {
+    pub fn load(language: &str) -> Result<Texts> {
+        let path = repo_root().join(format!("ui/src/i18n/{language}.json"));
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("no catalogue at {}", path.display()))?;
+        let catalogue = match serde_json::from_str(&text)? {
+            Value::Object(map) => map,
+            _ => bail!("{} is not a catalogue", path.display()),
+        };
+        Ok(Texts {
+            language: language.to_owned(),
+            catalogue,
+        })
+    }
+
+    pub fn language(&self) -> &str {
+        &self.language
+    }
+
+    /// The OS locale a member of this language has (`LANG`).
+    pub fn locale(&self) -> &'static str {
+        match self.language.as_str() {
+            "ja" => "ja_JP.UTF-8",
+            _ => "en_US.UTF-8",
+        }
+    }
+
+    /// The text of `key`; a key the catalogue lacks is a mistake in the test.
+    pub fn get(&self, key: &str) -> String {
+        match self.catalogue.get(key).and_then(Value::as_str) {
+            Some(text) => text.to_owned(),
+            None => panic!("{key} is not in the {} catalogue", self.language),
+        }
+    }
+}
+
+/// axe-core, from the UI's npm packages (installed by `npm ci` in `ui/`).
+fn axe_source() -> Result<String> {
+    let path = repo_root().join("ui/node_modules/axe-core/axe.min.js");
+    std::fs::read_to_string(&path)
+        .with_context(|| format!("axe-core is needed at {} (npm ci in ui/)", path.display()))
+}
+
+/// One rule axe-core found broken, and where.
+#[derive(Debug, Clone)]
+pub struct AxeViolation {
+    pub rule: String,
+    /// `minor`, `moderate`, `serious` or `critical`.
+    pub impact: String,
+    pub help: String,
+    /// CSS selectors of the offending elements.
+    pub targets: Vec<String>,
+}
+
+impl std::fmt::Display for AxeViolation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} {}: {} ({})",
+            self.impact,
+            self.rule,
+            self.help,
+            self.targets.join(", ")
+        )
+    }
+}
+
+/// What axe-core found on one screen.
+#[derive(Debug, Clone, Default)]
+pub struct AxeReport {
+    pub violations: Vec<AxeViolation>,
+    /// How many rules applied and passed.
+    pub passes: usize,
+}
+
+impl AxeReport {
+    pub fn serious_or_critical(&self) -> impl Iterator<Item = &AxeViolation> {
+        self.violations
+            .iter()
+            .filter(|v| v.impact == "serious" || v.impact == "critical")
+    }
+
+    /// `0 violations, 31 rules passed`, or the count by impact and the rules.
+    pub fn summary(&self) -> String {
+        let count = |impact: &str| {
+            self.violations
+                .iter()
+                .filter(|v| v.impact == impact)
+                .count()
+        };
+        let rules: Vec<String> = self
+            .violations
+            .iter()
+            .map(|v| format!("{}:{}", v.impact, v.rule))
+            .collect();
+        format!(
+            "critical {} serious {} moderate {} minor {}, {} rules passed{}",
+            count("critical"),
+            count("serious"),
+            count("moderate"),
+            count("minor"),
+            self.passes,
+            if rules.is_empty() {
+                String::new()
+            } else {
+                format!(" [{}]", rules.join(" "))
+            }
+        )
     }
 }
 

@@ -1,6 +1,7 @@
 import { cleanup, render, screen } from "@testing-library/svelte";
 import { describe, expect, it } from "vitest";
 import { setLanguage } from "../lib/i18n.svelte";
+import type { ClientErrorCode } from "../generated/bindings";
 import ErrorAlert from "./ErrorAlert.svelte";
 
 describe("error alert", () => {
@@ -13,8 +14,10 @@ describe("error alert", () => {
     expect(alert.textContent).not.toContain("The link expired");
   });
 
-  it("shows a code from a newer server with the generic text, and the code itself", () => {
-    render(ErrorAlert, { error: { code: "quantum_flux", message: "?" } });
+  it("shows a code outside this build's union with the generic text, and the code itself", () => {
+    // The core turns a newer server's code into `unknown`; only a mismatched build sends this.
+    const code = "quantum_flux" as ClientErrorCode;
+    render(ErrorAlert, { error: { code, message: "?" } });
     expect(screen.getByRole("alert").textContent).toContain("Something went wrong.");
     expect(screen.getByText("quantum_flux")).toBeTruthy();
   });

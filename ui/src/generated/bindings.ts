@@ -11,7 +11,7 @@ export const commands = {
 	 *  What the first screen needs, without the network: facts, preferences, whether a session is
 	 *  stored, and the link the app was opened with.
 	 */
-	startup: () => typedError<Startup, AppError>(__TAURI_INVOKE("startup")),
+	startup: () => typedError<Startup, ClientError>(__TAURI_INVOKE("startup")),
 	/**  Settings > Support: version, platform, API URL, the last error's request id. */
 	appInfo: () => __TAURI_INVOKE<AppInfo>("app_info"),
 	/**  Settings > Language (`None`: follow the OS). */
@@ -19,40 +19,40 @@ export const commands = {
 	/**  Settings > Support: force the phone or desktop presentation (`None`: automatic). */
 	setPresentation: (presentation: Presentation | null) => __TAURI_INVOKE<Preferences>("set_presentation", { presentation }),
 	/**  Settings > Support: point the app at another API (`None`: back to the configured one). */
-	setApiUrl: (apiUrl: string | null) => typedError<AppInfo, AppError>(__TAURI_INVOKE("set_api_url", { apiUrl })),
+	setApiUrl: (apiUrl: string | null) => typedError<AppInfo, ClientError>(__TAURI_INVOKE("set_api_url", { apiUrl })),
 	/**  The protocol's email rules (nothing is sent): `None` when the address is acceptable. */
-	checkEmail: (input: string) => __TAURI_INVOKE<EmailRefusal | null>("check_email", { input }),
+	checkEmail: (input: string) => __TAURI_INVOKE<EmailError | null>("check_email", { input }),
 	/**  Forgot password → **Send**. */
-	requestReset: (email: string) => typedError<ResetSent, AppError>(__TAURI_INVOKE("request_reset", { email })),
+	requestReset: (email: string) => typedError<ResetRequested, ClientError>(__TAURI_INVOKE("request_reset", { email })),
 	/**  A link pasted into Check your email: the link rules, then held in Rust. */
-	openLink: (url: string) => typedError<LinkTarget, AppError>(__TAURI_INVOKE("open_link", { url })),
+	openLink: (url: string) => typedError<LinkTarget, ClientError>(__TAURI_INVOKE("open_link", { url })),
 	/**  The link the OS opened the app with (cold start) or handed over since (warm start), once. */
-	takeIncomingLink: () => typedError<IncomingLink | null, AppError>(__TAURI_INVOKE("take_incoming_link")),
+	takeIncomingLink: () => typedError<IncomingLink | null, ClientError>(__TAURI_INVOKE("take_incoming_link")),
 	/**
 	 *  Asks the server whether the held link still works (it is not used up by asking) and keeps
 	 *  the organisation's policy for the checklist.
 	 */
-	checkResetLink: () => typedError<ResetLinkChecked, AppError>(__TAURI_INVOKE("check_reset_link")),
+	checkResetLink: () => typedError<LinkChecked, ClientError>(__TAURI_INVOKE("check_reset_link")),
 	/**  The checklist of the policy from the last link check, for `password`. */
 	policyChecklist: (password: string) => __TAURI_INVOKE<RuleCheck[]>("policy_checklist", { password }),
 	/**  **"Set password and login"** with the held link; the session goes to the keychain. */
-	setPasswordAndLogin: (newPassword: string, newPasswordConfirmation: string) => typedError<SignedIn, AppError>(__TAURI_INVOKE("set_password_and_login", { newPassword, newPasswordConfirmation })),
+	setPasswordAndLogin: (newPassword: string, newPasswordConfirmation: string) => typedError<LoggedIn, ClientError>(__TAURI_INVOKE("set_password_and_login", { newPassword, newPasswordConfirmation })),
 	/**  Log in with an email address. */
-	loginWithEmail: (email: string, password: string) => typedError<SignedIn, AppError>(__TAURI_INVOKE("login_with_email", { email, password })),
+	loginWithEmail: (email: string, password: string) => typedError<LoggedIn, ClientError>(__TAURI_INVOKE("login_with_email", { email, password })),
 	/**  Log in with team + Login ID. */
-	loginWithLoginId: (team: string, loginId: string, password: string) => typedError<SignedIn, AppError>(__TAURI_INVOKE("login_with_login_id", { team, loginId, password })),
+	loginWithLoginId: (team: string, loginId: string, password: string) => typedError<LoggedIn, ClientError>(__TAURI_INVOKE("login_with_login_id", { team, loginId, password })),
 	/**  "Log in with SSO": the organisation's SSO page in the browser. `false` if none opened. */
 	openSso: () => __TAURI_INVOKE<boolean>("open_sso"),
 	/**  A help-centre page in the browser. `false` if none opened. */
 	openHelp: (topic: HelpTopic) => __TAURI_INVOKE<boolean>("open_help", { topic }),
 	/**  The stored session's member (`GET /me`); an expired session is dropped. */
-	restoreSession: () => typedError<User, AppError>(__TAURI_INVOKE("restore_session")),
+	restoreSession: () => typedError<User, ClientError>(__TAURI_INVOKE("restore_session")),
 	/**  `GET /timeline`. */
-	timeline: () => typedError<Timeline, AppError>(__TAURI_INVOKE("timeline")),
+	timeline: () => typedError<Timeline, ClientError>(__TAURI_INVOKE("timeline")),
 	/**  Settings > Account > **Save**. */
-	changePassword: (currentPassword: string, newPassword: string, newPasswordConfirmation: string) => typedError<PasswordSaved, AppError>(__TAURI_INVOKE("change_password", { currentPassword, newPassword, newPasswordConfirmation })),
+	changePassword: (currentPassword: string, newPassword: string, newPasswordConfirmation: string) => typedError<PasswordChanged, ClientError>(__TAURI_INVOKE("change_password", { currentPassword, newPassword, newPasswordConfirmation })),
 	/**  Log out: the session leaves the keychain whatever the server says. */
-	logout: () => typedError<SignedOut, AppError>(__TAURI_INVOKE("logout")),
+	logout: () => typedError<LoggedOut, ClientError>(__TAURI_INVOKE("logout")),
 	/**  Start-up trace (`UNIPOS_TRACE_STARTUP=1`): the UI mounted, or painted its first screen. */
 	startupReached: (phase: UiPhase) => __TAURI_INVOKE<void>("startup_reached", { phase }),
 };
@@ -70,17 +70,6 @@ export const MAIL_SENDER = "no-reply@mail.unipos.me" as const;
 export const RESET_MAIL_SUBJECT = "【Unipos】Password reset" as const;
 
 /* Types */
-export type AppError = {
-	/**  A stable snake_case code: one of `ERROR_CODES`. */
-	code: string,
-	/**  English, for logs; the UI shows its own translation of `code`. */
-	message: string,
-	status?: number | null,
-	request_id?: string | null,
-	retry_after_s?: number | null,
-	details?: ErrorDetails | null,
-};
-
 /**  Facts for Settings > Support and for choosing the presentation and language. */
 export type AppInfo = {
 	version: string,
@@ -96,27 +85,178 @@ export type AppInfo = {
 	last_error_request_id: string | null,
 };
 
-/**  What a refused character is, for the UI to name it (`char.<kind>` in the catalogues). */
-export type CharKind = "ideographic_space" | "space" | "other_space" | "zero_width" | "tab" | "line_break" | "fullwidth_alphanumeric" | "fullwidth_at" | "fullwidth_symbol" | "other";
+/**
+ *  The kinds of character an address is refused for, as a member would name them: the UI has a
+ *  text for each (全角スペース, ゼロ幅スペース, 全角英数字, ...); `other` is named by its Unicode
+ *  name.
+ */
+export type CharKind = 
+/**  U+3000, the space Japanese IMEs type. */
+"ideographic_space" | 
+/**  U+0020. */
+"space" | 
+/**  Any other Unicode space (no-break, en, thin, ...). */
+"other_space" | 
+/**  Zero-width characters: invisible, and dragged along by pasted text. */
+"zero_width" | 
+/**  U+0009. */
+"tab" | 
+/**  Line and paragraph breaks. */
+"line_break" | 
+/**  Full-width letters and digits (U+FF10–U+FF19, U+FF21–U+FF3A, U+FF41–U+FF5A). */
+"fullwidth_alphanumeric" | 
+/**  U+FF20, the full-width at sign. */
+"fullwidth_at" | 
+/**  Any other full-width form of ASCII (U+FF01–U+FF5E). */
+"fullwidth_symbol" | 
+/**  Anything else that is not allowed in an address. */
+"other";
 
+/**  A character that made the address unacceptable, located for the member. */
 export type CharReport = {
+	/**  The character itself. */
 	char: string,
+	/**  `U+3000` */
 	code_point: string,
-	/**  The Unicode name, e.g. `IDEOGRAPHIC SPACE`. */
+	/**  `IDEOGRAPHIC SPACE` */
 	name: string,
+	/**  What kind of character it is, for the UI to name it in the member's language. */
 	kind: CharKind,
+	/**  1-based position among the input's characters. */
 	position: number,
 };
 
-export type EmailRefusal = {
-	code: string,
+/**  A [`ClientError`] as it travels to the UI and out of the CLI. */
+export type ClientError = {
+	/**  A stable snake_case code; the UI shows its own text for it. */
+	code: ClientErrorCode,
+	/**  English, for logs. */
+	message: string,
+	status?: number | null,
+	request_id?: string | null,
+	retry_after_s?: number | null,
+	details?: ErrorDetails | null,
+};
+
+/**
+ *  The code of a [`ClientError`]: one of the protocol's, or one of the client's own. In
+ *  TypeScript, the union of both (the UI's texts are keyed on it).
+ */
+export type ClientErrorCode = ErrorCode | ClientOnlyCode;
+
+/**  Every code the client can produce besides the API's [`ErrorCode`]s. */
+export type ClientOnlyCode = "offline" | "connection_refused" | "timeout" | "tls" | "server_error" | "bad_response" | "keychain_unavailable" | "not_logged_in";
+
+/**  An [`EmailError`] as it travels: `{code, message, fix?, chars}`. */
+export type EmailError = {
+	/**  One of the `email_*` codes. */
+	code: ErrorCode,
+	/**  English, for logs; the UI shows its own text for `code`. */
 	message: string,
 	/**  The corrected address, offered as a one-tap fix. */
 	fix?: string | null,
 	chars: CharReport[],
 };
 
-/**  Extra facts of an error, by kind; the server may add others. */
+/**
+ *  Every error code of the API and of the protocol rules, with its stable wire string.
+ * 
+ *  The strings never change once shipped: support staff search by them and the UI keys its
+ *  translations on them. Unknown codes from a newer server deserialize as [`ErrorCode::Unknown`].
+ */
+export type ErrorCode = 
+/**  Nothing was typed. */
+"email_empty" | 
+/**  Whitespace (or an invisible character) before the address. */
+"email_leading_whitespace" | 
+/**  Whitespace (or an invisible character) after the address. */
+"email_trailing_whitespace" | 
+/**  Whitespace inside the address. */
+"email_inner_whitespace" | 
+/**  Full-width characters, as typed by a Japanese IME. */
+"email_fullwidth" | 
+/**  Longer than 254 octets, or a local part over 64. */
+"email_too_long" | 
+/**  Anything else outside the format rules. */
+"email_invalid" | 
+/**  No such token (never issued, or mistyped). */
+"token_invalid" | 
+/**  The token's time ran out. */
+"token_expired" | 
+/**  The token was already used to set a password. */
+"token_used" | 
+/**  A newer reset email was requested; only the newest link works. */
+"token_superseded" | 
+/**  The new password and its confirmation differ. */
+"password_mismatch" | 
+/**  The new password breaks the organisation's policy (`details.failed` lists the rules). */
+"password_policy" | 
+/**  The current password given to a change is wrong. */
+"current_password_incorrect" | 
+/**  Unknown account or wrong password (never says which). */
+"invalid_credentials" | 
+/**  Too many failed logins; the account is locked for a while. */
+"account_locked" | 
+/**  The member's organisation signs in with SSO. */
+"sso_required" | 
+/**  The password is managed by the organisation's SSO and cannot be changed here. */
+"sso_managed" | 
+/**  The session is missing, expired or revoked. */
+"session_expired" | 
+/**  Too many requests; `retry_after_s` says when to try again. */
+"rate_limited" | 
+/**  The body is not the JSON this endpoint expects. */
+"bad_request" | 
+/**  The body is larger than the server accepts. */
+"payload_too_large" | 
+/**  The body is not `application/json`. */
+"unsupported_media_type" | 
+/**  The request (its head or its body) did not arrive in time, or took too long to answer. */
+"request_timeout" | 
+/**  No such endpoint. */
+"not_found" | 
+/**  The endpoint does not take this method. */
+"method_not_allowed" | 
+/**  The server failed; the request id finds it in the log. */
+"internal" | 
+/**
+ *  Too many password checks at once: the server is at its bound; `retry_after_s` says when
+ *  to try again. Nothing was checked or changed.
+ */
+"server_busy" | 
+/**  Not a URL at all. */
+"link_unparseable" | 
+/**  Neither the web scheme nor `unipos:`, or `http:` where only `https:` is allowed. */
+"link_scheme" | 
+/**  The URL carries a user name or password (`https://unipos.me@evil.example/`). */
+"link_userinfo" | 
+/**  Another host than the configured one. */
+"link_host" | 
+/**  Another port than the configured one. */
+"link_port" | 
+/**  Not the reset path (including `..` and `.` segments). */
+"link_path" | 
+/**  Query parameters besides the token, or a fragment. */
+"link_extra_parts" | 
+/**  No token in the link. */
+"link_token_missing" | 
+/**  The token appears more than once. */
+"link_token_duplicate" | 
+/**  The token is not 32–128 characters of URL-safe base64. */
+"link_token_malformed" | 
+/**  Longer than any link the service sends. */
+"link_too_long" | 
+/**  Not an absolute http(s) URL without user-info, query or fragment. */
+"base_url_invalid" | 
+/**  `http:` for a host that is not a loopback address. */
+"base_url_insecure" | 
+/**  A code this build does not know (sent by a newer server). */
+"unknown";
+
+/**
+ *  What `details` of a [`ClientError`] may hold, for TypeScript: the keys [`ClientError::details`]
+ *  writes and the ones the API sends (it may add others).
+ */
 export type ErrorDetails = {
 	/**  `password_policy`: the rules the new password breaks. */
 	failed?: PolicyRule[] | null,
@@ -129,7 +269,7 @@ export type ErrorDetails = {
 	/**  `bad_response`: what was wrong with the answer. */
 	reason?: string | null,
 	/**  `server_error`: the server's own code. */
-	server_code?: string | null,
+	server_code?: ErrorCode | null,
 };
 
 /**  Help-centre pages the app opens in the browser. */
@@ -142,13 +282,27 @@ export type HelpTopic =
 "cant_receive_email";
 
 /**  A link the OS handed to the app (cold or warm start), as the UI learns of it. */
-export type IncomingLink = { status: "opened"; target: LinkTarget } | { status: "refused"; error: AppError };
+export type IncomingLink = { status: "opened"; target: LinkTarget } | { status: "refused"; error: ClientError };
 
 /**  The interface language, when the member chose one (otherwise the OS language is used). */
 export type Language = "en" | "ja";
 
 /**  Sent when the OS hands the app a link; the UI then calls `take_incoming_link`. */
 export type LinkArrived = Record<string, never>;
+
+/**  What the Reset screen shows before the member types a password. */
+export type LinkChecked = {
+	status: number,
+	request_id: string,
+	/**  `t***@example.com` */
+	email_hint: string,
+	/**  RFC 3339, UTC. */
+	expires_at: string,
+	/**  The organisation's rules, for the checklist ([`PasswordPolicy::checklist`]). */
+	policy: PasswordPolicy,
+	/**  The reset token redacted to a short prefix. */
+	token_hint: string,
+};
 
 /**  Where an accepted link leads. The reset token stays in Rust. */
 export type LinkTarget = 
@@ -157,11 +311,41 @@ export type LinkTarget =
 /**  The Forgot screen, or the Timeline with a note when a session exists. */
 { kind: "forgot"; logged_in: boolean };
 
+/**  A new session, stored in the vault. The token itself is not part of the result. */
+export type LoggedIn = {
+	status: number,
+	request_id: string,
+	user: User,
+	/**  When the session ends (RFC 3339, UTC). */
+	expires_at: string,
+};
+
+/**  The local session is gone; whether the server revoked it too. */
+export type LoggedOut = {
+	/**  `true` when `DELETE /sessions/current` answered 204. */
+	remote_revoked: boolean,
+	status: number | null,
+	request_id: string | null,
+	/**
+	 *  Why the remote revocation failed (offline, session already expired, …); the local
+	 *  session was cleared all the same.
+	 */
+	remote_error: ClientError | null,
+};
+
+/**  How a member signs in. */
 export type LoginMethod = "email" | "login_id" | "sso";
 
 /**  The Log in tab used last. */
 export type LoginTab = "email" | "login_id";
 
+/**  `PUT /me/password` went through; other sessions were revoked, this one stays. */
+export type PasswordChanged = {
+	status: number,
+	request_id: string,
+};
+
+/**  One organisation's password rules. */
 export type PasswordPolicy = {
 	min_length: number,
 	max_length: number,
@@ -171,19 +355,24 @@ export type PasswordPolicy = {
 	require_symbol: boolean,
 };
 
-export type PasswordSaved = {
-	status: number,
-	request_id: string,
-};
+/**  A single rule of a policy, as the checklist shows it. */
+export type PolicyRule = "min_length" | "max_length" | "require_lower" | "require_upper" | "require_digit" | "require_symbol" | 
+/**
+ *  Not one of the most common (breached) passwords, nor built from the member's own email
+ *  address, name or Login ID. Every policy has it.
+ */
+"common_password";
 
-export type PolicyRule = "min_length" | "max_length" | "require_lower" | "require_upper" | "require_digit" | "require_symbol" | "common_password";
-
+/**  One recognition post on the timeline. */
 export type Post = {
 	id: string,
+	/**  Display name of the member who sent the recognition. */
 	from: string,
+	/**  Display name of the member who received it. */
 	to: string,
 	message: string,
 	points: number,
+	/**  RFC 3339, UTC. */
 	created_at: string,
 };
 
@@ -199,40 +388,20 @@ export type Preferences = {
 /**  A presentation forced from Settings > Support. */
 export type Presentation = "phone" | "desktop";
 
-export type ResetLinkChecked = {
+/**  `POST /password/forgot` went through: the same answer for every well-formed address. */
+export type ResetRequested = {
 	status: number,
 	request_id: string,
+	/**  The address, redacted (`t***@example.com`). */
 	email_hint: string,
-	expires_at: string,
-	policy: PasswordPolicy,
-	token_hint: string,
-};
-
-export type ResetSent = {
-	status: number,
-	request_id: string,
-	email_hint: string,
+	/**  Seconds before "Send again" is offered. */
 	resend_after_s: number,
 };
 
+/**  One line of the checklist: a rule the policy has, and whether the password meets it. */
 export type RuleCheck = {
 	rule: PolicyRule,
 	met: boolean,
-};
-
-export type SignedIn = {
-	status: number,
-	request_id: string,
-	user: User,
-	expires_at: string,
-};
-
-export type SignedOut = {
-	remote_revoked: boolean,
-	status: number | null,
-	request_id: string | null,
-	/**  Why the server could not revoke it (the session left this device all the same). */
-	remote_error: AppError | null,
 };
 
 /**  Everything the first screen needs, read locally (no network). */
@@ -244,9 +413,10 @@ export type Startup = {
 	/**  A link the app was opened with, not yet shown. */
 	incoming_link: IncomingLink | null,
 	/**  Set when the keychain could not be read. */
-	keychain_error: AppError | null,
+	keychain_error: ClientError | null,
 };
 
+/**  `GET /timeline`: newest first. */
 export type Timeline = {
 	posts: Post[],
 };
@@ -254,12 +424,15 @@ export type Timeline = {
 /**  The phases only the UI sees. */
 export type UiPhase = "ui_mounted" | "first_screen_shown";
 
+/**  `GET /me`, and the `user` of a new session. */
 export type User = {
 	id: string,
 	display_name: string,
+	/**  `None` for Login-ID members, who have no address. */
 	email: string | null,
 	login_method: LoginMethod,
 	team: string,
+	/**  Present for Login-ID members. */
 	login_id?: string | null,
 };
 

@@ -1,5 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { ERROR_CODES, type CharKind, type PolicyRule } from "../generated/bindings";
+import {
+  ERROR_CODES,
+  type CharKind,
+  type ClientErrorCode,
+  type PolicyRule,
+} from "../generated/bindings";
 import en from "./en.json";
 import ja from "./ja.json";
 import { dateTime, errorText, languageFor, listOf, setLanguage, t } from "../lib/i18n.svelte";
@@ -97,7 +102,7 @@ describe("catalogues", () => {
   it("fills placeholders and falls back for codes from a newer server", () => {
     setLanguage("ja");
     expect(t("timeline.hello", { name: "太郎" })).toBe("太郎さん、こんにちは");
-    expect(errorText("quantum_flux")).toBe(ja["error.unknown"]);
+    expect(errorText("quantum_flux" as ClientErrorCode)).toBe(ja["error.unknown"]);
     setLanguage("en");
     expect(errorText("token_expired")).toBe(en["error.token_expired"]);
   });

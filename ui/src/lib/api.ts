@@ -1,29 +1,29 @@
 // The commands, with their results in one shape. Framework failures (a command the capability
 // does not grant, a bad argument) arrive as plain strings; they become `unknown` errors here.
-import { commands, type AppError } from "../generated/bindings";
+import { commands, type ClientError, type ClientErrorCode } from "../generated/bindings";
 
 export { commands };
-export type { AppError };
+export type { ClientError, ClientErrorCode };
 
-export type Outcome<T> = { ok: true; value: T } | { ok: false; error: AppError };
+export type Outcome<T> = { ok: true; value: T } | { ok: false; error: ClientError };
 
-export function asAppError(error: unknown): AppError {
+export function asClientError(error: unknown): ClientError {
   if (error && typeof error === "object" && "code" in error && "message" in error) {
-    return error as AppError;
+    return error as ClientError;
   }
   return { code: "unknown", message: String(error) };
 }
 
 /** Runs a command that can fail and never throws. */
 export async function attempt<T>(
-  call: Promise<{ status: "ok"; data: T } | { status: "error"; error: AppError }>,
+  call: Promise<{ status: "ok"; data: T } | { status: "error"; error: ClientError }>,
 ): Promise<Outcome<T>> {
   try {
     const result = await call;
     return result.status === "ok"
       ? { ok: true, value: result.data }
-      : { ok: false, error: asAppError(result.error) };
+      : { ok: false, error: asClientError(result.error) };
   } catch (error) {
-    return { ok: false, error: asAppError(error) };
+    return { ok: false, error: asClientError(error) };
   }
 }

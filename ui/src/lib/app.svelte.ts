@@ -1,12 +1,12 @@
 // Where the member is, what the app knows about them, and what they typed. Decisions about
 // addresses, links, passwords and sessions come from the commands; this only routes.
 import type {
-  AppError,
+  ClientError,
   AppInfo,
   IncomingLink,
   LinkTarget,
   Preferences,
-  ResetSent,
+  ResetRequested,
   User,
 } from "../generated/bindings";
 import { tick } from "svelte";
@@ -22,7 +22,7 @@ export type Route =
   | { name: "check_email" }
   | { name: "cant_receive" }
   | { name: "reset" }
-  | { name: "link_problem"; error: AppError }
+  | { name: "link_problem"; error: ClientError }
   | { name: "timeline"; note?: "forgot_while_logged_in" }
   | { name: "settings"; section: SettingsSection };
 
@@ -44,10 +44,10 @@ class AppModel {
   hasSession = $state(false);
   user = $state<User | null>(null);
   /** Why the stored session could not be restored (offline, …), while it is kept. */
-  restoreError = $state<AppError | null>(null);
+  restoreError = $state<ClientError | null>(null);
   notice = $state<Notice | null>(null);
   /** The last "Send" that went through, for Check your email. */
-  sent = $state<(ResetSent & { at: number }) | null>(null);
+  sent = $state<(ResetRequested & { at: number }) | null>(null);
   /** What the member typed, kept across errors, Back and failed requests. */
   drafts = $state({ forgotEmail: "", loginEmail: "", team: "", loginId: "" });
 

@@ -2,7 +2,7 @@
 // error codes map to `error.<code>`.
 import en from "../i18n/en.json";
 import ja from "../i18n/ja.json";
-import type { Language } from "../generated/bindings";
+import type { ClientErrorCode, Language } from "../generated/bindings";
 
 export type Key = keyof typeof en;
 export type Catalogue = Record<Key, string>;
@@ -63,14 +63,12 @@ export function sentences(...parts: string[]): string {
   return parts.filter((p) => p !== "").join(current === "ja" ? "" : " ");
 }
 
-/** Whether the catalogue has a text for this error code. */
-export function hasErrorText(code: string): boolean {
-  return `error.${code}` in catalogues[current];
-}
-
-/** The localized sentence for an error code; unknown codes get the generic text. */
-export function errorText(code: string): string {
-  return hasErrorText(code) ? t(`error.${code}` as Key) : t("error.unknown");
+/** The localized sentence for an error code. Every code of the generated union has one: a code
+ * added in Rust without its text fails the type check here. */
+export function errorText(code: ClientErrorCode): string {
+  const key: Key = `error.${code}`;
+  // Outside the union only through a UI and a core of different builds: the generic text.
+  return key in catalogues[current] ? t(key) : t("error.unknown");
 }
 
 /** A date and time from the API (RFC 3339), in the current language. */

@@ -1,12 +1,12 @@
 import { fireEvent, render, screen, waitFor } from "@testing-library/svelte";
 import { describe, expect, it } from "vitest";
-import type { EmailRefusal } from "../generated/bindings";
+import type { EmailError } from "../generated/bindings";
 import { app } from "../lib/app.svelte";
 import { setLanguage } from "../lib/i18n.svelte";
 import { backend, count, held, refuse } from "../test/backend";
 import Forgot from "./Forgot.svelte";
 
-const trailingSpace: EmailRefusal = {
+const trailingSpace: EmailError = {
   code: "email_trailing_whitespace",
   message: "Remove the space at the end of the email address.",
   fix: "taro@example.com",
@@ -15,9 +15,21 @@ const trailingSpace: EmailRefusal = {
 
 const sent = { status: 202, request_id: "req-1", email_hint: "t***@example.com", resend_after_s: 60 };
 
-/** The rules' verdicts, as `check_email` answers them, keyed by input. */
-function rules(verdicts: Record<string, EmailRefusal>) {
-  return ({ input }: Record<string, unknown>) => verdicts[input as string] ?? null;
+/**
+ * The rules' verdicts, keyed by input, as the core answers them: `check_email` with the verdict,
+ * and `request_reset` with the same verdict as the client's error (its fix and characters in
+ * `details`) before anything is sent, or with `sent`.
+ */
+function rules(verdicts: Record<string, EmailError>) {
+  return {
+    check_email: ({ input }: Record<string, unknown>) => verdicts[input as string] ?? null,
+    request_reset: ({ email }: Record<string, unknown>) => {
+      const verdict = verdicts[email as string];
+      if (!verdict) return sent;
+      const { code, message, fix, chars } = verdict;
+      return refuse(code, { message, details: { fix, chars } });
+    },
+  };
 }
 
 function field() {
@@ -26,7 +38,7 @@ function field() {
 
 describe("Forgot password", () => {
   it("shows the refusal, its code and a one-tap fix when Send meets a trailing space", async () => {
-    const calls = backend({ check_email: rules({ "taro@example.com\u3000": trailingSpace }) });
+    const calls = backend(rules({ "taro@example.com\u3000": trailingSpace }));
     render(Forgot);
     await fireEvent.input(field(), { target: { value: "taro@example.com\u3000" } });
     expect(screen.queryByText(/Remove the space at the end/)).toBeNull();
@@ -38,7 +50,9 @@ describe("Forgot password", () => {
     expect(screen.getByText("email_trailing_whitespace")).toBeTruthy();
     expect(screen.getByText("Character 17: U+3000 IDEOGRAPHIC SPACE")).toBeTruthy();
     expect(field().getAttribute("aria-invalid")).toBe("true");
-    expect(count(calls, "request_reset")).toBe(0);
+    // One trip: the rules answered inside `request_reset`, and nothing was sent.
+    expect(count(calls, "request_reset")).toBe(1);
+    expect(count(calls, "check_email")).toBe(0);
 
     await fireEvent.click(screen.getByRole("button", { name: "Remove the space" }));
     expect(field().value).toBe("taro@example.com");
@@ -48,8 +62,8 @@ describe("Forgot password", () => {
   it("names the characters in Japanese, with their code points", async () => {
     setLanguage("ja");
     const typed = "ｔaro\u200B@example.com\u3000";
-    backend({
-      check_email: rules({
+    backend(
+      rules({
         [typed]: {
           ...trailingSpace,
           chars: [
@@ -60,7 +74,7 @@ describe("Forgot password", () => {
           ],
         },
       }),
-    });
+    );
     render(Forgot);
     await fireEvent.input(screen.getByLabelText("メールアドレス"), { target: { value: typed } });
     await fireEvent.click(screen.getByRole("button", { name: "送信" }));
@@ -75,8 +89,8 @@ describe("Forgot password", () => {
   });
 
   it("offers half-width characters for a full-width address", async () => {
-    backend({
-      check_email: rules({
+    backend(
+      rules({
         "ｔａｒｏ@example.com": {
           code: "email_fullwidth",
           message: "Use half-width (single-byte) characters in the email address.",
@@ -84,7 +98,7 @@ describe("Forgot password", () => {
           chars: [],
         },
       }),
-    });
+    );
     render(Forgot);
     await fireEvent.input(field(), { target: { value: "ｔａｒｏ@example.com" } });
     await fireEvent.click(screen.getByRole("button", { name: "Send" }));
@@ -93,10 +107,7 @@ describe("Forgot password", () => {
   });
 
   it("validates as the member types, but only after the first Send", async () => {
-    const calls = backend({
-      check_email: rules({ "taro@": { code: "email_invalid", message: "", chars: [] } }),
-      request_reset: () => sent,
-    });
+    const calls = backend(rules({ "taro@": { code: "email_invalid", message: "", chars: [] } }));
     render(Forgot);
     await fireEvent.input(field(), { target: { value: "taro@" } });
     expect(count(calls, "check_email")).toBe(0);
@@ -105,7 +116,7 @@ describe("Forgot password", () => {
     await screen.findByText("email_invalid");
     await fireEvent.input(field(), { target: { value: "taro@example.com" } });
     await waitFor(() => expect(screen.queryByText("email_invalid")).toBeNull());
-    expect(count(calls, "check_email")).toBe(2);
+    expect(count(calls, "check_email")).toBe(1);
   });
 
   it("sends one request for a double tap, with Send disabled while it is in flight", async () => {
@@ -123,7 +134,8 @@ describe("Forgot password", () => {
     await fireEvent.click(send);
     answer.resolve(sent);
     await waitFor(() => expect(app.route.name).toBe("check_email"));
-    expect(count(calls, "check_email")).toBe(1);
+    // One round trip for Send: the rules are applied inside `request_reset`.
+    expect(count(calls, "check_email")).toBe(0);
     expect(count(calls, "request_reset")).toBe(1);
     expect(app.sent?.email_hint).toBe("t***@example.com");
   });

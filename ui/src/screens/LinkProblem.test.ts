@@ -2,10 +2,11 @@ import { fireEvent, render, screen } from "@testing-library/svelte";
 import { describe, expect, it } from "vitest";
 import { app } from "../lib/app.svelte";
 import { backend, refusal } from "../test/backend";
+import type { ClientErrorCode } from "../generated/bindings";
 import LinkProblem from "./LinkProblem.svelte";
 
 describe("Link problems", () => {
-  const cases: [string, string][] = [
+  const cases: [ClientErrorCode, string][] = [
     ["token_expired", "This link has expired"],
     ["token_used", "This link was already used"],
     ["token_superseded", "A newer email was sent"],

@@ -207,7 +207,7 @@ describe("Reset", () => {
     expect(count(calls, "set_password_and_login")).toBe(1);
   });
 
-  for (const code of ["token_expired", "token_used", "token_invalid", "token_superseded"]) {
+  for (const code of ["token_expired", "token_used", "token_invalid", "token_superseded"] as const) {
     it(`goes to its own screen for a link that is ${code.replace("token_", "")}`, async () => {
       backend({ check_reset_link: () => refuse(code, { status: code === "token_invalid" ? 404 : 410 }) });
       render(Reset);

@@ -1,7 +1,7 @@
 // A fake Rust side for screen tests: each command answers from a handler; a handler that throws
 // an error object makes the command fail with it, as a refusal from Rust does.
 import { mockIPC } from "@tauri-apps/api/mocks";
-import type { AppError, AppInfo, Preferences, User } from "../generated/bindings";
+import type { ClientError, ClientErrorCode, AppInfo, Preferences, User } from "../generated/bindings";
 
 export type Call = { cmd: string; args: Record<string, unknown> };
 type Handler = (args: Record<string, unknown>) => unknown;
@@ -28,11 +28,11 @@ export function backend(handlers: Record<string, Handler>): Call[] {
 }
 
 /** A command's refusal, shaped like the client's error. */
-export function refusal(code: string, extra: Partial<AppError> = {}): AppError {
+export function refusal(code: ClientErrorCode, extra: Partial<ClientError> = {}): ClientError {
   return { code, message: `(${code} in English)`, ...extra };
 }
 
-export function refuse(code: string, extra: Partial<AppError> = {}): never {
+export function refuse(code: ClientErrorCode, extra: Partial<ClientError> = {}): never {
   throw refusal(code, extra);
 }
 

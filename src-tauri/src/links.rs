@@ -1,0 +1,277 @@
+//! Links into the app: how one arrives (a cold start's arguments or URLs, a second launch, the
+//! OS's open-URL event, a paste), the rules it must pass, and the one place it waits for the UI.
+//! The contract, per platform, is `DEEPLINKS.md`.
+//!
+//! The reset token never leaves Rust: it lives in the [`PendingReset`] that [`Links`] holds. The
+//! web view learns where a link leads ([`LinkTarget`], with a short hint of the token for
+//! support) and calls commands that take no token.
+
+use std::sync::{Mutex, MutexGuard};
+
+use serde::{Deserialize, Serialize};
+use specta::Type;
+use tauri::{Manager, Runtime};
+use tauri_specta::Event;
+use unipos_client::unipos_protocol::PasswordPolicy;
+use unipos_client::{ClientError, Flows, OpenedLink, PendingReset};
+
+use crate::state::AppState;
+
+/// Where an accepted link leads. The reset token stays in Rust.
+#[derive(Debug, Clone, Serialize, Type)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum LinkTarget {
+    /// The Reset screen; `token_hint` is the token's first characters, for support.
+    Reset { token_hint: String },
+    /// The Forgot screen, or the Timeline with a note when a session exists.
+    Forgot { logged_in: bool },
+}
+
+/// A link the OS handed to the app (cold or warm start), as the UI learns of it.
+#[derive(Debug, Serialize, Type)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum IncomingLink {
+    Opened { target: LinkTarget },
+    Refused { error: ClientError },
+}
+
+/// Sent when the OS hands the app a link; the UI then calls `take_incoming_link`.
+#[derive(Debug, Clone, Serialize, Deserialize, Type, tauri_specta::Event)]
+pub struct LinkArrived {}
+
+/// What the app knows of links between commands.
+#[derive(Debug, Default)]
+struct Waiting {
+    /// A link the OS delivered, judged by the rules, not yet taken by the UI; a newer one
+    /// replaces it.
+    incoming: Option<Result<OpenedLink, ClientError>>,
+    /// The reset link the Reset screen works on (opened, pasted, or taken from `incoming`).
+    reset: Option<PendingReset>,
+    /// The organisation's policy from the last check of `reset`, for the checklist.
+    policy: Option<PasswordPolicy>,
+}
+
+/// The link waiting for the UI, and the reset link it holds: one lock for all of it.
+#[derive(Debug, Default)]
+pub struct Links(Mutex<Waiting>);
+
+impl Links {
+    fn lock(&self) -> MutexGuard<'_, Waiting> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Judges a link the OS delivered and keeps the verdict until the UI asks for it.
+    pub fn deliver(&self, flows: &Flows, raw: &str) {
+        let verdict = flows.open_link(raw);
+        match &verdict {
+            Ok(OpenedLink::Reset(p)) => log::info!("reset link received ({})", p.token_hint()),
+            Ok(OpenedLink::Forgot) => log::info!("forgot-password link received"),
+            Err(e) => log::info!("link refused: {}", e.code()),
+        }
+        self.lock().incoming = Some(verdict);
+    }
+
+    /// The link the OS delivered, once: an accepted one is held as [`Links::hold`] does.
+    pub async fn take_incoming(&self, flows: &Flows) -> Option<IncomingLink> {
+        let verdict = self.lock().incoming.take()?;
+        Some(match verdict {
+            Ok(opened) => IncomingLink::Opened {
+                target: self.hold(flows, opened).await,
+            },
+            Err(error) => IncomingLink::Refused { error },
+        })
+    }
+
+    /// Holds the reset link of `opened` (replacing an older one) and says where it leads.
+    pub async fn hold(&self, flows: &Flows, opened: OpenedLink) -> LinkTarget {
+        match opened {
+            OpenedLink::Reset(pending) => {
+                let token_hint = pending.token_hint();
+                let mut waiting = self.lock();
+                waiting.reset = Some(pending);
+                waiting.policy = None;
+                LinkTarget::Reset { token_hint }
+            }
+            OpenedLink::Forgot => LinkTarget::Forgot {
+                logged_in: flows.has_session().await.unwrap_or(false),
+            },
+        }
+    }
+
+    /// The held reset link, for a command to send its token to the API.
+    pub fn pending_reset(&self) -> Option<PendingReset> {
+        self.lock().reset.clone()
+    }
+
+    /// Drops the held link and its policy (after "Set password and login").
+    pub fn forget_reset(&self) {
+        let mut waiting = self.lock();
+        waiting.reset = None;
+        waiting.policy = None;
+    }
+
+    /// Drops everything: a link for one API must not send its token to another.
+    pub fn forget_all(&self) {
+        *self.lock() = Waiting::default();
+    }
+
+    pub fn set_policy(&self, policy: PasswordPolicy) {
+        self.lock().policy = Some(policy);
+    }
+
+    pub fn policy(&self) -> Option<PasswordPolicy> {
+        self.lock().policy.clone()
+    }
+}
+
+/// Hands a link from the OS to the state and tells the UI.
+pub fn deliver_link<R: Runtime>(app: &tauri::AppHandle<R>, raw: &str) {
+    let state = app.state::<AppState>();
+    state.links.deliver(&state.flows(), raw);
+    if let Err(e) = (LinkArrived {}).emit(app) {
+        log::warn!("could not tell the UI about a link: {e}");
+    }
+}
+
+/// The program's arguments that can be links (the first is the program; flags are not links).
+pub fn link_arguments(args: impl IntoIterator<Item = String>) -> Vec<String> {
+    args.into_iter()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect()
+}
+
+/// The links the app was started with. On Linux and Windows they arrive as raw arguments, which
+/// go to the link rules exactly as written (a parsed URL would already have normalised the
+/// look-alike hosts the rules must refuse); elsewhere the OS delivers them as URLs.
+fn startup_links<R: Runtime>(app: &tauri::App<R>) -> Vec<String> {
+    #[cfg(any(target_os = "linux", target_os = "windows"))]
+    {
+        let _ = app;
+        // Arguments that are not UTF-8 cannot be links; `env::args()` would panic on them.
+        link_arguments(std::env::args_os().filter_map(|a| a.into_string().ok()))
+    }
+    #[cfg(not(any(target_os = "linux", target_os = "windows")))]
+    {
+        use tauri_plugin_deep_link::DeepLinkExt;
+        app.deep_link()
+            .get_current()
+            .ok()
+            .flatten()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|u| u.to_string())
+            .collect()
+    }
+}
+
+/// At start (the state is managed): the links the app was started with wait for the first
+/// screen, and later ones from the OS are delivered as they come. A second launch's arguments
+/// come through the single-instance plugin (`run`) or `handover.rs`.
+pub fn listen<R: Runtime>(app: &tauri::App<R>) {
+    let state = app.state::<AppState>();
+    for link in startup_links(app) {
+        state.links.deliver(&state.flows(), &link);
+    }
+
+    #[cfg(any(target_os = "macos", mobile))]
+    {
+        use tauri_plugin_deep_link::DeepLinkExt;
+        let handle = app.handle().clone();
+        app.deep_link().on_open_url(move |event| {
+            for url in event.urls() {
+                deliver_link(&handle, url.as_str());
+            }
+        });
+    }
+    // Debug builds on Linux and Windows are not installed, so nothing registered the scheme.
+    #[cfg(all(debug_assertions, any(target_os = "linux", target_os = "windows")))]
+    {
+        use tauri_plugin_deep_link::DeepLinkExt;
+        if let Err(e) = app.deep_link().register_all() {
+            log::warn!("could not register the unipos: scheme: {e}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use unipos_client::{ClientConfig, MemoryVault};
+
+    use super::*;
+
+    fn flows() -> Flows {
+        let config = ClientConfig::with_bases("http://127.0.0.1:9", "https://unipos.me").unwrap();
+        Flows::new(config, Arc::new(MemoryVault::new())).unwrap()
+    }
+
+    fn reset_link(fill: char) -> String {
+        format!(
+            "unipos://reset_password?token={}",
+            fill.to_string().repeat(43)
+        )
+    }
+
+    fn take(links: &Links, flows: &Flows) -> Option<IncomingLink> {
+        tauri::async_runtime::block_on(links.take_incoming(flows))
+    }
+
+    #[test]
+    fn a_newer_link_replaces_the_waiting_one_which_is_taken_once_and_held() {
+        let (links, flows) = (Links::default(), flows());
+        links.deliver(&flows, &reset_link('A'));
+        links.deliver(&flows, &reset_link('B'));
+        let Some(IncomingLink::Opened {
+            target: LinkTarget::Reset { token_hint },
+        }) = take(&links, &flows)
+        else {
+            panic!("the newer reset link was not waiting");
+        };
+        assert!(token_hint.starts_with('B'), "{token_hint}");
+        assert!(take(&links, &flows).is_none(), "a link is taken once");
+        let held = links.pending_reset().expect("the taken link is held");
+        assert_eq!(held.token_hint(), token_hint);
+    }
+
+    #[test]
+    fn a_refused_link_waits_with_its_code_and_holds_nothing() {
+        let (links, flows) = (Links::default(), flows());
+        links.deliver(
+            &flows,
+            "https://unipos.me@evil.example/reset_password?token=x",
+        );
+        let Some(IncomingLink::Refused { error }) = take(&links, &flows) else {
+            panic!("the refusal was not waiting");
+        };
+        assert_eq!(error.code(), "link_userinfo");
+        assert!(links.pending_reset().is_none());
+    }
+
+    #[test]
+    fn forgetting_all_drops_the_waiting_link_the_held_one_and_its_policy() {
+        let (links, flows) = (Links::default(), flows());
+        links.deliver(&flows, &reset_link('A'));
+        take(&links, &flows);
+        links.set_policy(PasswordPolicy::default());
+        links.deliver(&flows, &reset_link('B'));
+        links.forget_all();
+        assert!(take(&links, &flows).is_none());
+        assert!(links.pending_reset().is_none());
+        assert!(links.policy().is_none());
+    }
+
+    #[test]
+    fn only_plain_arguments_are_taken_as_links() {
+        let args = [
+            "/usr/bin/unipos-app",
+            "--verbose",
+            "unipos://forgot_password",
+        ];
+        assert_eq!(
+            link_arguments(args.iter().map(|s| s.to_string())),
+            vec!["unipos://forgot_password".to_owned()]
+        );
+    }
+}

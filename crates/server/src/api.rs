@@ -13,7 +13,7 @@ use utoipa::IntoResponses;
 use crate::client_addr::ClientKey;
 use crate::clock::rfc3339;
 use crate::error::ApiError;
-use crate::extract::{ApiJson, Auth, RequestId};
+use crate::extract::{self, ApiJson, Auth, RequestId};
 use crate::reset_tokens::token_state;
 use crate::secrets::{self, token_hash};
 use crate::store::{self, Team, UserRow};
@@ -151,6 +151,7 @@ pub async fn forgot(
 ) -> Result<(StatusCode, Json<ForgotAccepted>), ApiError> {
     state.limit_client(&client).await?;
     let email = Email::parse(&req.email).map_err(|e| ApiError::email(&e))?;
+    extract::note_email_hint(&email);
     // Keyed on the address whether or not it belongs to anyone, so a 429 tells nothing either.
     state
         .limit(&state.forgot_limiter, email.normalized())
@@ -193,6 +194,7 @@ pub async fn reset_check(
         .and_then(|e| Email::parse(e).ok())
         .map(|e| e.hint())
         .unwrap_or_default();
+    extract::note_hint(&email_hint);
     Ok(Json(ResetCheckResponse {
         email_hint,
         expires_at: rfc3339(row.expires_at),
@@ -227,6 +229,9 @@ pub async fn reset(
 ) -> Result<Json<SessionResponse>, ApiError> {
     state.limit_client(&client).await?;
     let (row, user, team) = state.usable_token(&req.token).await?;
+    if let Some(email) = user.email.as_deref().and_then(|e| Email::parse(e).ok()) {
+        extract::note_email_hint(&email);
+    }
     check_new_password(
         &req.new_password,
         &req.new_password_confirmation,
@@ -313,6 +318,7 @@ pub async fn login(
     let (key, lookup, password) = match req {
         LoginRequest::Email { email, password } => {
             let email = Email::parse(&email).map_err(|e| ApiError::email(&e))?;
+            extract::note_email_hint(&email);
             let normalized = email.normalized();
             (
                 store::email_login_key(&normalized),

@@ -120,6 +120,8 @@ impl IntoResponse for ApiError {
             .map(|secs| u32::try_from(secs).unwrap_or(u32::MAX));
         envelope.error.details = self.details;
         let mut response = (status, Json(envelope)).into_response();
+        // For the request's log line.
+        response.extensions_mut().insert(self.code);
         if let Some(secs) = self.retry_after_s {
             response
                 .headers_mut()

@@ -3,7 +3,7 @@
 use std::time::Instant;
 
 use axum::body::Body;
-use axum::extract::{FromRequest, FromRequestParts, Request, State};
+use axum::extract::{FromRequest, FromRequestParts, MatchedPath, Request, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderValue};
 use axum::middleware::Next;
@@ -12,7 +12,7 @@ use http_body_util::{BodyExt, LengthLimitError, Limited};
 use serde::de::DeserializeOwned;
 use serde_json::json;
 use tracing::Instrument;
-use unipos_protocol::{ErrorCode, REQUEST_ID_HEADER};
+use unipos_protocol::{Email, ErrorCode, REQUEST_ID_HEADER};
 
 use crate::error::ApiError;
 use crate::secrets::token_hash;
@@ -171,6 +171,21 @@ fn acceptable_request_id(v: &HeaderValue) -> Option<String> {
     ok.then(|| String::from_utf8_lossy(bytes).into_owned())
 }
 
+tokio::task_local! {
+    /// The hint of the address a request is about, for its log line.
+    static EMAIL_HINT: std::cell::RefCell<Option<String>>;
+}
+
+/// Puts the address's hint (`t***@example.com`, never the address) on the request's log line.
+pub fn note_email_hint(email: &Email) {
+    note_hint(&email.hint());
+}
+
+/// The same, for a hint already made.
+pub fn note_hint(hint: &str) {
+    let _ = EMAIL_HINT.try_with(|slot| *slot.borrow_mut() = Some(hint.to_owned()));
+}
+
 /// Gives every request an id (the client's when acceptable, else a new UUID), runs it inside a
 /// span carrying the id with a deadline, sets `X-Request-Id` and `Cache-Control: no-store` on the
 /// response (answers carry sessions, and the reset page a token in its address), and logs one
@@ -188,15 +203,26 @@ pub async fn request_context(
     req.extensions_mut().insert(RequestId(id.clone()));
     let method = req.method().clone();
     let path: String = req.uri().path().chars().take(200).collect();
+    // The route's pattern (`/api/v1/password/forgot`); a path no route matches is `-`.
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "-".to_owned(), |m| m.as_str().to_owned());
     let span = tracing::info_span!("request", request_id = %id);
     let started = Instant::now();
     let cacheable = path.starts_with("/.well-known/");
-    let mut response = tokio::time::timeout(
-        state.config.request_timeout,
-        next.run(req).instrument(span.clone()),
-    )
-    .await
-    .unwrap_or_else(|_| ApiError::new(ErrorCode::RequestTimeout).into_response());
+    let (email, answer) = EMAIL_HINT
+        .scope(std::cell::RefCell::new(None), async {
+            let answer = tokio::time::timeout(
+                state.config.request_timeout,
+                next.run(req).instrument(span.clone()),
+            )
+            .await;
+            (EMAIL_HINT.with(|slot| slot.borrow_mut().take()), answer)
+        })
+        .await;
+    let mut response =
+        answer.unwrap_or_else(|_| ApiError::new(ErrorCode::RequestTimeout).into_response());
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(REQUEST_ID_HEADER, value);
     }
@@ -207,11 +233,16 @@ pub async fn request_context(
     }
     let status = response.status().as_u16();
     let latency_ms = started.elapsed().as_millis() as u64;
+    let error_code = response
+        .extensions()
+        .get::<ErrorCode>()
+        .map_or("-", |code| code.as_str());
+    let email = email.as_deref().unwrap_or("-");
     span.in_scope(|| {
         if status >= 500 {
-            tracing::error!(%method, path, status, latency_ms, "request");
+            tracing::error!(%method, path, route, status, error_code, latency_ms, email, "request");
         } else {
-            tracing::info!(%method, path, status, latency_ms, "request");
+            tracing::info!(%method, path, route, status, error_code, latency_ms, email, "request");
         }
     });
     response

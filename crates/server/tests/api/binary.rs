@@ -361,3 +361,100 @@ async fn a_whole_run_at_debug_level_logs_no_token_password_or_whole_address() {
         assert!(!log.contains(secret), "{secret} is in the server's log");
     }
 }
+
+/// `--log-format json`: one object per request that support can find by the request id the app
+/// showed, with the route, the status, the error code, the time taken and only the address's hint.
+#[tokio::test]
+async fn the_json_log_has_one_line_per_request_with_its_id_route_code_and_hint() {
+    let dir = tempfile::tempdir().unwrap();
+    let log_path = dir.path().join("server.log");
+    let child = Command::new(env!("CARGO_BIN_EXE_unipos-server"))
+        .args(["--dev", "--listen", "127.0.0.1:0", "--log-format", "json"])
+        .arg("--db")
+        .arg(crate::common::database_in(dir.path()).as_arg())
+        .env("UNIPOS_OUTBOX", dir.path().join("mail"))
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(&log_path).unwrap())
+        .spawn()
+        .unwrap();
+    let mut child = Child(child);
+    let mut stdout = BufReader::new(child.0.stdout.take().unwrap());
+    let mut first = String::new();
+    stdout.read_line(&mut first).unwrap();
+    std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
+    let base = first
+        .trim_end()
+        .strip_prefix("listening on ")
+        .unwrap()
+        .to_owned();
+
+    let http = reqwest::Client::new();
+    let send = |id: &'static str, path: &'static str, email: &'static str| {
+        http.post(format!("{base}{path}"))
+            .header("X-Request-Id", id)
+            .json(&serde_json::json!({ "email": email }))
+            .send()
+    };
+    assert_eq!(
+        send("support-1", "/api/v1/password/forgot", "taro@example.com")
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        202
+    );
+    assert_eq!(
+        send("support-2", "/api/v1/password/forgot", "taro@")
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        422
+    );
+    assert_eq!(
+        send("support-3", "/api/v1/no-such-thing", "taro@example.com")
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        404
+    );
+    drop(child);
+
+    let log = std::fs::read_to_string(&log_path).unwrap();
+    let lines: Vec<serde_json::Value> = log
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    let request = |id: &str| {
+        let found: Vec<&serde_json::Value> = lines
+            .iter()
+            .filter(|l| l["message"] == "request" && l["span"]["request_id"] == id)
+            .collect();
+        assert_eq!(found.len(), 1, "one line for {id} in {log}");
+        found[0].clone()
+    };
+    let sent = request("support-1");
+    assert_eq!(sent["route"], "/api/v1/password/forgot");
+    assert_eq!(sent["status"], 202);
+    assert_eq!(sent["error_code"], "-");
+    assert_eq!(sent["email"], "t***@example.com");
+    assert!(
+        sent["latency_ms"].is_u64() && sent["timestamp"].is_string(),
+        "{sent}"
+    );
+    let refused = request("support-2");
+    assert_eq!(refused["status"], 422);
+    assert_eq!(refused["error_code"], "email_invalid");
+    assert_eq!(refused["email"], "-");
+    let unknown = request("support-3");
+    assert_eq!(
+        (unknown["route"].as_str(), unknown["error_code"].as_str()),
+        (Some("-"), Some("not_found"))
+    );
+    assert!(
+        !log.contains("taro@example.com"),
+        "no whole address in {log}"
+    );
+}

@@ -265,6 +265,21 @@ mod tests {
     }
 
     #[test]
+    fn the_mobile_apps_are_the_ones_the_web_names_for_its_reset_links() {
+        use unipos_client::unipos_protocol::app_links;
+        let config: serde_json::Value =
+            serde_json::from_str(include_str!("../tauri.conf.json")).unwrap();
+        // `tauri android` and `tauri ios` take the package and bundle IDs from the identifier.
+        assert_eq!(config["identifier"], app_links::ANDROID_PACKAGE);
+        assert_eq!(config["identifier"], app_links::APPLE_BUNDLE_ID);
+        let app_link = &config["plugins"]["deep-link"]["mobile"][0];
+        assert_eq!(app_link["appLink"], true);
+        let (scheme, host) = unipos_client::DEFAULT_BASE.split_once("://").unwrap();
+        assert_eq!(app_link["scheme"], serde_json::json!([scheme]));
+        assert_eq!(app_link["host"], host);
+    }
+
+    #[test]
     fn the_typescript_bindings_are_up_to_date() {
         let path = crate_dir().join(BINDINGS_PATH);
         let fresh = generated_bindings();

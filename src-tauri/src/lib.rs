@@ -197,6 +197,8 @@ fn setup<R: Runtime>(
 #[cfg_attr(mobile, tauri::mobile_entry_point)]
 pub fn run() {
     startup_trace::start();
+    // Before any HTTP client exists, the app's or Tauri's own (mobile).
+    unipos_client::install_tls_provider();
     // A second launch (a link opened while the app runs) hands its arguments over and leaves
     // before any of the app starts.
     #[cfg(target_os = "linux")]

@@ -206,20 +206,18 @@ pub fn run() {
         std::process::exit(0);
     }
     let specta = specta_builder::<tauri::Wry>();
-    let mut builder = tauri::Builder::default();
+    let builder = tauri::Builder::default();
+    // First, so a second launch hands its arguments over before anything else starts.
     #[cfg(desktop)]
-    {
-        // First, so a second launch hands its arguments over before anything else starts.
-        builder = builder.plugin(tauri_plugin_single_instance::init(|app, args, _cwd| {
-            for link in link_arguments(args) {
-                deliver_link(app, &link);
-            }
-            if let Some(window) = app.get_webview_window("main") {
-                let _ = window.unminimize();
-                let _ = window.set_focus();
-            }
-        }));
-    }
+    let builder = builder.plugin(tauri_plugin_single_instance::init(|app, args, _cwd| {
+        for link in link_arguments(args) {
+            deliver_link(app, &link);
+        }
+        if let Some(window) = app.get_webview_window("main") {
+            let _ = window.unminimize();
+            let _ = window.set_focus();
+        }
+    }));
     let app = builder
         .plugin(tauri_plugin_deep_link::init())
         .plugin(tauri_plugin_store::Builder::new().build())

@@ -56,8 +56,9 @@ if [ ${#missing[@]} -gt 0 ]; then
   [ "$status" = 0 ] || exit "$status"
 fi
 
-# Rust: the project pins no toolchain file; it needs a stable toolchain new enough for edition 2021
-# crates of today (1.90 or later: Tauri 2.12) with rustfmt and clippy.
+# Rust: rust-toolchain.toml pins the version the project is tested with (rustup picks it, with
+# rustfmt and clippy, in this checkout). Without rustup, any stable cargo of 1.90 or later
+# (Tauri 2.12) with rustfmt and clippy does.
 if ! command -v cargo >/dev/null; then
   echo "setup: Rust is missing. Install it with rustup (https://rustup.rs), then run this again." >&2
   exit 1
@@ -76,15 +77,22 @@ for component in rustfmt clippy; do
   fi
 done
 
-# The app's web UI (ui/): Node 20 or later with npm, then the locked packages. `npm ci` runs again
-# only when ui/package-lock.json changed since the last install.
+# The app's web UI (ui/): Node with npm, in a version the UI's build tools support (Vite 7 and its
+# Svelte plugin: 20.19+ in 20.x, 22.12+ in 22.x, or 24 and later), then the locked packages.
+# `npm ci` runs again only when ui/package-lock.json changed since the last install.
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
-  echo "setup: Node.js 20 or later with npm is needed for ui/ (https://nodejs.org)." >&2
+  echo "setup: Node.js 20.19+, 22.12+ or 24+ with npm is needed for ui/ (https://nodejs.org)." >&2
   exit 1
 fi
-node_major=$(node -p 'process.versions.node.split(".")[0]')
-if [ "$node_major" -lt 20 ]; then
-  echo "setup: Node.js $(node --version) is too old for ui/; install 20 or later." >&2
+node_version=$(node -p 'process.versions.node')
+node_ok() { # the engines of vite and @sveltejs/vite-plugin-svelte: ^20.19 || ^22.12 || >=24
+  local major minor
+  IFS=. read -r major minor _ <<<"$1"
+  { [ "$major" -eq 20 ] && [ "$minor" -ge 19 ]; } || { [ "$major" -eq 22 ] && [ "$minor" -ge 12 ]; } ||
+    [ "$major" -ge 24 ]
+}
+if ! node_ok "$node_version"; then
+  echo "setup: Node.js $node_version cannot run the UI's build (Vite 7 needs 20.19+, 22.12+ or 24+); install the current LTS." >&2
   exit 1
 fi
 ui_dir="$(dirname "$0")/../ui"

@@ -136,6 +136,11 @@ pub async fn check_reset_link(state: State<'_, AppState>) -> Result<LinkChecked>
     let pending = state.links.pending_reset().ok_or_else(no_link)?;
     let checked = state.flows().check_reset(&pending).await;
     let checked = checked.map_err(|e| state.fail(e))?;
+    // What support (and the package test) reads to know the member reached a usable Reset screen.
+    log::info!(
+        "reset link checked: valid ({}), Reset shows",
+        pending.token_hint()
+    );
     state.links.set_policy(checked.policy.clone());
     Ok(checked)
 }

@@ -171,6 +171,8 @@ pub fn run() {
     startup_trace::start();
     #[cfg(target_os = "linux")]
     paint_without_compositing();
+    // Before any HTTP client exists, the app's or Tauri's own (mobile).
+    unipos_client::install_tls_provider();
     // A second launch (a link opened while the app runs) hands its arguments over and leaves
     // before any of the app starts.
     #[cfg(target_os = "linux")]
@@ -178,20 +180,18 @@ pub fn run() {
         std::process::exit(0);
     }
     let specta = specta_builder::<tauri::Wry>();
-    let mut builder = tauri::Builder::default();
+    let builder = tauri::Builder::default();
+    // First, so a second launch hands its arguments over before anything else starts.
     #[cfg(desktop)]
-    {
-        // First, so a second launch hands its arguments over before anything else starts.
-        builder = builder.plugin(tauri_plugin_single_instance::init(|app, args, _cwd| {
-            for link in links::link_arguments(args) {
-                links::deliver_link(app, &link);
-            }
-            if let Some(window) = app.get_webview_window("main") {
-                let _ = window.unminimize();
-                let _ = window.set_focus();
-            }
-        }));
-    }
+    let builder = builder.plugin(tauri_plugin_single_instance::init(|app, args, _cwd| {
+        for link in links::link_arguments(args) {
+            links::deliver_link(app, &link);
+        }
+        if let Some(window) = app.get_webview_window("main") {
+            let _ = window.unminimize();
+            let _ = window.set_focus();
+        }
+    }));
     let app = builder
         .plugin(tauri_plugin_deep_link::init())
         .plugin(tauri_plugin_store::Builder::new().build())
@@ -238,6 +238,21 @@ mod tests {
             .export(typescript(), &path)
             .expect("the bindings export");
         std::fs::read_to_string(path).unwrap()
+    }
+
+    #[test]
+    fn the_mobile_apps_are_the_ones_the_web_names_for_its_reset_links() {
+        use unipos_client::unipos_protocol::app_links;
+        let config: serde_json::Value =
+            serde_json::from_str(include_str!("../tauri.conf.json")).unwrap();
+        // `tauri android` and `tauri ios` take the package and bundle IDs from the identifier.
+        assert_eq!(config["identifier"], app_links::ANDROID_PACKAGE);
+        assert_eq!(config["identifier"], app_links::APPLE_BUNDLE_ID);
+        let app_link = &config["plugins"]["deep-link"]["mobile"][0];
+        assert_eq!(app_link["appLink"], true);
+        let (scheme, host) = unipos_client::DEFAULT_BASE.split_once("://").unwrap();
+        assert_eq!(app_link["scheme"], serde_json::json!([scheme]));
+        assert_eq!(app_link["host"], host);
     }
 
     #[test]

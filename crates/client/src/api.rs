@@ -63,6 +63,19 @@ enum Retry {
 
 impl ApiClient {
     pub fn new(config: ClientConfig) -> Result<ApiClient, ClientError> {
+        let tls_failed = |cause: String| ClientError::Tls {
+            host: config
+                .api_base
+                .url()
+                .host_str()
+                .unwrap_or_default()
+                .to_owned(),
+            request_id: String::new(),
+            cause,
+        };
+        install_tls_provider();
+        #[cfg(target_os = "android")]
+        android_verifier().map_err(tls_failed)?;
         let http = reqwest::Client::builder()
             .user_agent(config.user_agent())
             .connect_timeout(config.connect_timeout)
@@ -72,17 +85,8 @@ impl ApiClient {
             .redirect(reqwest::redirect::Policy::none())
             .https_only(!config.api_base.is_loopback())
             .build()
-            // Only the TLS setup can fail here (e.g. an unreadable OS root store).
-            .map_err(|e| ClientError::Tls {
-                host: config
-                    .api_base
-                    .url()
-                    .host_str()
-                    .unwrap_or_default()
-                    .to_owned(),
-                request_id: String::new(),
-                cause: chain(&e),
-            })?;
+            // Only the TLS setup can fail here.
+            .map_err(|e| tls_failed(chain(&e)))?;
         Ok(ApiClient {
             http,
             config: Arc::new(config),
@@ -502,6 +506,37 @@ impl ApiClient {
         // The server accepted the connection and closed it without a (complete) answer.
         ClientError::bad_response(None, &request_id, format!("no complete answer: {cause}"))
     }
+}
+
+/// Makes ring the TLS crypto provider of the process, unless one is installed already. reqwest is
+/// built without a provider of its own (its default, aws-lc-rs, is a C library with its own build
+/// tooling); with this one it checks certificates with rustls-platform-verifier, against the OS's
+/// trust store (on Linux the system's CA bundle, or `SSL_CERT_FILE` / `SSL_CERT_DIR` when set).
+/// Every reqwest client of the process needs it, not only this crate's: the app installs it
+/// first thing.
+pub fn install_tls_provider() {
+    // An error only says a provider is installed already; that one stays.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+/// Gives rustls-platform-verifier the JVM and the application Context, once per process. The
+/// APK must carry the verifier's Kotlin component (README: Building for Android and iOS).
+#[cfg(target_os = "android")]
+fn android_verifier() -> Result<(), String> {
+    static DONE: std::sync::OnceLock<Result<(), String>> = std::sync::OnceLock::new();
+    DONE.get_or_init(|| {
+        let android = ndk_context::android_context();
+        // SAFETY: ndk-context holds the process's JavaVM and a global reference to the
+        // application Context, recorded by the app's entry point before any command runs.
+        let vm =
+            unsafe { jni::JavaVM::from_raw(android.vm().cast()) }.map_err(|e| e.to_string())?;
+        let mut env = vm.attach_current_thread().map_err(|e| e.to_string())?;
+        // SAFETY: as above; the verifier takes its own global reference.
+        let context = unsafe { jni::objects::JObject::from_raw(android.context().cast()) };
+        rustls_platform_verifier::android::init_with_env(&mut env, context)
+            .map_err(|e| format!("the Android certificate verifier could not start: {e}"))
+    })
+    .clone()
 }
 
 struct RawReply {

@@ -667,6 +667,7 @@ fn uuid_like(s: &str) -> bool {
 async fn an_sso_member_cannot_change_a_password_the_organisation_manages() {
     let t = TestServer::start().await;
     // SSO members get a session from their identity provider; the dev endpoint stands in for it.
+    unipos_client::install_tls_provider();
     let body = reqwest::Client::new()
         .post(format!("{}/api/v1/dev/sessions", t.api_base()))
         .header("content-type", "application/json")

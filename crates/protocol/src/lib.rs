@@ -5,6 +5,7 @@
 //! and the app must agree on something (an error code, what a valid email address is, which links
 //! open the app), it lives in this crate.
 
+pub mod app_links;
 pub mod base_url;
 pub mod email;
 pub mod error;

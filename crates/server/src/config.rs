@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use ipnet::IpNet;
-use unipos_protocol::BaseUrl;
+use unipos_protocol::{app_links, BaseUrl};
 
 use crate::clock::Clock;
 use crate::db::{DbLocation, PoolSize};
@@ -108,9 +108,12 @@ impl Default for Config {
             max_connections_per_client: 32,
             trusted_proxies: Vec::new(),
             dev: false,
-            android_package: "me.unipos.account".to_owned(),
-            android_cert_sha256: Vec::new(),
-            apple_app_id: "TEAMID.me.unipos.account".to_owned(),
+            android_package: app_links::ANDROID_PACKAGE.to_owned(),
+            android_cert_sha256: app_links::ANDROID_CERT_SHA256
+                .iter()
+                .map(|s| (*s).to_owned())
+                .collect(),
+            apple_app_id: app_links::apple_app_id(),
             clock: Clock::system(),
         }
     }

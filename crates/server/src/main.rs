@@ -10,7 +10,7 @@ use clap::builder::BoolishValueParser;
 use clap::Parser;
 use ipnet::IpNet;
 use tracing_subscriber::EnvFilter;
-use unipos_protocol::BaseUrl;
+use unipos_protocol::{app_links, BaseUrl};
 use unipos_server::{dev, spawn, Config, DbLocation, PoolSize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -171,11 +171,12 @@ struct Args {
     #[arg(
         long,
         env = "UNIPOS_ANDROID_PACKAGE",
-        default_value = "me.unipos.account"
+        default_value = app_links::ANDROID_PACKAGE
     )]
     android_package: String,
 
-    /// SHA-256 fingerprints of the Android signing certificate (comma-separated).
+    /// SHA-256 fingerprints of the Android signing certificate (comma-separated; default: the
+    /// ones in unipos_protocol::app_links).
     #[arg(long, env = "UNIPOS_ANDROID_CERT_SHA256", value_delimiter = ',')]
     android_cert_sha256: Vec<String>,
 
@@ -183,7 +184,7 @@ struct Args {
     #[arg(
         long,
         env = "UNIPOS_APPLE_APP_ID",
-        default_value = "TEAMID.me.unipos.account"
+        default_value_t = app_links::apple_app_id()
     )]
     apple_app_id: String,
 }
@@ -219,12 +220,16 @@ impl Args {
             body_read_timeout: Duration::from_secs(self.read_timeout),
             request_timeout: Duration::from_secs(self.request_timeout),
             android_package: self.android_package,
-            android_cert_sha256: self
+            android_cert_sha256: match self
                 .android_cert_sha256
                 .into_iter()
                 .map(|s| s.trim().to_owned())
                 .filter(|s| !s.is_empty())
-                .collect(),
+                .collect::<Vec<_>>()
+            {
+                given if given.is_empty() => defaults.android_cert_sha256.clone(),
+                given => given,
+            },
             apple_app_id: self.apple_app_id,
             ..defaults
         }

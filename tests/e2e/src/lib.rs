@@ -242,7 +242,8 @@ impl Backend {
 
     /// Asks for a reset mail over the API directly (as another device of the member would).
     pub async fn forgot(&self, email: &str) -> Result<()> {
-        let status = reqwest::Client::new()
+        let status = http_client()
+            .build()?
             .post(format!("{}/api/v1/password/forgot", self.api_url))
             .header("content-type", "application/json")
             .body(json!({ "email": email }).to_string())
@@ -324,7 +325,8 @@ impl Backend {
 
     /// Logs in over the API directly (not through the app), to check a password.
     pub async fn password_works(&self, email: &str, password: &str) -> Result<bool> {
-        let status = reqwest::Client::new()
+        let status = http_client()
+            .build()?
             .post(format!("{}/api/v1/sessions", self.api_url))
             .header("content-type", "application/json")
             .body(json!({ "email": email, "password": password }).to_string())
@@ -423,7 +425,7 @@ impl App {
             .context("tauri-driver is needed (cargo install tauri-driver --locked)")?;
         // One keep-alive connection pool: closing the connection after each command makes
         // WebKitWebDriver reset connections now and then.
-        let http = reqwest::Client::builder()
+        let http = http_client()
             .pool_idle_timeout(None)
             .timeout(Duration::from_secs(60))
             .build()?;
@@ -1028,4 +1030,11 @@ impl Element {
     fn reference(&self) -> Value {
         json!({ ELEMENT_KEY: self.0 })
     }
+}
+
+/// A reqwest client builder for plain HTTP on loopback. In a workspace build reqwest carries TLS
+/// without a crypto provider (the app's client installs ring), so ring is installed here too.
+fn http_client() -> reqwest::ClientBuilder {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
 }

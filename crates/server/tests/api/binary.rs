@@ -41,7 +41,7 @@ async fn the_binary_prints_where_it_listens_first_and_its_logs_carry_no_secret()
     let rest: Vec<String> = stdout.lines().take(5).map(Result::unwrap).collect();
     assert_eq!(rest, unipos_server::dev::banner());
 
-    let http = reqwest::Client::new();
+    let http = crate::common::http_client().build().unwrap();
     let res = http
         .post(format!("{base}/api/v1/password/forgot"))
         .json(&serde_json::json!({ "email": "taro@example.com" }))
@@ -201,7 +201,7 @@ async fn a_server_killed_right_after_answering_202_still_gets_the_mail_out() {
     let relay = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let smtp = format!("smtp://{}", relay.local_addr().unwrap());
     let (mut first, base) = start_dev(&db, &["--smtp-url", &smtp]);
-    let http = reqwest::Client::new();
+    let http = crate::common::http_client().build().unwrap();
     let res = http
         .post(format!("{base}/api/v1/password/forgot"))
         .json(&serde_json::json!({ "email": "taro@example.com" }))
@@ -278,7 +278,7 @@ async fn a_whole_run_at_debug_level_logs_no_token_password_or_whole_address() {
         "{}/api/v1",
         first.trim_end().strip_prefix("listening on ").unwrap()
     );
-    let http = reqwest::Client::new();
+    let http = crate::common::http_client().build().unwrap();
     let post =
         |path: &str, body: serde_json::Value| http.post(format!("{api}{path}")).json(&body).send();
     let email = unipos_server::dev::DEMO_EMAIL;

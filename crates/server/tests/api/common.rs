@@ -93,7 +93,7 @@ impl TestServer {
         let server = unipos_server::spawn(config)
             .await
             .expect("the server starts");
-        let http = reqwest::Client::builder()
+        let http = http_client()
             .timeout(Duration::from_secs(20))
             .build()
             .unwrap();
@@ -354,4 +354,11 @@ pub fn seconds_from_now(rfc3339: &str) -> i64 {
     let at = time::OffsetDateTime::parse(rfc3339, &time::format_description::well_known::Rfc3339)
         .unwrap_or_else(|e| panic!("{rfc3339}: {e}"));
     (at - time::OffsetDateTime::now_utc()).whole_seconds()
+}
+
+/// A reqwest client builder for the tests' plain HTTP. In a workspace build reqwest carries TLS
+/// without a crypto provider (the app's client installs ring), so ring is installed here too.
+pub fn http_client() -> reqwest::ClientBuilder {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
 }

@@ -75,7 +75,7 @@ async fn two_instances_starting_at_once_on_an_empty_database_migrate_and_seed_it
         unipos_server::spawn(config())
     );
     let (a, b) = (a.unwrap(), b.unwrap());
-    let http = reqwest::Client::new();
+    let http = http_client().build().unwrap();
     for server in [&a, &b] {
         let login = http
             .post(format!("{}/sessions", server.api_url()))

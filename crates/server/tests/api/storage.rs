@@ -64,7 +64,7 @@ async fn in_production_no_password_and_no_token_is_ever_stored_in_the_clear() {
     let clock = config.clock.clone();
     let server = unipos_server::spawn(config).await.unwrap();
     let api = server.api_url();
-    let http = reqwest::Client::new();
+    let http = http_client().build().unwrap();
     let post =
         |path: &str, body: serde_json::Value| http.post(format!("{api}{path}")).json(&body).send();
     let mut secrets: Vec<String> = vec![DEMO_PASSWORD.into()];
@@ -223,7 +223,7 @@ async fn restarting_on_the_same_file_keeps_everything_and_seeds_nothing_twice() 
 
     let config = unipos_server::Config::for_tests(first.dir.path());
     let second = unipos_server::spawn(config).await.unwrap();
-    let http = reqwest::Client::new();
+    let http = http_client().build().unwrap();
     let login = |password: &'static str| {
         http.post(format!("{}/sessions", second.api_url()))
             .json(&json!({ "email": DEMO_EMAIL, "password": password }))

@@ -19,6 +19,7 @@ use unipos_protocol::{
     Timeline, User, API_PREFIX, REQUEST_ID_HEADER,
 };
 
+use crate::support::{ApiCall, CallLog};
 use crate::{ClientConfig, ClientError};
 
 /// Used when a 429 says neither in its body nor in `Retry-After` how long to wait.
@@ -44,6 +45,7 @@ pub struct NoContent {}
 pub struct ApiClient {
     http: reqwest::Client,
     config: Arc<ClientConfig>,
+    calls: CallLog,
 }
 
 impl std::fmt::Debug for ApiClient {
@@ -90,7 +92,20 @@ impl ApiClient {
         Ok(ApiClient {
             http,
             config: Arc::new(config),
+            calls: CallLog::default(),
         })
+    }
+
+    /// Records this client's calls in `calls` (shared with the clients before it, so the support
+    /// report keeps them when the app is pointed at another API).
+    pub fn with_call_log(mut self, calls: CallLog) -> ApiClient {
+        self.calls = calls;
+        self
+    }
+
+    /// The last calls, for the support report.
+    pub fn call_log(&self) -> &CallLog {
+        &self.calls
     }
 
     pub fn config(&self) -> &ClientConfig {
@@ -276,8 +291,8 @@ impl ApiClient {
         })
     }
 
-    /// Sends one request (twice at most, for a read whose connection failed), and turns every
-    /// answer that is not a 2xx into a [`ClientError`].
+    /// Sends one request (see [`ApiClient::exchange`]) and records it in the call log: route,
+    /// status, code, request id and time taken, nothing of what was sent.
     async fn call<B: Serialize>(
         &self,
         method: Method,
@@ -287,6 +302,44 @@ impl ApiClient {
         retry: Retry,
     ) -> Result<RawReply, ClientError> {
         let request_id = uuid::Uuid::new_v4().to_string();
+        let at = crate::support::now();
+        let started = std::time::Instant::now();
+        let method_name = method.as_str().to_owned();
+        let result = self
+            .exchange(method, path, body, bearer, retry, &request_id)
+            .await;
+        let (status, error_code, request_id) = match &result {
+            Ok(raw) => (Some(raw.status), None, raw.request_id.clone()),
+            Err(e) => (
+                e.status(),
+                Some(e.code().to_owned()),
+                e.request_id().unwrap_or(&request_id).to_owned(),
+            ),
+        };
+        self.calls.record(ApiCall {
+            at,
+            method: method_name,
+            route: path.to_owned(),
+            status,
+            error_code,
+            request_id,
+            duration_ms: u32::try_from(started.elapsed().as_millis()).unwrap_or(u32::MAX),
+        });
+        result
+    }
+
+    /// Sends one request (twice at most, for a read whose connection failed), and turns every
+    /// answer that is not a 2xx into a [`ClientError`].
+    async fn exchange<B: Serialize>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&B>,
+        bearer: Option<&str>,
+        retry: Retry,
+        request_id: &str,
+    ) -> Result<RawReply, ClientError> {
+        let request_id = request_id.to_owned();
         let url = self.config.api_base.join(&format!("{API_PREFIX}{path}"));
         let body = match body {
             Some(b) => Some(serde_json::to_vec(b).map_err(|e| {

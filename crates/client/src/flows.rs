@@ -149,6 +149,12 @@ impl Flows {
         &self.api
     }
 
+    /// Records the calls in `calls` (see [`ApiClient::with_call_log`]).
+    pub fn with_call_log(mut self, calls: crate::support::CallLog) -> Flows {
+        self.api = self.api.with_call_log(calls);
+        self
+    }
+
     pub fn config(&self) -> &ClientConfig {
         self.api.config()
     }

@@ -10,6 +10,8 @@
 //! - [`Flows`]: request a reset, check a link, set password and login, log in, log out, change
 //!   password, me, timeline.
 //!
+//! - [`support`]: the support report and the log of recent API calls it holds.
+//!
 //! Errors have stable snake_case codes ([`ClientError::code`]): the API's
 //! [`unipos_protocol::ErrorCode`]s, plus [`ClientOnlyCode`]s.
 
@@ -17,6 +19,7 @@ mod api;
 mod config;
 mod error;
 pub mod flows;
+pub mod support;
 pub mod vault;
 
 pub use api::{install_tls_provider, ApiClient, NoContent, Reply};

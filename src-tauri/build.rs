@@ -36,7 +36,30 @@ fn write_if_changed(path: &Path, content: &str) {
     }
 }
 
+/// `UNIPOS_BUILD` for the support report: the commit (when built from a git checkout) and the
+/// profile, `0123456789ab release`.
+fn build_name() -> String {
+    let git = |args: &[&str]| {
+        std::process::Command::new("git")
+            .args(args)
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+    };
+    // Built again when HEAD moves (a commit, a checkout).
+    for path in ["HEAD", "refs/heads"] {
+        if let Some(p) = git(&["rev-parse", "--git-path", path]) {
+            println!("cargo:rerun-if-changed={p}");
+        }
+    }
+    let commit = git(&["rev-parse", "--short=12", "HEAD"]).unwrap_or_else(|| "unknown".into());
+    let profile = std::env::var("PROFILE").unwrap_or_default();
+    format!("{commit} {profile}")
+}
+
 fn main() {
+    println!("cargo:rustc-env=UNIPOS_BUILD={}", build_name());
     println!("cargo:rerun-if-changed=../capabilities");
     println!("cargo:rerun-if-changed=src/commands.rs");
     let source = std::fs::read_to_string("src/commands.rs").expect("src/commands.rs");

@@ -9,8 +9,11 @@ use unipos_client::{
     ClientError, LinkChecked, LoggedIn, LoggedOut, PasswordChanged, ResetRequested,
 };
 
+use unipos_client::support::LinkArrival;
+
 use crate::links::{IncomingLink, LinkTarget};
 use crate::state::AppState;
+use crate::support::ReportView;
 use crate::wire::{AppInfo, HelpTopic, Language, LoginTab, Preferences, Presentation, Startup};
 
 type Result<T> = std::result::Result<T, ClientError>;
@@ -42,7 +45,6 @@ fn info_of(state: &AppState) -> AppInfo {
         locale: sys_locale::get_locale(),
         api_url: flows.config().api_base.as_str().to_owned(),
         web_base: flows.config().web_base.as_str().to_owned(),
-        last_error_request_id: state.last_error_request_id(),
     }
 }
 
@@ -59,12 +61,12 @@ pub async fn startup(state: State<'_, AppState>) -> Result<Startup> {
         info: info_of(&state),
         preferences: state.preferences(),
         has_session,
-        incoming_link: state.links.take_incoming(&state.flows()).await,
+        incoming_link: take_incoming(&state).await,
         keychain_error,
     })
 }
 
-/// Settings > Support: version, platform, API URL, the last error's request id.
+/// Settings > Support: version, platform, API URL and web base.
 #[tauri::command]
 #[specta::specta]
 pub fn app_info(state: State<'_, AppState>) -> AppInfo {
@@ -117,7 +119,9 @@ pub async fn request_reset(state: State<'_, AppState>, email: String) -> Result<
 #[specta::specta]
 pub async fn open_link(state: State<'_, AppState>, url: String) -> Result<LinkTarget> {
     let flows = state.flows();
-    let opened = flows.open_link(&url).map_err(|e| state.fail(e))?;
+    let verdict = flows.open_link(&url);
+    state.links.note(&verdict, LinkArrival::Paste);
+    let opened = verdict.map_err(|e| state.fail(e))?;
     Ok(state.links.hold(&flows, opened).await)
 }
 
@@ -125,7 +129,7 @@ pub async fn open_link(state: State<'_, AppState>, url: String) -> Result<LinkTa
 #[tauri::command]
 #[specta::specta]
 pub async fn take_incoming_link(state: State<'_, AppState>) -> Result<Option<IncomingLink>> {
-    Ok(state.links.take_incoming(&state.flows()).await)
+    Ok(take_incoming(&state).await)
 }
 
 /// Asks the server whether the held link still works (it is not used up by asking) and keeps
@@ -135,6 +139,9 @@ pub async fn take_incoming_link(state: State<'_, AppState>) -> Result<Option<Inc
 pub async fn check_reset_link(state: State<'_, AppState>) -> Result<LinkChecked> {
     let pending = state.links.pending_reset().ok_or_else(no_link)?;
     let checked = state.flows().check_reset(&pending).await;
+    state
+        .links
+        .note_check(&pending, checked.as_ref().map(|_| ()));
     let checked = checked.map_err(|e| state.fail(e))?;
     // What support (and the package test) reads to know the member reached a usable Reset screen.
     log::info!(
@@ -249,6 +256,13 @@ pub async fn change_password(
     done.map_err(|e| state.fail(e))
 }
 
+/// Settings > Support: the support report the member copies for support staff.
+#[tauri::command]
+#[specta::specta]
+pub async fn support_report(state: State<'_, AppState>, view: ReportView) -> Result<String> {
+    Ok(crate::support::report(&state, view).await.to_text())
+}
+
 /// Start-up trace (`UNIPOS_TRACE_STARTUP=1`): the UI mounted, or painted its first screen.
 #[tauri::command]
 #[specta::specta]
@@ -265,6 +279,15 @@ pub async fn logout(state: State<'_, AppState>) -> Result<LoggedOut> {
         log::info!("the server did not revoke the session: {}", e.code());
     }
     Ok(out)
+}
+
+/// The link the OS delivered, once; a refused one is the error its screen shows.
+async fn take_incoming(state: &AppState) -> Option<IncomingLink> {
+    let incoming = state.links.take_incoming(&state.flows()).await;
+    if let Some(IncomingLink::Refused { error }) = &incoming {
+        state.shown(error);
+    }
+    incoming
 }
 
 /// "Set password and login" without a held link: the member must open the link again.

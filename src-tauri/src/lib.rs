@@ -15,6 +15,7 @@ mod handover;
 pub mod links;
 pub mod startup_trace;
 pub mod state;
+pub mod support;
 pub mod wire;
 
 // `COMMAND_NAMES`: every `#[tauri::command]` of `commands.rs`, as `build.rs` read them.
@@ -62,6 +63,7 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             commands::timeline,
             commands::change_password,
             commands::logout,
+            commands::support_report,
             commands::startup_reached,
         ])
         .events(collect_events![LinkArrived])
@@ -192,9 +194,14 @@ pub fn run() {
             let _ = window.set_focus();
         }
     }));
+    // The support report to the share sheet.
+    #[cfg(mobile)]
+    let builder = builder.plugin(tauri_plugin_sharekit::init());
     let app = builder
         .plugin(tauri_plugin_deep_link::init())
         .plugin(tauri_plugin_store::Builder::new().build())
+        // "Copy support report" and "Copy details": the web view may write text, never read.
+        .plugin(tauri_plugin_clipboard_manager::init())
         .plugin(
             tauri_plugin_opener::Builder::new()
                 .open_js_links_on_click(false)
@@ -301,7 +308,7 @@ mod tests {
     }
 
     #[test]
-    fn each_capability_grants_the_screens_commands_and_the_link_event_only() {
+    fn each_capability_grants_the_screens_commands_the_link_event_and_writing_text_only() {
         let set =
             std::fs::read_to_string(crate_dir().join("permissions/account-screens.toml")).unwrap();
         for name in COMMAND_NAMES {
@@ -313,7 +320,27 @@ mod tests {
         }
         assert_eq!(set.matches("\"allow-").count(), COMMAND_NAMES.len());
 
-        for file in ["desktop.json", "mobile.json"] {
+        let screens = [
+            "account-screens",
+            "core:event:allow-listen",
+            "core:event:allow-unlisten",
+        ];
+        let expected: [(&str, &[&str]); 4] = [
+            ("desktop.json", &screens),
+            ("mobile.json", &screens),
+            // Writing text only: never reading what else the member copied.
+            ("support.json", &["clipboard-manager:allow-write-text"]),
+            ("support-share.json", &["sharekit:allow-share-text"]),
+        ];
+        let mut files: Vec<String> = std::fs::read_dir(crate_dir().join("../capabilities"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        files.sort();
+        let mut named: Vec<&str> = expected.iter().map(|(file, _)| *file).collect();
+        named.sort();
+        assert_eq!(files, named, "a capability this test does not check");
+        for (file, permissions) in expected {
             let text =
                 std::fs::read_to_string(crate_dir().join("../capabilities").join(file)).unwrap();
             let capability: serde_json::Value = serde_json::from_str(&text).unwrap();
@@ -323,15 +350,7 @@ mod tests {
                 .iter()
                 .map(|p| p.as_str().expect("plain permission identifiers"))
                 .collect();
-            assert_eq!(
-                granted,
-                [
-                    "account-screens",
-                    "core:event:allow-listen",
-                    "core:event:allow-unlisten"
-                ],
-                "{file}"
-            );
+            assert_eq!(granted, permissions, "{file}");
             assert_eq!(capability["windows"], serde_json::json!(["main"]), "{file}");
         }
     }

@@ -6,12 +6,17 @@
 //! web view learns where a link leads ([`LinkTarget`], with a short hint of the token for
 //! support) and calls commands that take no token.
 
+use std::collections::VecDeque;
 use std::sync::{Mutex, MutexGuard};
 
 use serde::{Deserialize, Serialize};
 use specta::Type;
 use tauri::{Manager, Runtime};
 use tauri_specta::Event;
+use unipos_client::support::{
+    self, LinkArrival, LinkEvent, LINK_OPENED_FORGOT, LINK_OPENED_RESET, LINK_VALID,
+    MAX_LINK_EVENTS,
+};
 use unipos_client::unipos_protocol::PasswordPolicy;
 use unipos_client::{ClientError, Flows, OpenedLink, PendingReset};
 
@@ -51,24 +56,73 @@ struct Waiting {
     policy: Option<PasswordPolicy>,
 }
 
-/// The link waiting for the UI, and the reset link it holds: one lock for all of it.
+/// The link waiting for the UI, and the reset link it holds: one lock for all of it. Beside it,
+/// the last links' verdicts for the support report (kept when the rest is dropped).
 #[derive(Debug, Default)]
-pub struct Links(Mutex<Waiting>);
+pub struct Links {
+    waiting: Mutex<Waiting>,
+    events: Mutex<VecDeque<LinkEvent>>,
+}
 
 impl Links {
     fn lock(&self) -> MutexGuard<'_, Waiting> {
-        self.0.lock().unwrap_or_else(|p| p.into_inner())
+        self.waiting.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn events(&self) -> MutexGuard<'_, VecDeque<LinkEvent>> {
+        self.events.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Judges a link the OS delivered and keeps the verdict until the UI asks for it.
-    pub fn deliver(&self, flows: &Flows, raw: &str) {
+    pub fn deliver(&self, flows: &Flows, raw: &str, came: LinkArrival) {
         let verdict = flows.open_link(raw);
         match &verdict {
             Ok(OpenedLink::Reset(p)) => log::info!("reset link received ({})", p.token_hint()),
             Ok(OpenedLink::Forgot) => log::info!("forgot-password link received"),
             Err(e) => log::info!("link refused: {}", e.code()),
         }
+        self.note(&verdict, came);
         self.lock().incoming = Some(verdict);
+    }
+
+    /// Records how a link came and what the rules said of it (for the support report): the
+    /// token's hint only.
+    pub fn note(&self, verdict: &Result<OpenedLink, ClientError>, came: LinkArrival) {
+        let (verdict, token_hint) = match verdict {
+            Ok(OpenedLink::Reset(p)) => (LINK_OPENED_RESET.to_owned(), Some(p.token_hint())),
+            Ok(OpenedLink::Forgot) => (LINK_OPENED_FORGOT.to_owned(), None),
+            Err(e) => (e.code().to_owned(), None),
+        };
+        let event = LinkEvent {
+            at: support::now(),
+            came,
+            verdict,
+            token_hint,
+            checked: None,
+        };
+        support::push_bounded(&mut self.events(), event, MAX_LINK_EVENTS);
+    }
+
+    /// Records what the server said when Reset checked the held link: on the latest event of the
+    /// same token.
+    pub fn note_check(&self, pending: &PendingReset, outcome: Result<(), &ClientError>) {
+        let hint = pending.token_hint();
+        let mut events = self.events();
+        if let Some(event) = events
+            .iter_mut()
+            .rev()
+            .find(|e| e.token_hint.as_deref() == Some(hint.as_str()))
+        {
+            event.checked = Some(match outcome {
+                Ok(()) => LINK_VALID.to_owned(),
+                Err(e) => e.code().to_owned(),
+            });
+        }
+    }
+
+    /// The last links, oldest first.
+    pub fn recent(&self) -> Vec<LinkEvent> {
+        self.events().iter().cloned().collect()
     }
 
     /// The link the OS delivered, once: an accepted one is held as [`Links::hold`] does.
@@ -127,7 +181,7 @@ impl Links {
 /// Hands a link from the OS to the state and tells the UI.
 pub fn deliver_link<R: Runtime>(app: &tauri::AppHandle<R>, raw: &str) {
     let state = app.state::<AppState>();
-    state.links.deliver(&state.flows(), raw);
+    state.links.deliver(&state.flows(), raw, LinkArrival::Warm);
     if let Err(e) = (LinkArrived {}).emit(app) {
         log::warn!("could not tell the UI about a link: {e}");
     }
@@ -171,7 +225,9 @@ fn startup_links<R: Runtime>(app: &tauri::App<R>) -> Vec<String> {
 pub fn listen<R: Runtime>(app: &tauri::App<R>) {
     let state = app.state::<AppState>();
     for link in startup_links(app) {
-        state.links.deliver(&state.flows(), &link);
+        state
+            .links
+            .deliver(&state.flows(), &link, LinkArrival::ColdStart);
     }
 
     #[cfg(any(target_os = "macos", mobile))]
@@ -221,8 +277,8 @@ mod tests {
     #[test]
     fn a_newer_link_replaces_the_waiting_one_which_is_taken_once_and_held() {
         let (links, flows) = (Links::default(), flows());
-        links.deliver(&flows, &reset_link('A'));
-        links.deliver(&flows, &reset_link('B'));
+        links.deliver(&flows, &reset_link('A'), LinkArrival::ColdStart);
+        links.deliver(&flows, &reset_link('B'), LinkArrival::Warm);
         let Some(IncomingLink::Opened {
             target: LinkTarget::Reset { token_hint },
         }) = take(&links, &flows)
@@ -241,6 +297,7 @@ mod tests {
         links.deliver(
             &flows,
             "https://unipos.me@evil.example/reset_password?token=x",
+            LinkArrival::Warm,
         );
         let Some(IncomingLink::Refused { error }) = take(&links, &flows) else {
             panic!("the refusal was not waiting");
@@ -250,12 +307,53 @@ mod tests {
     }
 
     #[test]
+    fn the_last_ten_links_are_noted_with_how_they_came_their_verdict_and_the_token_hint_only() {
+        let (links, flows) = (Links::default(), flows());
+        links.deliver(&flows, &reset_link('A'), LinkArrival::ColdStart);
+        links.deliver(
+            &flows,
+            "https://unipos.me.evil.example/reset_password?token=x",
+            LinkArrival::Warm,
+        );
+        for _ in 0..9 {
+            links.deliver(&flows, &reset_link('B'), LinkArrival::Warm);
+        }
+        let Some(IncomingLink::Opened { .. }) = take(&links, &flows) else {
+            panic!("the last link was not waiting");
+        };
+        let held = links.pending_reset().unwrap();
+        let refused = ClientError::Api {
+            code: unipos_client::unipos_protocol::ErrorCode::TokenExpired,
+            message: String::new(),
+            status: 410,
+            request_id: "r-1".into(),
+            retry_after_s: None,
+            details: None,
+        };
+        links.note_check(&held, Err(&refused));
+        let events = links.recent();
+        assert_eq!(events.len(), MAX_LINK_EVENTS, "the oldest (A) is gone");
+        assert_eq!(events[0].verdict, "link_host");
+        assert_eq!(events[0].came, LinkArrival::Warm);
+        assert_eq!(events[0].token_hint, None, "a refused link leaves no hint");
+        let last = events.last().unwrap();
+        assert_eq!(last.verdict, LINK_OPENED_RESET);
+        assert_eq!(last.checked.as_deref(), Some("token_expired"));
+        assert_eq!(
+            events[1].checked, None,
+            "only the latest event of the token"
+        );
+        let hint = last.token_hint.as_deref().unwrap();
+        assert!(!hint.contains(&"B".repeat(12)), "{hint}");
+    }
+
+    #[test]
     fn forgetting_all_drops_the_waiting_link_the_held_one_and_its_policy() {
         let (links, flows) = (Links::default(), flows());
-        links.deliver(&flows, &reset_link('A'));
+        links.deliver(&flows, &reset_link('A'), LinkArrival::ColdStart);
         take(&links, &flows);
         links.set_policy(PasswordPolicy::default());
-        links.deliver(&flows, &reset_link('B'));
+        links.deliver(&flows, &reset_link('B'), LinkArrival::Warm);
         links.forget_all();
         assert!(take(&links, &flows).is_none());
         assert!(links.pending_reset().is_none());

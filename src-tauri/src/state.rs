@@ -1,9 +1,10 @@
 //! What the app keeps in Rust between commands: the client's flows, the links (`links.rs`: the
 //! one waiting for the UI and the held reset link, whose token never leaves Rust), the
-//! preferences, and the request id of the last error.
+//! preferences, and what the support report tells of the last calls and the last error.
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use unipos_client::support::{CallLog, ShownError};
 use unipos_client::{ClientConfig, ClientError, Flows, SessionVault};
 
 use crate::links::Links;
@@ -29,7 +30,9 @@ pub struct AppState {
     /// The link waiting for the UI, and the held reset link.
     pub links: Links,
     preferences: Mutex<Preferences>,
-    last_error_request_id: Mutex<Option<String>>,
+    /// The last API calls, kept across changes of the API URL (the support report).
+    calls: CallLog,
+    last_error: Mutex<Option<ShownError>>,
     /// Whether a session is stored, being read from the keychain since the app started.
     early_session_check: Mutex<Option<tauri::async_runtime::JoinHandle<Result<bool, ClientError>>>>,
     file: Box<dyn PreferenceFile>,
@@ -77,12 +80,14 @@ impl AppState {
         file: Box<dyn PreferenceFile>,
         browser: Box<dyn Browser>,
     ) -> Result<AppState, ClientError> {
+        let calls = CallLog::default();
         Ok(AppState {
-            flows: Mutex::new(Flows::new(config, vault.clone())?),
+            flows: Mutex::new(Flows::new(config, vault.clone())?.with_call_log(calls.clone())),
             vault,
             links: Links::default(),
             preferences: Mutex::new(preferences),
-            last_error_request_id: Mutex::new(None),
+            calls,
+            last_error: Mutex::new(None),
             early_session_check: Mutex::new(None),
             file,
             browser,
@@ -118,22 +123,30 @@ impl AppState {
         self.flows().has_session().await
     }
 
-    /// Records the request id of a failed call (shown in Settings > Support) and hands the error
-    /// on for the UI.
+    /// Records the error the UI is about to show (for the support report) and hands it on.
     pub fn fail(&self, e: ClientError) -> ClientError {
         log::info!(
             "command failed: {} request_id={}",
             e.code(),
             e.request_id().unwrap_or("-")
         );
-        if let Some(id) = e.request_id() {
-            *lock(&self.last_error_request_id) = Some(id.to_owned());
-        }
+        self.shown(&e);
         e
     }
 
-    pub fn last_error_request_id(&self) -> Option<String> {
-        lock(&self.last_error_request_id).clone()
+    /// Records an error the UI shows without a failed command (a refused link's screen).
+    pub fn shown(&self, e: &ClientError) {
+        *lock(&self.last_error) = Some(ShownError::of(e));
+    }
+
+    /// The last error shown, and its request id when the call reached the network.
+    pub fn last_error(&self) -> Option<ShownError> {
+        lock(&self.last_error).clone()
+    }
+
+    /// The last API calls, oldest first.
+    pub fn calls(&self) -> &CallLog {
+        &self.calls
     }
 
     pub fn preferences(&self) -> Preferences {
@@ -161,7 +174,7 @@ impl AppState {
             api_base,
             ..self.flows().config().clone()
         };
-        let flows = Flows::new(config, self.vault.clone())?;
+        let flows = Flows::new(config, self.vault.clone())?.with_call_log(self.calls.clone());
         *lock(&self.flows) = flows;
         // A link that arrived for the old API must not send its token to the new one.
         self.links.forget_all();

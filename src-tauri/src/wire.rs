@@ -45,7 +45,7 @@ pub struct Preferences {
     pub api_url: Option<String>,
 }
 
-/// Facts for Settings > Support and for choosing the presentation and language.
+/// Facts for choosing the presentation and the language, and for Settings > Support.
 #[derive(Debug, Clone, Serialize, Type)]
 pub struct AppInfo {
     pub version: String,
@@ -57,8 +57,6 @@ pub struct AppInfo {
     pub locale: Option<String>,
     pub api_url: String,
     pub web_base: String,
-    /// The request id of the last failed call, for support.
-    pub last_error_request_id: Option<String>,
 }
 
 /// Everything the first screen needs, read locally (no network).

@@ -265,6 +265,47 @@ describe("Links while the app runs", () => {
     expect(calls.find((c) => c.cmd === "open_link")?.args).toEqual({ url: "unipos://reset_password?token=x" });
   });
 
+  it("offers Support from Log in without logging in, and Back returns to Log in with what was typed", async () => {
+    backend({ startup: startup(), app_info: () => info, support_report: () => "the report" });
+    render(App);
+    await screen.findByRole("heading", { name: "Log in" });
+    await fireEvent.input(screen.getByRole("textbox", { name: "Email address" }), { target: { value: "taro@example.com" } });
+    await fireEvent.click(screen.getByRole("button", { name: "Support" }));
+    expect(await screen.findByRole("heading", { level: 1, name: "Support" })).toBeTruthy();
+    await waitFor(() => expect((screen.getByLabelText("Support report") as HTMLTextAreaElement).value).toBe("the report"));
+    expect(screen.queryByRole("button", { name: "Support" })).toBeNull();
+    await fireEvent.click(screen.getByRole("button", { name: "‹ Back" }));
+    expect(await screen.findByRole("heading", { name: "Log in" })).toBeTruthy();
+    expect((screen.getByRole("textbox", { name: "Email address" }) as HTMLInputElement).value).toBe("taro@example.com");
+  });
+
+  it("offers Support from a link-problem screen, and Back returns to it", async () => {
+    backend({
+      startup: startup({
+        incoming_link: { status: "refused", error: refusal("link_host") },
+      }),
+      app_info: () => info,
+      support_report: () => "the report",
+    });
+    render(App);
+    await screen.findByRole("heading", { name: "This link can't be opened" });
+    await fireEvent.click(screen.getByRole("button", { name: "Support" }));
+    await screen.findByRole("heading", { level: 1, name: "Support" });
+    await fireEvent.click(screen.getByRole("button", { name: "‹ Back" }));
+    expect(await screen.findByRole("heading", { name: "This link can't be opened" })).toBeTruthy();
+  });
+
+  it("offers no Support link on Reset, where leaving would lose the passwords typed", async () => {
+    backend({
+      startup: startup({ incoming_link: { status: "opened", target: { kind: "reset", token_hint: "AbCdEf…" } } }),
+      check_reset_link: () => checkedLink,
+      policy_checklist: () => [],
+    });
+    render(App);
+    await screen.findByRole("heading", { name: "Set a new password" });
+    expect(screen.queryByRole("button", { name: "Support" })).toBeNull();
+  });
+
   it("says at once when the keychain cannot keep a session", async () => {
     backend({ startup: startup({ keychain_error: refusal("keychain_unavailable") }) });
     render(App);

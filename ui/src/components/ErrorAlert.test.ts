@@ -1,4 +1,5 @@
-import { cleanup, render, screen } from "@testing-library/svelte";
+import { cleanup, fireEvent, render, screen } from "@testing-library/svelte";
+import { backend } from "../test/backend";
 import { describe, expect, it } from "vitest";
 import { setLanguage } from "../lib/i18n.svelte";
 import type { ClientErrorCode } from "../generated/bindings";
@@ -31,6 +32,21 @@ describe("error alert", () => {
     expect(space!.textContent).toContain("エラーコード：email_trailing_whitespace");
     expect(used!.textContent).toContain("この再設定リンクは使用済みです。再設定メールをもう一度送信してください。");
     expect(used!.textContent).toContain("リクエストID：req-8");
+  });
+
+  it("Copy details copies the code, the request id and the time it was shown", async () => {
+    const calls = backend({ "plugin:clipboard-manager|write_text": () => null });
+    const before = Date.now();
+    render(ErrorAlert, { error: { code: "connection_refused", message: "", request_id: "req-9" } });
+    await fireEvent.click(screen.getByRole("button", { name: "Copy details" }));
+    expect(await screen.findByText("Copied")).toBeTruthy();
+    const text = calls.find((c) => c.cmd === "plugin:clipboard-manager|write_text")?.args.text as string;
+    const [code, id, time] = text.split("\n");
+    expect(code).toBe("Code: connection_refused");
+    expect(id).toBe("Request ID: req-9");
+    const shown = Date.parse(time!.replace("Time: ", ""));
+    expect(shown).toBeGreaterThanOrEqual(before - 1000);
+    expect(shown).toBeLessThanOrEqual(Date.now());
   });
 
   it("stays in the page, empty, when there is nothing to say", () => {

@@ -12,7 +12,7 @@ export const commands = {
 	 *  stored, and the link the app was opened with.
 	 */
 	startup: () => typedError<Startup, ClientError>(__TAURI_INVOKE("startup")),
-	/**  Settings > Support: version, platform, API URL, the last error's request id. */
+	/**  Settings > Support: version, platform, API URL and web base. */
 	appInfo: () => __TAURI_INVOKE<AppInfo>("app_info"),
 	/**  Settings > Language (`None`: follow the OS). */
 	setLanguage: (language: Language | null) => __TAURI_INVOKE<Preferences>("set_language", { language }),
@@ -53,6 +53,8 @@ export const commands = {
 	changePassword: (currentPassword: string, newPassword: string, newPasswordConfirmation: string) => typedError<PasswordChanged, ClientError>(__TAURI_INVOKE("change_password", { currentPassword, newPassword, newPasswordConfirmation })),
 	/**  Log out: the session leaves the keychain whatever the server says. */
 	logout: () => typedError<LoggedOut, ClientError>(__TAURI_INVOKE("logout")),
+	/**  Settings > Support: the support report the member copies for support staff. */
+	supportReport: (view: ReportView) => typedError<string, ClientError>(__TAURI_INVOKE("support_report", { view })),
 	/**  Start-up trace (`UNIPOS_TRACE_STARTUP=1`): the UI mounted, or painted its first screen. */
 	startupReached: (phase: UiPhase) => __TAURI_INVOKE<void>("startup_reached", { phase }),
 };
@@ -70,7 +72,7 @@ export const MAIL_SENDER = "no-reply@mail.unipos.me" as const;
 export const RESET_MAIL_SUBJECT = "【Unipos】Password reset" as const;
 
 /* Types */
-/**  Facts for Settings > Support and for choosing the presentation and language. */
+/**  Facts for choosing the presentation and the language, and for Settings > Support. */
 export type AppInfo = {
 	version: string,
 	/**  `linux`, `macos`, `windows`, `ios`, `android`. */
@@ -81,8 +83,6 @@ export type AppInfo = {
 	locale: string | null,
 	api_url: string,
 	web_base: string,
-	/**  The request id of the last failed call, for support. */
-	last_error_request_id: string | null,
 };
 
 /**
@@ -387,6 +387,18 @@ export type Preferences = {
 
 /**  A presentation forced from Settings > Support. */
 export type Presentation = "phone" | "desktop";
+
+/**  What only the web view knows: how it presents the app. */
+export type ReportView = {
+	/**  `phone` or `desktop`. */
+	presentation: string,
+	/**  Whether Settings > Support forced it. */
+	forced: boolean,
+	width: number,
+	height: number,
+	/**  The interface language shown (`en`, `ja`). */
+	language: string,
+};
 
 /**  `POST /password/forgot` went through: the same answer for every well-formed address. */
 export type ResetRequested = {

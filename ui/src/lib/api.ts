@@ -1,5 +1,6 @@
 // The commands, with their results in one shape. Framework failures (a command the capability
 // does not grant, a bad argument) arrive as plain strings; they become `unknown` errors here.
+import { invoke } from "@tauri-apps/api/core";
 import { commands, type ClientError, type ClientErrorCode } from "../generated/bindings";
 
 export { commands };
@@ -25,5 +26,25 @@ export async function attempt<T>(
       : { ok: false, error: asClientError(result.error) };
   } catch (error) {
     return { ok: false, error: asClientError(error) };
+  }
+}
+
+/** Writes text to the clipboard (the clipboard plugin; the web view may write, never read). */
+export async function copyText(text: string): Promise<boolean> {
+  try {
+    await invoke("plugin:clipboard-manager|write_text", { text });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Hands text to the system's share sheet (iOS and Android). */
+export async function shareText(text: string): Promise<boolean> {
+  try {
+    await invoke("plugin:sharekit|share_text", { text });
+    return true;
+  } catch {
+    return false;
   }
 }

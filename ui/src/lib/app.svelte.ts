@@ -24,7 +24,9 @@ export type Route =
   | { name: "reset" }
   | { name: "link_problem"; error: ClientError }
   | { name: "timeline"; note?: "forgot_while_logged_in" }
-  | { name: "settings"; section: SettingsSection };
+  | { name: "settings"; section: SettingsSection }
+  /** Support without logging in; Back returns to `back`. */
+  | { name: "support"; back: Route };
 
 /** A message shown once on the next screen. */
 export type Notice = { key: Key; tone: "info" | "error" };
@@ -54,6 +56,11 @@ class AppModel {
   go(route: Route, notice: Notice | null = null): void {
     this.notice = notice;
     this.route = route;
+  }
+
+  /** Support from a logged-out screen: the member can come back to where they were. */
+  openSupport(): void {
+    this.go({ name: "support", back: this.route });
   }
 
   reset(): void {

@@ -2,7 +2,7 @@ import { fireEvent, render, screen, waitFor } from "@testing-library/svelte";
 import { describe, expect, it } from "vitest";
 import { app } from "../lib/app.svelte";
 import { setLanguage } from "../lib/i18n.svelte";
-import { backend, count, held, refuse, taro } from "../test/backend";
+import { backend, count, held, info, refuse, taro } from "../test/backend";
 import Settings from "./Settings.svelte";
 
 function fill(label: string, value: string) {
@@ -184,32 +184,72 @@ describe("Settings", () => {
     view.unmount();
   });
 
-  it("Support forces the phone presentation and shows version, platform, API URL and the last request id", async () => {
-    const info = {
-      version: "0.1.0",
-      platform: "linux",
-      mobile: false,
-      locale: "en-US",
-      api_url: "http://127.0.0.1:8787",
-      web_base: "http://127.0.0.1:8787",
-      last_error_request_id: "req-42",
-    };
+  it("Support shows the report Rust writes for this view, and Copy support report writes it to the clipboard", async () => {
+    const report = '{\n  "format": "unipos-support-report/1"\n}';
     const calls = backend({
-      app_info: () => info,
+      app_info: () => null,
+      support_report: () => report,
+      "plugin:clipboard-manager|write_text": () => null,
       set_presentation: ({ presentation }) => ({ language: null, last_login_method: null, presentation, api_url: null }),
     });
     render(Settings, { section: "support", presentation: "desktop" });
-    expect(await screen.findByText("req-42")).toBeTruthy();
-    expect(screen.getAllByText("http://127.0.0.1:8787").length).toBe(2);
-    expect(screen.getByText("linux")).toBeTruthy();
+    const box = screen.getByLabelText("Support report") as HTMLTextAreaElement;
+    await waitFor(() => expect(box.value).toBe(report));
+    expect(box.readOnly).toBe(true);
+    expect(calls.find((c) => c.cmd === "support_report")?.args).toEqual({
+      view: { presentation: "desktop", forced: false, width: window.innerWidth, height: window.innerHeight, language: "en" },
+    });
+    expect(screen.queryByRole("button", { name: "Share" })).toBeNull();
+    await fireEvent.click(screen.getByRole("button", { name: "Copy support report" }));
+    expect(await screen.findByText("Copied. Paste it into your message to support.")).toBeTruthy();
+    expect(calls.find((c) => c.cmd === "plugin:clipboard-manager|write_text")?.args).toEqual({ text: report });
+
     await fireEvent.click(screen.getByLabelText("Phone"));
     await waitFor(() => expect(app.preferences.presentation).toBe("phone"));
     expect(calls.find((c) => c.cmd === "set_presentation")?.args).toEqual({ presentation: "phone" });
+    // A forced presentation is a new report that says so.
+    await waitFor(() =>
+      expect(calls.filter((c) => c.cmd === "support_report").at(-1)?.args).toMatchObject({ view: { forced: true } }),
+    );
+  });
+
+  it("Support on a phone app offers Share, which hands the report to the share sheet", async () => {
+    app.info = { ...info, mobile: true };
+    const calls = backend({
+      app_info: () => ({ ...info, mobile: true }),
+      support_report: () => "the report",
+      "plugin:sharekit|share_text": () => null,
+    });
+    render(Settings, { section: "support", presentation: "phone" });
+    const share = screen.getByRole("button", { name: "Share" });
+    await waitFor(() => expect((share as HTMLButtonElement).disabled).toBe(false));
+    await fireEvent.click(share);
+    await waitFor(() =>
+      expect(calls.find((c) => c.cmd === "plugin:sharekit|share_text")?.args).toEqual({ text: "the report" }),
+    );
+    app.info = null;
+  });
+
+  it("Support says so when the clipboard refuses, and the report stays in its box to select", async () => {
+    backend({
+      app_info: () => null,
+      support_report: () => "the report",
+      "plugin:clipboard-manager|write_text": () => {
+        throw "clipboard unavailable";
+      },
+    });
+    render(Settings, { section: "support", presentation: "desktop" });
+    await waitFor(() => expect((screen.getByLabelText("Support report") as HTMLTextAreaElement).value).toBe("the report"));
+    await fireEvent.click(screen.getByRole("button", { name: "Copy support report" }));
+    expect(
+      await screen.findByText("The report could not be copied. Select the text in the box and copy it."),
+    ).toBeTruthy();
   });
 
   it("Support refuses an API URL the client's rules refuse, with the code", async () => {
     backend({
       app_info: () => null,
+      support_report: () => "the report",
       set_api_url: () => refuse("base_url_insecure"),
     });
     render(Settings, { section: "support", presentation: "desktop" });

@@ -61,7 +61,6 @@ export const info: AppInfo = {
   locale: "en-US",
   api_url: "http://127.0.0.1:8787",
   web_base: "http://127.0.0.1:8787",
-  last_error_request_id: null,
 };
 
 export const noPreferences: Preferences = {

@@ -14,12 +14,12 @@ APT_PACKAGES=(
 APT_PACKAGES+=(python3 python3-venv)
 # The app (src-tauri/): WebKitGTK and GTK to build it; Xvfb, xauth and WebKitWebDriver to run and
 # drive it headless (screenshots); xdg-utils and desktop-file-utils to register the unipos: scheme;
-# imagemagick and xdotool to look at and poke the headless screen; a Japanese font for the
-# Japanese screens.
+# imagemagick and xdotool to look at and poke the headless screen; xclip to read what the app
+# copied; a Japanese font for the Japanese screens.
 APT_PACKAGES+=(
   libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev libsoup-3.0-dev
   libjavascriptcoregtk-4.1-dev libssl-dev libsecret-1-dev
-  xvfb xauth webkit2gtk-driver xdg-utils desktop-file-utils imagemagick xdotool file
+  xvfb xauth webkit2gtk-driver xdg-utils desktop-file-utils imagemagick xdotool xclip file
   fonts-noto-cjk
 )
 

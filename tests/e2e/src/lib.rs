@@ -695,6 +695,26 @@ impl App {
             .to_owned())
     }
 
+    /// What the app wrote to the clipboard (the X server's CLIPBOARD selection, read with
+    /// xclip), once it holds text containing `expected`.
+    pub async fn clipboard_with(&self, expected: &str) -> Result<String> {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            let out = Command::new("xclip")
+                .args(["-o", "-selection", "clipboard"])
+                .output()
+                .context("xclip (scripts/setup.sh installs it)")?;
+            let text = String::from_utf8_lossy(&out.stdout).into_owned();
+            if text.contains(expected) {
+                return Ok(text);
+            }
+            if Instant::now() > deadline {
+                bail!("the clipboard holds no {expected:?} but {text:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// Waits for a visible `role="alert"` region holding `text`, and returns all its text.
     pub async fn alert_with(&self, text: &str) -> Result<String> {
         let found = self

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use anyhow::{ensure, Result};
+use anyhow::{ensure, Context, Result};
 use unipos_e2e::*;
 
 const NEW_PASSWORD: &str = "Fresh-pass-42";
@@ -453,4 +453,116 @@ async fn with_the_server_down_the_error_shows_the_typing_stays_and_retry_works()
         app.close().await?;
     }
     Ok(())
+}
+
+/// 10. A member who cannot log in asks for help: a link the rules refuse, the server down on
+///     Send and on Log in, then a dead link once it is back. Support, reached from the link's
+///     screen without logging in, shows a report that tells all of it, and "Copy support report"
+///     and "Copy details" put it on the clipboard. The report never holds a token, a password or
+///     a whole email address.
+#[tokio::test]
+async fn the_support_report_tells_what_happened_and_holds_no_token_password_or_address(
+) -> Result<()> {
+    const PASSWORD: &str = "Typed-secret-pass-9";
+    let refused_token = "Rr7-_".repeat(9);
+    let dead_token = "Dd5-_".repeat(9);
+
+    let (port, home) = Backend::down()?;
+    let api = format!("http://{}", port.addr());
+    let env = app_env(home.path(), &api);
+    let refused = format!("http://unipos.me@evil.example/reset_password?token={refused_token}");
+    let app = App::launch(env, Size::Desktop, &[refused]).await?;
+    app.wait_for_screen("This link can't be opened").await?;
+
+    app.click("Send a new email").await?;
+    app.wait_for_screen("Reset your password").await?;
+    app.fill("Email address", DEMO_EMAIL).await?;
+    app.click("Send").await?;
+    app.alert_with("connection_refused").await?;
+    app.click("Copy details").await?;
+    let details = app.clipboard_with("connection_refused").await?;
+    let lines: Vec<&str> = details.lines().collect();
+    ensure!(lines.len() == 3, "code, request id, time: {details:?}");
+    ensure!(lines[0] == "Code: connection_refused", "{details}");
+    let forgot_id = lines[1]
+        .strip_prefix("Request ID: ")
+        .with_context(|| format!("no request id: {details}"))?
+        .to_owned();
+    ensure!(lines[2].starts_with("Time: 20"), "{details}");
+
+    app.click("Back to Log in").await?;
+    app.wait_for_screen("Log in").await?;
+    app.fill("Email address", DEMO_EMAIL).await?;
+    app.fill("Password", PASSWORD).await?;
+    app.click("Log in").await?;
+    app.alert_with("connection_refused").await?;
+
+    let backend = Backend::start_server_at(port, home).await?;
+    backend.launch_again_with(&format!("{api}/reset_password?token={dead_token}"))?;
+    app.wait_for_screen("This link is not valid").await?;
+    app.click("Support").await?;
+    app.wait_for_screen("Support").await?;
+    app.wait_until(
+        "the support report",
+        "const box = document.getElementById('support-report');
+         return box && box.value.startsWith('{')",
+    )
+    .await?;
+    let text = app.value_of("Support report").await?;
+    let saved = repo_root().join("target/e2e-logs/support-report.json");
+    std::fs::create_dir_all(saved.parent().unwrap())?;
+    std::fs::write(&saved, &text)?;
+
+    // Nothing secret, nothing whole: not the tokens, not the password, not the address.
+    for secret in [&refused_token, &dead_token, PASSWORD, DEMO_EMAIL] {
+        ensure!(
+            !text.contains(secret),
+            "the report holds {secret:?}:\n{text}"
+        );
+    }
+    ensure!(!text.contains('@'), "an address in the report:\n{text}");
+    ensure!(text.len() < 20 * 1024, "{} bytes", text.len());
+
+    let report: serde_json::Value = serde_json::from_str(&text)?;
+    ensure!(report["format"] == "unipos-support-report/1");
+    ensure!(report["api"]["api_url"].as_str() == Some(api.as_str()));
+    ensure!(report["app"]["window"] == "1280×800", "{}", report["app"]);
+    ensure!(report["keychain"]["answers"] == true && report["keychain"]["holds_session"] == false);
+    let links = report["link_events"].as_array().context("link_events")?;
+    ensure!(links.len() == 2, "{links:?}");
+    ensure!(links[0]["came"] == "cold_start" && links[0]["verdict"] == "link_userinfo");
+    ensure!(
+        links[0]["token_hint"].is_null(),
+        "a refused link leaves no hint"
+    );
+    ensure!(links[1]["came"] == "warm" && links[1]["verdict"] == "opened_reset");
+    ensure!(links[1]["checked"] == "token_invalid", "{}", links[1]);
+    let hint = links[1]["token_hint"]
+        .as_str()
+        .context("the dead link's hint")?;
+    ensure!(dead_token.starts_with(hint.trim_end_matches('…')) && hint.len() < 12);
+
+    let calls = report["api_calls"].as_array().context("api_calls")?;
+    let call = |route: &str, code: &str| {
+        calls
+            .iter()
+            .find(|c| c["route"] == route && c["error_code"] == code)
+            .cloned()
+            .with_context(|| format!("no {route} call failing with {code}: {calls:?}"))
+    };
+    let forgot = call("/password/forgot", "connection_refused")?;
+    ensure!(forgot["request_id"] == forgot_id.as_str() && forgot["status"].is_null());
+    call("/sessions", "connection_refused")?;
+    let check = call("/password/reset/check", "token_invalid")?;
+    ensure!(check["status"] == 404 && check["method"] == "POST");
+    ensure!(report["last_error"]["code"] == "token_invalid");
+    ensure!(report["last_error"]["request_id"] == check["request_id"]);
+
+    app.click("Copy support report").await?;
+    let copied = app.clipboard_with("unipos-support-report/1").await?;
+    ensure!(
+        copied == text,
+        "the clipboard holds another text:\n{copied}"
+    );
+    app.close().await
 }

@@ -110,6 +110,19 @@ impl Tour {
         self.screen(&app, "login-id").await?;
         app.click(&t("login.tab_email")).await?;
 
+        // Support without logging in: the quiet link under Log in, and Back.
+        app.click(&t("support.link")).await?;
+        app.wait_for_screen(&t("support.title")).await?;
+        app.wait_until(
+            "the support report",
+            "const box = document.getElementById('support-report');
+             return box && box.value.startsWith('{')",
+        )
+        .await?;
+        self.screen(&app, "support-from-login").await?;
+        app.click(&format!("‹ {}", t("common.back"))).await?;
+        app.wait_for_screen(&t("login.title")).await?;
+
         app.click(&t("login.reset_password")).await?;
         app.wait_for_screen(&t("forgot.title")).await?;
         self.screen(&app, "forgot").await?;

@@ -2,20 +2,27 @@
 //!
 //! Every subcommand goes through `unipos-client`, the same code the app runs: the same rules,
 //! the same error codes, the same keychain item. Exit status: 0 done/accepted, 1 refused or
-//! failed, 2 usage error.
+//! failed, 2 usage error (or, for `report explain`, a text that is not a support report).
 
-use std::io::BufRead;
+mod explain;
+mod report;
+
+use std::io::{BufRead, Read};
 use std::process::ExitCode;
 
 use clap::{ArgGroup, Parser, Subcommand};
 use serde_json::{json, Value};
+use unipos_client::support::{ReportError, SupportReport};
 use unipos_client::unipos_protocol::{
     CharReport, Email, EmailError, PasswordPolicy, Timeline, User, MAIL_SENDER, RESET_MAIL_SUBJECT,
 };
-use unipos_client::{open_link, ClientConfig, ClientError, Flows, OpenedLink};
+use unipos_client::{
+    open_link, ClientConfig, ClientError, Flows, OpenedLink, ENV_API_URL, ENV_WEB_BASE,
+};
 
 const JSON_FIELDS: &str = "\
-Exit status: 0 done (or accepted), 1 refused or failed, 2 usage error.
+Exit status: 0 done (or accepted), 1 refused or failed, 2 usage error (or, for report explain,
+a text that is not a support report).
 
 Human output: each call to the API prints `HTTP <status> <code> request_id=<id>` (status `-`
 when no answer came: offline, connection_refused, timeout, tls), then what it found.
@@ -44,6 +51,9 @@ Fields per subcommand:
   logout           {\"ok\": true, \"remote_revoked\", \"status\", \"request_id\", \"remote_error\"}
   timeline         {\"ok\": true, \"status\", \"request_id\", \"posts\": [{\"id\", \"from\", \"to\",
                    \"message\", \"points\", \"created_at\"}]}
+  report explain   {\"ok\": true, \"report\", \"events\": [{\"at\", \"what\", \"code\"?,
+                   \"request_id\"?, \"member_saw\"?, \"means\"?, \"next\"?}], \"request_ids\",
+                   \"reproduce\"}; a text that is not a report exits 2 with code report_*
   user is {\"id\", \"display_name\", \"email\", \"login_method\", \"team\", \"login_id\"?}.
 A reset token is only ever shown redacted (token_hint: its first 6 characters and `…`).
 Sessions are kept in the OS keychain (service me.unipos.account, account = the API base).
@@ -56,7 +66,7 @@ Environment: UNIPOS_API_URL, UNIPOS_WEB_BASE (the flags win); both default to ht
     name = "unipos",
     version,
     about = "The Unipos account app's flows from a terminal: check addresses and links, reset \
-             and change passwords, log in and out.",
+             and change passwords, log in and out, explain a member's support report.",
     after_long_help = JSON_FIELDS
 )]
 struct Cli {
@@ -129,6 +139,27 @@ enum Command {
     Logout,
     /// Show the recognition timeline.
     Timeline,
+    /// Read a support report a member copied from the app (Settings > Support).
+    Report {
+        #[command(subcommand)]
+        command: ReportCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum ReportCommand {
+    /// Explain a report for support staff. Exit 0 read, 2 not a report.
+    ///
+    /// Prints the app and device, then each API call, link and error in time order; for each
+    /// error what the member saw (the app's English text), what it means and what to do next;
+    /// then the request ids to find in the server log and how to reproduce with this CLI.
+    /// Chat text around the report is ignored; nothing is sent. --api-url/--web-base (or
+    /// $UNIPOS_API_URL/$UNIPOS_WEB_BASE) name the staging API the reproduction runs against.
+    Explain {
+        /// The file holding the report, or - for stdin.
+        #[arg(allow_hyphen_values = true, value_name = "FILE|-")]
+        file: String,
+    },
 }
 
 /// Why a command did not succeed.
@@ -136,6 +167,8 @@ enum Failure {
     Client(ClientError),
     /// `check-email` refusals have their own JSON shape (`fix` and `chars` at the top).
     EmailCheck(EmailError),
+    /// `report explain` was given a text that is not a report (exit 2, like a usage error).
+    Report(ReportError),
     Usage(String),
 }
 
@@ -275,6 +308,9 @@ async fn run(cli: Cli) -> Result<Done, Failure> {
                 human,
             })
         }
+        Command::Report {
+            command: ReportCommand::Explain { file },
+        } => explain_report(&file, api, web),
         Command::Timeline => {
             let reply = flows(api, web)?.timeline().await?;
             Ok(Done {
@@ -346,6 +382,35 @@ async fn check_link(flows: &Flows, url: &str) -> Result<Done, Failure> {
             describe_policy(&checked.policy)
         ),
         json: serde_json::to_value(&checked).unwrap_or_default(),
+    })
+}
+
+fn explain_report(file: &str, api: Option<&str>, web: Option<&str>) -> Result<Done, Failure> {
+    let mut bytes = Vec::new();
+    let read = if file == "-" {
+        std::io::stdin().lock().read_to_end(&mut bytes)
+    } else {
+        std::fs::File::open(file).and_then(|mut f| f.read_to_end(&mut bytes))
+    };
+    read.map_err(|e| Failure::Usage(format!("cannot read {file}: {e}")))?;
+    let report =
+        SupportReport::from_text(&String::from_utf8_lossy(&bytes)).map_err(Failure::Report)?;
+    let from_env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    let staging = report::Staging {
+        api_url: api.map(str::to_owned).or_else(|| from_env(ENV_API_URL)),
+        web_base: web.map(str::to_owned).or_else(|| from_env(ENV_WEB_BASE)),
+    };
+    let explained = report::explain(&report, &staging);
+    let mut json = serde_json::to_value(&explained).unwrap_or_default();
+    if let Value::Object(map) = &mut json {
+        map.insert(
+            "report".into(),
+            serde_json::to_value(&report).unwrap_or_default(),
+        );
+    }
+    Ok(Done {
+        human: explained.human(),
+        json,
     })
 }
 
@@ -471,6 +536,13 @@ fn report(failure: Failure, json_mode: bool) -> ExitCode {
                 print_json(&json!({ "ok": false, "code": "usage", "message": message }));
             }
             stderr(&format!("error: {message}\n"));
+            ExitCode::from(2)
+        }
+        Failure::Report(e) => {
+            if json_mode {
+                print_json(&json!({ "ok": false, "code": e.code(), "message": e.to_string() }));
+            }
+            stderr(&format!("error: {}: {e}\n", e.code()));
             ExitCode::from(2)
         }
         Failure::EmailCheck(e) => {

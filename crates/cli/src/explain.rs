@@ -1,0 +1,605 @@
+//! What each error code means to support staff: the text the member saw (the app's own English
+//! catalogue, `ui/src/i18n/en.json`, embedded so that there is one copy of it), what it means,
+//! what to do next, and how to reproduce it with this CLI.
+//!
+//! [`advice`] is an exhaustive `match`: a new code does not compile until it is explained here.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use serde::Serialize;
+use unipos_client::unipos_protocol::{ErrorCode, MAIL_SENDER};
+use unipos_client::{ClientErrorCode, ClientOnlyCode};
+
+/// The app's English texts, as the screens show them.
+const EN_JSON: &str = include_str!("../../../ui/src/i18n/en.json");
+
+fn catalogue() -> &'static HashMap<String, String> {
+    static CATALOGUE: OnceLock<HashMap<String, String>> = OnceLock::new();
+    CATALOGUE.get_or_init(|| serde_json::from_str(EN_JSON).expect("en.json is a flat object"))
+}
+
+/// The app's English text for `key`, with `{placeholders}` filled as `t()` fills them; a
+/// placeholder without a value stays as written.
+pub fn text(key: &str, vars: &[(&str, &str)]) -> Option<String> {
+    let mut out = catalogue().get(key)?.clone();
+    for (name, value) in vars {
+        out = out.replace(&format!("{{{name}}}"), value);
+    }
+    Some(out)
+}
+
+/// Where the member met the code: the screen decides which texts they saw.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shown {
+    /// In an alert on the screen that made the call (`ErrorAlert`).
+    Alert,
+    /// A link that arrived from outside the app (cold start, handover): the link-problem screen.
+    LinkScreen,
+    /// A link pasted on Check your email: the alert under the field.
+    Pasted,
+}
+
+/// The texts the member saw for `code`, in order: as `LinkProblem.svelte` shows dead and refused
+/// links, and as `ErrorAlert.svelte` shows the rest (with its sentence about waiting). `None` for
+/// a code this build does not know.
+pub fn member_saw(code: ClientErrorCode, shown: Shown) -> Option<Vec<String>> {
+    use ErrorCode::*;
+    let name = code.as_str();
+    let error = text(&format!("error.{name}"), &[])?;
+    let sender = [("sender", MAIL_SENDER)];
+    let dead = matches!(
+        code,
+        ClientErrorCode::Protocol(TokenExpired | TokenUsed | TokenSuperseded | TokenInvalid)
+    );
+    let refused_link = name.starts_with("link_");
+    // A dead link opens its own screen wherever it was met (the check and the reset alike).
+    if dead {
+        return Some(vec![
+            text(&format!("link.{name}.title"), &[])?,
+            text(&format!("link.{name}.body"), &sender)?,
+        ]);
+    }
+    if refused_link && shown == Shown::LinkScreen {
+        return Some(vec![
+            text("link.refused.title", &[])?,
+            text("link.refused.body", &sender)?,
+            error,
+        ]);
+    }
+    // The server's wait is not kept in the report: N stands for it.
+    let wait = [("seconds", "N"), ("minutes", "N")];
+    Some(match code {
+        ClientErrorCode::Protocol(ServerBusy) => vec![text("common.busy_retry_in", &wait)?],
+        ClientErrorCode::Protocol(AccountLocked) => {
+            vec![format!("{error} {}", text("common.locked_for", &wait)?)]
+        }
+        ClientErrorCode::Protocol(RateLimited) => {
+            vec![format!("{error} {}", text("common.retry_in", &wait)?)]
+        }
+        _ => vec![error],
+    })
+}
+
+/// Whether [`member_saw`] has an `N` for the wait the server gave.
+pub fn shows_a_wait(code: ClientErrorCode) -> bool {
+    matches!(
+        code,
+        ClientErrorCode::Protocol(ErrorCode::ServerBusy)
+            | ClientErrorCode::Protocol(ErrorCode::AccountLocked)
+            | ClientErrorCode::Protocol(ErrorCode::RateLimited)
+    )
+}
+
+/// How support staff reproduce a code with this CLI.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Repro {
+    /// Nothing to reproduce: the API or the device answered as designed.
+    None,
+    /// `unipos check-email` with the address exactly as typed (nothing is sent).
+    CheckEmail,
+    /// `unipos inspect-link` with the member's web base (nothing is sent).
+    InspectLink,
+    /// `unipos check-link` with the member's link against the member's API (does not use it up).
+    CheckLink,
+    /// A harmless call to the member's API URL from support's network.
+    ReachApi,
+    /// The same call against staging.
+    SameCall,
+}
+
+/// What a code means and what support staff do about it. `{api_url}`, `{web_base}`, `{sender}`
+/// are filled from the report.
+#[derive(Debug, Clone, Copy)]
+pub struct Advice {
+    pub means: &'static str,
+    pub next: &'static str,
+    pub repro: Repro,
+    /// Whether a changed API URL (Settings > Support) is a likely cause.
+    pub api_url_matters: bool,
+}
+
+const fn advice(
+    means: &'static str,
+    next: &'static str,
+    repro: Repro,
+    api_url_matters: bool,
+) -> Advice {
+    Advice {
+        means,
+        next,
+        repro,
+        api_url_matters,
+    }
+}
+
+const NOT_SENT: &str =
+    "The app refused it before sending anything: there is no request and nothing in the server log.";
+
+/// The meaning and next step of every code.
+pub fn advice_for(code: ClientErrorCode) -> Advice {
+    use Repro::*;
+    match code {
+        ClientErrorCode::Protocol(code) => match code {
+            ErrorCode::EmailEmpty => advice(
+                "Forgot or Log in was sent with no email address.",
+                "Ask the member to type the address registered with Unipos.",
+                None,
+                false,
+            ),
+            ErrorCode::EmailLeadingWhitespace => advice(
+                "A space or an invisible character before the address (often copied along with it).",
+                "Ask the member to delete it, or to tap the fix the app offers under the field. \
+                 `unipos check-email` with the address as typed names the character and its position.",
+                CheckEmail,
+                false,
+            ),
+            ErrorCode::EmailTrailingWhitespace => advice(
+                "A space or an invisible character after the address (a Japanese IME's U+3000 \
+                 IDEOGRAPHIC SPACE is common).",
+                "Ask the member to delete it, or to tap \"Remove the space\" under the field. \
+                 `unipos check-email` with the address as typed names the character and its position.",
+                CheckEmail,
+                false,
+            ),
+            ErrorCode::EmailInnerWhitespace => advice(
+                "Whitespace inside the address.",
+                "Ask the member to delete it, or to tap \"Remove the space\" under the field.",
+                CheckEmail,
+                false,
+            ),
+            ErrorCode::EmailFullwidth => advice(
+                "Full-width characters in the address (＠, ａ–ｚ, ０–９), typed with a Japanese IME.",
+                "Ask the member to switch the IME to half-width input, or to tap \"Use half-width \
+                 characters\" under the field.",
+                CheckEmail,
+                false,
+            ),
+            ErrorCode::EmailTooLong => advice(
+                "The address is over 254 characters (or over 64 before the @): no registered \
+                 address is that long.",
+                "Ask which address is registered with Unipos; something else was pasted.",
+                CheckEmail,
+                false,
+            ),
+            ErrorCode::EmailInvalid => advice(
+                "The address breaks the email rules (no @, two @, a malformed domain, a character \
+                 an address cannot hold).",
+                "Ask for the address exactly as typed and check it with `unipos check-email`: the \
+                 refusal names what is wrong.",
+                CheckEmail,
+                false,
+            ),
+            ErrorCode::TokenInvalid => advice(
+                "The server knows no such reset token: the link was cut off or changed when copied, \
+                 or it comes from another environment's mail (a staging mail against production).",
+                "Ask the member to tap the link in the newest mail from {sender} (not to copy it by \
+                 hand), or to send a new email from this screen.",
+                CheckLink,
+                true,
+            ),
+            ErrorCode::TokenExpired => advice(
+                "The reset link's time ran out (an hour by default; the server's \
+                 --reset-token-ttl). Nothing is broken.",
+                "The member taps \"Send a new email\" and uses the new link within its time.",
+                CheckLink,
+                false,
+            ),
+            ErrorCode::TokenUsed => advice(
+                "The link already set a password once; a link works once.",
+                "If the member set that password, they log in with it. If they did not, someone \
+                 else used the link: treat it as a possible account takeover (escalate as for a \
+                 security incident) and have the member send a new email.",
+                CheckLink,
+                false,
+            ),
+            ErrorCode::TokenSuperseded => advice(
+                "A newer reset email was requested after this one; only the newest link works.",
+                "Ask the member to open the link in the newest mail from {sender} (mail can arrive \
+                 out of order), or to send a new email and use only that one.",
+                CheckLink,
+                false,
+            ),
+            ErrorCode::PasswordMismatch => advice(
+                "The new password and its confirmation differ.",
+                "Ask the member to type the same password twice (\"Show password\" helps).",
+                None,
+                false,
+            ),
+            ErrorCode::PasswordPolicy => advice(
+                "The new password breaks the organisation's password policy; the screen's \
+                 checklist marks the rules not yet met.",
+                "Walk the member through the checklist on the screen: length, letters, digits, \
+                 symbols, and not a common password or one made from their name or address.",
+                None,
+                false,
+            ),
+            ErrorCode::CurrentPasswordIncorrect => advice(
+                "Settings > Account: the current password given to the change is wrong (it counts \
+                 toward the account's lock).",
+                "If the member does not know it, they log out and use \"Forgot your password?\".",
+                None,
+                false,
+            ),
+            ErrorCode::InvalidCredentials => advice(
+                "Unknown account or wrong password; the server never says which.",
+                "Check that the member logs in the way their organisation uses (email address, or \
+                 team + Login ID; SSO members use \"Log in with SSO\"), else \"Forgot your \
+                 password?\". Repeated failures lock the account (account_locked).",
+                None,
+                false,
+            ),
+            ErrorCode::AccountLocked => advice(
+                "Too many failed logins: the account is locked for a while (the app said how long).",
+                "Ask the member to wait for the time shown or to reset the password by email, and \
+                 not to keep trying.",
+                None,
+                false,
+            ),
+            ErrorCode::SsoRequired => advice(
+                "The member's organisation signs in with SSO: there is no Unipos password to use.",
+                "The member uses \"Log in with SSO\"; password problems go to their company's IT.",
+                None,
+                false,
+            ),
+            ErrorCode::SsoManaged => advice(
+                "The password is managed by the company's SSO and cannot be set in Unipos.",
+                "Refer the member to their company's IT (the SSO provider's password reset).",
+                None,
+                false,
+            ),
+            ErrorCode::SessionExpired => advice(
+                "The session ended: it expired, or a password change or logout elsewhere revoked it.",
+                "The member logs in again. If it repeats right after each login, look at the \
+                 keychain line above and find the request ids in the server log.",
+                None,
+                false,
+            ),
+            ErrorCode::RateLimited => advice(
+                "Too many requests from this device or address within the server's window; the app \
+                 said how long to wait. Offices behind one address share the limit \
+                 (--client-rate-limit).",
+                "Ask the member to wait for the time shown and try once. If several members report \
+                 it at once, tell the API's on-call with the request ids.",
+                None,
+                false,
+            ),
+            ErrorCode::BadRequest => advice(
+                "The server could not read what the app sent: a bug in the app, or a proxy that \
+                 changed the request.",
+                "Find the request id in the server log and report it to the developers with the \
+                 app version and build above.",
+                SameCall,
+                true,
+            ),
+            ErrorCode::PayloadTooLarge => advice(
+                "The request was larger than the server accepts (16 KiB): far longer than any real \
+                 address or password.",
+                "Ask what the member entered (a whole document pasted?); otherwise report it to the \
+                 developers with the request id.",
+                None,
+                false,
+            ),
+            ErrorCode::UnsupportedMediaType => advice(
+                "The server refused the request's content type: a bug in the app, or a proxy that \
+                 changed the request.",
+                "Find the request id in the server log and report it to the developers with the \
+                 app version and build above.",
+                SameCall,
+                true,
+            ),
+            ErrorCode::RequestTimeout => advice(
+                "The request did not reach the server in time (a slow or interrupted network), or \
+                 the server took too long to answer it.",
+                "Find the request id in the server log (latency_ms says how long the server took). \
+                 Ask the member to try again on a steadier connection.",
+                None,
+                false,
+            ),
+            ErrorCode::NotFound => advice(
+                "The server at {api_url} does not know this endpoint: the API URL does not point at \
+                 the Unipos API (or at a different version of it).",
+                "Check the API URL above.",
+                ReachApi,
+                true,
+            ),
+            ErrorCode::MethodNotAllowed => advice(
+                "The server at {api_url} does not take this request: the API URL does not point at \
+                 the Unipos API (or at a different version of it).",
+                "Check the API URL above.",
+                ReachApi,
+                true,
+            ),
+            ErrorCode::Internal => advice(
+                "The server failed while answering.",
+                "Find the request id in the server log (its lines say why) and escalate to the \
+                 API's on-call with it. The member can try again later.",
+                SameCall,
+                false,
+            ),
+            ErrorCode::ServerBusy => advice(
+                "The server was at its bound of password checks (or database connections) and \
+                 refused at once; nothing was checked or changed.",
+                "The member tries again after the seconds shown. If many members see it, tell the \
+                 API's on-call with the request ids (the server may need more --hash-workers, \
+                 --hash-queue or --db-connections). One call will not reproduce it: it needs load.",
+                None,
+                false,
+            ),
+            ErrorCode::LinkUnparseable => advice(
+                "What reached the app was not a URL: a partial copy, or white space or line breaks \
+                 inside it.",
+                "Ask the member to tap the link in the newest mail from {sender} rather than copy \
+                 it, or to copy it whole.",
+                InspectLink,
+                false,
+            ),
+            ErrorCode::LinkScheme => advice(
+                "The link starts neither like the app's web base ({web_base}) nor with unipos: \
+                 (http: where https: is required counts).",
+                "Ask where the link came from: only the mail from {sender} and the web page's \
+                 \"Open in the Unipos app\" are Unipos links.",
+                InspectLink,
+                false,
+            ),
+            ErrorCode::LinkUserinfo => advice(
+                "The link hides another host behind a user name (https://unipos.me@evil.example/): \
+                 a phishing pattern.",
+                "The member must not use it: pass it to security. The real link is in the mail \
+                 from {sender}.",
+                InspectLink,
+                false,
+            ),
+            ErrorCode::LinkHost => advice(
+                "The link points to another host than the app's web base ({web_base}).",
+                "Ask where the link came from. If it is the mail from {sender}, the mail and the \
+                 app are of different environments (a staging mail, or a web base that is not the \
+                 default); otherwise it is not a Unipos link (phishing?): the member uses the \
+                 newest mail from {sender}.",
+                InspectLink,
+                false,
+            ),
+            ErrorCode::LinkPort => advice(
+                "The link points to another port than the app's web base ({web_base}).",
+                "As for another host: ask where the link came from; the real one is in the mail \
+                 from {sender}.",
+                InspectLink,
+                false,
+            ),
+            ErrorCode::LinkPath => advice(
+                "The link leads to another page than the reset page (a help page opened in the \
+                 app, or a damaged copy).",
+                "Ask the member to use the link in the newest mail from {sender}.",
+                InspectLink,
+                false,
+            ),
+            ErrorCode::LinkExtraParts => advice(
+                "The link carries query parameters besides the token, or a fragment: often a mail \
+                 scanner or tracker rewrote it.",
+                "Ask the member to open the link from the mail unchanged. If every link arrives \
+                 rewritten, the company's mail gateway adds to it: their IT should leave mail from \
+                 {sender} alone.",
+                InspectLink,
+                false,
+            ),
+            ErrorCode::LinkTokenMissing => advice(
+                "The link has no token (cut off at \"?token=\").",
+                "Ask the member to tap the link in the mail, or to copy all of it.",
+                InspectLink,
+                false,
+            ),
+            ErrorCode::LinkTokenDuplicate => advice(
+                "The token appears more than once (a link pasted twice, or rewritten).",
+                "Ask the member to paste the link once, from the newest mail.",
+                InspectLink,
+                false,
+            ),
+            ErrorCode::LinkTokenMalformed => advice(
+                "The token is not 32–128 URL-safe characters: the copy lost or gained characters \
+                 (a line break in the mail?).",
+                "Ask the member to tap the link rather than copy it, or to send a new email.",
+                InspectLink,
+                false,
+            ),
+            ErrorCode::LinkTooLong => advice(
+                "Longer than any link Unipos sends: more than a link was pasted.",
+                "Ask the member to paste only the link.",
+                InspectLink,
+                false,
+            ),
+            ErrorCode::BaseUrlInvalid => advice(
+                "An API URL typed in Settings > Support is not an absolute https URL; it was \
+                 refused and the previous one kept.",
+                "Unless support gave the member another URL, they tap \"Use the default\" in \
+                 Settings > Support.",
+                None,
+                true,
+            ),
+            ErrorCode::BaseUrlInsecure => advice(
+                "An API URL typed in Settings > Support uses http: for a host other than the \
+                 device itself; it was refused and the previous one kept.",
+                "Unless support gave the member another URL, they tap \"Use the default\" in \
+                 Settings > Support.",
+                None,
+                true,
+            ),
+            ErrorCode::Unknown => advice(
+                "The server sent a code this app does not know: the server is newer than the app.",
+                "Find the request id in the server log for the real code; the member should update \
+                 the app.",
+                None,
+                false,
+            ),
+        },
+        ClientErrorCode::Client(code) => match code {
+            ClientOnlyCode::Offline => advice(
+                "No network, or the API's host name ({api_url}) does not resolve on the member's \
+                 network.",
+                "Ask the member whether other sites open; a company DNS, VPN or firewall may block \
+                 the name. Check the API's health.",
+                ReachApi,
+                true,
+            ),
+            ClientOnlyCode::ConnectionRefused => advice(
+                "The host of {api_url} answered, but nothing listened on its port.",
+                "The app could not reach {api_url}: the member's network, or the API is down; check \
+                 the status page / the API's health.",
+                ReachApi,
+                true,
+            ),
+            ClientOnlyCode::Timeout => advice(
+                "No (complete) answer from {api_url} in the app's time (5 s to connect, 15 s in all).",
+                "Check the API's health, and find the request id in the server log: a line with a \
+                 long latency_ms means the server was slow; no line, that the request was lost on \
+                 the way. Ask the member to try again on another network.",
+                ReachApi,
+                true,
+            ),
+            ClientOnlyCode::Tls => advice(
+                "The secure connection to {api_url} could not be verified: a Wi-Fi sign-in page, a \
+                 company proxy that inspects TLS without its root certificate on the device, or a \
+                 wrong clock.",
+                "Ask the member to sign in to the Wi-Fi or use another network, and to check the \
+                 device's date and time. On a company network, its IT installs its root \
+                 certificate in the OS (the app trusts what the OS trusts).",
+                ReachApi,
+                true,
+            ),
+            ClientOnlyCode::ServerError => advice(
+                "An HTTP 5xx without the API's error body: a proxy or load balancer in front of the \
+                 API answered, or the API failed.",
+                "Find the request id in the server log: no line means the request never reached the \
+                 API (a proxy answered); a line says why. Escalate to the API's on-call.",
+                ReachApi,
+                true,
+            ),
+            ClientOnlyCode::BadResponse => advice(
+                "The answer was not the API's: a Wi-Fi sign-in page, a proxy or another server \
+                 answered at {api_url}.",
+                "Ask whether the member's Wi-Fi needs a sign-in; find the request id in the server \
+                 log.",
+                ReachApi,
+                true,
+            ),
+            ClientOnlyCode::KeychainUnavailable => advice(
+                "The device's keychain (Keychain, Credential Manager, the Android store, or on \
+                 Linux the Secret Service: GNOME Keyring or KWallet) cannot be used, so no session \
+                 can be kept.",
+                "Ask the member to unlock the keychain (on Linux: a desktop session with the \
+                 keyring unlocked; `secret-tool search service me.unipos.account` answers) and try \
+                 again.",
+                None,
+                false,
+            ),
+            ClientOnlyCode::NotLoggedIn => advice(
+                "A screen needed a session and the keychain holds none for {api_url} (sessions are \
+                 kept per API URL).",
+                "The member logs in again.",
+                None,
+                true,
+            ),
+        },
+    }
+}
+
+/// Advice for a code this build of unipos does not know (a newer app).
+pub const UNKNOWN_MEANS: &str =
+    "This version of unipos does not know this code: the app is newer than this tool.";
+pub const UNKNOWN_NEXT: &str =
+    "Update unipos to the app's version for the explanation. Meanwhile, \
+     find the request id in the server log: its lines name the code.";
+
+/// The sentence added to a refusal by the app's own rules: nothing reached the server.
+pub fn not_sent(code: ClientErrorCode) -> Option<&'static str> {
+    let name = code.as_str();
+    ["email_", "link_", "base_url_"]
+        .iter()
+        .any(|prefix| name.starts_with(prefix))
+        .then_some(NOT_SENT)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_has_the_apps_text_and_an_explanation() {
+        for code in ClientErrorCode::all() {
+            for shown in [Shown::Alert, Shown::LinkScreen, Shown::Pasted] {
+                let saw = member_saw(code, shown).unwrap_or_else(|| panic!("no text for {code:?}"));
+                assert!(
+                    saw.iter().all(|t| !t.is_empty() && !t.contains("{sender}")),
+                    "{saw:?}"
+                );
+            }
+            let a = advice_for(code);
+            assert!(a.means.ends_with('.') && a.next.ends_with('.'), "{code:?}");
+        }
+    }
+
+    #[test]
+    fn a_dead_link_shows_the_link_screens_title_and_body() {
+        let saw = member_saw(
+            ClientErrorCode::Protocol(ErrorCode::TokenExpired),
+            Shown::Alert,
+        )
+        .unwrap();
+        assert_eq!(
+            saw,
+            [
+                "This link has expired",
+                "Reset links work for a limited time. Ask for a new email."
+            ]
+        );
+    }
+
+    #[test]
+    fn a_refused_link_shows_the_refusal_screen_unless_it_was_pasted() {
+        let code = ClientErrorCode::Protocol(ErrorCode::LinkHost);
+        let screen = member_saw(code, Shown::LinkScreen).unwrap();
+        assert_eq!(screen[0], "This link can't be opened");
+        assert!(screen[1].contains(MAIL_SENDER), "{}", screen[1]);
+        assert_eq!(
+            screen[2],
+            "This link points to another site, not to Unipos."
+        );
+        assert_eq!(
+            member_saw(code, Shown::Pasted).unwrap(),
+            ["This link points to another site, not to Unipos."]
+        );
+    }
+
+    #[test]
+    fn a_busy_server_says_when_to_try_again_with_the_wait_left_open() {
+        let saw = member_saw(
+            ClientErrorCode::Protocol(ErrorCode::ServerBusy),
+            Shown::Alert,
+        )
+        .unwrap();
+        assert_eq!(
+            saw,
+            ["The server is busy, so nothing was changed. Try again in N s."]
+        );
+    }
+}

@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 
 # `tauri build` compiles with the custom-protocol feature, so the app serves ui/dist itself.
 ui/node_modules/.bin/tauri build --debug --no-bundle --ci
+# Support staff's CLI: the support report's test explains what the app reported.
+cargo build --locked -p unipos-cli
 
 # One app at a time: single-instance would hand a second app's launch to the first.
 # `--workspace --test flows --test screens` selects only these tests but builds with the whole

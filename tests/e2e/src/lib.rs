@@ -70,6 +70,15 @@ pub fn app_binary() -> Result<PathBuf> {
     Ok(path)
 }
 
+/// Support staff's CLI, `unipos` (scripts/e2e.sh builds it).
+pub fn cli_binary() -> Result<PathBuf> {
+    let path = repo_root().join("target/debug/unipos");
+    if !path.is_file() {
+        bail!("{} is missing: cargo build -p unipos-cli", path.display());
+    }
+    Ok(path)
+}
+
 /// Where the tests leave screenshots of what they saw: `target/e2e-screenshots/NAME.png`.
 pub fn screenshot_path(name: &str) -> PathBuf {
     repo_root().join(format!("target/e2e-screenshots/{name}.png"))

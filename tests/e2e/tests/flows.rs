@@ -564,5 +564,23 @@ async fn the_support_report_tells_what_happened_and_holds_no_token_password_or_a
         copied == text,
         "the clipboard holds another text:\n{copied}"
     );
-    app.close().await
+    app.close().await?;
+
+    // Support staff read it in one step: what the member saw, and the request ids to look up.
+    let explained = std::process::Command::new(cli_binary()?)
+        .args(["report", "explain"])
+        .arg(&saved)
+        .output()?;
+    let out = String::from_utf8(explained.stdout)?;
+    ensure!(explained.status.success(), "{out}");
+    for shown in [
+        "This link can't be opened",
+        "The server refused the connection. Is it running?",
+        "This link is not valid",
+        &forgot_id,
+        check["request_id"].as_str().unwrap_or("?"),
+    ] {
+        ensure!(out.contains(shown), "no {shown:?} in:\n{out}");
+    }
+    Ok(())
 }

@@ -699,3 +699,55 @@ async fn an_sso_member_cannot_change_a_password_the_organisation_manages() {
         .unwrap_err();
     assert_eq!((err.code(), err.status()), ("sso_managed", Some(403)));
 }
+
+#[tokio::test]
+async fn the_call_log_keeps_route_status_code_and_request_id_and_nothing_that_was_sent() {
+    const WRONG_PASSWORD: &str = "Wrong-password-1";
+    let t = TestServer::start().await;
+    let calls = unipos_client::support::CallLog::default();
+    let flows = t.flows().0.with_call_log(calls.clone());
+    let sent = flows.request_reset(DEMO_EMAIL).await.unwrap();
+    let dead = format!(
+        "{}/reset_password?token={}",
+        t.server.web_base(),
+        unknown_token()
+    );
+    let refused = flows.check_link(&dead).await.unwrap_err();
+    flows
+        .login_with_email(DEMO_EMAIL, WRONG_PASSWORD)
+        .await
+        .unwrap_err();
+    let TestServer { server, .. } = t;
+    server.shutdown().await.unwrap();
+    let down = flows.request_reset("hanako@example.com").await.unwrap_err();
+
+    let log = calls.calls();
+    let seen: Vec<_> = log
+        .iter()
+        .map(|c| {
+            let code = c.error_code.as_deref();
+            (c.method.as_str(), c.route.as_str(), c.status, code)
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("POST", "/password/forgot", Some(202), None),
+            (
+                "POST",
+                "/password/reset/check",
+                Some(404),
+                Some("token_invalid")
+            ),
+            ("POST", "/sessions", Some(401), Some("invalid_credentials")),
+            ("POST", "/password/forgot", None, Some("connection_refused")),
+        ]
+    );
+    assert_eq!(log[0].request_id, sent.request_id);
+    assert_eq!(Some(log[1].request_id.as_str()), refused.request_id());
+    assert_eq!(Some(log[3].request_id.as_str()), down.request_id());
+    let text = serde_json::to_string(&log).unwrap();
+    for secret in [DEMO_EMAIL, WRONG_PASSWORD, &unknown_token(), "hanako"] {
+        assert!(!text.contains(secret), "{secret} in {text}");
+    }
+}

@@ -572,8 +572,8 @@ fn send_twice_within_the_interval_is_rate_limited_with_the_seconds_to_wait() {
 }
 
 #[test]
-fn logging_in_by_login_id_remembers_the_tab_and_a_wrong_password_leaves_its_request_id_for_support()
-{
+fn logging_in_by_login_id_remembers_the_tab_and_a_wrong_password_leaves_its_request_id_in_the_support_report(
+) {
     let t = App_::start();
     let wrong = t.refused(
         "login_with_login_id",
@@ -581,10 +581,23 @@ fn logging_in_by_login_id_remembers_the_tab_and_a_wrong_password_leaves_its_requ
     );
     assert_eq!(wrong["code"], "invalid_credentials");
     let request_id = wrong["request_id"].as_str().unwrap().to_owned();
-    assert_eq!(
-        t.ok("app_info", json!({}))["last_error_request_id"],
-        request_id
-    );
+    let view = json!({"view": {
+        "presentation": "phone", "forced": false, "width": 390, "height": 844, "language": "ja"
+    }});
+    let report = t.ok("support_report", view);
+    let report: Value = serde_json::from_str(report.as_str().unwrap()).unwrap();
+    assert_eq!(report["last_error"]["request_id"], request_id);
+    assert_eq!(report["last_error"]["code"], "invalid_credentials");
+    assert_eq!(report["app"]["window"], "390×844");
+    let call = report["api_calls"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(call["route"], "/sessions");
+    assert_eq!(call["request_id"], request_id);
+    assert!(!report.to_string().contains("nope-nope-1"));
 
     let signed_in = t.ok(
         "login_with_login_id",

@@ -800,6 +800,7 @@ fn app_with_real_capabilities(label: &str) -> (App<MockRuntime>, WebviewWindow<M
     let context = tauri::generate_context!("tauri.conf.json", test = true);
     let app = mock_builder()
         .plugin(tauri_plugin_store::Builder::new().build())
+        .plugin(tauri_plugin_clipboard_manager::init())
         .plugin(
             tauri_plugin_opener::Builder::new()
                 .open_js_links_on_click(false)
@@ -816,7 +817,7 @@ fn app_with_real_capabilities(label: &str) -> (App<MockRuntime>, WebviewWindow<M
 }
 
 #[test]
-fn the_capabilities_let_the_main_window_call_the_screens_commands_and_no_plugin() {
+fn the_capabilities_let_the_main_window_call_the_screens_commands_and_write_text_only() {
     let (_app, main) = app_with_real_capabilities("main");
     let call = |cmd: &str, args: Value| {
         get_ipc_response(&main, request(cmd, args)).map(|b| b.deserialize::<Value>().unwrap())
@@ -824,7 +825,16 @@ fn the_capabilities_let_the_main_window_call_the_screens_commands_and_no_plugin(
     let refusal = call("check_email", json!({"input": " taro@example.com"})).unwrap();
     assert_eq!(refusal["code"], "email_leading_whitespace");
 
-    // The web view gets no store, no opener and no OS plugin: Rust uses them on its behalf.
+    // "Copy support report" and "Copy details" write text to the clipboard (a machine without a
+    // display may have no clipboard, but the permission is not what stops it).
+    if let Err(e) = call(
+        "plugin:clipboard-manager|write_text",
+        json!({"text": "Code: offline"}),
+    ) {
+        assert!(!e.to_string().contains("not allowed"), "{e}");
+    }
+    // The web view gets no store, no opener and no OS plugin: Rust uses them on its behalf. It
+    // never reads what else the member copied.
     for (cmd, args) in [
         ("plugin:store|load", json!({"path": "preferences.json"})),
         (
@@ -832,6 +842,13 @@ fn the_capabilities_let_the_main_window_call_the_screens_commands_and_no_plugin(
             json!({"url": "https://evil.example"}),
         ),
         ("plugin:os|locale", json!({})),
+        ("plugin:clipboard-manager|read_text", json!({})),
+        ("plugin:clipboard-manager|read_image", json!({})),
+        ("plugin:clipboard-manager|clear", json!({})),
+        (
+            "plugin:sharekit|share_file",
+            json!({"url": "file:///etc/passwd"}),
+        ),
     ] {
         let denied = call(cmd, args).unwrap_err();
         assert!(

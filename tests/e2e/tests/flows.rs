@@ -508,6 +508,8 @@ async fn the_support_report_tells_what_happened_and_holds_no_token_password_or_a
          return box && box.value.startsWith('{')",
     )
     .await?;
+    app.screenshot(&screenshot_path("support-report-after-errors"))
+        .await?;
     let text = app.value_of("Support report").await?;
     let saved = repo_root().join("target/e2e-logs/support-report.json");
     std::fs::create_dir_all(saved.parent().unwrap())?;

@@ -168,11 +168,28 @@ fn paint_without_compositing() {
     }
 }
 
+/// The screens' scripts are small and event-driven: JavaScriptCore's interpreter runs them fast
+/// enough, while its JITs kept compiled code, inline caches and compiler memory in the web
+/// process as the member went round the screens (about 8 of its 13 MiB of growth over 50 rounds
+/// of forgot → "Check your email" → back), and no faster first screen. The web process inherits
+/// this (JavaScriptCore reads `JSC_<option>` at start); `JSC_useJIT=1` in the environment turns
+/// the JITs back on.
+#[cfg(target_os = "linux")]
+fn run_scripts_without_jit() {
+    // Before any thread starts, like the compositing switch.
+    if std::env::var_os("JSC_useJIT").is_none() {
+        std::env::set_var("JSC_useJIT", "0");
+    }
+}
+
 #[cfg_attr(mobile, tauri::mobile_entry_point)]
 pub fn run() {
     startup_trace::start();
     #[cfg(target_os = "linux")]
-    paint_without_compositing();
+    {
+        paint_without_compositing();
+        run_scripts_without_jit();
+    }
     // Before any HTTP client exists, the app's or Tauri's own (mobile).
     unipos_client::install_tls_provider();
     // A second launch (a link opened while the app runs) hands its arguments over and leaves

@@ -16,6 +16,8 @@ pub mod links;
 pub mod startup_trace;
 pub mod state;
 pub mod support;
+#[cfg(target_os = "linux")]
+mod web_view_env;
 pub mod wire;
 
 // `COMMAND_NAMES`: every `#[tauri::command]` of `commands.rs`, as `build.rs` read them.
@@ -95,15 +97,34 @@ impl<R: Runtime> PreferenceFile for StoreFile<R> {
     }
 }
 
-struct SystemBrowser<R: Runtime>(tauri::AppHandle<R>);
+/// The system's browser: the opener plugin's, and on Linux `xdg-open` started by the app itself
+/// (web_view_env.rs says why).
+struct SystemBrowser<R: Runtime>(
+    #[cfg_attr(target_os = "linux", allow(dead_code))] tauri::AppHandle<R>,
+);
 
 impl<R: Runtime> Browser for SystemBrowser<R> {
     fn open(&self, url: &str) -> Result<(), String> {
-        use tauri_plugin_opener::OpenerExt;
-        self.0
-            .opener()
-            .open_url(url, None::<&str>)
-            .map_err(|e| e.to_string())
+        // Without what the app set for its own web view (web_view_env.rs).
+        #[cfg(target_os = "linux")]
+        {
+            let mut child = web_view_env::browser_command(url)
+                .stdin(std::process::Stdio::null())
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .map_err(|e| format!("xdg-open (xdg-utils): {e}"))?;
+            std::thread::spawn(move || child.wait());
+            Ok(())
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            use tauri_plugin_opener::OpenerExt;
+            self.0
+                .opener()
+                .open_url(url, None::<&str>)
+                .map_err(|e| e.to_string())
+        }
     }
 }
 
@@ -156,40 +177,12 @@ fn setup<R: Runtime>(
     Ok(())
 }
 
-/// The screens are forms and text: WebKitGTK's accelerated compositing would hold a GL context
-/// and layer buffers for them (about 90 MiB of the web process, in software GL where there is
-/// no GPU) and buys nothing. Like Evolution's mail view, the app paints without it.
-/// `WEBKIT_DISABLE_COMPOSITING_MODE=0` in the environment turns compositing back on.
-#[cfg(target_os = "linux")]
-fn paint_without_compositing() {
-    // Before any thread starts: WebKit reads it when the first web view is made.
-    if std::env::var_os("WEBKIT_DISABLE_COMPOSITING_MODE").is_none() {
-        std::env::set_var("WEBKIT_DISABLE_COMPOSITING_MODE", "1");
-    }
-}
-
-/// The screens' scripts are small and event-driven: JavaScriptCore's interpreter runs them fast
-/// enough, while its JITs kept compiled code, inline caches and compiler memory in the web
-/// process as the member went round the screens (about 8 of its 13 MiB of growth over 50 rounds
-/// of forgot → "Check your email" → back), and no faster first screen. The web process inherits
-/// this (JavaScriptCore reads `JSC_<option>` at start); `JSC_useJIT=1` in the environment turns
-/// the JITs back on.
-#[cfg(target_os = "linux")]
-fn run_scripts_without_jit() {
-    // Before any thread starts, like the compositing switch.
-    if std::env::var_os("JSC_useJIT").is_none() {
-        std::env::set_var("JSC_useJIT", "0");
-    }
-}
-
 #[cfg_attr(mobile, tauri::mobile_entry_point)]
 pub fn run() {
     startup_trace::start();
+    // Before any thread starts.
     #[cfg(target_os = "linux")]
-    {
-        paint_without_compositing();
-        run_scripts_without_jit();
-    }
+    web_view_env::set_up();
     // Before any HTTP client exists, the app's or Tauri's own (mobile).
     unipos_client::install_tls_provider();
     // A second launch (a link opened while the app runs) hands its arguments over and leaves

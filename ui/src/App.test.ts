@@ -265,18 +265,30 @@ describe("Links while the app runs", () => {
     expect(calls.find((c) => c.cmd === "open_link")?.args).toEqual({ url: "unipos://reset_password?token=x" });
   });
 
-  it("offers Support from Log in without logging in, and Back returns to Log in with what was typed", async () => {
-    backend({ startup: startup(), app_info: () => info, support_report: () => "the report" });
+  it("offers Support from Log in without logging in, and Back returns to Log in as it was", async () => {
+    backend({
+      startup: startup(),
+      support_report: () => "the report",
+      login_with_email: () => refuse("invalid_credentials", { request_id: "req-7" }),
+    });
     render(App);
     await screen.findByRole("heading", { name: "Log in" });
     await fireEvent.input(screen.getByRole("textbox", { name: "Email address" }), { target: { value: "taro@example.com" } });
+    await fireEvent.input(screen.getByLabelText("Password"), { target: { value: "typed-secret-1" } });
+    await fireEvent.click(screen.getByRole("button", { name: "Log in" }));
+    await screen.findByText("req-7");
     await fireEvent.click(screen.getByRole("button", { name: "Support" }));
     expect(await screen.findByRole("heading", { level: 1, name: "Support" })).toBeTruthy();
+    expect(screen.queryByRole("heading", { name: "Log in" })).toBeNull();
     await waitFor(() => expect((screen.getByLabelText("Support report") as HTMLTextAreaElement).value).toBe("the report"));
     expect(screen.queryByRole("button", { name: "Support" })).toBeNull();
     await fireEvent.click(screen.getByRole("button", { name: "‹ Back" }));
+    // The screen as it was: what was typed, and the error the member went to ask about.
     expect(await screen.findByRole("heading", { name: "Log in" })).toBeTruthy();
     expect((screen.getByRole("textbox", { name: "Email address" }) as HTMLInputElement).value).toBe("taro@example.com");
+    expect((screen.getByLabelText("Password") as HTMLInputElement).value).toBe("typed-secret-1");
+    expect(screen.getByText("req-7")).toBeTruthy();
+    await waitFor(() => expect(document.activeElement?.textContent?.trim()).toBe("Support"));
   });
 
   it("offers Support from a link-problem screen, and Back returns to it", async () => {
@@ -295,15 +307,43 @@ describe("Links while the app runs", () => {
     expect(await screen.findByRole("heading", { name: "This link can't be opened" })).toBeTruthy();
   });
 
-  it("offers no Support link on Reset, where leaving would lose the passwords typed", async () => {
+  it("offers Support on Reset too, and the passwords typed are still there after Back", async () => {
     backend({
       startup: startup({ incoming_link: { status: "opened", target: { kind: "reset", token_hint: "AbCdEf…" } } }),
       check_reset_link: () => checkedLink,
       policy_checklist: () => [],
+      support_report: () => "the report",
     });
     render(App);
+    await fireEvent.input(await screen.findByLabelText("New password"), { target: { value: "Fresh-pass-42" } });
+    await fireEvent.click(screen.getByRole("button", { name: "Support" }));
+    await screen.findByRole("heading", { level: 1, name: "Support" });
+    await fireEvent.click(screen.getByRole("button", { name: "‹ Back" }));
     await screen.findByRole("heading", { name: "Set a new password" });
-    expect(screen.queryByRole("button", { name: "Support" })).toBeNull();
+    expect((screen.getByLabelText("New password") as HTMLInputElement).value).toBe("Fresh-pass-42");
+  });
+
+  it("Support on a logged-out screen, pointed at an API where a session is stored, opens the Timeline", async () => {
+    backend({
+      startup: (() => {
+        let first = true;
+        return () => {
+          const s = startup({ has_session: !first })();
+          first = false;
+          return s;
+        };
+      })(),
+      support_report: () => "the report",
+      set_api_url: () => info,
+      restore_session: () => taro,
+      timeline: () => ({ posts: [] }),
+    });
+    render(App);
+    await screen.findByRole("heading", { name: "Log in" });
+    await fireEvent.click(screen.getByRole("button", { name: "Support" }));
+    await fireEvent.input(await screen.findByLabelText("Use another API URL"), { target: { value: "http://127.0.0.1:9999" } });
+    await fireEvent.click(screen.getByRole("button", { name: "Apply" }));
+    expect(await screen.findByText("Hello, Taro Yamada")).toBeTruthy();
   });
 
   it("says at once when the keychain cannot keep a session", async () => {

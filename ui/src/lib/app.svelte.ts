@@ -24,9 +24,7 @@ export type Route =
   | { name: "reset" }
   | { name: "link_problem"; error: ClientError }
   | { name: "timeline"; note?: "forgot_while_logged_in" }
-  | { name: "settings"; section: SettingsSection }
-  /** Support without logging in; Back returns to `back`. */
-  | { name: "support"; back: Route };
+  | { name: "settings"; section: SettingsSection };
 
 /** A message shown once on the next screen. */
 export type Notice = { key: Key; tone: "info" | "error" };
@@ -40,6 +38,9 @@ const emptyPreferences: Preferences = {
 
 class AppModel {
   route = $state<Route>({ name: "starting" });
+  /** Support, opened from a logged-out screen: it shows over the screen, which stays as it was
+   *  (what was typed, the error shown) for when the member comes back. */
+  supportOpen = $state(false);
   info = $state<AppInfo | null>(null);
   preferences = $state<Preferences>({ ...emptyPreferences });
   /** A session is stored; `user` fills in once `GET /me` answers. */
@@ -56,15 +57,25 @@ class AppModel {
   go(route: Route, notice: Notice | null = null): void {
     this.notice = notice;
     this.route = route;
+    this.supportOpen = false;
   }
 
-  /** Support from a logged-out screen: the member can come back to where they were. */
-  openSupport(): void {
-    this.go({ name: "support", back: this.route });
+  /** After Support pointed the app at another API: that API's session, or none. */
+  afterApiChange(hasSession: boolean): void {
+    const loggedIn = this.route.name === "timeline" || this.route.name === "settings";
+    this.hasSession = hasSession;
+    if (hasSession) {
+      void this.restore();
+      if (!loggedIn) this.go({ name: "timeline" });
+    } else {
+      this.signedOut();
+      if (loggedIn) this.go({ name: "login" });
+    }
   }
 
   reset(): void {
     this.route = { name: "starting" };
+    this.supportOpen = false;
     this.info = null;
     this.preferences = { ...emptyPreferences };
     this.hasSession = false;

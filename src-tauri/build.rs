@@ -53,7 +53,16 @@ fn build_name() -> String {
             println!("cargo:rerun-if-changed={p}");
         }
     }
-    let commit = git(&["rev-parse", "--short=12", "HEAD"]).unwrap_or_else(|| "unknown".into());
+    // Only this workspace's own checkout names the commit (not a checkout the sources sit in).
+    let workspace = std::path::Path::new("..").canonicalize().ok();
+    let toplevel = git(&["rev-parse", "--show-toplevel"])
+        .and_then(|t| std::path::Path::new(&t).canonicalize().ok());
+    let commit = if toplevel.is_some() && toplevel == workspace {
+        git(&["rev-parse", "--short=12", "HEAD"])
+    } else {
+        None
+    };
+    let commit = commit.unwrap_or_else(|| "unknown".into());
     let profile = std::env::var("PROFILE").unwrap_or_default();
     format!("{commit} {profile}")
 }

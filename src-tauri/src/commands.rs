@@ -66,13 +66,6 @@ pub async fn startup(state: State<'_, AppState>) -> Result<Startup> {
     })
 }
 
-/// Settings > Support: version, platform, API URL and web base.
-#[tauri::command]
-#[specta::specta]
-pub fn app_info(state: State<'_, AppState>) -> AppInfo {
-    info_of(&state)
-}
-
 /// Settings > Language (`None`: follow the OS).
 #[tauri::command]
 #[specta::specta]

@@ -46,7 +46,6 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
         .disable_serde_phases()
         .commands(collect_commands![
             commands::startup,
-            commands::app_info,
             commands::set_language,
             commands::set_presentation,
             commands::set_api_url,
@@ -107,16 +106,7 @@ impl<R: Runtime> Browser for SystemBrowser<R> {
     fn open(&self, url: &str) -> Result<(), String> {
         // Without what the app set for its own web view (web_view_env.rs).
         #[cfg(target_os = "linux")]
-        {
-            let mut child = web_view_env::browser_command(url)
-                .stdin(std::process::Stdio::null())
-                .stdout(std::process::Stdio::null())
-                .stderr(std::process::Stdio::null())
-                .spawn()
-                .map_err(|e| format!("xdg-open (xdg-utils): {e}"))?;
-            std::thread::spawn(move || child.wait());
-            Ok(())
-        }
+        return web_view_env::open_in_browser(url);
         #[cfg(not(target_os = "linux"))]
         {
             use tauri_plugin_opener::OpenerExt;

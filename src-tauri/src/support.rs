@@ -66,4 +66,5 @@ pub async fn report(state: &AppState, view: ReportView) -> SupportReport {
         link_events: state.links.recent(),
         last_error: state.last_error(),
     }
+    .fitted()
 }

@@ -45,7 +45,8 @@ pub struct Preferences {
     pub api_url: Option<String>,
 }
 
-/// Facts for choosing the presentation and the language, and for Settings > Support.
+/// Facts about the app: for the first screen (the presentation and the language), and where it
+/// sends its calls (what `set_api_url` answers).
 #[derive(Debug, Clone, Serialize, Type)]
 pub struct AppInfo {
     pub version: String,

@@ -296,7 +296,6 @@ describe("Links while the app runs", () => {
       startup: startup({
         incoming_link: { status: "refused", error: refusal("link_host") },
       }),
-      app_info: () => info,
       support_report: () => "the report",
     });
     render(App);

@@ -239,7 +239,7 @@ impl ApiClient {
     async fn call_json<B: Serialize, T: DeserializeOwned>(
         &self,
         method: Method,
-        path: &str,
+        path: &'static str,
         body: Option<&B>,
         bearer: Option<&str>,
         retry: Retry,
@@ -278,7 +278,7 @@ impl ApiClient {
     async fn call_empty<B: Serialize>(
         &self,
         method: Method,
-        path: &str,
+        path: &'static str,
         body: Option<&B>,
         bearer: Option<&str>,
         retry: Retry,
@@ -296,7 +296,7 @@ impl ApiClient {
     async fn call<B: Serialize>(
         &self,
         method: Method,
-        path: &str,
+        path: &'static str,
         body: Option<&B>,
         bearer: Option<&str>,
         retry: Retry,
@@ -333,7 +333,7 @@ impl ApiClient {
     async fn exchange<B: Serialize>(
         &self,
         method: Method,
-        path: &str,
+        path: &'static str,
         body: Option<&B>,
         bearer: Option<&str>,
         retry: Retry,

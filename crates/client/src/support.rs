@@ -144,10 +144,44 @@ impl ShownError {
     }
 }
 
+/// The longest a single fact is kept (an API URL typed in Settings > Support can be long).
+const MAX_FACT_CHARS: usize = 200;
+
 impl SupportReport {
     /// The report as the member copies it: indented JSON.
     pub fn to_text(&self) -> String {
         serde_json::to_string_pretty(self).expect("a report always serializes")
+    }
+
+    /// The report cut to fit [`MAX_REPORT_BYTES`]: each fact at most [`MAX_FACT_CHARS`]
+    /// characters, then the oldest calls and links dropped while it is still too large.
+    pub fn fitted(mut self) -> SupportReport {
+        let app = &mut self.app;
+        for fact in [
+            &mut app.version,
+            &mut app.build,
+            &mut app.platform,
+            &mut app.os,
+            &mut app.presentation,
+            &mut app.window,
+            &mut app.language,
+            &mut self.api.api_url,
+            &mut self.api.web_base,
+        ] {
+            if fact.chars().count() > MAX_FACT_CHARS {
+                *fact = fact.chars().take(MAX_FACT_CHARS - 1).chain(['…']).collect();
+            }
+        }
+        while self.to_text().len() >= MAX_REPORT_BYTES {
+            if self.api_calls.len() >= self.link_events.len() && !self.api_calls.is_empty() {
+                self.api_calls.remove(0);
+            } else if !self.link_events.is_empty() {
+                self.link_events.remove(0);
+            } else {
+                break;
+            }
+        }
+        self
     }
 
     /// Reads a report copied from the app (surrounding text from a chat is ignored).
@@ -260,7 +294,7 @@ mod tests {
                 language: "ja".into(),
             },
             api: ApiFacts {
-                api_url: format!("https://{}.example.com/", "a".repeat(200)),
+                api_url: format!("https://{}.example.com/", "a".repeat(150)),
                 web_base: "https://unipos.me/".into(),
             },
             keychain: KeychainFacts {
@@ -307,6 +341,30 @@ mod tests {
             "{} bytes with every list full",
             text.len()
         );
+    }
+
+    #[test]
+    fn a_report_with_overlong_facts_is_cut_to_fit_keeping_the_newest_events() {
+        let mut report = full_report();
+        report.api.api_url = format!("https://{}.example/", "x".repeat(30_000));
+        report.app.os = "y".repeat(5_000);
+        for call in &mut report.api_calls {
+            call.request_id = "z".repeat(2_000);
+        }
+        let newest = report.api_calls.last().unwrap().at;
+        let fitted = report.fitted();
+        assert!(fitted.to_text().len() < MAX_REPORT_BYTES);
+        assert_eq!(fitted.api.api_url.chars().count(), MAX_FACT_CHARS);
+        assert!(fitted.api.api_url.ends_with('…'));
+        assert_eq!(fitted.api_calls.last().unwrap().at, newest);
+        assert!(fitted.api_calls.len() < MAX_API_CALLS);
+        assert_eq!(fitted.format, REPORT_FORMAT);
+    }
+
+    #[test]
+    fn a_report_that_fits_is_left_as_it_is() {
+        let report = full_report();
+        assert_eq!(report.clone().fitted(), report);
     }
 
     #[test]

@@ -586,3 +586,52 @@ async fn the_support_report_tells_what_happened_and_holds_no_token_password_or_a
     }
     Ok(())
 }
+
+/// 11. "Log in with SSO" opens the organisation's page with the system's opener, in the
+///     environment the app was started with: what the app set for its own web view (no
+///     compositing, no JIT) would make a WebKit browser slow.
+#[tokio::test]
+async fn log_in_with_sso_opens_the_browser_without_the_web_views_own_settings() -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+
+    let backend = Backend::start().await?;
+    // A stand-in xdg-open first on PATH: it writes down what it was asked to open, and its
+    // environment.
+    let bin = tempfile::tempdir()?;
+    let opened = bin.path().join("opened.txt");
+    let opener = bin.path().join("xdg-open");
+    std::fs::write(
+        &opener,
+        format!(
+            "#!/bin/sh\n{{ echo \"$@\"; env; }} > '{}.part' && mv '{0}.part' '{0}'\n",
+            opened.display()
+        ),
+    )?;
+    std::fs::set_permissions(&opener, std::fs::Permissions::from_mode(0o755))?;
+    let mut env = backend.app_env();
+    let path = std::env::var("PATH").unwrap_or_default();
+    env.push(("PATH".into(), format!("{}:{path}", bin.path().display())));
+
+    let app = App::launch(env, Size::Desktop, &[]).await?;
+    app.wait_for_screen("Log in").await?;
+    app.click("Log in with SSO").await?;
+    let deadline = std::time::Instant::now() + PATIENCE;
+    while !opened.exists() {
+        ensure!(
+            std::time::Instant::now() < deadline,
+            "the app opened no browser"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let seen = std::fs::read_to_string(&opened)?;
+    let sso = format!("{}/login/sso", backend.api_url().trim_end_matches('/'));
+    ensure!(seen.lines().next() == Some(sso.as_str()), "{seen}");
+    for name in ["JSC_useJIT=", "WEBKIT_DISABLE_COMPOSITING_MODE="] {
+        ensure!(
+            !seen.lines().any(|l| l.starts_with(name)),
+            "the browser got {name}"
+        );
+    }
+    ensure!(seen.lines().any(|l| l.starts_with("UNIPOS_API_URL=")));
+    app.close().await
+}

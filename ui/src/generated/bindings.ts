@@ -12,8 +12,6 @@ export const commands = {
 	 *  stored, and the link the app was opened with.
 	 */
 	startup: () => typedError<Startup, ClientError>(__TAURI_INVOKE("startup")),
-	/**  Settings > Support: version, platform, API URL and web base. */
-	appInfo: () => __TAURI_INVOKE<AppInfo>("app_info"),
 	/**  Settings > Language (`None`: follow the OS). */
 	setLanguage: (language: Language | null) => __TAURI_INVOKE<Preferences>("set_language", { language }),
 	/**  Settings > Support: force the phone or desktop presentation (`None`: automatic). */
@@ -72,7 +70,10 @@ export const MAIL_SENDER = "no-reply@mail.unipos.me" as const;
 export const RESET_MAIL_SUBJECT = "【Unipos】Password reset" as const;
 
 /* Types */
-/**  Facts for choosing the presentation and the language, and for Settings > Support. */
+/**
+ *  Facts about the app: for the first screen (the presentation and the language), and where it
+ *  sends its calls (what `set_api_url` answers).
+ */
 export type AppInfo = {
 	version: string,
 	/**  `linux`, `macos`, `windows`, `ios`, `android`. */

@@ -185,10 +185,6 @@ class AppModel {
     this.signedOut();
     return out.ok && !out.value.remote_revoked ? "session.logged_out_locally" : "session.logged_out";
   }
-
-  async refreshInfo(): Promise<void> {
-    this.info = await commands.appInfo();
-  }
 }
 
 export const app = new AppModel();

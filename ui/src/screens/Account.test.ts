@@ -187,7 +187,6 @@ describe("Settings", () => {
   it("Support shows the report Rust writes for this view, and Copy support report writes it to the clipboard", async () => {
     const report = '{\n  "format": "unipos-support-report/1"\n}';
     const calls = backend({
-      app_info: () => null,
       support_report: () => report,
       "plugin:clipboard-manager|write_text": () => null,
       set_presentation: ({ presentation }) => ({ language: null, last_login_method: null, presentation, api_url: null }),
@@ -216,7 +215,6 @@ describe("Settings", () => {
   it("Support on a phone app offers Share, which hands the report to the share sheet", async () => {
     app.info = { ...info, mobile: true };
     const calls = backend({
-      app_info: () => ({ ...info, mobile: true }),
       support_report: () => "the report",
       "plugin:sharekit|share_text": () => null,
     });
@@ -232,7 +230,6 @@ describe("Settings", () => {
 
   it("Support says so when the clipboard refuses, and the report stays in its box to select", async () => {
     backend({
-      app_info: () => null,
       support_report: () => "the report",
       "plugin:clipboard-manager|write_text": () => {
         throw "clipboard unavailable";
@@ -248,7 +245,6 @@ describe("Settings", () => {
 
   it("Support refuses an API URL the client's rules refuse, with the code", async () => {
     backend({
-      app_info: () => null,
       support_report: () => "the report",
       set_api_url: () => refuse("base_url_insecure"),
     });

@@ -29,22 +29,18 @@ export async function attempt<T>(
   }
 }
 
-/** Writes text to the clipboard (the clipboard plugin; the web view may write, never read). */
-export async function copyText(text: string): Promise<boolean> {
+/** Runs a plugin command that answers nothing, and says whether it worked. */
+async function succeeds(command: string, args: Record<string, unknown>): Promise<boolean> {
   try {
-    await invoke("plugin:clipboard-manager|write_text", { text });
+    await invoke(command, args);
     return true;
   } catch {
     return false;
   }
 }
 
+/** Writes text to the clipboard (the clipboard plugin; the web view may write, never read). */
+export const copyText = (text: string) => succeeds("plugin:clipboard-manager|write_text", { text });
+
 /** Hands text to the system's share sheet (iOS and Android). */
-export async function shareText(text: string): Promise<boolean> {
-  try {
-    await invoke("plugin:sharekit|share_text", { text });
-    return true;
-  } catch {
-    return false;
-  }
-}
+export const shareText = (text: string) => succeeds("plugin:sharekit|share_text", { text });

@@ -22,6 +22,8 @@ APT_PACKAGES+=(
   xvfb xauth webkit2gtk-driver xdg-utils desktop-file-utils imagemagick xdotool xclip file
   fonts-noto-cjk
 )
+# The Account Information PDF's tests: poppler renders it and extracts its text and fonts, zbar reads its QR code.
+APT_PACKAGES+=(poppler-utils zbar-tools)
 
 # PostgreSQL 15 (Debian's server, with postgresql-common's pg_virtualenv): the API tests run a
 # second time against a throw-away cluster (scripts/api-postgres.sh), and scripts/cluster.sh runs

@@ -111,9 +111,22 @@ pub async fn request_reset(state: State<'_, AppState>, email: String) -> Result<
 #[tauri::command]
 #[specta::specta]
 pub async fn open_link(state: State<'_, AppState>, url: String) -> Result<LinkTarget> {
+    open_given(&state, &url, LinkArrival::Paste).await
+}
+
+/// What the camera read off an Account Information sheet's QR code (iOS, Android): the same
+/// link rules as a pasted link, then held in Rust.
+#[tauri::command]
+#[specta::specta]
+pub async fn open_scanned_link(state: State<'_, AppState>, url: String) -> Result<LinkTarget> {
+    open_given(&state, &url, LinkArrival::Scan).await
+}
+
+/// A link the member gave the app by hand or camera: judged, noted for support, held.
+async fn open_given(state: &AppState, url: &str, came: LinkArrival) -> Result<LinkTarget> {
     let flows = state.flows();
-    let verdict = flows.open_link(&url);
-    state.links.note(&verdict, LinkArrival::Paste);
+    let verdict = flows.open_link(url);
+    state.links.note(&verdict, came);
     let opened = verdict.map_err(|e| state.fail(e))?;
     Ok(state.links.hold(&flows, opened).await)
 }

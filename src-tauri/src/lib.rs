@@ -52,6 +52,7 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             commands::check_email,
             commands::request_reset,
             commands::open_link,
+            commands::open_scanned_link,
             commands::take_incoming_link,
             commands::check_reset_link,
             commands::policy_checklist,
@@ -194,9 +195,12 @@ pub fn run() {
             let _ = window.set_focus();
         }
     }));
-    // The support report to the share sheet.
+    // The support report to the share sheet; the camera for an Account Information sheet's QR
+    // code.
     #[cfg(mobile)]
-    let builder = builder.plugin(tauri_plugin_sharekit::init());
+    let builder = builder
+        .plugin(tauri_plugin_sharekit::init())
+        .plugin(tauri_plugin_barcode_scanner::init());
     let app = builder
         .plugin(tauri_plugin_deep_link::init())
         .plugin(tauri_plugin_store::Builder::new().build())
@@ -262,6 +266,28 @@ mod tests {
         assert_eq!(app_link["host"], host);
     }
 
+    /// iOS shows this text when it asks for the camera, in the phone's language; the app
+    /// crashes at the camera without it.
+    #[test]
+    fn ios_says_why_it_asks_for_the_camera_in_both_languages() {
+        let plist = std::fs::read_to_string(crate_dir().join("Info.ios.plist")).unwrap();
+        let key = "<key>NSCameraUsageDescription</key>";
+        let after = &plist[plist.find(key).expect("NSCameraUsageDescription") + key.len()..];
+        assert!(
+            after.trim_start().starts_with("<string>") && after.contains("Account Information"),
+            "{plist}"
+        );
+        for (lang, words) in [("en", "Account Information"), ("ja", "アカウント情報")] {
+            let path = crate_dir().join(format!("ios/{lang}.lproj/InfoPlist.strings"));
+            let strings = std::fs::read_to_string(&path).unwrap();
+            let line = strings
+                .lines()
+                .find(|l| l.starts_with("\"NSCameraUsageDescription\" = \""))
+                .unwrap_or_else(|| panic!("{}: {strings}", path.display()));
+            assert!(line.contains(words) && line.ends_with("\";"), "{line}");
+        }
+    }
+
     #[test]
     fn the_typescript_bindings_are_up_to_date() {
         let path = crate_dir().join(BINDINGS_PATH);
@@ -325,12 +351,23 @@ mod tests {
             "core:event:allow-listen",
             "core:event:allow-unlisten",
         ];
-        let expected: [(&str, &[&str]); 4] = [
+        let expected: [(&str, &[&str]); 5] = [
             ("desktop.json", &screens),
             ("mobile.json", &screens),
             // Writing text only: never reading what else the member copied.
             ("support.json", &["clipboard-manager:allow-write-text"]),
             ("support-share.json", &["sharekit:allow-share-text"]),
+            // Reading a QR code, and the camera permission it needs; no vibration.
+            (
+                "scan.json",
+                &[
+                    "barcode-scanner:allow-check-permissions",
+                    "barcode-scanner:allow-request-permissions",
+                    "barcode-scanner:allow-open-app-settings",
+                    "barcode-scanner:allow-scan",
+                    "barcode-scanner:allow-cancel",
+                ],
+            ),
         ];
         let mut files: Vec<String> = std::fs::read_dir(crate_dir().join("../capabilities"))
             .unwrap()

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import App from "./App.svelte";
 import type { Startup } from "./generated/bindings";
 import { app } from "./lib/app.svelte";
-import { backend, info, noPreferences, refusal, refuse, taro } from "./test/backend";
+import { backend, held, info, jiro, noPreferences, refusal, refuse, taro } from "./test/backend";
 
 function startup(overrides: Partial<Startup> = {}): () => Startup {
   return () => ({
@@ -67,6 +67,43 @@ describe("App start", () => {
     render(App);
     expect(await screen.findByRole("heading", { name: "Log in" })).toBeTruthy();
     expect(screen.getByText("Your session ended. Log in again.")).toBeTruthy();
+  });
+
+  it("goes back to Log in, signed out, with the form's QR code as the way on, when the admin reset a Login ID member's password", async () => {
+    const timeline = held<void>();
+    backend({
+      startup: startup({ has_session: true }),
+      restore_session: () => jiro,
+      timeline: () => timeline.promise.then(() => refuse("password_reset_by_admin", { status: 401 })),
+    });
+    render(App);
+    await screen.findByText("Hello, Jiro Suzuki");
+    timeline.resolve();
+    expect(await screen.findByRole("heading", { name: "Log in" })).toBeTruthy();
+    const notice = screen.getByText(
+      "Your company's Unipos admin reset your password, so you were logged out. " +
+        "Scan the QR code on the new Account Information form from your admin to set a new password.",
+    );
+    expect(notice.closest("[role=status]")).not.toBeNull();
+    expect(app.hasSession).toBe(false);
+    expect(app.user).toBeNull();
+  });
+
+  it("goes back to Log in with the reset email as the way on, when the admin reset an email member's password", async () => {
+    backend({
+      startup: startup({ has_session: true, preferences: { ...noPreferences, last_login_method: "email" } }),
+      restore_session: () => refuse("password_reset_by_admin", { status: 401 }),
+      timeline: never,
+    });
+    render(App);
+    expect(await screen.findByRole("heading", { name: "Log in" })).toBeTruthy();
+    expect(
+      screen.getByText(
+        "Your company's Unipos admin reset your password, so you were logged out. " +
+          "Open the link in the reset email we sent you to set a new password.",
+      ),
+    ).toBeTruthy();
+    expect(app.hasSession).toBe(false);
   });
 
   it("follows the OS language, Japanese here", async () => {
@@ -257,7 +294,7 @@ describe("Links while the app runs", () => {
     });
     render(App);
     await screen.findByRole("heading", { name: "Log in" });
-    await fireEvent.click(screen.getByText("Have a link from a reset email?"));
+    await fireEvent.click(screen.getByText("Have a link from a reset email or an Account Information form?"));
     const field = screen.getByLabelText("Link from the email");
     await fireEvent.input(field, { target: { value: "unipos://reset_password?token=x" } });
     await fireEvent.click(screen.getByRole("button", { name: "Open the link" }));

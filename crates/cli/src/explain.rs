@@ -250,6 +250,70 @@ pub fn advice_for(code: ClientErrorCode) -> Advice {
                 None,
                 false,
             ),
+            ErrorCode::PasswordResetByAdmin => advice(
+                "The company's Unipos admin reset the member's password: every session was logged \
+                 out and the old password stopped working (the member typed the old one, or was \
+                 logged in).",
+                "A Login ID member scans the QR code of the new Account Information sheet their \
+                 admin prints (`unipos admin account-sheet`); an email member uses the link in the \
+                 reset email sent at the reset. Then Set password and login.",
+                None,
+                false,
+            ),
+            ErrorCode::AdminRequired => advice(
+                "A Team Admin request was made with the session of someone who is not an admin of \
+                 that team.",
+                "Log in as an admin of the member's team (`unipos login`) and try again.",
+                None,
+                false,
+            ),
+            ErrorCode::MemberNotFound => advice(
+                "The admin's team has no member with that id (another team's member is answered \
+                 the same).",
+                "List the team's members with `unipos admin members` and use the id shown there.",
+                None,
+                false,
+            ),
+            ErrorCode::MemberUsesSso => advice(
+                "The member logs in with SSO: the company's identity provider keeps the password, \
+                 so there is nothing to reset or print here.",
+                "The member uses \"Log in with SSO\"; password problems go to the company's IT.",
+                None,
+                false,
+            ),
+            ErrorCode::MemberUsesEmail => advice(
+                "An Account Information sheet was asked for an email member; they get reset mail \
+                 instead.",
+                "Reset the password (`unipos admin reset-password`): a reset email goes to them.",
+                None,
+                false,
+            ),
+            ErrorCode::LoginIdTaken => advice(
+                "The team already has a member with this Login ID (case aside).",
+                "Choose another Login ID, or find the existing member with `unipos admin members`.",
+                None,
+                false,
+            ),
+            ErrorCode::LoginIdInvalid => advice(
+                "A Login ID is 1–64 half-width letters, digits and . _ - @.",
+                "Choose a Login ID of those characters.",
+                None,
+                false,
+            ),
+            ErrorCode::DisplayNameInvalid => advice(
+                "A display name is 1–100 characters, not only spaces.",
+                "Give the member's name.",
+                None,
+                false,
+            ),
+            ErrorCode::AccountSheetUnavailable => advice(
+                "The server cannot make Account Information sheets: it found no font with Japanese \
+                 glyphs (it warned about this at start).",
+                "The server's operator installs fonts-noto-cjk or gives --sheet-font FILE, and \
+                 restarts it.",
+                None,
+                true,
+            ),
             ErrorCode::AccountLocked => advice(
                 "Too many failed logins: the account is locked for a while (the app said how long).",
                 "Ask the member to wait for the time shown or to reset the password by email, and \

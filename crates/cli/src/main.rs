@@ -4,6 +4,7 @@
 //! the same error codes, the same keychain item. Exit status: 0 done/accepted, 1 refused or
 //! failed, 2 usage error (or, for `report explain`, a text that is not a support report).
 
+mod admin;
 mod explain;
 mod report;
 
@@ -51,10 +52,21 @@ Fields per subcommand:
   logout           {\"ok\": true, \"remote_revoked\", \"status\", \"request_id\", \"remote_error\"}
   timeline         {\"ok\": true, \"status\", \"request_id\", \"posts\": [{\"id\", \"from\", \"to\",
                    \"message\", \"points\", \"created_at\"}]}
+  admin members    {\"ok\": true, \"status\", \"request_id\", \"members\": [member]}
+  admin add-member {\"ok\": true, \"status\", \"request_id\", \"member\"}
+  admin reset-password
+                   {\"ok\": true, \"status\", \"request_id\", \"member\", \"continue_with\":
+                   \"email\"|\"account_sheet\", \"sessions_revoked\", \"links_ended\"}
+  admin account-sheet
+                   {\"ok\": true, \"status\", \"request_id\", \"file\", \"bytes\", \"member\"}
   report explain   {\"ok\": true, \"report\", \"events\": [{\"at\", \"what\", \"code\"?,
                    \"request_id\"?, \"member_saw\"?, \"means\"?, \"next\"?}], \"request_ids\",
                    \"reproduce\"}; a text that is not a report exits 2 with code report_*
   user is {\"id\", \"display_name\", \"email\", \"login_method\", \"team\", \"login_id\"?}.
+  member is {\"id\", \"display_name\", \"email\", \"login_id\"?, \"login_method\", \"role\",
+  \"has_password\"}. The admin subcommands use the session of a team admin (unipos login).
+  check-link's email_hint is absent for a Login ID member's link, which has
+  login_id: {\"team\", \"team_name\", \"login_id_hint\"} instead.
 A reset token is only ever shown redacted (token_hint: its first 6 characters and `…`).
 Sessions are kept in the OS keychain (service me.unipos.account, account = the API base).
 
@@ -143,6 +155,12 @@ enum Command {
     Report {
         #[command(subcommand)]
         command: ReportCommand,
+    },
+    /// What a team admin does for members: list, add, reset a password, print an Account
+    /// Information sheet (log in as the team's admin first).
+    Admin {
+        #[command(subcommand)]
+        command: admin::AdminCommand,
     },
 }
 
@@ -311,6 +329,7 @@ async fn run(cli: Cli) -> Result<Done, Failure> {
         Command::Report {
             command: ReportCommand::Explain { file },
         } => explain_report(&file, api, web),
+        Command::Admin { command } => admin::run(&flows(api, web)?, command).await,
         Command::Timeline => {
             let reply = flows(api, web)?.timeline().await?;
             Ok(Done {
@@ -376,7 +395,7 @@ async fn check_link(flows: &Flows, url: &str) -> Result<Done, Failure> {
         human: format!(
             "{}The link for {} works until {} (token {}).\nPassword rules: {}.\n",
             http_line(checked.status, "ok", &checked.request_id),
-            checked.email_hint,
+            whose_link(&checked),
             checked.expires_at,
             checked.token_hint,
             describe_policy(&checked.policy)
@@ -478,6 +497,18 @@ fn error_http_line(e: &ClientError) -> Option<String> {
         .map(|s| s.to_string())
         .unwrap_or_else(|| "-".to_owned());
     Some(format!("HTTP {status} {} request_id={id}\n", e.code()))
+}
+
+/// `t***@example.com`, or `Login ID j*** of team demo (Unipos Demo)`.
+fn whose_link(checked: &unipos_client::LinkChecked) -> String {
+    match (&checked.email_hint, &checked.login_id) {
+        (_, Some(account)) => format!(
+            "Login ID {} of team {} ({})",
+            account.login_id_hint, account.team, account.team_name
+        ),
+        (Some(hint), None) => hint.clone(),
+        (None, None) => "an unnamed account".to_owned(),
+    }
 }
 
 fn describe_user(u: &User) -> String {

@@ -148,6 +148,7 @@ fn arrival(came: LinkArrival) -> &'static str {
         LinkArrival::ColdStart => "cold start",
         LinkArrival::Warm => "warm",
         LinkArrival::Paste => "pasted",
+        LinkArrival::Scan => "scanned from an Account Information sheet",
     }
 }
 
@@ -193,7 +194,10 @@ fn link_error(l: &LinkEvent) -> Option<(&str, Shown)> {
             .filter(|c| *c != LINK_VALID)
             .map(|c| (c, Shown::Alert)),
         LINK_OPENED_FORGOT => None,
-        refusal if l.came == LinkArrival::Paste => Some((refusal, Shown::Pasted)),
+        // Pasted or scanned: the refusal is shown where the link was given, not on a screen.
+        refusal if matches!(l.came, LinkArrival::Paste | LinkArrival::Scan) => {
+            Some((refusal, Shown::Pasted))
+        }
         refusal => Some((refusal, Shown::LinkScreen)),
     }
 }

@@ -1046,3 +1046,165 @@ async fn no_token_password_or_whole_address_is_printed_by_any_command() {
     }
     assert!(leaks.is_empty(), "{}", leaks.join("\n"));
 }
+
+#[path = "../../server/src/account_sheet/pdf_tools.rs"]
+mod pdf_tools;
+
+/// Team Admin from a terminal: the admin logs in, lists the team, adds a Login ID member, resets
+/// a member's password and saves the Account Information sheet; the sheet's QR code sets the
+/// new member's password. Printed as the transcript an admin would see.
+#[tokio::test]
+async fn an_admin_lists_adds_resets_and_prints_a_sheet_from_the_terminal() {
+    let Some(_) = keychain() else { return };
+    let t = TestServer::start().await;
+    let (api, web) = bases(&t);
+    let papers = tempfile::tempdir().unwrap();
+    let mut transcript = String::new();
+    let step = |args: &[&str], stdin: Option<&str>| {
+        let (api, web) = (api.clone(), web.clone());
+        let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+        let stdin = stdin.map(str::to_owned);
+        async move {
+            let mut all: Vec<&str> = vec!["--api-url", &api, "--web-base", &web];
+            all.extend(args.iter().map(String::as_str));
+            let run = unipos(&all, stdin.as_deref(), &[]).await;
+            (format!("$ unipos {}\n{}", args.join(" "), run.all()), run)
+        }
+    };
+
+    // Someone who is not an admin is told so, and what to do.
+    let (_, run) = step(
+        &["login", "--email", DEMO_EMAIL, "--password-stdin"],
+        Some(&format!("{DEMO_PASSWORD}\n")),
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}", run.all());
+    let (_, run) = step(&["admin", "members"], None).await;
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.contains("error: admin_required"),
+        "{}",
+        run.all()
+    );
+
+    for (args, stdin) in [
+        (
+            vec!["login", "--email", DEMO_ADMIN_EMAIL, "--password-stdin"],
+            Some(format!("{DEMO_ADMIN_PASSWORD}\n")),
+        ),
+        (vec!["admin", "members"], None),
+        (
+            vec![
+                "admin",
+                "add-member",
+                "--team",
+                DEMO_TEAM,
+                "--login-id",
+                "saburo",
+                "--name",
+                "Saburo Sato",
+            ],
+            None,
+        ),
+        (vec!["admin", "reset-password", DEMO_LOGIN_ID], None),
+    ] {
+        let (shown, run) = step(&args, stdin.as_deref()).await;
+        assert_eq!(run.code, 0, "{shown}");
+        transcript.push_str(&shown);
+    }
+    assert!(
+        transcript.contains("Jiro Suzuki <Login ID jiro> (login_id login, member, password set"),
+        "{transcript}"
+    );
+    assert!(
+        transcript.contains("Keiko Tanaka <admin@example.com> (email login, admin"),
+        "{transcript}"
+    );
+    assert!(
+        transcript.contains("Added Saburo Sato <Login ID saburo>"),
+        "{transcript}"
+    );
+    assert!(
+        transcript.contains("1 session logged out") || transcript.contains("0 sessions logged out"),
+        "{transcript}"
+    );
+    assert!(
+        transcript.contains("unipos admin account-sheet"),
+        "the next step is named: {transcript}"
+    );
+
+    let sheet = papers.path().join("saburo.pdf");
+    let sheet_arg = sheet.to_string_lossy().into_owned();
+    let (shown, run) = step(
+        &[
+            "admin",
+            "account-sheet",
+            "saburo",
+            "-o",
+            &sheet_arg,
+            "--lang",
+            "ja",
+        ],
+        None,
+    )
+    .await;
+    assert_eq!(run.code, 0, "{shown}");
+    transcript.push_str(&shown);
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&sheet).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "a live link is readable by its owner only");
+    let pdf = std::fs::read(&sheet).unwrap();
+    assert!(pdf_tools::pdf_text(&pdf).contains("Saburo Sato"));
+    let png = pdf_tools::render_page_png(&pdf, 150);
+    let link = pdf_tools::decode_qr_in_quarter(&png, pdf_tools::Quarter::LowerRight).unwrap();
+    // Nothing the admin's commands printed holds the sheet's live link.
+    assert!(
+        !transcript.contains(&link[link.len() - 20..]),
+        "{transcript}"
+    );
+
+    // The --json form of each, one object.
+    let (_, run) = step(&["--json", "admin", "members", "saburo"], None).await;
+    let v = run.json();
+    assert_eq!(v["members"][0]["has_password"], false);
+    assert_eq!(v["members"][0]["login_id"], "saburo");
+    let (_, run) = step(&["--json", "admin", "reset-password", DEMO_EMAIL], None).await;
+    let v = run.json();
+    assert_eq!(v["continue_with"], "email");
+    let (_, run) = step(
+        &[
+            "--json",
+            "admin",
+            "account-sheet",
+            DEMO_EMAIL,
+            "-o",
+            &sheet_arg,
+        ],
+        None,
+    )
+    .await;
+    assert_eq!(run.json()["code"], "member_uses_email");
+    assert_eq!(run.code, 1);
+    let (_, run) = step(&["admin", "reset-password", "nobody"], None).await;
+    assert_eq!(run.code, 2, "{}", run.all());
+    assert!(
+        run.stderr.contains("unipos admin members"),
+        "says how to find them: {}",
+        run.all()
+    );
+
+    // The new member sets a password with the sheet's link and logs in.
+    let (shown, run) = step(
+        &["reset", &link, "--password-stdin"],
+        Some(&format!("{NEW_PASSWORD}\n")),
+    )
+    .await;
+    assert_eq!(run.code, 0, "{shown}");
+    assert!(run.stdout.contains("Saburo Sato"), "{shown}");
+    println!("{transcript}");
+    let _ = std::fs::write(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../target/admin-cli-transcript.txt"),
+        &transcript,
+    );
+}

@@ -14,9 +14,10 @@ use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use unipos_protocol::{
-    ChangePasswordRequest, Email, ErrorCode, ErrorEnvelope, ForgotAccepted, ForgotRequest,
-    LoginRequest, ResetCheckRequest, ResetCheckResponse, ResetRequest, ResetToken, SessionResponse,
-    Timeline, User, API_PREFIX, REQUEST_ID_HEADER,
+    AddMemberRequest, AdminMember, AdminMembers, AdminPasswordReset, ChangePasswordRequest, Email,
+    ErrorCode, ErrorEnvelope, ForgotAccepted, ForgotRequest, LoginRequest, ResetCheckRequest,
+    ResetCheckResponse, ResetRequest, ResetToken, SessionResponse, Timeline, User, API_PREFIX,
+    PDF_MEDIA_TYPE, REQUEST_ID_HEADER,
 };
 
 use crate::support::{ApiCall, CallLog};
@@ -26,6 +27,52 @@ use crate::{ClientConfig, ClientError};
 const DEFAULT_RETRY_AFTER_S: u32 = 60;
 /// Pause before the one retry of a read whose connection failed.
 const READ_RETRY_DELAY: Duration = Duration::from_millis(250);
+/// The largest Account Information sheet taken (a one-page PDF with a subset of a Japanese font
+/// is far smaller).
+const MAX_SHEET_BYTES: usize = 8 * 1024 * 1024;
+
+/// A route of the API: its pattern, which the call log keeps, and the path asked for, with its
+/// values filled in.
+struct Route {
+    pattern: &'static str,
+    path: String,
+}
+
+impl From<&'static str> for Route {
+    fn from(pattern: &'static str) -> Route {
+        Route {
+            pattern,
+            path: pattern.to_owned(),
+        }
+    }
+}
+
+/// One path segment, percent-encoded (a member id typed by hand must stay one segment).
+fn segment(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// An Account Information sheet as the API answered it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AccountSheet {
+    /// The PDF.
+    pub pdf: Vec<u8>,
+}
+
+impl std::fmt::Debug for AccountSheet {
+    // The bytes hold a live reset link (in the QR code).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "AccountSheet({} bytes)", self.pdf.len())
+    }
+}
 
 /// A successful answer: the HTTP status, the request id, and the decoded body.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -236,15 +283,119 @@ impl ApiClient {
         .await
     }
 
+    /// `GET /admin/members?query=…`: the admin's team, or its members matching `query`.
+    pub async fn admin_members(
+        &self,
+        session_token: &str,
+        query: &str,
+    ) -> Result<Reply<AdminMembers>, ClientError> {
+        let query: String = url::form_urlencoded::byte_serialize(query.as_bytes()).collect();
+        let route = Route {
+            pattern: "/admin/members",
+            path: format!("/admin/members?query={query}"),
+        };
+        self.call_json(
+            Method::GET,
+            route,
+            None::<&()>,
+            Some(session_token),
+            Retry::OnConnectFailure,
+        )
+        .await
+    }
+
+    /// `POST /admin/members`: a Login ID member without a password.
+    pub async fn admin_add_member(
+        &self,
+        session_token: &str,
+        member: &AddMemberRequest,
+    ) -> Result<Reply<AdminMember>, ClientError> {
+        self.call_json(
+            Method::POST,
+            "/admin/members",
+            Some(member),
+            Some(session_token),
+            Retry::Never,
+        )
+        .await
+    }
+
+    /// `POST /admin/members/{member_id}/password_reset`
+    pub async fn admin_reset_password(
+        &self,
+        session_token: &str,
+        member_id: &str,
+    ) -> Result<Reply<AdminPasswordReset>, ClientError> {
+        let route = Route {
+            pattern: "/admin/members/{member_id}/password_reset",
+            path: format!("/admin/members/{}/password_reset", segment(member_id)),
+        };
+        self.call_json(
+            Method::POST,
+            route,
+            None::<&()>,
+            Some(session_token),
+            Retry::Never,
+        )
+        .await
+    }
+
+    /// `GET /admin/members/{member_id}/account_sheet?lang=…`: the PDF. Each sheet has a new QR
+    /// code (earlier sheets' codes stop working), so this is never retried.
+    pub async fn admin_account_sheet(
+        &self,
+        session_token: &str,
+        member_id: &str,
+        lang: &str,
+    ) -> Result<Reply<AccountSheet>, ClientError> {
+        let route = Route {
+            pattern: "/admin/members/{member_id}/account_sheet",
+            path: format!(
+                "/admin/members/{}/account_sheet?lang={}",
+                segment(member_id),
+                segment(lang)
+            ),
+        };
+        let raw = self
+            .call(
+                Method::GET,
+                route,
+                None::<&()>,
+                Some(session_token),
+                Retry::Never,
+                MAX_SHEET_BYTES,
+            )
+            .await?;
+        let is_pdf = raw
+            .content_type
+            .as_deref()
+            .is_some_and(|t| t.split(';').next().unwrap_or_default().trim() == PDF_MEDIA_TYPE);
+        if !is_pdf || !raw.body.starts_with(b"%PDF-") {
+            return Err(ClientError::bad_response(
+                Some(raw.status),
+                &raw.request_id,
+                "the answer is not a PDF".to_owned(),
+            ));
+        }
+        Ok(Reply {
+            status: raw.status,
+            request_id: raw.request_id,
+            value: AccountSheet { pdf: raw.body },
+        })
+    }
+
     async fn call_json<B: Serialize, T: DeserializeOwned>(
         &self,
         method: Method,
-        path: &'static str,
+        route: impl Into<Route>,
         body: Option<&B>,
         bearer: Option<&str>,
         retry: Retry,
     ) -> Result<Reply<T>, ClientError> {
-        let raw = self.call(method, path, body, bearer, retry).await?;
+        let max = self.config.max_body_bytes;
+        let raw = self
+            .call(method, route.into(), body, bearer, retry, max)
+            .await?;
         match serde_json::from_slice::<T>(&raw.body) {
             Ok(value) => Ok(Reply {
                 status: raw.status,
@@ -278,12 +429,15 @@ impl ApiClient {
     async fn call_empty<B: Serialize>(
         &self,
         method: Method,
-        path: &'static str,
+        route: impl Into<Route>,
         body: Option<&B>,
         bearer: Option<&str>,
         retry: Retry,
     ) -> Result<Reply<NoContent>, ClientError> {
-        let raw = self.call(method, path, body, bearer, retry).await?;
+        let max = self.config.max_body_bytes;
+        let raw = self
+            .call(method, route.into(), body, bearer, retry, max)
+            .await?;
         Ok(Reply {
             status: raw.status,
             request_id: raw.request_id,
@@ -296,17 +450,26 @@ impl ApiClient {
     async fn call<B: Serialize>(
         &self,
         method: Method,
-        path: &'static str,
+        route: Route,
         body: Option<&B>,
         bearer: Option<&str>,
         retry: Retry,
+        max_body: usize,
     ) -> Result<RawReply, ClientError> {
         let request_id = uuid::Uuid::new_v4().to_string();
         let at = crate::support::now();
         let started = std::time::Instant::now();
         let method_name = method.as_str().to_owned();
         let result = self
-            .exchange(method, path, body, bearer, retry, &request_id)
+            .exchange(
+                method,
+                &route.path,
+                body,
+                bearer,
+                retry,
+                &request_id,
+                max_body,
+            )
             .await;
         let (status, error_code, request_id) = match &result {
             Ok(raw) => (Some(raw.status), None, raw.request_id.clone()),
@@ -319,7 +482,7 @@ impl ApiClient {
         self.calls.record(ApiCall {
             at,
             method: method_name,
-            route: path.to_owned(),
+            route: route.pattern.to_owned(),
             status,
             error_code,
             request_id,
@@ -330,14 +493,16 @@ impl ApiClient {
 
     /// Sends one request (twice at most, for a read whose connection failed), and turns every
     /// answer that is not a 2xx into a [`ClientError`].
+    #[allow(clippy::too_many_arguments)]
     async fn exchange<B: Serialize>(
         &self,
         method: Method,
-        path: &'static str,
+        path: &str,
         body: Option<&B>,
         bearer: Option<&str>,
         retry: Retry,
         request_id: &str,
+        max_body: usize,
     ) -> Result<RawReply, ClientError> {
         let request_id = request_id.to_owned();
         let url = self.config.api_base.join(&format!("{API_PREFIX}{path}"));
@@ -366,7 +531,7 @@ impl ApiClient {
                 req = req.header(reqwest::header::AUTHORIZATION, auth.clone());
             }
             match req.send().await {
-                Ok(response) => return self.finish(response, &request_id).await,
+                Ok(response) => return self.finish(response, &request_id, max_body).await,
                 Err(e) => {
                     let err = self.transport_error(&e, &request_id);
                     // Nothing reached the server: no connection (refused, no route, DNS). A TLS
@@ -391,6 +556,7 @@ impl ApiClient {
         &self,
         mut response: reqwest::Response,
         sent_id: &str,
+        max_body: usize,
     ) -> Result<RawReply, ClientError> {
         let status = response.status();
         let request_id = response
@@ -401,12 +567,18 @@ impl ApiClient {
             .unwrap_or(sent_id)
             .to_owned();
         let headers = response.headers().clone();
-        let body = self.read_capped(&mut response, status, &request_id).await?;
+        let body = self
+            .read_capped(&mut response, status, &request_id, max_body)
+            .await?;
         let code = status.as_u16();
         if status.is_success() {
             return Ok(RawReply {
                 status: code,
                 request_id,
+                content_type: headers
+                    .get(CONTENT_TYPE)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned),
                 body,
             });
         }
@@ -424,10 +596,10 @@ impl ApiClient {
                 details,
             });
         }
-        // A server at its bound says so with its own code; the caller may retry after the wait.
-        if let Some(ErrorEnvelope { error }) = envelope
-            .as_ref()
-            .filter(|e| e.error.code == ErrorCode::ServerBusy)
+        // A server at its bound, or without a part it needs (a font for sheets), says so with a
+        // code of its own; the caller may retry after the wait.
+        if let Some(ErrorEnvelope { error }) =
+            envelope.as_ref().filter(|e| e.error.code.is_unavailable())
         {
             return Err(ClientError::Api {
                 code: error.code,
@@ -437,7 +609,7 @@ impl ApiClient {
                 retry_after_s: error
                     .retry_after_s
                     .or_else(|| retry_after_header(&headers))
-                    .or(Some(DEFAULT_RETRY_AFTER_S)),
+                    .or((error.code == ErrorCode::ServerBusy).then_some(DEFAULT_RETRY_AFTER_S)),
                 details: error.details.clone(),
             });
         }
@@ -474,8 +646,8 @@ impl ApiClient {
         response: &mut reqwest::Response,
         status: StatusCode,
         request_id: &str,
+        cap: usize,
     ) -> Result<Vec<u8>, ClientError> {
-        let cap = self.config.max_body_bytes;
         let too_large = || {
             ClientError::bad_response(
                 Some(status.as_u16()),
@@ -595,6 +767,7 @@ fn android_verifier() -> Result<(), String> {
 struct RawReply {
     status: u16,
     request_id: String,
+    content_type: Option<String>,
     body: Vec<u8>,
 }
 

@@ -389,6 +389,10 @@ struct ErrorDetails {
     #[specta(optional)]
     /// `server_error`: the server's own code.
     server_code: Option<ErrorCode>,
+    #[specta(optional)]
+    /// A dead reset link (`token_*`) of a Login ID member: `login_id` (their way on is a new
+    /// Account Information sheet from their admin, not a new mail).
+    account: Option<unipos_protocol::LoginMethod>,
 }
 
 #[cfg(test)]

@@ -9,10 +9,12 @@ use std::sync::Arc;
 
 use serde::Serialize;
 use unipos_protocol::{
-    AppLink, Email, ErrorCode, LinkError, LinkRules, LoginRequest, PasswordPolicy, ResetToken,
+    AddMemberRequest, AdminMember, AdminMembers, AdminPasswordReset, AppLink, Email, ErrorCode,
+    LinkError, LinkRules, LoginIdAccount, LoginRequest, PasswordPolicy, ResetToken,
     SessionResponse, Timeline, User,
 };
 
+use crate::api::AccountSheet;
 use crate::vault::{KeyringVault, SessionVault, StoredSession};
 use crate::{ApiClient, ClientConfig, ClientError, Reply};
 
@@ -71,8 +73,11 @@ pub struct ResetRequested {
 pub struct LinkChecked {
     pub status: u16,
     pub request_id: String,
-    /// `t***@example.com`
-    pub email_hint: String,
+    /// Whose link, for an email member: `t***@example.com`.
+    pub email_hint: Option<String>,
+    /// Whose link, for a Login ID member (an Account Information sheet's QR code): the team and
+    /// a hint of the Login ID.
+    pub login_id: Option<LoginIdAccount>,
     /// RFC 3339, UTC.
     pub expires_at: String,
     /// The organisation's rules, for the checklist ([`PasswordPolicy::checklist`]).
@@ -188,6 +193,7 @@ impl Flows {
             status: reply.status,
             request_id: reply.request_id,
             email_hint: reply.value.email_hint,
+            login_id: reply.value.login_id,
             expires_at: reply.value.expires_at,
             policy: reply.value.policy,
             token_hint: pending.token_hint(),
@@ -350,6 +356,44 @@ impl Flows {
         self.forget_if_expired(reply).await
     }
 
+    /// Team Admin: the members of the admin's team matching `query` (all when empty).
+    pub async fn admin_members(&self, query: &str) -> Result<Reply<AdminMembers>, ClientError> {
+        let token = self.session_token().await?;
+        let reply = self.api.admin_members(&token, query).await;
+        self.forget_if_expired(reply).await
+    }
+
+    /// Team Admin: adds a Login ID member, who has no password until they use their sheet.
+    pub async fn admin_add_member(
+        &self,
+        member: &AddMemberRequest,
+    ) -> Result<Reply<AdminMember>, ClientError> {
+        let token = self.session_token().await?;
+        let reply = self.api.admin_add_member(&token, member).await;
+        self.forget_if_expired(reply).await
+    }
+
+    /// Team Admin > Reset Password > Reset.
+    pub async fn admin_reset_password(
+        &self,
+        member_id: &str,
+    ) -> Result<Reply<AdminPasswordReset>, ClientError> {
+        let token = self.session_token().await?;
+        let reply = self.api.admin_reset_password(&token, member_id).await;
+        self.forget_if_expired(reply).await
+    }
+
+    /// Team Admin: a Login ID member's Account Information sheet (`lang`: `en` or `ja`).
+    pub async fn admin_account_sheet(
+        &self,
+        member_id: &str,
+        lang: &str,
+    ) -> Result<Reply<AccountSheet>, ClientError> {
+        let token = self.session_token().await?;
+        let reply = self.api.admin_account_sheet(&token, member_id, lang).await;
+        self.forget_if_expired(reply).await
+    }
+
     async fn session_token(&self) -> Result<String, ClientError> {
         Ok(self
             .vault_load()
@@ -358,10 +402,11 @@ impl Flows {
             .token)
     }
 
-    /// A session the server calls expired is useless: drop it so the app shows Log in.
+    /// A session the server ended (expired, or logged out by an admin's reset of the password)
+    /// is useless: drop it so the app shows Log in.
     async fn forget_if_expired<T>(&self, result: Result<T, ClientError>) -> Result<T, ClientError> {
         if let Err(ClientError::Api {
-            code: ErrorCode::SessionExpired,
+            code: ErrorCode::SessionExpired | ErrorCode::PasswordResetByAdmin,
             ..
         }) = &result
         {

@@ -22,7 +22,7 @@ pub mod flows;
 pub mod support;
 pub mod vault;
 
-pub use api::{install_tls_provider, ApiClient, NoContent, Reply};
+pub use api::{install_tls_provider, AccountSheet, ApiClient, NoContent, Reply};
 pub use config::{
     ClientConfig, DEFAULT_BASE, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_BODY_BYTES,
     DEFAULT_REQUEST_TIMEOUT, ENV_API_URL, ENV_WEB_BASE,

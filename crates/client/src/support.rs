@@ -97,8 +97,10 @@ pub enum LinkArrival {
     ColdStart,
     /// Handed over while the app ran.
     Warm,
-    /// Pasted on Check your email.
+    /// Pasted on Check your email (or Log in).
     Paste,
+    /// Read by the phone's camera off an Account Information sheet's QR code, in the app.
+    Scan,
 }
 
 /// A link, as the app judged it.

@@ -41,7 +41,7 @@ async fn forgot_password_by_email_ends_logged_in_on_the_timeline() {
     for _ in 0..2 {
         let checked = flows.check_reset(&pending).await.unwrap();
         assert_eq!(checked.status, 200);
-        assert_eq!(checked.email_hint, "t***@example.com");
+        assert_eq!(checked.email_hint.as_deref(), Some("t***@example.com"));
         assert_eq!(checked.policy.min_length, 8);
         assert!(checked.token_hint.ends_with('…') && checked.token_hint.chars().count() == 7);
     }
@@ -750,4 +750,90 @@ async fn the_call_log_keeps_route_status_code_and_request_id_and_nothing_that_wa
     for secret in [DEMO_EMAIL, WRONG_PASSWORD, &unknown_token(), "hanako"] {
         assert!(!text.contains(secret), "{secret} in {text}");
     }
+}
+
+#[path = "../../server/src/account_sheet/pdf_tools.rs"]
+mod pdf_tools;
+
+#[tokio::test]
+async fn an_admins_reset_logs_a_login_id_member_out_and_their_sheet_logs_them_back_in() {
+    let t = TestServer::start().await;
+    // Two devices, each with its own keychain: the admin's computer and Jiro's phone.
+    let (admin, _) = t.flows();
+    admin
+        .login_with_email(DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD)
+        .await
+        .unwrap();
+    let (jiro, jiro_vault) = t.flows();
+    jiro.login_with_login_id(DEMO_TEAM, DEMO_LOGIN_ID, DEMO_LOGIN_ID_PASSWORD)
+        .await
+        .unwrap();
+
+    let found = admin
+        .admin_members(DEMO_LOGIN_ID)
+        .await
+        .unwrap()
+        .value
+        .members;
+    assert_eq!(found.len(), 1);
+    let reset = admin.admin_reset_password(&found[0].id).await.unwrap();
+    assert_eq!(reset.value.sessions_revoked, 1);
+
+    // Jiro's device learns at its next call why it was logged out, and forgets the session.
+    assert_eq!(code(jiro.timeline().await), "password_reset_by_admin");
+    assert!(jiro_vault.load(&t.api_base()).unwrap().is_none());
+
+    let sheet = admin.admin_account_sheet(&found[0].id, "ja").await.unwrap();
+    assert!(sheet.value.pdf.starts_with(b"%PDF-"));
+    assert!(
+        !format!("{:?}", sheet.value).contains("PDF-"),
+        "Debug shows only the size"
+    );
+    let png = pdf_tools::render_page_png(&sheet.value.pdf, 150);
+    let link = pdf_tools::decode_qr_in_quarter(&png, pdf_tools::Quarter::LowerRight)
+        .expect("the sheet's QR code");
+
+    // The camera's text goes through the same link rules as a pasted link.
+    let (pending, checked) = jiro.check_link(&link).await.unwrap();
+    assert_eq!(checked.email_hint, None);
+    let account = checked.login_id.expect("a Login ID member's link");
+    assert_eq!(
+        (account.team.as_str(), account.login_id_hint.as_str()),
+        (DEMO_TEAM, "j***")
+    );
+    let back = jiro
+        .set_password_and_login(&pending, NEW_PASSWORD, NEW_PASSWORD)
+        .await
+        .unwrap();
+    assert_eq!(back.user.login_id.as_deref(), Some(DEMO_LOGIN_ID));
+    assert!(jiro_vault.load(&t.api_base()).unwrap().is_some());
+    jiro.timeline().await.unwrap();
+}
+
+#[tokio::test]
+async fn admin_calls_by_someone_who_is_not_an_admin_are_refused_and_keep_their_session() {
+    let t = TestServer::start().await;
+    let (taro, vault) = t.flows();
+    taro.login_with_email(DEMO_EMAIL, DEMO_PASSWORD)
+        .await
+        .unwrap();
+    assert_eq!(code(taro.admin_members("").await), "admin_required");
+    assert_eq!(
+        code(taro.admin_account_sheet("x", "en").await),
+        "admin_required"
+    );
+    // A refusal is not a lost session.
+    assert!(vault.load(&t.api_base()).unwrap().is_some());
+    // The call log keeps the route's pattern, never the member id that was asked for.
+    let routes: Vec<String> = taro
+        .api()
+        .call_log()
+        .calls()
+        .into_iter()
+        .map(|c| c.route)
+        .collect();
+    assert!(
+        routes.contains(&"/admin/members/{member_id}/account_sheet".to_owned()),
+        "{routes:?}"
+    );
 }

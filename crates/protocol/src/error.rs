@@ -88,6 +88,28 @@ error_codes! {
     SsoManaged = "sso_managed" => 403,
     /// The session is missing, expired or revoked.
     SessionExpired = "session_expired" => 401,
+    /// The company's Unipos admin reset the member's password: the session was ended, or the
+    /// password given is the one the reset ended. The way on is the Account Information form's
+    /// QR code (Login ID members) or the reset mail (email members).
+    PasswordResetByAdmin = "password_reset_by_admin" => 401,
+
+    // Team admin (`/admin/...`).
+    /// The member behind the session is not an admin of the team the request is about.
+    AdminRequired = "admin_required" => 403,
+    /// No such member in the admin's team (also the answer for another team's member).
+    MemberNotFound = "member_not_found" => 404,
+    /// The member logs in with SSO: the company's identity provider keeps the password.
+    MemberUsesSso = "member_uses_sso" => 409,
+    /// The member logs in with an email address, and gets a reset mail instead of a sheet.
+    MemberUsesEmail = "member_uses_email" => 409,
+    /// A member of the team already has this Login ID.
+    LoginIdTaken = "login_id_taken" => 409,
+    /// The Login ID is empty, too long, or holds a character Login IDs cannot have.
+    LoginIdInvalid = "login_id_invalid" => 422,
+    /// The display name is empty or too long.
+    DisplayNameInvalid = "display_name_invalid" => 422,
+    /// The server cannot make Account Information sheets now (no font for them is installed).
+    AccountSheetUnavailable = "account_sheet_unavailable" => 503,
 
     // Transport-level refusals.
     /// Too many requests; `retry_after_s` says when to try again.
@@ -139,6 +161,17 @@ error_codes! {
     BaseUrlInvalid = "base_url_invalid" => 400,
     /// `http:` for a host that is not a loopback address.
     BaseUrlInsecure = "base_url_insecure" => 400,
+}
+
+impl ErrorCode {
+    /// A 5xx code that says what the server cannot do right now (it is at its bound, or lacks a
+    /// part), not that it failed: a client passes it on as it is, with when to try again.
+    pub fn is_unavailable(self) -> bool {
+        matches!(
+            self,
+            ErrorCode::ServerBusy | ErrorCode::AccountSheetUnavailable
+        )
+    }
 }
 
 impl std::fmt::Display for ErrorCode {

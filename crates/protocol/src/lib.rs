@@ -10,6 +10,7 @@ pub mod base_url;
 pub mod email;
 pub mod error;
 pub mod link;
+pub mod member;
 pub mod policy;
 pub mod token;
 pub mod wire;
@@ -18,12 +19,15 @@ pub use base_url::{BaseUrl, BaseUrlError};
 pub use email::{CharKind, CharReport, Email, EmailError};
 pub use error::{ErrorBody, ErrorCode, ErrorEnvelope};
 pub use link::{AppLink, LinkError, LinkRules, ResetLink};
+pub use member::{check_display_name, check_login_id, login_id_hint, Role};
 pub use policy::{normalize_password, PasswordOwner, PasswordPolicy, PolicyRule};
 pub use token::{redact_token, ResetToken, TokenError};
 pub use wire::*;
 
 /// The path prefix of every API route, relative to the API base URL.
 pub const API_PREFIX: &str = "/api/v1";
+/// The media type of an Account Information sheet.
+pub const PDF_MEDIA_TYPE: &str = "application/pdf";
 /// Sender of every mail the service sends.
 pub const MAIL_SENDER: &str = "no-reply@mail.unipos.me";
 /// Subject of the reset mail, exactly as the help centre tells members to look for it.

@@ -139,12 +139,30 @@ pub struct ResetCheckRequest {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ResetCheckResponse {
-    /// The address the link was sent to, redacted (`t***@example.com`).
-    pub email_hint: String,
+    /// Whose link it is, for an email member: the address it was sent to, redacted
+    /// (`t***@example.com`). Absent for Login ID members, who have no address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email_hint: Option<String>,
+    /// Whose link it is, for a Login ID member (the link of an Account Information sheet).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub login_id: Option<LoginIdAccount>,
     /// When the link stops working (RFC 3339, UTC).
     #[cfg_attr(feature = "openapi", schema(format = DateTime))]
     pub expires_at: String,
     pub policy: PasswordPolicy,
+}
+
+/// The account a Login ID member's reset link is for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct LoginIdAccount {
+    /// The team's slug, as the member types it at login.
+    pub team: String,
+    /// The team's name.
+    pub team_name: String,
+    /// The Login ID, mostly hidden (`j***`; see [`crate::member::login_id_hint`]).
+    pub login_id_hint: String,
 }
 
 /// `POST /password/reset` — "Set password and login".
@@ -305,6 +323,68 @@ pub struct Post {
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Timeline {
     pub posts: Vec<Post>,
+}
+
+/// A member as their team's admin sees them (`/admin/members`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AdminMember {
+    pub id: String,
+    pub display_name: String,
+    /// `None` for Login ID members.
+    pub email: Option<String>,
+    /// Present for Login ID members.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub login_id: Option<String>,
+    pub login_method: LoginMethod,
+    pub role: crate::member::Role,
+    /// Whether the member has a password: `false` for a member added by an admin who has not
+    /// set one yet, after an admin's reset until the member sets a new one, and for SSO members.
+    pub has_password: bool,
+}
+
+/// `200` from `GET /admin/members`: the admin's team, ordered by display name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AdminMembers {
+    pub members: Vec<AdminMember>,
+}
+
+/// `POST /admin/members`: a Login ID member, without a password; they set one with the QR code of
+/// their Account Information sheet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct AddMemberRequest {
+    /// The team's slug: the admin's own team.
+    pub team: String,
+    /// 1–64 half-width letters, digits and `.`, `_`, `-`, `@`; unique in the team (case aside).
+    pub login_id: String,
+    /// 1–100 characters.
+    pub display_name: String,
+}
+
+/// How a member whose password an admin reset sets a new one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ContinueWith {
+    /// A reset mail is on its way to the member's address.
+    Email,
+    /// Print the member's Account Information sheet (`GET …/account_sheet`) and hand it over.
+    AccountSheet,
+}
+
+/// `200` from `POST /admin/members/{member_id}/password_reset`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AdminPasswordReset {
+    pub member: AdminMember,
+    pub continue_with: ContinueWith,
+    /// Sessions of the member that were logged out.
+    pub sessions_revoked: u32,
+    /// Reset links of the member (mails, sheets) that stopped working.
+    pub links_ended: u32,
 }
 
 #[cfg(test)]

@@ -4,9 +4,9 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use unipos_protocol::{
-    normalize_password, ChangePasswordRequest, Email, ErrorCode, ErrorEnvelope, ForgotAccepted,
-    ForgotRequest, LoginMethod, LoginRequest, ResetCheckRequest, ResetCheckResponse, ResetRequest,
-    SessionResponse, Timeline,
+    login_id_hint, normalize_password, ChangePasswordRequest, Email, ErrorCode, ErrorEnvelope,
+    ForgotAccepted, ForgotRequest, LoginIdAccount, LoginMethod, LoginRequest, ResetCheckRequest,
+    ResetCheckResponse, ResetRequest, SessionResponse, Timeline,
 };
 use utoipa::IntoResponses;
 
@@ -74,7 +74,9 @@ pub struct AccountLocked(ErrorEnvelope);
 #[allow(dead_code)]
 pub struct TimedOut(ErrorEnvelope);
 
-/// `session_expired`: the bearer token is missing, unknown, expired or revoked.
+/// `session_expired`: the bearer token is missing, unknown, expired or revoked;
+/// `password_reset_by_admin`: the team's admin reset the member's password, which logged out
+/// every session.
 #[derive(IntoResponses)]
 #[response(status = 401)]
 #[allow(dead_code)]
@@ -176,7 +178,7 @@ pub async fn forgot(
     responses(
         (status = 200, description = "The link works", body = ResetCheckResponse),
         (status = 404, description = "`token_invalid`", body = ErrorEnvelope),
-        (status = 410, description = "`token_expired`, `token_used` or `token_superseded`", body = ErrorEnvelope),
+        (status = 410, description = "`token_expired`, `token_used` or `token_superseded`; a Login ID member's link has `details.account = \"login_id\"` (their way on is a new Account Information sheet from their admin)", body = ErrorEnvelope),
         RateLimited,
         BodyErrors,
     )
@@ -188,15 +190,29 @@ pub async fn reset_check(
 ) -> Result<Json<ResetCheckResponse>, ApiError> {
     state.limit_client(&client).await?;
     let (row, user, team) = state.usable_token(&req.token).await?;
-    let email_hint = user
-        .email
-        .as_deref()
-        .and_then(|e| Email::parse(e).ok())
-        .map(|e| e.hint())
-        .unwrap_or_default();
-    extract::note_hint(&email_hint);
+    // A Login ID member has no address: the link names the team and hints at the Login ID.
+    let login_id = match (user.login_method, &user.login_id) {
+        (LoginMethod::LoginId, Some(id)) => Some(LoginIdAccount {
+            team: team.slug.clone(),
+            team_name: team.name.clone(),
+            login_id_hint: login_id_hint(id),
+        }),
+        _ => None,
+    };
+    let email_hint = match login_id {
+        Some(_) => None,
+        None => user
+            .email
+            .as_deref()
+            .and_then(|e| Email::parse(e).ok())
+            .map(|e| e.hint()),
+    };
+    if let Some(hint) = &email_hint {
+        extract::note_hint(hint);
+    }
     Ok(Json(ResetCheckResponse {
         email_hint,
+        login_id,
         expires_at: rfc3339(row.expires_at),
         policy: team.policy,
     }))
@@ -214,7 +230,7 @@ pub async fn reset_check(
         (status = 200, description = "Password set; logged in", body = SessionResponse),
         (status = 403, description = "`sso_managed`: the member's password is managed by SSO", body = ErrorEnvelope),
         (status = 404, description = "`token_invalid`", body = ErrorEnvelope),
-        (status = 410, description = "`token_expired`, `token_used` or `token_superseded`", body = ErrorEnvelope),
+        (status = 410, description = "`token_expired`, `token_used` or `token_superseded`; a Login ID member's link has `details.account = \"login_id\"` (their way on is a new Account Information sheet from their admin)", body = ErrorEnvelope),
         (status = 422, description = "`password_mismatch`, or `password_policy` with `details.failed` (`common_password` among the rules: a common or breached password, or one built from the member's own address or name)", body = ErrorEnvelope),
         RateLimited,
         ServerBusy,
@@ -251,6 +267,7 @@ pub async fn reset(
     let (user_id, session_hash, session_expires) =
         (user.id.clone(), session.hash.clone(), session.expires_at);
     let login_key = user.login_key();
+    let login_method = user.login_method;
     let notice = changed_notice(&user, request_id);
     state
         .db
@@ -262,12 +279,13 @@ pub async fn reset(
                 return Err(match current {
                     Some(current) => token_state(&current, now)
                         .err()
-                        .unwrap_or_else(|| ApiError::new(ErrorCode::TokenUsed)),
+                        .unwrap_or_else(|| ApiError::new(ErrorCode::TokenUsed))
+                        .for_account_of(login_method),
                     None => ApiError::new(ErrorCode::TokenInvalid),
                 });
             }
             store::set_password(&mut tx, &user_id, &phc, now)?;
-            store::revoke_sessions_of(&mut tx, &user_id, None, now)?;
+            store::revoke_sessions_of(&mut tx, &user_id, None, now, store::Revoked::PasswordReset)?;
             if let Some(key) = &login_key {
                 store::clear_login_failures(&mut tx, key)?;
             }
@@ -300,7 +318,7 @@ enum LoginLookup {
     request_body = LoginRequest,
     responses(
         (status = 201, description = "Logged in", body = SessionResponse),
-        (status = 401, description = "`invalid_credentials`: unknown account or wrong password", body = ErrorEnvelope),
+        (status = 401, description = "`invalid_credentials`: unknown account or wrong password; `password_reset_by_admin`: the password given is the one the team's admin reset (only its owner learns this: any other password is `invalid_credentials`)", body = ErrorEnvelope),
         (status = 403, description = "`sso_required`: the member signs in with SSO", body = ErrorEnvelope),
         (status = 422, description = "`email_*`: the address breaks the format rules", body = ErrorEnvelope),
         AccountLocked,
@@ -346,9 +364,16 @@ pub async fn login(
         })
         .await?;
     let now = state.clock.now_ms();
-    let stored = user
-        .as_ref()
-        .and_then(|u| Some((u.password_hash.clone()?, u.password_form)));
+    // After an admin's reset the member has no password; the one the reset ended is checked
+    // instead (one hash, as for anyone), so that only someone who knew it learns of the reset.
+    let (stored, ended_by_admin) = match &user {
+        Some(u) => match (&u.password_hash, &u.previous_password_hash) {
+            (Some(phc), _) => (Some((phc.clone(), u.password_form)), false),
+            (None, Some(previous)) => (Some((previous.clone(), u.password_form)), true),
+            (None, None) => (None, false),
+        },
+        None => (None, false),
+    };
     let checked = state.check_password(&key, stored, password, now).await?;
     // After the (dummy) hash check, so an SSO member's answer takes as long as anyone's.
     if user
@@ -358,8 +383,14 @@ pub async fn login(
         state.forget_attempt(checked.attempt).await?;
         return Err(ApiError::new(ErrorCode::SsoRequired));
     }
+    if ended_by_admin && checked.verified.matches() {
+        // Counted like any password that does not log in.
+        return Err(state
+            .wrong_password(checked.attempt, &key, now, ErrorCode::PasswordResetByAdmin)
+            .await);
+    }
     let user = match user {
-        Some(user) if checked.verified.matches() => user,
+        Some(user) if checked.verified.matches() && !ended_by_admin => user,
         _ => {
             return Err(state
                 .wrong_password(checked.attempt, &key, now, ErrorCode::InvalidCredentials)
@@ -521,7 +552,13 @@ pub async fn change_password(
                 return Err(ApiError::new(ErrorCode::SessionExpired));
             }
             store::set_password(&mut tx, &user_id, &phc, now)?;
-            store::revoke_sessions_of(&mut tx, &user_id, Some(keep), now)?;
+            store::revoke_sessions_of(
+                &mut tx,
+                &user_id,
+                Some(keep),
+                now,
+                store::Revoked::PasswordChanged,
+            )?;
             notice.queue(&mut tx, now)?;
             tx.commit()?;
             Ok(())

@@ -31,6 +31,12 @@ pub struct Config {
     pub web_base: Option<BaseUrl>,
     /// How long a reset link works.
     pub reset_token_ttl: Duration,
+    /// How long the QR code of an Account Information sheet works (longer than a mail's link:
+    /// the sheet is printed and handed over by hand).
+    pub account_sheet_ttl: Duration,
+    /// The font Account Information sheets are set in (Latin and Japanese); `None` looks in the
+    /// usual places for Noto Sans CJK (`fonts-noto-cjk`) or Hiragino.
+    pub sheet_font: Option<PathBuf>,
     /// How long an instance holds the mail it is sending before another (or itself, restarted)
     /// may take it over; longer than a delivery can take (the SMTP timeout is 30 s).
     pub mail_lease: Duration,
@@ -90,6 +96,8 @@ impl Default for Config {
             smtp_url: None,
             web_base: None,
             reset_token_ttl: Duration::from_secs(3600),
+            account_sheet_ttl: Duration::from_secs(7 * 24 * 3600),
+            sheet_font: None,
             mail_lease: Duration::from_secs(60),
             session_ttl: Duration::from_secs(30 * 24 * 3600),
             forgot_interval: Duration::from_secs(60),
@@ -232,6 +240,8 @@ impl std::fmt::Debug for Config {
             .field("smtp_url", &self.smtp_url.as_ref().map(|_| "<set>"))
             .field("web_base", &self.web_base.as_ref().map(BaseUrl::as_str))
             .field("reset_token_ttl", &self.reset_token_ttl)
+            .field("account_sheet_ttl", &self.account_sheet_ttl)
+            .field("sheet_font", &self.sheet_font)
             .field("mail_lease", &self.mail_lease)
             .field("session_ttl", &self.session_ttl)
             .field("forgot_interval", &self.forgot_interval)

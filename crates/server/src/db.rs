@@ -215,10 +215,10 @@ fn open_sqlite(path: &Path) -> anyhow::Result<Db> {
         enable_wal(&conn)?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
     }
-    conn.pragma_update(None, "foreign_keys", true)?;
     // Deleted rows (old token hashes, failure records) are overwritten, not left in free pages.
     conn.pragma_update(None, "secure_delete", true)?;
     conn.set_prepared_statement_cache_capacity(64);
+    // Turns foreign keys on once the schema is current.
     schema::migrate_sqlite(&mut conn).with_context(|| format!("migrating {}", path.display()))?;
     Ok(Db(Store::Sqlite(Arc::new(Mutex::new(conn)))))
 }
@@ -344,6 +344,72 @@ mod tests {
         let messages: Vec<_> = posts.iter().map(|p| p.message.as_str()).collect();
         assert_eq!(messages, ["first", "second"], "newest insertion first");
         assert_eq!(failures, 1);
+    }
+
+    /// Step 5 rebuilds `users` and `mail_outbox`: every member, session, reset link and queued
+    /// mail of an older file is still there, and still refers to its member.
+    #[test]
+    fn a_file_made_before_step_5_keeps_its_members_sessions_links_and_mail() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db.sqlite3");
+        {
+            let mut c = rusqlite::Connection::open(&path).unwrap();
+            c.pragma_update(None, "foreign_keys", true).unwrap();
+            let tx = c.transaction().unwrap();
+            for step in &schema::SQLITE[..4] {
+                tx.execute_batch(step).unwrap();
+            }
+            tx.pragma_update(None, "user_version", 4).unwrap();
+            tx.execute_batch(
+                "INSERT INTO teams VALUES (1, 't', 'T', 8, 64, 1, 1, 1, 0, 0);
+                 INSERT INTO users (id, team_id, email, email_normalized, display_name,
+                     login_method, password_hash, created_at, password_form)
+                     VALUES ('u1', 1, 'a@example.com', 'a@example.com', 'A', 'email', 'phc', 0,
+                     'nfkc');
+                 INSERT INTO sessions VALUES (1, 'u1', x'01', 0, 99, NULL);
+                 INSERT INTO reset_tokens (user_id, token_hash, created_at, expires_at)
+                     VALUES ('u1', x'02', 0, 99);
+                 INSERT INTO mail_outbox (kind, to_addr, created_at, not_before)
+                     VALUES ('password_changed', 'a@example.com', 0, 0);",
+            )
+            .unwrap();
+            tx.commit().unwrap();
+        }
+        let db = Db::open(&path.as_path().into(), POOL).unwrap();
+        let counts = db
+            .with(|c| -> Result<_, DbError> {
+                let user = crate::store::user_by_id(c, "u1")?.unwrap();
+                Ok((
+                    user.role,
+                    user.password_hash,
+                    c.value::<i64>("SELECT COUNT(*) FROM sessions WHERE user_id = 'u1'", &[])?,
+                    c.value::<i64>(
+                        "SELECT COUNT(*) FROM reset_tokens WHERE user_id = 'u1'",
+                        &[],
+                    )?,
+                    c.value::<i64>("SELECT COUNT(*) FROM mail_outbox", &[])?,
+                ))
+            })
+            .unwrap();
+        assert_eq!(
+            counts,
+            (
+                unipos_protocol::Role::Member,
+                Some("phc".to_owned()),
+                1,
+                1,
+                1
+            )
+        );
+        // Foreign keys are on again: a session of no member is refused.
+        let orphan = db.with(|c| {
+            c.execute(
+                "INSERT INTO sessions (user_id, token_hash, created_at, expires_at) \
+                 VALUES ('nobody', x'03', 0, 1)",
+                &[],
+            )
+        });
+        assert!(orphan.is_err(), "foreign keys are enforced after migrating");
     }
 
     #[test]

@@ -5,8 +5,8 @@ use axum::http::StatusCode;
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use unipos_protocol::{
-    Email, ErrorCode, ErrorEnvelope, LoginMethod, PasswordOwner, PasswordPolicy, SessionResponse,
-    User,
+    Email, ErrorCode, ErrorEnvelope, LoginMethod, PasswordOwner, PasswordPolicy, Role,
+    SessionResponse, User,
 };
 use utoipa::ToSchema;
 
@@ -29,6 +29,10 @@ pub const DEMO_SSO_DISPLAY_NAME: &str = "Hanako Sato";
 pub const DEMO_LOGIN_ID: &str = "jiro";
 pub const DEMO_LOGIN_ID_PASSWORD: &str = "Unipos-demo-2";
 pub const DEMO_LOGIN_ID_DISPLAY_NAME: &str = "Jiro Suzuki";
+/// The demo team's admin (Team Admin > Member > Members), who logs in by email.
+pub const DEMO_ADMIN_EMAIL: &str = "admin@example.com";
+pub const DEMO_ADMIN_PASSWORD: &str = "Unipos-admin-1";
+pub const DEMO_ADMIN_DISPLAY_NAME: &str = "Keiko Tanaka";
 
 /// The lines printed at start in dev mode, after the `listening on` line.
 pub fn banner() -> Vec<String> {
@@ -37,6 +41,7 @@ pub fn banner() -> Vec<String> {
         format!("  email member:    {DEMO_EMAIL} / {DEMO_PASSWORD} ({DEMO_DISPLAY_NAME})"),
         format!("  SSO member:      {DEMO_SSO_EMAIL} (no password; logs in with SSO)"),
         format!("  Login-ID member: team {DEMO_TEAM}, login ID {DEMO_LOGIN_ID} / {DEMO_LOGIN_ID_PASSWORD} ({DEMO_LOGIN_ID_DISPLAY_NAME})"),
+        format!("  team admin:      {DEMO_ADMIN_EMAIL} / {DEMO_ADMIN_PASSWORD} ({DEMO_ADMIN_DISPLAY_NAME}; unipos admin …)"),
         "  (passwords are as seeded unless changed since)".to_owned(),
     ]
 }
@@ -45,15 +50,20 @@ pub fn banner() -> Vec<String> {
 pub fn seed(db: &Db, now: i64) -> anyhow::Result<()> {
     let demo = Email::parse(DEMO_EMAIL)?;
     let demo_sso = Email::parse(DEMO_SSO_EMAIL)?;
+    let demo_admin = Email::parse(DEMO_ADMIN_EMAIL)?;
     let existing = db.with(|c| -> crate::sql::DbResult<_> {
         Ok((
             store::team_by_slug(c, DEMO_TEAM)?,
             store::user_by_email(c, &demo.normalized())?.is_some(),
             store::user_by_email(c, &demo_sso.normalized())?.is_some(),
             store::user_by_login_id(c, DEMO_TEAM, DEMO_LOGIN_ID)?.is_some(),
+            store::user_by_email(c, &demo_admin.normalized())?.is_some(),
         ))
     })?;
-    let (team, has_taro, has_hanako, has_jiro) = existing;
+    let (team, has_taro, has_hanako, has_jiro, has_admin) = existing;
+    let admin_hash = (!has_admin)
+        .then(|| hash_password(DEMO_ADMIN_PASSWORD))
+        .transpose()?;
     let taro_hash = (!has_taro)
         .then(|| hash_password(DEMO_PASSWORD))
         .transpose()?;
@@ -81,6 +91,7 @@ pub fn seed(db: &Db, now: i64) -> anyhow::Result<()> {
             display_name,
             login_method,
             password_hash,
+            role: Role::Member,
         };
         let taro_missing = store::user_by_email(&mut tx, &demo.normalized())?.is_none();
         let hanako_missing = store::user_by_email(&mut tx, &demo_sso.normalized())?.is_none();
@@ -113,6 +124,20 @@ pub fn seed(db: &Db, now: i64) -> anyhow::Result<()> {
                 LoginMethod::LoginId,
                 Some(hash),
             );
+            store::insert_user(&mut tx, &m, now)?;
+        }
+        let admin_missing = store::user_by_email(&mut tx, &demo_admin.normalized())?.is_none();
+        if let Some(hash) = admin_hash.as_ref().filter(|_| admin_missing) {
+            let m = NewUser {
+                role: Role::Admin,
+                ..member(
+                    Some(&demo_admin),
+                    None,
+                    DEMO_ADMIN_DISPLAY_NAME,
+                    LoginMethod::Email,
+                    Some(hash),
+                )
+            };
             store::insert_user(&mut tx, &m, now)?;
         }
         if store::count_posts(&mut tx, team.id)? == 0 {
@@ -207,6 +232,9 @@ pub struct NewMember {
     pub password: Option<String>,
     pub display_name: String,
     pub login_method: LoginMethod,
+    /// `member` unless given.
+    #[serde(default)]
+    pub role: Role,
 }
 
 impl std::fmt::Debug for NewMember {
@@ -216,6 +244,7 @@ impl std::fmt::Debug for NewMember {
             .field("team", &self.team)
             .field("login_id", &self.login_id)
             .field("password", &"<redacted>")
+            .field("role", &self.role)
             .finish_non_exhaustive()
     }
 }
@@ -316,6 +345,7 @@ pub(crate) async fn add_user(
                 display_name: &req.display_name,
                 login_method: req.login_method,
                 password_hash: password_hash.as_deref(),
+                role: req.role,
             };
             Ok(store::insert_user(c, &member, now)?)
         })

@@ -151,6 +151,25 @@ pub fn default_message(code: ErrorCode) -> &'static str {
         SsoRequired => "Your organisation signs in with SSO. Use \"Log in with SSO\".",
         SsoManaged => "Your password is managed by your organisation's SSO and cannot be changed here.",
         SessionExpired => "Your session has ended. Log in again.",
+        PasswordResetByAdmin => {
+            "Your company's Unipos admin reset your password, so you were logged out. Set a new password with the QR code on the Account Information form your admin gives you (Login ID), or with the link in the reset email (email address)."
+        }
+        AdminRequired => "Only an admin of this team can do this. Log in as the team's admin.",
+        MemberNotFound => "Your team has no such member. List the members to find the right one.",
+        MemberUsesSso => {
+            "This member logs in with SSO: the company's identity provider manages the password."
+        }
+        MemberUsesEmail => {
+            "This member logs in with an email address: reset the password, and a reset email is sent to them."
+        }
+        LoginIdTaken => "A member of this team already has this Login ID. Choose another.",
+        LoginIdInvalid => {
+            "A Login ID is 1–64 half-width letters, digits and . _ - @. Change it and try again."
+        }
+        DisplayNameInvalid => "A display name is 1–100 characters. Change it and try again.",
+        AccountSheetUnavailable => {
+            "Account Information forms cannot be made now: the server has no font for them. Tell the server's operator."
+        }
         RateLimited => "Too many requests. Wait a moment and try again.",
         BadRequest => "The request body is not the JSON this endpoint expects.",
         PayloadTooLarge => "The request body is too large.",

@@ -118,7 +118,8 @@ fn bad_json(e: &serde_json::Error) -> ApiError {
         .details(json!({ "line": e.line(), "column": e.column() }))
 }
 
-/// The member behind `Authorization: Bearer …`; 401 `session_expired` when there is none.
+/// The member behind `Authorization: Bearer …`; 401 `session_expired` when there is none, or
+/// `password_reset_by_admin` when the team's admin ended it by resetting the password.
 pub struct Auth {
     pub session_id: i64,
     pub user: UserRow,
@@ -142,9 +143,18 @@ impl FromRequestParts<AppState> for Auth {
         let now = state.clock.now_ms();
         let found = state
             .db
-            .call(move |c| Ok(store::session_user(c, &hash, now)?))
+            .call(move |c| {
+                Ok(match store::session_user(c, &hash, now)? {
+                    Some(live) => Ok(live),
+                    // Only the holder of the session learns why it ended.
+                    None if store::revoked_by_admin_reset(c, &hash, now)? => {
+                        Err(ErrorCode::PasswordResetByAdmin)
+                    }
+                    None => Err(ErrorCode::SessionExpired),
+                })
+            })
             .await?;
-        let (session_id, user) = found.ok_or_else(|| ApiError::new(ErrorCode::SessionExpired))?;
+        let (session_id, user) = found.map_err(ApiError::new)?;
         Ok(Auth { session_id, user })
     }
 }

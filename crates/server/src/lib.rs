@@ -23,6 +23,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 pub mod account_sheet;
+mod admin;
 mod api;
 mod client_addr;
 pub mod clock;
@@ -71,6 +72,9 @@ pub(crate) struct Shared {
     hasher: hashing::Hasher,
     /// Wakes the mail deliverer when a mail was queued.
     mail_due: Arc<Notify>,
+    /// What Account Information sheets are set in; `None` when no font was found (sheets are
+    /// then answered `account_sheet_unavailable`).
+    sheet_font: Option<Arc<account_sheet::SheetFont>>,
 }
 
 impl Deref for AppState {
@@ -94,12 +98,14 @@ impl Deref for AppState {
     components(schemas(
         unipos_protocol::ErrorCode,
         unipos_protocol::PolicyRule,
-        unipos_protocol::LoginMethod
+        unipos_protocol::LoginMethod,
+        unipos_protocol::Role
     )),
     tags(
         (name = "password", description = "Forgot and reset password"),
         (name = "sessions", description = "Log in and out"),
         (name = "me", description = "The logged-in member"),
+        (name = "admin", description = "Team Admin: the members of the admin's own team, their password resets and Account Information sheets"),
         (name = "dev", description = "Only with `--dev`: demo data and sent mail")
     )
 )]
@@ -133,6 +139,9 @@ fn documented_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(api::me))
         .routes(routes!(api::change_password))
         .routes(routes!(api::timeline))
+        .routes(routes!(admin::members, admin::add_member))
+        .routes(routes!(admin::password_reset))
+        .routes(routes!(admin::account_sheet))
         .routes(routes!(dev::add_user))
         .routes(routes!(dev::upsert_team))
         .routes(routes!(dev::suppress))
@@ -321,6 +330,21 @@ pub async fn spawn(config: Config) -> anyhow::Result<RunningServer> {
     .await??;
 
     let mailer = Mailer::new(config.smtp_url.as_deref(), config.outbox_dir.as_ref())?;
+    let sheet_font = match (
+        &config.sheet_font,
+        account_sheet::SheetFont::locate(config.sheet_font.as_deref()),
+    ) {
+        (_, Ok(font)) => Some(Arc::new(font)),
+        // Asked for by name: a wrong path is a mistake to fix before serving.
+        (Some(_), Err(e)) => return Err(e.context("--sheet-font")),
+        (None, Err(e)) => {
+            tracing::warn!(
+                error = format!("{e:#}"),
+                "no font for Account Information sheets: they are answered account_sheet_unavailable"
+            );
+            None
+        }
+    };
     let links = LinkRules::new(web_base.clone());
     let mail_due = Arc::new(Notify::new());
     let (stop_mail, stop_mail_rx) = watch::channel(false);
@@ -386,6 +410,7 @@ pub async fn spawn(config: Config) -> anyhow::Result<RunningServer> {
         client_limiter,
         hasher,
         mail_due,
+        sheet_font,
     }));
 
     let app = router(state.clone());

@@ -157,6 +157,46 @@ pub fn reset_body(display_name: &str, to: &str, link: &str, ttl: Duration) -> Bo
     }
 }
 
+/// The reset mail after the team's admin reset the member's password: the old password no
+/// longer works, so unlike [`reset_body`] there is nothing to ignore.
+pub fn admin_reset_body(display_name: &str, to: &str, link: &str, ttl: Duration) -> Body {
+    let (ttl_en, ttl_ja) = for_people(ttl);
+    let text = format!(
+        "{display_name} 様\n\n\
+         会社のUnipos管理者が、Uniposアカウント（{to}）のパスワードを再設定しました。これまでのパスワードではログインできません。\n\
+         {ttl_ja}以内に次のリンクを開いて、新しいパスワードを設定してください。\n\n\
+         {link}\n\n\
+         このリンクは1回だけ使えます。有効期限が切れた場合は、Uniposアプリのログイン画面の「パスワードを再設定」から再設定メールを送信してください。\n\n\
+         ----\n\n\
+         Hello {display_name},\n\n\
+         Your company's Unipos admin reset the password of your Unipos account ({to}). The old password no longer works.\n\
+         Open this link within {ttl_en} to set a new password:\n\n\
+         {link}\n\n\
+         The link works once. If it has expired, tap \"Reset Password\" on the app's Log in screen to get a new email.\n"
+    );
+    let (name, to_html, link_html) = (
+        escape_html(display_name),
+        escape_html(to),
+        escape_html(link),
+    );
+    let inner = format!(
+        "<p>{name} 様</p>\n\
+         <p>会社のUnipos管理者が、Uniposアカウント（{to_html}）のパスワードを再設定しました。これまでのパスワードではログインできません。{ttl_ja}以内に次のボタンから新しいパスワードを設定してください。</p>\n\
+         <p><a href=\"{link_html}\" style=\"display: inline-block; padding: 10px 18px; background: #ff6a3d; color: #fff; text-decoration: none; border-radius: 6px;\">パスワードを再設定 / <span lang=\"en\">Reset Password</span></a></p>\n\
+         <p>このリンクは1回だけ使えます。有効期限が切れた場合は、Uniposアプリのログイン画面の「パスワードを再設定」から再設定メールを送信してください。</p>\n\
+         <div lang=\"en\">\n\
+         <p>Hello {name},</p>\n\
+         <p>Your company's Unipos admin reset the password of your Unipos account ({to_html}). The old password no longer works. Open this link within {ttl_en} to set a new password:</p>\n\
+         <p><a href=\"{link_html}\">{link_html}</a></p>\n\
+         <p>The link works once. If it has expired, tap \"Reset Password\" on the app's Log in screen to get a new email.</p>\n\
+         </div>"
+    );
+    Body {
+        text,
+        html: html_page(&inner),
+    }
+}
+
 pub fn changed_body(display_name: &str, to: &str) -> Body {
     let text = format!(
         "{display_name} 様\n\n\
@@ -241,7 +281,13 @@ mod tests {
             Duration::from_secs(3600),
         );
         let changed = changed_body("山田太郎", "taro@example.com");
-        for body in [&reset, &changed] {
+        let by_admin = admin_reset_body(
+            "山田太郎",
+            "taro@example.com",
+            "https://unipos.me/reset_password?token=abc",
+            Duration::from_secs(3600),
+        );
+        for body in [&reset, &changed, &by_admin] {
             let ja = japanese(&body.text);
             assert!(ja.starts_with("山田太郎 様\n"), "{ja}");
             assert_eq!(space_beside_japanese(ja), None, "{ja}");
@@ -252,6 +298,16 @@ mod tests {
             assert!(body.html.contains("<div lang=\"en\">"), "English is marked");
         }
         assert!(japanese(&reset.text).contains("60分以内"));
+        let ja = japanese(&by_admin.text);
+        assert!(ja.contains("会社のUnipos管理者が"), "{ja}");
+        assert!(
+            ja.contains("これまでのパスワードではログインできません。"),
+            "{ja}"
+        );
+        assert!(
+            !by_admin.text.contains("ignore this email"),
+            "nothing to ignore"
+        );
         let ja = japanese(&changed.text);
         assert!(
             ja.contains("ほかの端末では、すべてログアウトされています。"),

@@ -70,6 +70,22 @@ struct Args {
     )]
     reset_token_ttl: u64,
 
+    /// How long the QR code of an Account Information sheet works, in seconds (the sheet is
+    /// printed and handed over by hand; default 7 days).
+    #[arg(
+        long,
+        env = "UNIPOS_ACCOUNT_SHEET_TTL",
+        value_name = "SECONDS",
+        default_value_t = 7 * 24 * 3600
+    )]
+    account_sheet_ttl: u64,
+
+    /// The font Account Information sheets are set in: a TrueType/OpenType file or collection
+    /// with Latin and Japanese glyphs. Default: Noto Sans CJK (Debian's fonts-noto-cjk) or
+    /// Hiragino where installed; without one, sheets are answered account_sheet_unavailable.
+    #[arg(long, env = "UNIPOS_SHEET_FONT", value_name = "FILE")]
+    sheet_font: Option<PathBuf>,
+
     /// SMTP relay to send mail through (smtp://host:25, smtps://user:pass@host:465,
     /// smtp://host:587?tls=required). Without it mail goes to --outbox.
     #[arg(long, env = "UNIPOS_SMTP_URL", hide_env_values = true)]
@@ -205,6 +221,8 @@ impl Args {
             smtp_url: self.smtp_url,
             web_base: self.web_base,
             reset_token_ttl: Duration::from_secs(self.reset_token_ttl),
+            account_sheet_ttl: Duration::from_secs(self.account_sheet_ttl),
+            sheet_font: self.sheet_font,
             mail_lease: Duration::from_secs(self.mail_lease),
             forgot_interval: Duration::from_secs(self.forgot_interval),
             forgot_max_per_hour: self.forgot_max_per_hour,

@@ -24,7 +24,7 @@ use unipos_protocol::{
 use crate::clock::{rfc3339, Clock};
 use crate::db::Db;
 use crate::error::ApiError;
-use crate::mail::{changed_body, reset_body, Mailer};
+use crate::mail::{admin_reset_body, changed_body, reset_body, Mailer};
 use crate::secrets::{new_token, token_hash};
 use crate::store::{self, MailKind, OutboxRow};
 use crate::AppState;
@@ -50,7 +50,7 @@ pub struct SentMail {
 fn subject(kind: MailKind) -> &'static str {
     match kind {
         MailKind::PasswordChanged => PASSWORD_CHANGED_MAIL_SUBJECT,
-        _ => RESET_MAIL_SUBJECT,
+        MailKind::ResetRequest | MailKind::AdminReset => RESET_MAIL_SUBJECT,
     }
 }
 
@@ -180,12 +180,16 @@ impl Deliverer {
         // went out (or to forget the token if it did not).
         let mut issued: Option<(String, Vec<u8>)> = None;
         let (to, body, kept) = match row.kind {
-            MailKind::ResetRequest => {
+            MailKind::ResetRequest | MailKind::AdminReset => {
                 let Some(member) = self.issue(&row, &hint, lease_until).await else {
                     return;
                 };
                 let link = self.links.reset_url(&member.token);
-                let body = reset_body(&member.display_name, &member.to, &link, self.reset_ttl);
+                let compose = match row.kind {
+                    MailKind::AdminReset => admin_reset_body,
+                    _ => reset_body,
+                };
+                let body = compose(&member.display_name, &member.to, &link, self.reset_ttl);
                 issued = Some((member.user_id, token_hash(&member.token)));
                 (member.to.clone(), body, Some((member.to, member.token)))
             }

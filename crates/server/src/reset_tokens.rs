@@ -1,7 +1,7 @@
 //! Reset tokens: whether one can still be used. (They are issued with their mail, in one
 //! transaction, by the outbox: `outbox.rs`.)
 
-use unipos_protocol::{ErrorCode, ResetToken};
+use unipos_protocol::{ErrorCode, LoginMethod, ResetToken};
 
 use crate::error::ApiError;
 use crate::secrets::token_hash;
@@ -32,8 +32,21 @@ impl AppState {
             })
             .await?;
         let (row, user, team) = found.ok_or_else(|| ApiError::new(ErrorCode::TokenInvalid))?;
-        token_state(&row, now)?;
+        token_state(&row, now).map_err(|e| e.for_account_of(user.login_method))?;
         Ok((row, user, team))
+    }
+}
+
+impl ApiError {
+    /// A dead link of a Login ID member says so (`details.account = "login_id"`): their way on
+    /// is a new Account Information sheet from their admin, not a new mail.
+    pub fn for_account_of(self, login_method: LoginMethod) -> ApiError {
+        match login_method {
+            LoginMethod::LoginId => {
+                self.details(serde_json::json!({ "account": LoginMethod::LoginId.as_str() }))
+            }
+            _ => self,
+        }
     }
 }
 

@@ -3,6 +3,7 @@
 //! both; where SQLite says `COLLATE NOCASE`, PostgreSQL has `citext`.
 
 use anyhow::Context;
+use rusqlite::OptionalExtension;
 
 /// Ordered schema steps; `PRAGMA user_version` says how many have run. Never edit a shipped step:
 /// append a new one.
@@ -143,6 +144,59 @@ pub const SQLITE: &[&str] = &[
     ALTER TABLE posts_keyed RENAME TO posts;
     CREATE INDEX posts_by_team ON posts(team_id, created_at);
     "#,
+    // 5: team admins; members without a password (added by an admin and not yet signed up, or
+    // whose password an admin reset: the old hash is kept apart, only to tell its owner what
+    // happened); why a session ended; the mail an admin's reset sends. SQLite cannot drop a
+    // CHECK, so `users` and `mail_outbox` are rebuilt (foreign keys are off while migrating).
+    r#"
+    CREATE TABLE users_new (
+        id                     TEXT PRIMARY KEY,
+        team_id                INTEGER NOT NULL REFERENCES teams(id),
+        email                  TEXT,
+        email_normalized       TEXT UNIQUE,
+        login_id               TEXT COLLATE NOCASE,
+        display_name           TEXT NOT NULL,
+        login_method           TEXT NOT NULL CHECK (login_method IN ('email', 'login_id', 'sso')),
+        password_hash          TEXT,
+        password_changed_at    INTEGER,
+        created_at             INTEGER NOT NULL,
+        password_form          TEXT NOT NULL DEFAULT 'as_typed'
+            CHECK (password_form IN ('nfkc', 'as_typed')),
+        role                   TEXT NOT NULL DEFAULT 'member' CHECK (role IN ('member', 'admin')),
+        previous_password_hash TEXT,
+        password_reset_at      INTEGER,
+        UNIQUE (team_id, login_id),
+        CHECK ((email IS NULL) = (email_normalized IS NULL)),
+        CHECK (login_method <> 'login_id' OR login_id IS NOT NULL),
+        CHECK (login_method = 'login_id' OR email IS NOT NULL)
+    );
+    INSERT INTO users_new (id, team_id, email, email_normalized, login_id, display_name,
+        login_method, password_hash, password_changed_at, created_at, password_form)
+        SELECT id, team_id, email, email_normalized, login_id, display_name, login_method,
+            password_hash, password_changed_at, created_at, password_form FROM users;
+    DROP TABLE users;
+    ALTER TABLE users_new RENAME TO users;
+    CREATE INDEX users_by_team ON users(team_id, display_name);
+    ALTER TABLE sessions ADD COLUMN revoked_reason TEXT;
+    CREATE TABLE mail_outbox_new (
+        id           INTEGER PRIMARY KEY AUTOINCREMENT,
+        kind         TEXT NOT NULL
+            CHECK (kind IN ('reset_request', 'password_changed', 'admin_reset')),
+        to_addr      TEXT NOT NULL,
+        display_name TEXT,
+        token        TEXT,
+        request_id   TEXT,
+        created_at   INTEGER NOT NULL,
+        not_before   INTEGER NOT NULL,
+        attempts     INTEGER NOT NULL DEFAULT 0,
+        sent_at      INTEGER
+    );
+    INSERT INTO mail_outbox_new SELECT id, kind, to_addr, display_name, token, request_id,
+        created_at, not_before, attempts, sent_at FROM mail_outbox;
+    DROP TABLE mail_outbox;
+    ALTER TABLE mail_outbox_new RENAME TO mail_outbox;
+    CREATE INDEX mail_outbox_due ON mail_outbox(sent_at, not_before);
+    "#,
 ];
 
 /// Ordered schema steps for PostgreSQL; the `unipos_schema` table says how many have run. Never
@@ -249,6 +303,32 @@ pub const POSTGRES: &[&str] = &[
     );
     CREATE INDEX mail_outbox_due ON mail_outbox(sent_at, not_before);
     "#,
+    // 2: SQLite's step 5 (team admins, members without a password, why a session ended, the
+    // mail an admin's reset sends). The CHECKs to drop are found by what they say: PostgreSQL
+    // named them itself.
+    r#"
+    ALTER TABLE users ADD COLUMN role TEXT NOT NULL DEFAULT 'member'
+        CHECK (role IN ('member', 'admin'));
+    ALTER TABLE users ADD COLUMN previous_password_hash TEXT;
+    ALTER TABLE users ADD COLUMN password_reset_at BIGINT;
+    CREATE INDEX users_by_team ON users(team_id, display_name);
+    ALTER TABLE sessions ADD COLUMN revoked_reason TEXT;
+    DO $$
+    DECLARE c record;
+    BEGIN
+        FOR c IN SELECT conrelid::regclass::text AS tab, conname FROM pg_constraint
+                 WHERE contype = 'c' AND (
+                     (conrelid = 'users'::regclass
+                         AND pg_get_constraintdef(oid) LIKE '%password_hash IS NOT NULL%')
+                     OR (conrelid = 'mail_outbox'::regclass
+                         AND pg_get_constraintdef(oid) LIKE '%reset_request%'))
+        LOOP
+            EXECUTE format('ALTER TABLE %I DROP CONSTRAINT %I', c.tab, c.conname);
+        END LOOP;
+    END $$;
+    ALTER TABLE mail_outbox ADD CONSTRAINT mail_outbox_kind_check
+        CHECK (kind IN ('reset_request', 'password_changed', 'admin_reset'));
+    "#,
 ];
 
 fn too_new(version: usize, known: usize) -> anyhow::Error {
@@ -259,7 +339,18 @@ fn too_new(version: usize, known: usize) -> anyhow::Error {
 
 /// Runs the SQLite steps the file lacks, all in one write transaction: a second server starting
 /// at the same moment waits for it (busy timeout), then finds nothing left to do.
+///
+/// Foreign keys are off while the steps run (a step that rebuilds a table drops the old one,
+/// which would otherwise delete the rows that refer to it), and checked before the commit, as
+/// SQLite's procedure for altering a table says; they are on again afterwards.
 pub fn migrate_sqlite(conn: &mut rusqlite::Connection) -> anyhow::Result<()> {
+    conn.pragma_update(None, "foreign_keys", false)?;
+    let migrated = run_sqlite_steps(conn);
+    conn.pragma_update(None, "foreign_keys", true)?;
+    migrated
+}
+
+fn run_sqlite_steps(conn: &mut rusqlite::Connection) -> anyhow::Result<()> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let version: usize = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
     if version > SQLITE.len() {
@@ -269,6 +360,12 @@ pub fn migrate_sqlite(conn: &mut rusqlite::Connection) -> anyhow::Result<()> {
         tx.execute_batch(step)
             .with_context(|| format!("schema step {}", index + 1))?;
         tx.pragma_update(None, "user_version", index + 1)?;
+    }
+    let broken: Option<String> = tx
+        .query_row("PRAGMA foreign_key_check", [], |r| r.get(0))
+        .optional()?;
+    if let Some(table) = broken {
+        anyhow::bail!("after migrating, a row of {table} refers to a row that is gone");
     }
     tx.commit()?;
     Ok(())

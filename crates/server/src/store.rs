@@ -2,7 +2,9 @@
 //! for both stores (see `sql.rs`).
 
 use crate::sql::{args, Conn, DbError, DbResult, Row};
-use unipos_protocol::{Email, LoginMethod, PasswordOwner, PasswordPolicy, Post, User};
+use unipos_protocol::{
+    AdminMember, Email, LoginMethod, PasswordOwner, PasswordPolicy, Post, Role, User,
+};
 
 use crate::secrets::HashForm;
 
@@ -27,8 +29,14 @@ pub struct UserRow {
     pub login_id: Option<String>,
     pub display_name: String,
     pub login_method: LoginMethod,
+    /// `None`: no password yet (added by an admin), after an admin's reset, or SSO.
     pub password_hash: Option<String>,
+    /// How `password_hash` was made; with no `password_hash`, how `previous_password_hash` was.
     pub password_form: HashForm,
+    pub role: Role,
+    /// The password an admin's reset ended, kept until a new one is set: a login with it is
+    /// told what happened, any other password is just wrong.
+    pub previous_password_hash: Option<String>,
 }
 
 impl std::fmt::Debug for UserRow {
@@ -50,6 +58,19 @@ impl UserRow {
             login_method: self.login_method,
             team: self.team_slug.clone(),
             login_id: self.login_id.clone(),
+        }
+    }
+
+    /// The member as their team's admin sees them.
+    pub fn to_admin_view(&self) -> AdminMember {
+        AdminMember {
+            id: self.id.clone(),
+            display_name: self.display_name.clone(),
+            email: self.email.clone(),
+            login_id: self.login_id.clone(),
+            login_method: self.login_method,
+            role: self.role,
+            has_password: self.password_hash.is_some(),
         }
     }
 
@@ -88,8 +109,8 @@ fn parse_method(s: &str) -> LoginMethod {
 }
 
 const USER_SELECT: &str = "SELECT u.id, u.team_id, t.slug, u.email, u.login_id, u.display_name, \
-     u.login_method, u.password_hash, u.password_form, u.email_normalized \
-     FROM users u JOIN teams t ON t.id = u.team_id";
+     u.login_method, u.password_hash, u.password_form, u.email_normalized, u.role, \
+     u.previous_password_hash FROM users u JOIN teams t ON t.id = u.team_id";
 
 /// `users.password_form`: how the stored hash was made.
 fn form_str(form: HashForm) -> &'static str {
@@ -114,6 +135,8 @@ fn user_from_row(r: &Row<'_, '_>) -> DbResult<UserRow> {
             _ => HashForm::AsTyped,
         },
         email_normalized: r.get(9)?,
+        role: Role::parse(&r.get::<String>(10)?),
+        previous_password_hash: r.get(11)?,
     })
 }
 
@@ -206,7 +229,8 @@ pub fn upsert_team(
     team_by_slug(c, slug)?.ok_or(DbError::NoRow)
 }
 
-/// A member to create. `password_hash` is `None` for SSO members.
+/// A member to create. `password_hash` is `None` for SSO members and for Login ID members an
+/// admin adds (they set one with their Account Information sheet).
 pub struct NewUser<'a> {
     pub team_id: i64,
     pub email: Option<&'a Email>,
@@ -214,6 +238,7 @@ pub struct NewUser<'a> {
     pub display_name: &'a str,
     pub login_method: LoginMethod,
     pub password_hash: Option<&'a str>,
+    pub role: Role,
 }
 
 pub fn insert_user(c: &mut Conn<'_>, user: &NewUser<'_>, now: i64) -> DbResult<UserRow> {
@@ -221,8 +246,8 @@ pub fn insert_user(c: &mut Conn<'_>, user: &NewUser<'_>, now: i64) -> DbResult<U
     let normalized = user.email.map(Email::normalized);
     c.execute(
         "INSERT INTO users (id, team_id, email, email_normalized, login_id, display_name, \
-         login_method, password_hash, password_form, created_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+         login_method, password_hash, password_form, created_at, role) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
         args![
             &id,
             user.team_id,
@@ -233,7 +258,8 @@ pub fn insert_user(c: &mut Conn<'_>, user: &NewUser<'_>, now: i64) -> DbResult<U
             user.login_method.as_str(),
             user.password_hash,
             form_str(HashForm::Nfkc),
-            now
+            now,
+            user.role.as_str()
         ],
     )?;
     user_by_id(c, &id)?.ok_or(DbError::NoRow)
@@ -244,8 +270,8 @@ pub fn insert_user(c: &mut Conn<'_>, user: &NewUser<'_>, now: i64) -> DbResult<U
 /// not undo it.
 pub fn set_password(c: &mut Conn<'_>, user_id: &str, phc: &str, now: i64) -> DbResult<()> {
     c.execute(
-        "UPDATE users SET password_hash = ?2, password_form = ?4, password_changed_at = ?3 \
-         WHERE id = ?1",
+        "UPDATE users SET password_hash = ?2, password_form = ?4, password_changed_at = ?3, \
+         previous_password_hash = NULL WHERE id = ?1",
         args![user_id, phc, now, form_str(HashForm::Nfkc)],
     )?;
     c.execute(
@@ -326,10 +352,32 @@ pub fn session_user(
     }
 }
 
+/// Why a session ended before its time (`sessions.revoked_reason`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Revoked {
+    LoggedOut,
+    PasswordReset,
+    PasswordChanged,
+    /// The team's admin reset the member's password.
+    AdminReset,
+}
+
+impl Revoked {
+    fn as_str(self) -> &'static str {
+        match self {
+            Revoked::LoggedOut => "logged_out",
+            Revoked::PasswordReset => "password_reset",
+            Revoked::PasswordChanged => "password_changed",
+            Revoked::AdminReset => "admin_reset",
+        }
+    }
+}
+
 pub fn revoke_session(c: &mut Conn<'_>, session_id: i64, now: i64) -> DbResult<()> {
     c.execute(
-        "UPDATE sessions SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
-        args![session_id, now],
+        "UPDATE sessions SET revoked_at = ?2, revoked_reason = ?3 WHERE id = ?1 \
+         AND revoked_at IS NULL",
+        args![session_id, now, Revoked::LoggedOut.as_str()],
     )?;
     Ok(())
 }
@@ -340,12 +388,76 @@ pub fn revoke_sessions_of(
     user_id: &str,
     keep: Option<i64>,
     now: i64,
+    why: Revoked,
 ) -> DbResult<u64> {
     c.execute(
-        "UPDATE sessions SET revoked_at = ?3 WHERE user_id = ?1 AND revoked_at IS NULL \
-         AND id IS DISTINCT FROM ?2",
-        args![user_id, keep, now],
+        "UPDATE sessions SET revoked_at = ?3, revoked_reason = ?4 WHERE user_id = ?1 \
+         AND revoked_at IS NULL AND id IS DISTINCT FROM ?2",
+        args![user_id, keep, now, why.as_str()],
     )
+}
+
+/// Whether the session with this token hash, not yet expired, was ended by an admin's reset of
+/// the member's password.
+pub fn revoked_by_admin_reset(c: &mut Conn<'_>, token_hash: &[u8], now: i64) -> DbResult<bool> {
+    c.value(
+        "SELECT EXISTS (SELECT 1 FROM sessions WHERE token_hash = ?1 AND expires_at > ?2 \
+         AND revoked_reason = ?3)",
+        args![token_hash, now, Revoked::AdminReset.as_str()],
+    )
+}
+
+// Team admin.
+
+/// The team's members whose display name, address or Login ID contains `query` (case aside), or
+/// whose id it is, by display name, at most `limit`.
+pub fn team_members(
+    c: &mut Conn<'_>,
+    team_id: i64,
+    query: &str,
+    limit: u32,
+) -> DbResult<Vec<UserRow>> {
+    // LIKE's own wildcards in what was typed match themselves.
+    let escaped: String = query
+        .to_lowercase()
+        .chars()
+        .flat_map(|ch| match ch {
+            '%' | '_' | '\\' => vec!['\\', ch],
+            ch => vec![ch],
+        })
+        .collect();
+    let pattern = format!("%{escaped}%");
+    c.query_all(
+        &format!(
+            "{USER_SELECT} WHERE u.team_id = ?1 AND (lower(u.display_name) LIKE ?2 ESCAPE '\\' \
+             OR lower(COALESCE(u.email, '')) LIKE ?2 ESCAPE '\\' \
+             OR lower(CAST(COALESCE(u.login_id, '') AS TEXT)) LIKE ?2 ESCAPE '\\' \
+             OR u.id = ?4) ORDER BY u.display_name, u.id LIMIT ?3"
+        ),
+        args![team_id, &pattern, limit, query],
+        user_from_row,
+    )
+}
+
+/// An admin's reset, in the caller's transaction: the password stops working (its hash is kept
+/// apart, see [`UserRow::previous_password_hash`]), every session is logged out, every unused
+/// reset link ends, and a lock of the login key is lifted. Answers (sessions, links) ended.
+pub fn admin_reset_password(tx: &mut Conn<'_>, user: &UserRow, now: i64) -> DbResult<(u64, u64)> {
+    tx.execute(
+        "UPDATE users SET previous_password_hash = COALESCE(password_hash, \
+         previous_password_hash), password_hash = NULL, password_reset_at = ?2 WHERE id = ?1",
+        args![&user.id, now],
+    )?;
+    let sessions = revoke_sessions_of(tx, &user.id, None, now, Revoked::AdminReset)?;
+    let links = tx.execute(
+        "UPDATE reset_tokens SET revoked_at = ?2 WHERE user_id = ?1 AND used_at IS NULL \
+         AND revoked_at IS NULL AND superseded_at IS NULL",
+        args![&user.id, now],
+    )?;
+    if let Some(key) = user.login_key() {
+        clear_login_failures(tx, &key)?;
+    }
+    Ok((sessions, links))
 }
 
 // Reset tokens.
@@ -376,7 +488,7 @@ pub fn supersede_reset_tokens(
 ) -> DbResult<()> {
     tx.execute(
         "UPDATE reset_tokens SET superseded_at = ?2 WHERE user_id = ?1 AND used_at IS NULL \
-         AND superseded_at IS NULL AND token_hash <> ?3",
+         AND superseded_at IS NULL AND revoked_at IS NULL AND token_hash <> ?3",
         args![user_id, now, newest],
     )?;
     Ok(())
@@ -629,6 +741,8 @@ pub enum MailKind {
     ResetRequest,
     /// "Your password was changed".
     PasswordChanged,
+    /// The team's admin reset the password of the member at `to`: a reset mail that says so.
+    AdminReset,
 }
 
 impl MailKind {
@@ -636,12 +750,14 @@ impl MailKind {
         match self {
             MailKind::ResetRequest => "reset_request",
             MailKind::PasswordChanged => "password_changed",
+            MailKind::AdminReset => "admin_reset",
         }
     }
 
     fn parse(s: &str) -> MailKind {
         match s {
             "password_changed" => MailKind::PasswordChanged,
+            "admin_reset" => MailKind::AdminReset,
             _ => MailKind::ResetRequest,
         }
     }

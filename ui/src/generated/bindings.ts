@@ -24,6 +24,11 @@ export const commands = {
 	requestReset: (email: string) => typedError<ResetRequested, ClientError>(__TAURI_INVOKE("request_reset", { email })),
 	/**  A link pasted into Check your email: the link rules, then held in Rust. */
 	openLink: (url: string) => typedError<LinkTarget, ClientError>(__TAURI_INVOKE("open_link", { url })),
+	/**
+	 *  What the camera read off an Account Information sheet's QR code (iOS, Android): the same
+	 *  link rules as a pasted link, then held in Rust.
+	 */
+	openScannedLink: (url: string) => typedError<LinkTarget, ClientError>(__TAURI_INVOKE("open_scanned_link", { url })),
 	/**  The link the OS opened the app with (cold start) or handed over since (warm start), once. */
 	takeIncomingLink: () => typedError<IncomingLink | null, ClientError>(__TAURI_INVOKE("take_incoming_link")),
 	/**
@@ -63,7 +68,7 @@ export const events = {
 };
 
 /* Constants */
-export const ERROR_CODES = ["email_empty","email_leading_whitespace","email_trailing_whitespace","email_inner_whitespace","email_fullwidth","email_too_long","email_invalid","token_invalid","token_expired","token_used","token_superseded","password_mismatch","password_policy","current_password_incorrect","invalid_credentials","account_locked","sso_required","sso_managed","session_expired","rate_limited","bad_request","payload_too_large","unsupported_media_type","request_timeout","not_found","method_not_allowed","internal","server_busy","link_unparseable","link_scheme","link_userinfo","link_host","link_port","link_path","link_extra_parts","link_token_missing","link_token_duplicate","link_token_malformed","link_too_long","base_url_invalid","base_url_insecure","offline","connection_refused","timeout","tls","server_error","bad_response","keychain_unavailable","not_logged_in","unknown"] as const;
+export const ERROR_CODES = ["email_empty","email_leading_whitespace","email_trailing_whitespace","email_inner_whitespace","email_fullwidth","email_too_long","email_invalid","token_invalid","token_expired","token_used","token_superseded","password_mismatch","password_policy","current_password_incorrect","invalid_credentials","account_locked","sso_required","sso_managed","session_expired","password_reset_by_admin","admin_required","member_not_found","member_uses_sso","member_uses_email","login_id_taken","login_id_invalid","display_name_invalid","account_sheet_unavailable","rate_limited","bad_request","payload_too_large","unsupported_media_type","request_timeout","not_found","method_not_allowed","internal","server_busy","link_unparseable","link_scheme","link_userinfo","link_host","link_port","link_path","link_extra_parts","link_token_missing","link_token_duplicate","link_token_malformed","link_too_long","base_url_invalid","base_url_insecure","offline","connection_refused","timeout","tls","server_error","bad_response","keychain_unavailable","not_logged_in","unknown"] as const;
 
 export const MAIL_SENDER = "no-reply@mail.unipos.me" as const;
 
@@ -204,6 +209,28 @@ export type ErrorCode =
 "sso_managed" | 
 /**  The session is missing, expired or revoked. */
 "session_expired" | 
+/**
+ *  The company's Unipos admin reset the member's password: the session was ended, or the
+ *  password given is the one the reset ended. The way on is the Account Information form's
+ *  QR code (Login ID members) or the reset mail (email members).
+ */
+"password_reset_by_admin" | 
+/**  The member behind the session is not an admin of the team the request is about. */
+"admin_required" | 
+/**  No such member in the admin's team (also the answer for another team's member). */
+"member_not_found" | 
+/**  The member logs in with SSO: the company's identity provider keeps the password. */
+"member_uses_sso" | 
+/**  The member logs in with an email address, and gets a reset mail instead of a sheet. */
+"member_uses_email" | 
+/**  A member of the team already has this Login ID. */
+"login_id_taken" | 
+/**  The Login ID is empty, too long, or holds a character Login IDs cannot have. */
+"login_id_invalid" | 
+/**  The display name is empty or too long. */
+"display_name_invalid" | 
+/**  The server cannot make Account Information sheets now (no font for them is installed). */
+"account_sheet_unavailable" | 
 /**  Too many requests; `retry_after_s` says when to try again. */
 "rate_limited" | 
 /**  The body is not the JSON this endpoint expects. */
@@ -271,6 +298,11 @@ export type ErrorDetails = {
 	reason?: string | null,
 	/**  `server_error`: the server's own code. */
 	server_code?: ErrorCode | null,
+	/**
+	 *  A dead reset link (`token_*`) of a Login ID member: `login_id` (their way on is a new
+	 *  Account Information sheet from their admin, not a new mail).
+	 */
+	account?: LoginMethod | null,
 };
 
 /**  Help-centre pages the app opens in the browser. */
@@ -295,8 +327,13 @@ export type LinkArrived = Record<string, never>;
 export type LinkChecked = {
 	status: number,
 	request_id: string,
-	/**  `t***@example.com` */
-	email_hint: string,
+	/**  Whose link, for an email member: `t***@example.com`. */
+	email_hint: string | null,
+	/**
+	 *  Whose link, for a Login ID member (an Account Information sheet's QR code): the team and
+	 *  a hint of the Login ID.
+	 */
+	login_id: LoginIdAccount | null,
 	/**  RFC 3339, UTC. */
 	expires_at: string,
 	/**  The organisation's rules, for the checklist ([`PasswordPolicy::checklist`]). */
@@ -332,6 +369,16 @@ export type LoggedOut = {
 	 *  session was cleared all the same.
 	 */
 	remote_error: ClientError | null,
+};
+
+/**  The account a Login ID member's reset link is for. */
+export type LoginIdAccount = {
+	/**  The team's slug, as the member types it at login. */
+	team: string,
+	/**  The team's name. */
+	team_name: string,
+	/**  The Login ID, mostly hidden (`j***`; see [`crate::member::login_id_hint`]). */
+	login_id_hint: string,
 };
 
 /**  How a member signs in. */

@@ -128,14 +128,35 @@ class AppModel {
     if (me.ok) {
       this.user = me.value;
       this.restoreError = null;
-    } else if (me.error.code === "session_expired" || me.error.code === "not_logged_in") {
-      this.signedOut();
-      if (this.route.name === "timeline" || this.route.name === "settings") {
-        this.go({ name: "login" }, { key: "session.expired", tone: "info" });
-      }
-    } else {
+    } else if (!this.sessionEnded(me.error)) {
       this.restoreError = me.error;
     }
+  }
+
+  /**
+   * Whether a refusal says the session is over: it expired, or the company's Unipos admin reset
+   * the password. If so, the member is signed out and a logged-in screen goes back to Log in,
+   * saying why (and, after an admin's reset, the way to a new password for how they log in).
+   */
+  sessionEnded(error: ClientError): boolean {
+    // Read before signing out, which forgets the member.
+    const notice = this.endedNotice(error.code);
+    if (notice === null) return false;
+    this.signedOut();
+    if (this.route.name === "timeline" || this.route.name === "settings") {
+      this.go({ name: "login" }, { key: notice, tone: "info" });
+    }
+    return true;
+  }
+
+  private endedNotice(code: ClientError["code"]): Key | null {
+    if (code === "session_expired" || code === "not_logged_in") return "session.expired";
+    if (code !== "password_reset_by_admin") return null;
+    // Before `GET /me` answered, the way they logged in last time.
+    const method = this.user?.login_method ?? this.preferences.last_login_method;
+    if (method === "login_id") return "session.reset_by_admin_login_id";
+    if (method === "email") return "session.reset_by_admin_email";
+    return "error.password_reset_by_admin";
   }
 
   signedIn(user: User): void {

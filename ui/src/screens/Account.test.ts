@@ -2,7 +2,7 @@ import { fireEvent, render, screen, waitFor } from "@testing-library/svelte";
 import { describe, expect, it } from "vitest";
 import { app } from "../lib/app.svelte";
 import { setLanguage } from "../lib/i18n.svelte";
-import { backend, count, held, info, refuse, taro } from "../test/backend";
+import { backend, count, held, info, jiro, refuse, taro } from "../test/backend";
 import Settings from "./Settings.svelte";
 
 function fill(label: string, value: string) {
@@ -156,6 +156,21 @@ describe("Settings > Account", () => {
     render(Settings, { section: "account", presentation: "desktop" });
     expect(screen.getByText(/managed by your company's SSO/)).toBeTruthy();
     expect(screen.queryByLabelText("Current password")).toBeNull();
+  });
+});
+
+describe("Settings > Account after the admin's reset", () => {
+  it("a Save answered password_reset_by_admin signs the Login ID member out and says to scan the new form", async () => {
+    app.user = jiro;
+    app.hasSession = true;
+    app.go({ name: "settings", section: "account" });
+    backend({ change_password: () => refuse("password_reset_by_admin", { status: 401 }) });
+    render(Settings, { section: "account", presentation: "desktop" });
+    await fireEvent.click(screen.getByRole("button", { name: "Save" }));
+    await waitFor(() => expect(app.route.name).toBe("login"));
+    expect(app.notice).toEqual({ key: "session.reset_by_admin_login_id", tone: "info" });
+    expect(app.hasSession).toBe(false);
+    expect(app.user).toBeNull();
   });
 });
 

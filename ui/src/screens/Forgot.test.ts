@@ -194,4 +194,21 @@ describe("Forgot password", () => {
     render(Forgot);
     expect(app.route).toEqual({ name: "timeline", note: "forgot_while_logged_in" });
   });
+
+  it("gives Login ID members the steps to a new password: their admin, the new form, its QR code, Set password and login", async () => {
+    const calls = backend({ open_help: () => null });
+    render(Forgot);
+    const title = screen.getByRole("heading", { name: "Do you log in with a Login ID?" });
+    const steps = title.parentElement!.querySelector("ol")!;
+    expect([...steps.querySelectorAll("li")].map((li) => li.textContent)).toEqual([
+      "Ask your company's Unipos admin to reset your password.",
+      "Your admin gives you a new Account Information form.",
+      "Scan the QR code in its lower right corner with your phone.",
+      'Enter a new password twice and tap "Set password and login".',
+    ]);
+    await fireEvent.click(
+      screen.getByRole("button", { name: "I forgot / want to reset my password (with Login ID)" }),
+    );
+    expect(calls.find((c) => c.cmd === "open_help")?.args).toEqual({ topic: "login_id_password" });
+  });
 });

@@ -2,7 +2,7 @@ import { fireEvent, render, screen } from "@testing-library/svelte";
 import { describe, expect, it } from "vitest";
 import { app } from "../lib/app.svelte";
 import { backend, refusal } from "../test/backend";
-import type { ClientErrorCode } from "../generated/bindings";
+import type { ClientErrorCode, ErrorDetails } from "../generated/bindings";
 import LinkProblem from "./LinkProblem.svelte";
 
 describe("Link problems", () => {
@@ -23,4 +23,31 @@ describe("Link problems", () => {
       expect(app.route.name).toBe("forgot");
     });
   }
+
+  // A Login ID member's dead link (an Account Information form's QR code): no email to ask for.
+  const forms: [ClientErrorCode, string, RegExp][] = [
+    ["token_expired", "This link has expired", /works for a limited time.*Ask your company's Unipos admin for a new Account Information form/],
+    ["token_used", "This link was already used", /sets a password once.*ask your company's Unipos admin for a new Account Information form/],
+    ["token_superseded", "A newer Account Information form was printed", /Only the QR code on the newest Account Information form works/],
+  ];
+  for (const [code, title, body] of forms) {
+    it(`for a Login ID member's ${code}, asks for a new Account Information form and offers Back to Log in, not Send a new email`, async () => {
+      backend({});
+      render(LinkProblem, { error: refusal(code, { status: 410, details: { account: "login_id" } as ErrorDetails }) });
+      expect(screen.getByRole("heading", { level: 1 }).textContent).toBe(title);
+      expect(screen.getByText(body)).toBeTruthy();
+      expect(screen.queryByText(/email/)).toBeNull();
+      expect(screen.getByText(code)).toBeTruthy();
+      expect(screen.queryByRole("button", { name: "Send a new email" })).toBeNull();
+      await fireEvent.click(screen.getByRole("button", { name: "Back to Log in" }));
+      expect(app.route.name).toBe("login");
+    });
+  }
+
+  it("keeps Send a new email for an email member's expired link", () => {
+    backend({});
+    render(LinkProblem, { error: refusal("token_expired", { details: { account: "email" } as ErrorDetails }) });
+    expect(screen.getByRole("button", { name: "Send a new email" })).toBeTruthy();
+    expect(screen.queryByRole("button", { name: "Back to Log in" })).toBeNull();
+  });
 });

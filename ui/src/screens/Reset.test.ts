@@ -53,6 +53,49 @@ describe("Reset", () => {
     expect(rule("require_digit").textContent).toContain("(done)");
   });
 
+  it("names the team and Login ID, and no email address, for an Account Information form's link", async () => {
+    backend({
+      check_reset_link: () => ({
+        ...checked,
+        email_hint: null,
+        login_id: { team: "demo", team_name: "Unipos Demo", login_id_hint: "j***" },
+      }),
+      policy_checklist: checklist,
+      set_password_and_login: () => ({
+        status: 200,
+        request_id: "r",
+        user: { ...taro, email: null, login_method: "login_id", login_id: "jiro" },
+        expires_at: "x",
+      }),
+    });
+    render(Reset);
+    const line = await screen.findByText("For Login ID j*** in team Unipos Demo (demo)");
+    expect(line.classList.contains("lead")).toBe(true);
+    expect(screen.queryByText(/^For t\*\*\*/)).toBeNull();
+    expect(document.body.textContent).not.toContain("@");
+    expect(document.body.textContent).not.toContain("null");
+    await fireEvent.input(screen.getByLabelText("New password"), { target: { value: "fresh-pass-42" } });
+    await fireEvent.input(screen.getByLabelText("New password (again)"), { target: { value: "fresh-pass-42" } });
+    await fireEvent.click(screen.getByRole("button", { name: "Set password and login" }));
+    await waitFor(() => expect(app.route.name).toBe("timeline"));
+  });
+
+  it("names the team and Login ID in Japanese", async () => {
+    setLanguage("ja");
+    backend({
+      check_reset_link: () => ({
+        ...checked,
+        email_hint: null,
+        login_id: { team: "demo", team_name: "Unipos Demo", login_id_hint: "j***" },
+      }),
+      policy_checklist: checklist,
+    });
+    render(Reset);
+    expect(
+      await screen.findByText("チーム「Unipos Demo」（demo）のログインID「j***」のパスワードを設定します。"),
+    ).toBeTruthy();
+  });
+
   it("shows and hides the password", async () => {
     backend({ check_reset_link: () => checked, policy_checklist: checklist });
     render(Reset);

@@ -54,6 +54,16 @@ export const taro: User = {
   team: "demo",
 };
 
+/** A member who logs in with team and Login ID: no email address. */
+export const jiro: User = {
+  id: "u2",
+  display_name: "Jiro Suzuki",
+  email: null,
+  login_method: "login_id",
+  team: "demo",
+  login_id: "jiro",
+};
+
 export const info: AppInfo = {
   version: "0.1.0",
   platform: "linux",

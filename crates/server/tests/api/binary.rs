@@ -38,8 +38,13 @@ async fn the_binary_prints_where_it_listens_first_and_its_logs_carry_no_secret()
         .unwrap_or_else(|| panic!("first line: {first:?}"))
         .to_owned();
     assert!(base.starts_with("http://127.0.0.1:"), "{base}");
-    let rest: Vec<String> = stdout.lines().take(5).map(Result::unwrap).collect();
-    assert_eq!(rest, unipos_server::dev::banner());
+    let banner = unipos_server::dev::banner();
+    let rest: Vec<String> = stdout
+        .lines()
+        .take(banner.len())
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(rest, banner);
 
     let http = crate::common::http_client().build().unwrap();
     let res = http

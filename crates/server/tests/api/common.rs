@@ -13,7 +13,8 @@ use unipos_server::sql::DbError;
 use unipos_server::{Clock, Config, Db, DbLocation, PoolSize, RunningServer, SentMail};
 
 pub use unipos_server::dev::{
-    DEMO_EMAIL, DEMO_LOGIN_ID, DEMO_LOGIN_ID_PASSWORD, DEMO_PASSWORD, DEMO_SSO_EMAIL, DEMO_TEAM,
+    DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD, DEMO_EMAIL, DEMO_LOGIN_ID, DEMO_LOGIN_ID_PASSWORD,
+    DEMO_PASSWORD, DEMO_SSO_EMAIL, DEMO_TEAM,
 };
 
 pub struct TestServer {
@@ -208,6 +209,31 @@ impl TestServer {
     pub async fn login(&self, email: &str, password: &str) -> Reply {
         self.post("/sessions", json!({ "email": email, "password": password }))
             .await
+    }
+
+    pub async fn login_with_login_id(&self, team: &str, login_id: &str, password: &str) -> Reply {
+        self.post(
+            "/sessions",
+            json!({ "team": team, "login_id": login_id, "password": password }),
+        )
+        .await
+    }
+
+    /// The demo team admin's session.
+    pub async fn admin_token(&self) -> String {
+        self.session_token(DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD)
+            .await
+    }
+
+    pub async fn post_as(&self, path: &str, body: Value, token: &str) -> Reply {
+        self.send(
+            Method::POST,
+            &format!("{}{path}", self.api),
+            Some(body),
+            Some(token),
+            &[],
+        )
+        .await
     }
 
     /// Logs in and answers the session token.

@@ -87,5 +87,9 @@ async fn two_instances_starting_at_once_on_an_empty_database_migrate_and_seed_it
     }
     let members: u32 = query_value(dir.path(), "SELECT COUNT(*) FROM users", &[]);
     let posts: u32 = query_value(dir.path(), "SELECT COUNT(*) FROM posts", &[]);
-    assert_eq!((members, posts), (3, 5));
+    assert_eq!(
+        (members, posts),
+        (4, 5),
+        "three members, their admin and five posts"
+    );
 }

@@ -2,7 +2,10 @@
 //! ephemeral loopback port, with a real SQLite file in a temporary folder.
 
 mod common;
+#[path = "../../src/account_sheet/pdf_tools.rs"]
+mod pdf_tools;
 
+mod admin;
 mod binary;
 mod forgot;
 mod hostile;

@@ -7,6 +7,9 @@ use std::time::Duration;
 use anyhow::{ensure, Context, Result};
 use unipos_e2e::*;
 
+#[path = "../../../crates/server/src/account_sheet/pdf_tools.rs"]
+mod pdf_tools;
+
 const NEW_PASSWORD: &str = "Fresh-pass-42";
 /// The Timeline greets the signed-in member by name.
 const TIMELINE: &str = "Hello, Taro Yamada";
@@ -25,10 +28,7 @@ async fn ask_for_reset_mail(app: &App, email: &str) -> Result<()> {
 /// The Reset screen, filled and sent with `password` twice.
 async fn set_password_and_login(app: &App, password: &str) -> Result<()> {
     app.wait_for_screen("Set a new password").await?;
-    app.fill("New password", password).await?;
-    app.fill("New password (again)", password).await?;
-    app.click("Set password and login").await?;
-    app.wait_for_text(TIMELINE).await
+    set_password_and_login_as(app, password, TIMELINE).await
 }
 
 async fn log_in(app: &App, email: &str, password: &str) -> Result<()> {
@@ -634,4 +634,129 @@ async fn log_in_with_sso_opens_the_browser_without_the_web_views_own_settings() 
     }
     ensure!(seen.lines().any(|l| l.starts_with("UNIPOS_API_URL=")));
     app.close().await
+}
+
+/// The admin's part, at the admin's own computer (a D-Bus session and keychain of its own, so
+/// the admin's session never mixes with the member's): log in, reset Jiro's password, save his
+/// Account Information sheet. Answers the link in the sheet's QR code, read off the rendered
+/// page (poppler) in its lower right quarter, as a phone's camera would. (On a blocking thread:
+/// the server answering the CLI runs on this test's runtime.)
+async fn admin_resets_jiro_and_prints_his_sheet(
+    backend: &Backend,
+    sheet: &std::path::Path,
+) -> Result<String> {
+    let script = r#"set -e
+step() { echo "$ unipos $*"; "$UNIPOS" "$@"; }
+printf '%s\n' "$ADMIN_PASSWORD" | step login --email admin@example.com --password-stdin
+step admin reset-password jiro
+step admin account-sheet jiro -o "$SHEET" --lang ja
+"#;
+    let mut command = std::process::Command::new(repo_root().join("scripts/with-keyring.sh"));
+    command
+        .args(["sh", "-c", script])
+        .env("UNIPOS", cli_binary()?)
+        .env("ADMIN_PASSWORD", "Unipos-admin-1")
+        .env("SHEET", sheet)
+        .env("UNIPOS_API_URL", backend.api_url())
+        .env("UNIPOS_WEB_BASE", backend.api_url());
+    let out = tokio::task::spawn_blocking(move || command.output()).await??;
+    let transcript = String::from_utf8_lossy(&out.stdout).into_owned();
+    println!("{transcript}");
+    ensure!(
+        out.status.success(),
+        "the admin's commands failed:\n{transcript}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    ensure!(
+        transcript.contains("Password reset for Jiro Suzuki"),
+        "{transcript}"
+    );
+    let pdf = std::fs::read(sheet)?;
+    let png = pdf_tools::render_page_png(&pdf, 150);
+    pdf_tools::decode_qr_in_quarter(&png, pdf_tools::Quarter::LowerRight)
+        .context("no QR code in the lower right quarter of the sheet")
+}
+
+async fn log_in_with_login_id(app: &App, password: &str) -> Result<()> {
+    app.wait_for_screen("Log in").await?;
+    app.click("Login ID").await?;
+    app.fill("Team", "demo").await?;
+    app.fill("Login ID", "jiro").await?;
+    app.fill("Password", password).await?;
+    app.click("Log in").await
+}
+
+/// 12. A Login ID member's way back, as Unipos documents it: Jiro forgets his password; the
+///     admin resets it with the CLI and saves his Account Information sheet; the QR code read
+///     off the printed page opens the app on Reset, which names his team and Login ID; "Set
+///     password and login" lands on the Timeline, and the new password logs in. After a second
+///     reset his session ends at the next start with a message, his old password gets the
+///     guidance, and the first sheet's QR code gets the dead-link screen.
+#[tokio::test]
+async fn a_login_id_member_sets_a_new_password_from_the_admins_account_sheet() -> Result<()> {
+    let backend = Backend::start().await?;
+    let papers = tempfile::tempdir()?;
+    let app = backend.open_app(Size::Phone).await?;
+
+    // 1. Jiro forgets his password: the Login ID tab says what to do.
+    app.wait_for_screen("Log in").await?;
+    app.click("Login ID").await?;
+    app.wait_for_text("Account Information form").await?;
+
+    // 2–3. The admin resets it and prints the sheet; the phone's camera app hands its link over.
+    let first =
+        admin_resets_jiro_and_prints_his_sheet(&backend, &papers.path().join("jiro.pdf")).await?;
+    ensure!(first.contains("/reset_password?token="), "{first}");
+    backend.launch_again_with(&first)?;
+
+    // 4–5. Reset names the team and the Login ID; set the password.
+    app.wait_for_screen("Set a new password").await?;
+    app.wait_for_text("For Login ID j*** in team Unipos Demo (demo)")
+        .await?;
+    ensure!(
+        !app.page_text().await?.contains('@'),
+        "no email hint for a Login ID member"
+    );
+    app.screenshot(&screenshot_path("login-id-reset-from-sheet"))
+        .await?;
+    set_password_and_login_as(&app, NEW_PASSWORD, "Hello, Jiro Suzuki").await?;
+
+    // 6. Log out, and log in with the team, the Login ID and the new password.
+    open_menu_of(&app, "Jiro Suzuki").await?;
+    app.click("Log out").await?;
+    log_in_with_login_id(&app, NEW_PASSWORD).await?;
+    app.wait_for_text("Hello, Jiro Suzuki").await?;
+
+    // 7. A second reset while he is logged in: the next start logs him out, and says why.
+    let second_sheet = papers.path().join("jiro-again.pdf");
+    admin_resets_jiro_and_prints_his_sheet(&backend, &second_sheet).await?;
+    app.close().await?;
+    let app = backend.open_app(Size::Phone).await?;
+    app.wait_for_screen("Log in").await?;
+    app.wait_for_text("reset your password").await?;
+    // The password he set is now the old one: it gets the guidance, not "wrong password".
+    log_in_with_login_id(&app, NEW_PASSWORD).await?;
+    let alert = app.alert_with("password_reset_by_admin").await?;
+    ensure!(alert.contains("Account Information"), "{alert}");
+    // The first sheet's QR code is dead: its own screen, pointing back to the admin.
+    backend.launch_again_with(&first)?;
+    app.wait_for_screen("This link was already used").await?;
+    app.control("Back to Log in").await?;
+    app.close().await
+}
+
+/// The Reset screen, filled and sent with `password` twice, landing on `timeline`.
+async fn set_password_and_login_as(app: &App, password: &str, timeline: &str) -> Result<()> {
+    app.fill("New password", password).await?;
+    app.fill("New password (again)", password).await?;
+    app.click("Set password and login").await?;
+    app.wait_for_text(timeline).await
+}
+
+/// Opens the menu of the presentation for the member `name`.
+async fn open_menu_of(app: &App, name: &str) -> Result<()> {
+    match app.size {
+        Size::Phone => app.click("Menu").await,
+        Size::Desktop => app.click(&format!("Menu of {name}")).await,
+    }
 }

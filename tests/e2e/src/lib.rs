@@ -16,8 +16,14 @@ use serde_json::{json, Value};
 use unipos_server::{Clock, Config, RunningServer, SentMail};
 
 pub use unipos_server::dev::{
-    DEMO_DISPLAY_NAME, DEMO_EMAIL, DEMO_LOGIN_ID, DEMO_LOGIN_ID_PASSWORD, DEMO_PASSWORD, DEMO_TEAM,
+    DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD, DEMO_DISPLAY_NAME, DEMO_EMAIL, DEMO_LOGIN_ID,
+    DEMO_LOGIN_ID_DISPLAY_NAME, DEMO_LOGIN_ID_PASSWORD, DEMO_PASSWORD, DEMO_TEAM,
 };
+
+/// A PDF's page as pixels (poppler) and the QR codes in its quarters (zbarimg), as a phone's
+/// camera reads a printed Account Information sheet.
+#[path = "../../../crates/server/src/account_sheet/pdf_tools.rs"]
+pub mod pdf_tools;
 
 /// How long a screen may take to show what a test waits for.
 pub const PATIENCE: Duration = Duration::from_secs(15);
@@ -247,6 +253,62 @@ impl Backend {
             .find(|m| m.subject == unipos_protocol::RESET_MAIL_SUBJECT)
             .and_then(|m| m.links.first().cloned())
             .ok_or_else(|| anyhow!("no reset mail to {to}"))
+    }
+
+    /// What the team's admin does for a Login ID member, over the API: log in, reset the
+    /// member's password, make their Account Information sheet in `lang`. Answers the PDF.
+    pub async fn account_sheet(&self, login_id: &str, lang: &str) -> Result<Vec<u8>> {
+        let http = http_client().build()?;
+        let api = format!("{}/api/v1", self.api_url.trim_end_matches('/'));
+        let login = http
+            .post(format!("{api}/sessions"))
+            .header("content-type", "application/json")
+            .body(json!({ "email": DEMO_ADMIN_EMAIL, "password": DEMO_ADMIN_PASSWORD }).to_string())
+            .send()
+            .await?;
+        ensure!(
+            login.status().as_u16() == 201,
+            "the admin's login answered {}",
+            login.status()
+        );
+        let login: Value = serde_json::from_slice(&login.bytes().await?)?;
+        let token = login["session"]["token"]
+            .as_str()
+            .context("no session")?
+            .to_owned();
+        let found = http
+            .get(format!("{api}/admin/members?query={login_id}"))
+            .bearer_auth(&token)
+            .send()
+            .await?;
+        let found: Value = serde_json::from_slice(&found.bytes().await?)?;
+        let id = found["members"][0]["id"]
+            .as_str()
+            .with_context(|| format!("no member {login_id}: {found}"))?
+            .to_owned();
+        let reset = http
+            .post(format!("{api}/admin/members/{id}/password_reset"))
+            .bearer_auth(&token)
+            .send()
+            .await?;
+        ensure!(
+            reset.status().is_success(),
+            "the reset answered {}",
+            reset.status()
+        );
+        let sheet = http
+            .get(format!(
+                "{api}/admin/members/{id}/account_sheet?lang={lang}"
+            ))
+            .bearer_auth(&token)
+            .send()
+            .await?;
+        ensure!(
+            sheet.status().is_success(),
+            "the sheet answered {}",
+            sheet.status()
+        );
+        Ok(sheet.bytes().await?.to_vec())
     }
 
     /// Asks for a reset mail over the API directly (as another device of the member would).

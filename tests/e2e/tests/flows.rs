@@ -7,9 +7,6 @@ use std::time::Duration;
 use anyhow::{ensure, Context, Result};
 use unipos_e2e::*;
 
-#[path = "../../../crates/server/src/account_sheet/pdf_tools.rs"]
-mod pdf_tools;
-
 const NEW_PASSWORD: &str = "Fresh-pass-42";
 /// The Timeline greets the signed-in member by name.
 const TIMELINE: &str = "Hello, Taro Yamada";

@@ -251,6 +251,34 @@ impl Tour {
         let app = self.launch(&[expired]).await?;
         app.wait_for_screen(&t("link.token_expired.title")).await?;
         self.screen(&app, "link-expired").await?;
+        app.close().await?;
+
+        // A Login ID member: the admin's Account Information sheet, and Reset from its QR code
+        // (the phone's camera app hands the link over), naming the team and the Login ID.
+        let sheet = self
+            .backend
+            .account_sheet(DEMO_LOGIN_ID, self.texts.language())
+            .await?;
+        let page = pdf_tools::render_page_png(&sheet, 150);
+        let qr = pdf_tools::decode_qr_in_quarter(&page, pdf_tools::Quarter::LowerRight)
+            .ok_or_else(|| anyhow::anyhow!("no QR code in the sheet's lower right quarter"))?;
+        if let Some(dir) = &self.pictures {
+            // The sheet is the same at every size: one picture per language.
+            let name = match self.texts.language() {
+                "en" => "account-sheet.png".to_owned(),
+                lang => format!("account-sheet-{lang}.png"),
+            };
+            let small = pdf_tools::render_page_png(&sheet, 72);
+            std::fs::copy(small.path(), dir.join(name))?;
+        }
+        let app = self.launch(&[qr]).await?;
+        app.wait_for_screen(&t("reset.title")).await?;
+        let line = t("reset.for_login_id")
+            .replace("{login_id}", "j***")
+            .replace("{team_name}", "Unipos Demo")
+            .replace("{team}", DEMO_TEAM);
+        app.wait_for_text(&line).await?;
+        self.screen(&app, "reset-login-id").await?;
         app.close().await
     }
 }

@@ -448,3 +448,14 @@ async fn sso_members_are_not_reset_and_email_members_get_mail_not_a_sheet() {
     // Taro's password still works: a refused request changes nothing.
     s.login(DEMO_EMAIL, DEMO_PASSWORD).await.assert_status(201);
 }
+
+#[tokio::test]
+async fn a_sheet_font_given_by_name_that_cannot_be_read_stops_the_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = unipos_server::Config::for_tests(dir.path());
+    config.sheet_font = Some(dir.path().join("no-such-font.ttc"));
+    let err = unipos_server::spawn(config).await.unwrap_err();
+    let shown = format!("{err:#}");
+    assert!(shown.contains("--sheet-font"), "{shown}");
+    assert!(shown.contains("no-such-font.ttc"), "{shown}");
+}

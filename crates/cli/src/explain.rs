@@ -221,6 +221,15 @@ pub fn advice_for(code: ClientErrorCode) -> Advice {
                 CheckLink,
                 false,
             ),
+            ErrorCode::ResetLinkOtherDevice => advice(
+                "The link was asked for in the Unipos app on another device (or another app on \
+                 this one), and only that app holds the key that lets it set a password. A link \
+                 caught by an impostor app is useless the same way.",
+                "The member opens the link on the device where they tapped Send, or sends a new \
+                 email from this device (\"Send a new email\" on the screen) and uses that one.",
+                CheckLink,
+                false,
+            ),
             ErrorCode::PasswordMismatch => advice(
                 "The new password and its confirmation differ.",
                 "Ask the member to type the same password twice (\"Show password\" helps).",

@@ -160,9 +160,15 @@ impl ApiClient {
     }
 
     /// `POST /password/forgot`. Takes a parsed [`Email`]: an invalid address cannot be sent.
-    pub async fn forgot(&self, email: &Email) -> Result<Reply<ForgotAccepted>, ClientError> {
+    /// `code_challenge` binds the mailed link to this app (see `unipos_protocol::binding`).
+    pub async fn forgot(
+        &self,
+        email: &Email,
+        code_challenge: Option<&str>,
+    ) -> Result<Reply<ForgotAccepted>, ClientError> {
         let body = ForgotRequest {
             email: email.as_str().to_owned(),
+            code_challenge: code_challenge.map(str::to_owned),
         };
         self.call_json(
             Method::POST,
@@ -179,9 +185,11 @@ impl ApiClient {
     pub async fn reset_check(
         &self,
         token: &ResetToken,
+        code_verifier: Option<&str>,
     ) -> Result<Reply<ResetCheckResponse>, ClientError> {
         let body = ResetCheckRequest {
             token: token.expose().to_owned(),
+            code_verifier: code_verifier.map(str::to_owned),
         };
         self.call_json(
             Method::POST,
@@ -199,11 +207,13 @@ impl ApiClient {
         token: &ResetToken,
         new_password: &str,
         new_password_confirmation: &str,
+        code_verifier: Option<&str>,
     ) -> Result<Reply<SessionResponse>, ClientError> {
         let body = ResetRequest {
             token: token.expose().to_owned(),
             new_password: new_password.to_owned(),
             new_password_confirmation: new_password_confirmation.to_owned(),
+            code_verifier: code_verifier.map(str::to_owned),
         };
         self.call_json(
             Method::POST,

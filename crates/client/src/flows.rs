@@ -8,6 +8,7 @@
 use std::sync::Arc;
 
 use serde::Serialize;
+use unipos_protocol::binding::{base64url, code_challenge};
 use unipos_protocol::{
     AddMemberRequest, AdminMember, AdminMembers, AdminPasswordReset, AppLink, Email, ErrorCode,
     LinkError, LinkRules, LoginIdAccount, LoginRequest, PasswordPolicy, ResetToken,
@@ -15,7 +16,7 @@ use unipos_protocol::{
 };
 
 use crate::api::AccountSheet;
-use crate::vault::{KeyringVault, SessionVault, StoredSession};
+use crate::vault::{KeyringVault, ResetBinding, SessionVault, StoredSession};
 use crate::{ApiClient, ClientConfig, ClientError, Reply};
 
 /// A reset link that passed the link rules. Holds the reset token, which only the API gets to
@@ -84,6 +85,11 @@ pub struct LinkChecked {
     pub policy: PasswordPolicy,
     /// The reset token redacted to a short prefix.
     pub token_hint: String,
+    /// Whether this device asked for this link: it holds a request made within the last day,
+    /// for the address the link is for. When not (a link for another address, a Login ID
+    /// member's sheet, a link someone sent), Reset first asks the member to confirm whose account
+    /// it is: a link sent by someone else would log them into someone else's account.
+    pub asked_here: bool,
 }
 
 /// A new session, stored in the vault. The token itself is not part of the result.
@@ -172,7 +178,8 @@ impl Flows {
     /// address they refuse is never sent (the error carries the one-tap fix, if there is one).
     pub async fn request_reset(&self, email: &str) -> Result<ResetRequested, ClientError> {
         let email = Email::parse(email)?;
-        let reply = self.api.forgot(&email).await?;
+        let challenge = self.bind_request(&email).await;
+        let reply = self.api.forgot(&email, challenge.as_deref()).await?;
         Ok(ResetRequested {
             status: reply.status,
             request_id: reply.request_id,
@@ -188,8 +195,13 @@ impl Flows {
 
     /// Asks the server whether the link still works; does not use the token up.
     pub async fn check_reset(&self, pending: &PendingReset) -> Result<LinkChecked, ClientError> {
-        let reply = self.api.reset_check(&pending.token).await?;
+        let binding = self.pending_binding().await;
+        let verifier = binding.as_ref().map(|b| b.verifier.as_str());
+        let reply = self.api.reset_check(&pending.token, verifier).await?;
+        let asked_here = binding
+            .is_some_and(|b| reply.value.email_hint.as_deref() == Some(b.email_hint.as_str()));
         Ok(LinkChecked {
+            asked_here,
             status: reply.status,
             request_id: reply.request_id,
             email_hint: reply.value.email_hint,
@@ -226,11 +238,25 @@ impl Flows {
         new_password_confirmation: &str,
     ) -> Result<LoggedIn, ClientError> {
         self.vault_check_ready().await?;
+        let binding = self.pending_binding().await;
+        let verifier = binding.as_ref().map(|b| b.verifier.as_str());
         let reply = self
             .api
-            .reset(&pending.token, new_password, new_password_confirmation)
+            .reset(
+                &pending.token,
+                new_password,
+                new_password_confirmation,
+                verifier,
+            )
             .await?;
-        self.keep_session(reply).await
+        let done = self.keep_session(reply).await?;
+        // Used: the next request starts a binding of its own.
+        if binding.is_some() {
+            let _ = self
+                .vault_call(|vault, account| vault.clear_binding(&account))
+                .await;
+        }
+        Ok(done)
     }
 
     /// Log in with an email address (checked with the protocol's rules first) and password.
@@ -419,6 +445,51 @@ impl Flows {
         self.api.config().api_base.as_str().to_owned()
     }
 
+    /// The challenge of this device's binding for a request about `email`: the verifier of a
+    /// request made within the last day (every link asked for meanwhile works with it), else a
+    /// new one, kept in the keychain first. `None` when the keychain cannot keep it: the
+    /// request then goes out unbound, as one from a browser would.
+    async fn bind_request(&self, email: &Email) -> Option<String> {
+        let verifier = match self.pending_binding().await {
+            Some(binding) => binding.verifier,
+            None => new_verifier()?,
+        };
+        let binding = ResetBinding {
+            verifier,
+            email_hint: email.hint(),
+            asked_at: crate::support::now()
+                .format(&time::format_description::well_known::Rfc3339)
+                .ok()?,
+        };
+        let challenge = code_challenge(&binding.verifier);
+        let saved = self
+            .vault_call(move |vault, account| vault.save_binding(&account, &binding))
+            .await;
+        saved.ok().map(|()| challenge)
+    }
+
+    /// This device's binding, if it made a request within the last day.
+    async fn pending_binding(&self) -> Option<ResetBinding> {
+        let binding = self
+            .vault_call(|vault, account| vault.load_binding(&account))
+            .await
+            .ok()??;
+        let asked = time::OffsetDateTime::parse(
+            &binding.asked_at,
+            &time::format_description::well_known::Rfc3339,
+        )
+        .ok()?;
+        (crate::support::now() - asked < BINDING_LIFETIME).then_some(binding)
+    }
+
+    async fn vault_call<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&dyn SessionVault, String) -> Result<T, ClientError> + Send + 'static,
+    ) -> Result<T, ClientError> {
+        let (vault, account) = (self.vault.clone(), self.account());
+        blocking(move || f(vault.as_ref(), account)).await
+    }
+
     async fn vault_load(&self) -> Result<Option<StoredSession>, ClientError> {
         let (vault, account) = (self.vault.clone(), self.account());
         blocking(move || vault.load(&account)).await
@@ -438,6 +509,17 @@ impl Flows {
         let (vault, account) = (self.vault.clone(), self.account());
         blocking(move || vault.clear(&account)).await
     }
+}
+
+/// How long a request's binding is reused by the next request, and counts as pending: longer
+/// than any reset link works.
+const BINDING_LIFETIME: time::Duration = time::Duration::days(1);
+
+/// 32 random bytes from the OS, as URL-safe base64: a binding's verifier.
+fn new_verifier() -> Option<String> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).ok()?;
+    Some(base64url(&bytes))
 }
 
 /// Keychain calls block (D-Bus round trips, OS prompts): keep them off the async threads.

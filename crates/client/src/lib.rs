@@ -33,4 +33,6 @@ pub use flows::{
     ResetRequested,
 };
 pub use unipos_protocol;
-pub use vault::{KeyringVault, MemoryVault, SessionVault, StoredSession, VAULT_SERVICE};
+pub use vault::{
+    KeyringVault, MemoryVault, ResetBinding, SessionVault, StoredSession, VAULT_SERVICE,
+};

@@ -37,14 +37,39 @@ impl StoredSession {
     fn to_secret(&self) -> String {
         serde_json::to_string(self).expect("two strings always serialize")
     }
+}
 
-    fn from_secret(secret: &str) -> Option<StoredSession> {
-        serde_json::from_str(secret).ok()
+/// What binds this device's reset requests to its app (see `unipos_protocol::binding`): the
+/// verifier whose challenge went with "Send", and the address it was asked for (its hint), so
+/// that a link for another account is noticed. Kept beside the session, in the keychain. Its
+/// `Debug` never shows the verifier.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResetBinding {
+    pub verifier: String,
+    /// The address of the newest request, redacted (`t***@example.com`).
+    pub email_hint: String,
+    /// When the newest request was made (RFC 3339, UTC).
+    pub asked_at: String,
+}
+
+impl std::fmt::Debug for ResetBinding {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ResetBinding")
+            .field("verifier", &"<redacted>")
+            .field("email_hint", &self.email_hint)
+            .field("asked_at", &self.asked_at)
+            .finish()
     }
 }
 
-/// Keeps one session per account (the API base). Calls may block (D-Bus, Keychain prompts):
-/// async callers run them on a blocking thread, as [`crate::Flows`] does.
+/// The keychain account of the reset binding for the API base `account`.
+fn binding_account(account: &str) -> String {
+    format!("{account}#reset-binding")
+}
+
+/// Keeps one session per account (the API base), and the binding of its reset requests. Calls
+/// may block (D-Bus, Keychain prompts): async callers run them on a blocking thread, as
+/// [`crate::Flows`] does.
 pub trait SessionVault: Send + Sync {
     /// The stored session, or `None` when there is none (or it is unreadable).
     fn load(&self, account: &str) -> Result<Option<StoredSession>, ClientError>;
@@ -58,6 +83,24 @@ pub trait SessionVault: Send + Sync {
     fn check_ready(&self, account: &str) -> Result<(), ClientError> {
         self.load(account).map(|_| ())
     }
+
+    /// The binding of this device's reset requests, if one is kept.
+    fn load_binding(&self, _account: &str) -> Result<Option<ResetBinding>, ClientError> {
+        Ok(None)
+    }
+
+    /// Keeps the binding. A vault that cannot says so, and requests go out unbound.
+    fn save_binding(&self, _account: &str, _binding: &ResetBinding) -> Result<(), ClientError> {
+        Err(ClientError::KeychainUnavailable {
+            message: "This vault keeps no reset binding.".to_owned(),
+            cause: "save_binding not supported".to_owned(),
+        })
+    }
+
+    /// Forgets the binding; succeeds when there was none.
+    fn clear_binding(&self, _account: &str) -> Result<(), ClientError> {
+        Ok(())
+    }
 }
 
 /// An in-memory vault for unit tests. [`MemoryVault::unavailable`] behaves like a machine
@@ -65,6 +108,7 @@ pub trait SessionVault: Send + Sync {
 #[derive(Debug, Default)]
 pub struct MemoryVault {
     sessions: Mutex<HashMap<String, StoredSession>>,
+    bindings: Mutex<HashMap<String, ResetBinding>>,
     unavailable: bool,
 }
 
@@ -94,6 +138,10 @@ impl MemoryVault {
     fn sessions(&self) -> std::sync::MutexGuard<'_, HashMap<String, StoredSession>> {
         self.sessions.lock().unwrap_or_else(|p| p.into_inner())
     }
+
+    fn bindings(&self) -> std::sync::MutexGuard<'_, HashMap<String, ResetBinding>> {
+        self.bindings.lock().unwrap_or_else(|p| p.into_inner())
+    }
 }
 
 impl SessionVault for MemoryVault {
@@ -111,6 +159,23 @@ impl SessionVault for MemoryVault {
     fn clear(&self, account: &str) -> Result<(), ClientError> {
         self.check()?;
         self.sessions().remove(account);
+        Ok(())
+    }
+
+    fn load_binding(&self, account: &str) -> Result<Option<ResetBinding>, ClientError> {
+        self.check()?;
+        Ok(self.bindings().get(account).cloned())
+    }
+
+    fn save_binding(&self, account: &str, binding: &ResetBinding) -> Result<(), ClientError> {
+        self.check()?;
+        self.bindings().insert(account.to_owned(), binding.clone());
+        Ok(())
+    }
+
+    fn clear_binding(&self, account: &str) -> Result<(), ClientError> {
+        self.check()?;
+        self.bindings().remove(account);
         Ok(())
     }
 }
@@ -181,14 +246,18 @@ impl KeyringVault {
     }
 }
 
-impl SessionVault for KeyringVault {
-    fn load(&self, account: &str) -> Result<Option<StoredSession>, ClientError> {
+impl KeyringVault {
+    /// The JSON secret of `account` read as a `T`; an item that is not one (not ours, damaged)
+    /// is useless, so it is forgotten.
+    fn read<T: serde::de::DeserializeOwned>(
+        &self,
+        account: &str,
+    ) -> Result<Option<T>, ClientError> {
         let entry = self.entry(account)?;
         match entry.get_password() {
-            Ok(secret) => match StoredSession::from_secret(&secret) {
-                Some(session) => Ok(Some(session)),
-                // Not ours, or damaged: useless as a session, so forget it.
-                None => {
+            Ok(secret) => match serde_json::from_str(&secret) {
+                Ok(value) => Ok(Some(value)),
+                Err(_) => {
                     let _ = entry.delete_credential();
                     Ok(None)
                 }
@@ -206,27 +275,52 @@ impl SessionVault for KeyringVault {
         }
     }
 
-    fn save(&self, account: &str, session: &StoredSession) -> Result<(), ClientError> {
+    fn write(&self, account: &str, secret: &str) -> Result<(), ClientError> {
         let entry = self.entry(account)?;
-        match entry.set_password(&session.to_secret()) {
+        match entry.set_password(secret) {
             Ok(()) => Ok(()),
             Err(KeyringError::Ambiguous(entries)) => {
                 KeyringVault::clear_all(entries)?;
-                entry
-                    .set_password(&session.to_secret())
-                    .map_err(unavailable)
+                entry.set_password(secret).map_err(unavailable)
             }
             Err(e) => Err(unavailable(e)),
         }
     }
 
-    fn clear(&self, account: &str) -> Result<(), ClientError> {
+    fn delete(&self, account: &str) -> Result<(), ClientError> {
         let entry = self.entry(account)?;
         match entry.delete_credential() {
             Ok(()) | Err(KeyringError::NoEntry) => Ok(()),
             Err(KeyringError::Ambiguous(entries)) => KeyringVault::clear_all(entries),
             Err(e) => Err(unavailable(e)),
         }
+    }
+}
+
+impl SessionVault for KeyringVault {
+    fn load(&self, account: &str) -> Result<Option<StoredSession>, ClientError> {
+        self.read(account)
+    }
+
+    fn save(&self, account: &str, session: &StoredSession) -> Result<(), ClientError> {
+        self.write(account, &session.to_secret())
+    }
+
+    fn clear(&self, account: &str) -> Result<(), ClientError> {
+        self.delete(account)
+    }
+
+    fn load_binding(&self, account: &str) -> Result<Option<ResetBinding>, ClientError> {
+        self.read(&binding_account(account))
+    }
+
+    fn save_binding(&self, account: &str, binding: &ResetBinding) -> Result<(), ClientError> {
+        let secret = serde_json::to_string(binding).expect("three strings always serialize");
+        self.write(&binding_account(account), &secret)
+    }
+
+    fn clear_binding(&self, account: &str) -> Result<(), ClientError> {
+        self.delete(&binding_account(account))
     }
 
     /// Reading is not enough: a locked Secret Service answers reads (with nothing) and refuses
@@ -416,8 +510,34 @@ mod tests {
             s.to_secret(),
             r#"{"token":"SECRET","expires_at":"2030-01-01T00:00:00Z"}"#
         );
-        assert_eq!(StoredSession::from_secret(&s.to_secret()), Some(s.clone()));
-        assert_eq!(StoredSession::from_secret("not json"), None);
+        let read: StoredSession = serde_json::from_str(&s.to_secret()).unwrap();
+        assert_eq!(read, s);
         assert!(!format!("{s:?}").contains("SECRET"));
+    }
+
+    #[test]
+    fn the_memory_vault_keeps_a_binding_apart_from_the_session_and_debug_hides_it() {
+        let vault = MemoryVault::new();
+        let binding = ResetBinding {
+            verifier: "SECRET-VERIFIER".into(),
+            email_hint: "t***@example.com".into(),
+            asked_at: "2030-01-01T00:00:00Z".into(),
+        };
+        vault.save_binding("https://a", &binding).unwrap();
+        assert_eq!(vault.load("https://a").unwrap(), None);
+        assert_eq!(
+            vault.load_binding("https://a").unwrap(),
+            Some(binding.clone())
+        );
+        assert_eq!(vault.load_binding("https://b").unwrap(), None);
+        vault.clear("https://a").unwrap();
+        assert!(
+            vault.load_binding("https://a").unwrap().is_some(),
+            "a logout keeps it"
+        );
+        vault.clear_binding("https://a").unwrap();
+        assert_eq!(vault.load_binding("https://a").unwrap(), None);
+        assert!(!format!("{binding:?}").contains("SECRET"));
+        assert_eq!(binding_account("https://a"), "https://a#reset-binding");
     }
 }

@@ -215,7 +215,7 @@ async fn every_request_carries_a_request_id_a_user_agent_and_json_headers() {
         r#"{"status":"accepted","resend_after_s":60}"#,
     ))
     .await;
-    let reply = client(&base).forgot(&email()).await.unwrap();
+    let reply = client(&base).forgot(&email(), None).await.unwrap();
     assert_eq!(reply.status, 202);
     assert_eq!(reply.value.resend_after_s, 60);
     // The server did not echo the id, so the reply keeps the one that was sent.
@@ -241,7 +241,7 @@ async fn the_servers_request_id_is_kept_when_it_sends_one() {
         r#"{"error":{"code":"token_expired","message":"This link has expired."}}"#,
     ))
     .await;
-    let err = client(&base).reset_check(&token()).await.unwrap_err();
+    let err = client(&base).reset_check(&token(), None).await.unwrap_err();
     assert_eq!(err.code(), "token_expired");
     assert_eq!(err.status(), Some(410));
     assert_eq!(err.request_id(), Some("srv-123"));
@@ -251,7 +251,7 @@ async fn the_servers_request_id_is_kept_when_it_sends_one() {
 #[tokio::test]
 async fn connection_refused_is_its_own_code() {
     let port = ClosedPort::new();
-    let err = client(&port.base).forgot(&email()).await.unwrap_err();
+    let err = client(&port.base).forgot(&email(), None).await.unwrap_err();
     assert_eq!(err.code(), "connection_refused", "{err:?}");
     assert!(err.request_id().is_some_and(uuid_like), "{err:?}");
     assert_eq!(err.status(), None);
@@ -271,7 +271,7 @@ async fn a_server_that_never_answers_times_out_at_the_configured_limit() {
     let (base, seen) = fake_server(Behaviour::Silent).await;
     let started = Instant::now();
     let err = client_with_timeout(&base, Duration::from_millis(300))
-        .forgot(&email())
+        .forgot(&email(), None)
         .await
         .unwrap_err();
     let took = started.elapsed();
@@ -295,7 +295,7 @@ async fn a_500_with_an_html_body_is_a_server_error() {
         "<html><body><h1>Internal Server Error</h1></body></html>",
     ))
     .await;
-    let err = client(&base).forgot(&email()).await.unwrap_err();
+    let err = client(&base).forgot(&email(), None).await.unwrap_err();
     assert_eq!(err.code(), "server_error");
     assert_eq!(err.status(), Some(500));
     assert_request_id_matches(&err, &seen);
@@ -309,7 +309,7 @@ async fn a_503_with_an_error_envelope_is_a_server_error_that_keeps_the_servers_c
         r#"{"error":{"code":"internal","message":"down"}}"#,
     ))
     .await;
-    let err = client(&base).forgot(&email()).await.unwrap_err();
+    let err = client(&base).forgot(&email(), None).await.unwrap_err();
     assert_eq!(err.code(), "server_error");
     assert_eq!(err.details().unwrap()["server_code"], "internal");
 }
@@ -322,7 +322,7 @@ async fn a_200_with_malformed_json_is_a_bad_response() {
         r#"{"email_hint":"t***@example.com","expires_"#,
     ))
     .await;
-    let err = client(&base).reset_check(&token()).await.unwrap_err();
+    let err = client(&base).reset_check(&token(), None).await.unwrap_err();
     assert_eq!(err.code(), "bad_response");
     assert_eq!(err.status(), Some(200));
     assert_request_id_matches(&err, &seen);
@@ -331,7 +331,7 @@ async fn a_200_with_malformed_json_is_a_bad_response() {
 #[tokio::test]
 async fn a_200_with_unexpected_json_is_a_bad_response() {
     let (base, _) = fake_server(response("200 OK", &[], r#"{"hello":"world"}"#)).await;
-    let err = client(&base).reset_check(&token()).await.unwrap_err();
+    let err = client(&base).reset_check(&token(), None).await.unwrap_err();
     assert_eq!(err.code(), "bad_response");
     assert!(err.details().unwrap()["reason"]
         .as_str()
@@ -345,7 +345,7 @@ async fn a_malformed_answer_is_described_without_quoting_its_values() {
     // says where the answer is wrong, never what it held.
     let body = r#"{"email_hint":"t***@example.com","expires_at":"SECRET-VALUE-1","policy":"SECRET-VALUE-2"}"#;
     let (base, _) = fake_server(response("200 OK", &[], body)).await;
-    let err = client(&base).reset_check(&token()).await.unwrap_err();
+    let err = client(&base).reset_check(&token(), None).await.unwrap_err();
     assert_eq!(err.code(), "bad_response");
     let shown = serde_json::to_string(&err).unwrap() + &err.to_string();
     assert!(!shown.contains("SECRET"), "{shown}");
@@ -355,7 +355,7 @@ async fn a_malformed_answer_is_described_without_quoting_its_values() {
 #[tokio::test]
 async fn a_4xx_that_is_not_an_error_envelope_is_a_bad_response() {
     let (base, _) = fake_server(response("404 Not Found", &[], "Not Found")).await;
-    let err = client(&base).forgot(&email()).await.unwrap_err();
+    let err = client(&base).forgot(&email(), None).await.unwrap_err();
     assert_eq!(err.code(), "bad_response");
     assert_eq!(err.status(), Some(404));
 }
@@ -369,7 +369,7 @@ async fn an_endless_body_stops_at_the_cap() {
     let started = Instant::now();
     let err = ApiClient::new(config)
         .unwrap()
-        .reset_check(&token())
+        .reset_check(&token(), None)
         .await
         .unwrap_err();
     assert_eq!(err.code(), "bad_response", "{err:?}");
@@ -387,7 +387,7 @@ async fn a_declared_length_over_the_cap_is_refused_without_reading_it() {
         b"HTTP/1.1 200 OK\r\nContent-Length: 999999999\r\n\r\n{".to_vec(),
     ))
     .await;
-    let err = client(&base).reset_check(&token()).await.unwrap_err();
+    let err = client(&base).reset_check(&token(), None).await.unwrap_err();
     assert_eq!(err.code(), "bad_response");
 }
 
@@ -399,7 +399,7 @@ async fn a_429_says_how_long_to_wait_from_the_retry_after_header() {
         "slow down",
     ))
     .await;
-    let err = client(&base).forgot(&email()).await.unwrap_err();
+    let err = client(&base).forgot(&email(), None).await.unwrap_err();
     assert_eq!(err.code(), "rate_limited");
     assert_eq!(err.retry_after_s(), Some(7));
     assert_eq!(err.status(), Some(429));
@@ -415,7 +415,7 @@ async fn a_429_prefers_the_bodys_retry_after_s() {
         r#"{"error":{"code":"rate_limited","message":"Too many requests.","retry_after_s":31}}"#,
     ))
     .await;
-    let err = client(&base).forgot(&email()).await.unwrap_err();
+    let err = client(&base).forgot(&email(), None).await.unwrap_err();
     assert_eq!(err.code(), "rate_limited");
     assert_eq!(err.retry_after_s(), Some(31));
 }
@@ -428,7 +428,7 @@ async fn a_busy_server_is_server_busy_with_the_wait_from_retry_after() {
         r#"{"error":{"code":"server_busy","message":"Busy."}}"#,
     ))
     .await;
-    let err = client(&base).forgot(&email()).await.unwrap_err();
+    let err = client(&base).forgot(&email(), None).await.unwrap_err();
     assert_eq!(err.code(), "server_busy");
     assert_eq!(err.status(), Some(503));
     assert_eq!(err.retry_after_s(), Some(2));
@@ -438,7 +438,7 @@ async fn a_busy_server_is_server_busy_with_the_wait_from_retry_after() {
 #[tokio::test]
 async fn a_server_that_hangs_up_without_answering_is_a_bad_response() {
     let (base, seen) = fake_server(Behaviour::Hangup).await;
-    let err = client(&base).forgot(&email()).await.unwrap_err();
+    let err = client(&base).forgot(&email(), None).await.unwrap_err();
     assert_eq!(err.code(), "bad_response", "{err:?}");
     assert_eq!(err.status(), None);
     // A state-changing request is sent once, never repeated.
@@ -453,7 +453,7 @@ async fn a_redirect_is_not_followed() {
         "",
     ))
     .await;
-    let err = client(&base).forgot(&email()).await.unwrap_err();
+    let err = client(&base).forgot(&email(), None).await.unwrap_err();
     assert_eq!(err.code(), "bad_response");
     assert_eq!(err.status(), Some(302));
     assert_eq!(seen.connections.load(Ordering::SeqCst), 1);
@@ -470,7 +470,7 @@ async fn an_unresolvable_host_is_offline() {
     .connect_timeout(Duration::from_secs(3));
     let err = ApiClient::new(config)
         .unwrap()
-        .forgot(&email())
+        .forgot(&email(), None)
         .await
         .unwrap_err();
     assert_eq!(err.code(), "offline", "{err:?}");
@@ -486,7 +486,7 @@ async fn an_unresolvable_host_is_offline() {
 #[tokio::test]
 async fn an_untrusted_certificate_is_a_tls_error() {
     let (base, seen) = tls_server().await;
-    let err = client(&base).forgot(&email()).await.unwrap_err();
+    let err = client(&base).forgot(&email(), None).await.unwrap_err();
     assert_eq!(err.code(), "tls", "{err:?}");
     assert!(err.request_id().is_some());
     // The handshake failed: no request reached the server.
@@ -534,7 +534,7 @@ async fn a_read_whose_connection_is_refused_is_sent_once_more_after_a_pause() {
     let _hold = hold_clock();
     let port = ClosedPort::new();
     let c = client(&port.base);
-    let mut read = tokio::spawn(async move { c.reset_check(&token()).await });
+    let mut read = tokio::spawn(async move { c.reset_check(&token(), None).await });
     // The first attempt is refused; then the read waits out its pause, on a clock that does
     // not move, so it cannot finish. (A second of real time for the first attempt to be made.)
     if let Some(early) = within_real(Duration::from_secs(1), &mut read).await {
@@ -564,7 +564,7 @@ async fn a_read_is_retried_only_once() {
     let _hold = hold_clock();
     let port = ClosedPort::new();
     let c = client(&port.base);
-    let mut read = tokio::spawn(async move { c.reset_check(&token()).await });
+    let mut read = tokio::spawn(async move { c.reset_check(&token(), None).await });
     if let Some(early) = within_real(Duration::from_secs(1), &mut read).await {
         panic!("the read came back without trying again: {early:?}");
     }
@@ -587,9 +587,9 @@ async fn a_write_whose_connection_is_refused_is_never_sent_again() {
         let c = client(&port.base);
         let mut call = tokio::spawn(async move {
             match write {
-                "forgot" => c.forgot(&email()).await.map(|_| ()),
+                "forgot" => c.forgot(&email(), None).await.map(|_| ()),
                 "reset" => c
-                    .reset(&token(), "Pw-123456", "Pw-123456")
+                    .reset(&token(), "Pw-123456", "Pw-123456", None)
                     .await
                     .map(|_| ()),
                 "login" => c
@@ -703,8 +703,8 @@ async fn garbage_from_the_server_is_an_error_with_its_own_code() {
         let mut got: Vec<Outcome> = Vec::new();
         for call in ["forgot", "reset_check", "me", "logout"] {
             let result = match call {
-                "forgot" => c.forgot(&email()).await.map(|r| r.status),
-                "reset_check" => c.reset_check(&token()).await.map(|r| r.status),
+                "forgot" => c.forgot(&email(), None).await.map(|r| r.status),
+                "reset_check" => c.reset_check(&token(), None).await.map(|r| r.status),
                 "me" => c.me("tok").await.map(|r| r.status),
                 _ => c.logout("tok").await.map(|r| r.status),
             };
@@ -730,7 +730,7 @@ async fn every_api_error_code_reaches_the_caller_with_its_status_and_details() {
             api_code.as_str()
         );
         let (base, seen) = fake_server(response(&format!("{status} X"), &[], &body)).await;
-        let err = client(&base).forgot(&email()).await.unwrap_err();
+        let err = client(&base).forgot(&email(), None).await.unwrap_err();
         // 5xx is the server's failure, except a code that says what it cannot do right now
         // (`server_busy`, `account_sheet_unavailable`).
         let passed_on = status < 500 || api_code.is_unavailable();

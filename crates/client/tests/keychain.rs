@@ -153,3 +153,32 @@ fn an_item_that_is_not_a_session_is_treated_as_no_session_and_removed() {
     vault.clear(account).unwrap();
     assert_eq!(vault.load(account).unwrap(), None);
 }
+
+#[tokio::test]
+async fn send_keeps_the_binding_in_the_secret_service_beside_the_session_and_a_reset_removes_it() {
+    let Some(vault) = keychain() else { return };
+    let t = TestServer::start().await;
+    let account = t.api_base();
+    let binding_item = format!("{account}#reset-binding");
+    let flows = t.flows_with(vault.clone());
+
+    flows.request_reset(DEMO_EMAIL).await.unwrap();
+    let secret = secret_tool_lookup(&binding_item).expect("the binding is in the keychain");
+    let stored: serde_json::Value = serde_json::from_str(&secret).unwrap();
+    assert_eq!(stored["email_hint"], "t***@example.com");
+    assert_eq!(stored["verifier"].as_str().map(str::len), Some(43));
+    assert!(secret_tool_lookup(&account).is_none(), "no session yet");
+
+    let link = t.reset_link(DEMO_EMAIL, 1).await;
+    let (pending, checked) = flows.check_link(&link).await.unwrap();
+    assert!(checked.asked_here);
+    flows
+        .set_password_and_login(&pending, "Fresh-pass-42", "Fresh-pass-42")
+        .await
+        .unwrap();
+    assert!(secret_tool_lookup(&account).is_some(), "the session");
+    assert!(
+        secret_tool_lookup(&binding_item).is_none(),
+        "the used binding is gone"
+    );
+}

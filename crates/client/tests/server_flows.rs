@@ -837,3 +837,94 @@ async fn admin_calls_by_someone_who_is_not_an_admin_are_refused_and_keep_their_s
         "{routes:?}"
     );
 }
+
+#[tokio::test]
+async fn a_link_asked_for_in_this_app_is_bound_to_it_and_another_device_cannot_use_it() {
+    let t = TestServer::start().await;
+    let (phone, phone_vault) = t.flows();
+    phone.request_reset(DEMO_EMAIL).await.unwrap();
+    let binding = phone_vault.load_binding(&t.api_base()).unwrap().unwrap();
+    assert_eq!(binding.email_hint, "t***@example.com");
+    let link = t.reset_link(DEMO_EMAIL, 1).await;
+
+    // Another device (a keychain of its own) cannot use it, and it is not used up.
+    let (laptop, _) = t.flows();
+    assert_eq!(
+        code(laptop.check_link(&link).await),
+        "reset_link_other_device"
+    );
+    let pending = laptop.reset_link(&link).unwrap();
+    assert_eq!(
+        code(
+            laptop
+                .set_password_and_login(&pending, NEW_PASSWORD, NEW_PASSWORD)
+                .await
+        ),
+        "reset_link_other_device"
+    );
+
+    let (pending, checked) = phone.check_link(&link).await.unwrap();
+    assert!(checked.asked_here, "the address this device asked about");
+    phone
+        .set_password_and_login(&pending, NEW_PASSWORD, NEW_PASSWORD)
+        .await
+        .unwrap();
+    // Used: the next request binds anew.
+    assert!(phone_vault.load_binding(&t.api_base()).unwrap().is_none());
+}
+
+#[tokio::test]
+async fn two_requests_from_one_device_share_its_binding_so_either_link_works_there() {
+    let t = TestServer::start_with(|c| c.forgot_interval = Duration::from_secs(1)).await;
+    let (phone, vault) = t.flows();
+    phone.request_reset(DEMO_EMAIL).await.unwrap();
+    let first = vault.load_binding(&t.api_base()).unwrap().unwrap();
+    t.reset_link(DEMO_EMAIL, 1).await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    phone.request_reset(DEMO_EMAIL).await.unwrap();
+    let second = vault.load_binding(&t.api_base()).unwrap().unwrap();
+    assert_eq!(first.verifier, second.verifier);
+    let link = t.reset_link(DEMO_EMAIL, 2).await;
+    let (_, checked) = phone.check_link(&link).await.unwrap();
+    assert!(checked.asked_here);
+}
+
+#[tokio::test]
+async fn a_link_this_device_did_not_ask_for_asks_the_member_to_confirm() {
+    let t = TestServer::start().await;
+    // Asked for elsewhere (a browser, another app): not bound, and not asked here.
+    t.api()
+        .forgot(
+            &unipos_client::unipos_protocol::Email::parse(DEMO_EMAIL).unwrap(),
+            None,
+        )
+        .await
+        .unwrap();
+    let link = t.reset_link(DEMO_EMAIL, 1).await;
+    let (device, _) = t.flows();
+    let (_, checked) = device.check_link(&link).await.unwrap();
+    assert!(!checked.asked_here, "no request is pending on this device");
+
+    // This device asked about another address: a link for Taro is someone else's.
+    let (other, _) = t.flows();
+    other.request_reset("someone@example.com").await.unwrap();
+    let (_, checked) = other.check_link(&link).await.unwrap();
+    assert!(
+        !checked.asked_here,
+        "the link is for t***@example.com, not s***@example.com"
+    );
+}
+
+#[tokio::test]
+async fn without_a_keychain_the_request_goes_out_unbound_and_its_link_works_anywhere() {
+    let t = TestServer::start().await;
+    let no_keychain = t.flows_with(Arc::new(MemoryVault::unavailable()));
+    no_keychain.request_reset(DEMO_EMAIL).await.unwrap();
+    let link = t.reset_link(DEMO_EMAIL, 1).await;
+    let (elsewhere, _) = t.flows();
+    let (pending, _) = elsewhere.check_link(&link).await.unwrap();
+    elsewhere
+        .set_password_and_login(&pending, NEW_PASSWORD, NEW_PASSWORD)
+        .await
+        .unwrap();
+}

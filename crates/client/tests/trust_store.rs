@@ -45,7 +45,7 @@ async fn a_server_is_trusted_once_its_root_is_in_the_os_trust_store_and_not_befo
     std::fs::write(&before, format!("{system}\n{}", unrelated_root_pem())).unwrap();
     std::env::set_var("SSL_CERT_FILE", &before);
     let err = client()
-        .forgot(&Email::parse(DEMO_EMAIL).unwrap())
+        .forgot(&Email::parse(DEMO_EMAIL).unwrap(), None)
         .await
         .unwrap_err();
     assert_eq!(err.code(), "tls", "{err:?}");
@@ -59,7 +59,7 @@ async fn a_server_is_trusted_once_its_root_is_in_the_os_trust_store_and_not_befo
     std::fs::write(&after, format!("{system}\n{root_pem}")).unwrap();
     std::env::set_var("SSL_CERT_FILE", &after);
     let accepted = client()
-        .forgot(&Email::parse(DEMO_EMAIL).unwrap())
+        .forgot(&Email::parse(DEMO_EMAIL).unwrap(), None)
         .await
         .unwrap();
     assert_eq!(accepted.status, 202);

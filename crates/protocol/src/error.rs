@@ -68,6 +68,9 @@ error_codes! {
     TokenUsed = "token_used" => 410,
     /// A newer reset email was requested; only the newest link works.
     TokenSuperseded = "token_superseded" => 410,
+    /// The link was asked for in the Unipos app on another device (it is bound to that app):
+    /// open it there, or send a new email from this device.
+    ResetLinkOtherDevice = "reset_link_other_device" => 403,
 
     // Passwords.
     /// The new password and its confirmation differ.

@@ -7,6 +7,7 @@
 
 pub mod app_links;
 pub mod base_url;
+pub mod binding;
 pub mod email;
 pub mod error;
 pub mod link;

@@ -92,6 +92,16 @@ mod schema {
 
     impl utoipa::ToSchema for crate::LoginRequest {}
 
+    /// A binding's verifier or challenge ([`crate::binding`]).
+    pub fn binding_value() -> Object {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .min_length(Some(crate::binding::BINDING_LEN))
+            .max_length(Some(crate::binding::BINDING_LEN))
+            .pattern(Some("^[A-Za-z0-9_-]{43}$"))
+            .build()
+    }
+
     /// A reset token as [`crate::ResetToken::parse`] accepts it; any other is `token_invalid`.
     pub fn reset_token() -> Object {
         ObjectBuilder::new()
@@ -115,6 +125,12 @@ mod schema {
 pub struct ForgotRequest {
     #[cfg_attr(feature = "openapi", schema(schema_with = schema::email))]
     pub email: String,
+    /// The app's binding (RFC 7636 `S256`): base64url(SHA-256(verifier)), the verifier kept in
+    /// the app's keychain. The mailed link then sets a password only with that verifier. Absent
+    /// from a request made elsewhere (a browser, support), whose link is not bound.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = schema::binding_value))]
+    pub code_challenge: Option<String>,
 }
 
 /// `202` from `POST /password/forgot`: the same for every well-formed address.
@@ -133,6 +149,11 @@ pub struct ForgotAccepted {
 pub struct ResetCheckRequest {
     #[cfg_attr(feature = "openapi", schema(schema_with = schema::reset_token))]
     pub token: String,
+    /// The verifier of the app's binding, if it holds one; a bound link answers 403
+    /// `reset_link_other_device` without the right one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = schema::binding_value))]
+    pub code_verifier: Option<String>,
 }
 
 /// `200` from `POST /password/reset/check`. Checking never uses the token up.
@@ -176,6 +197,11 @@ pub struct ResetRequest {
     pub new_password: String,
     /// The same password again (compared in NFKC form); else 422 `password_mismatch`.
     pub new_password_confirmation: String,
+    /// The verifier of the app's binding; a bound link sets a password only with it (else 403
+    /// `reset_link_other_device`, and the link is not used up).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = schema::binding_value))]
+    pub code_verifier: Option<String>,
 }
 
 /// `POST /sessions`: by email address, or by team + Login ID. Its OpenAPI schema is written out
@@ -222,8 +248,8 @@ macro_rules! redacted_debug {
         }
     };
 }
-redacted_debug!(ResetCheckRequest {} hides { token });
-redacted_debug!(ResetRequest {} hides { token, new_password, new_password_confirmation });
+redacted_debug!(ResetCheckRequest {} hides { token, code_verifier });
+redacted_debug!(ResetRequest {} hides { token, new_password, new_password_confirmation, code_verifier });
 redacted_debug!(ChangePasswordRequest {} hides { current_password, new_password, new_password_confirmation });
 redacted_debug!(Session { expires_at } hides { token });
 
@@ -407,6 +433,7 @@ mod tests {
             token: "SECRET-TOKEN".into(),
             new_password: "SECRET-PW-1".into(),
             new_password_confirmation: "SECRET-PW-2".into(),
+            code_verifier: Some("SECRET-VERIFIER".into()),
         };
         let login = LoginRequest::Email {
             email: "taro@example.com".into(),
@@ -418,6 +445,7 @@ mod tests {
         };
         let check = ResetCheckRequest {
             token: "SECRET-CHECK".into(),
+            code_verifier: Some("SECRET-VERIFIER-2".into()),
         };
         let shown = format!("{req:?} {login:?} {session:?} {check:?}");
         assert!(!shown.contains("SECRET"), "{shown}");

@@ -233,14 +233,15 @@ pub async fn password_reset(
             let mut tx = c.immediate(&format!("user:{}", target.id))?;
             let ended = store::admin_reset_password(&mut tx, &target, now)?;
             if let (ContinueWith::Email, Some(to)) = (continue_with, &target.email_normalized) {
-                store::queue_mail(
-                    &mut tx,
-                    store::MailKind::AdminReset,
+                let mail = store::NewMail {
+                    kind: store::MailKind::AdminReset,
                     to,
-                    Some(&target.display_name),
-                    Some(&request_id.0),
-                    now,
-                )?;
+                    display_name: Some(&target.display_name),
+                    request_id: Some(&request_id.0),
+                    // The admin asked: no app of the member's holds a verifier.
+                    code_challenge: None,
+                };
+                store::queue_mail(&mut tx, &mail, now)?;
             }
             tx.commit()?;
             Ok(ended)
@@ -350,7 +351,8 @@ pub async fn account_sheet(
         .db
         .call(move |c| {
             let mut tx = c.immediate(&format!("user:{user_id}"))?;
-            store::insert_reset_token(&mut tx, &user_id, &hash, now, expires_at)?;
+            // Handed over on paper, not asked for by an app: not bound.
+            store::insert_reset_token(&mut tx, &user_id, &hash, now, expires_at, None)?;
             store::supersede_reset_tokens(&mut tx, &user_id, &hash, now)?;
             tx.commit()?;
             Ok(())

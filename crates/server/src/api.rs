@@ -3,6 +3,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
+use unipos_protocol::binding::check_binding_value;
 use unipos_protocol::{
     login_id_hint, normalize_password, ChangePasswordRequest, Email, ErrorCode, ErrorEnvelope,
     ForgotAccepted, ForgotRequest, LoginIdAccount, LoginMethod, LoginRequest, ResetCheckRequest,
@@ -14,7 +15,7 @@ use crate::client_addr::ClientKey;
 use crate::clock::rfc3339;
 use crate::error::ApiError;
 use crate::extract::{self, ApiJson, Auth, RequestId};
-use crate::reset_tokens::token_state;
+use crate::reset_tokens::{check_binding, token_state};
 use crate::secrets::{self, token_hash};
 use crate::store::{self, Team, UserRow};
 use crate::AppState;
@@ -118,10 +119,13 @@ impl ChangedNotice {
         match &self.0 {
             Some((to, name, request_id)) => store::queue_mail(
                 tx,
-                store::MailKind::PasswordChanged,
-                to,
-                Some(name),
-                Some(request_id),
+                &store::NewMail {
+                    kind: store::MailKind::PasswordChanged,
+                    to,
+                    display_name: Some(name),
+                    request_id: Some(request_id),
+                    code_challenge: None,
+                },
                 now,
             ),
             None => Ok(()),
@@ -155,10 +159,17 @@ pub async fn forgot(
     let email = Email::parse(&req.email).map_err(|e| ApiError::email(&e))?;
     extract::note_email_hint(&email);
     // Keyed on the address whether or not it belongs to anyone, so a 429 tells nothing either.
+    if let Some(challenge) = &req.code_challenge {
+        check_binding_value(challenge).map_err(|code| {
+            ApiError::with_message(code, "code_challenge is 43 characters of URL-safe base64.")
+        })?;
+    }
     state
         .limit(&state.forgot_limiter, email.normalized())
         .await?;
-    state.queue_reset_request(&email, &request_id.0).await?;
+    state
+        .queue_reset_request(&email, &request_id.0, req.code_challenge)
+        .await?;
     Ok((
         StatusCode::ACCEPTED,
         Json(ForgotAccepted {
@@ -177,6 +188,7 @@ pub async fn forgot(
     request_body = ResetCheckRequest,
     responses(
         (status = 200, description = "The link works", body = ResetCheckResponse),
+        (status = 403, description = "`reset_link_other_device`: the link is bound to the app that asked for it (`code_challenge`), and `code_verifier` is missing or another", body = ErrorEnvelope),
         (status = 404, description = "`token_invalid`", body = ErrorEnvelope),
         (status = 410, description = "`token_expired`, `token_used` or `token_superseded`; a Login ID member's link has `details.account = \"login_id\"` (their way on is a new Account Information sheet from their admin)", body = ErrorEnvelope),
         RateLimited,
@@ -190,6 +202,7 @@ pub async fn reset_check(
 ) -> Result<Json<ResetCheckResponse>, ApiError> {
     state.limit_client(&client).await?;
     let (row, user, team) = state.usable_token(&req.token).await?;
+    check_binding(&row, req.code_verifier.as_deref())?;
     // A Login ID member has no address: the link names the team and hints at the Login ID.
     let login_id = match (user.login_method, &user.login_id) {
         (LoginMethod::LoginId, Some(id)) => Some(LoginIdAccount {
@@ -228,7 +241,7 @@ pub async fn reset_check(
     request_body = ResetRequest,
     responses(
         (status = 200, description = "Password set; logged in", body = SessionResponse),
-        (status = 403, description = "`sso_managed`: the member's password is managed by SSO", body = ErrorEnvelope),
+        (status = 403, description = "`sso_managed`: the member's password is managed by SSO; `reset_link_other_device`: the link is bound to the app that asked for it and `code_verifier` is missing or another (the link is not used up)", body = ErrorEnvelope),
         (status = 404, description = "`token_invalid`", body = ErrorEnvelope),
         (status = 410, description = "`token_expired`, `token_used` or `token_superseded`; a Login ID member's link has `details.account = \"login_id\"` (their way on is a new Account Information sheet from their admin)", body = ErrorEnvelope),
         (status = 422, description = "`password_mismatch`, or `password_policy` with `details.failed` (`common_password` among the rules: a common or breached password, or one built from the member's own address or name)", body = ErrorEnvelope),
@@ -245,6 +258,7 @@ pub async fn reset(
 ) -> Result<Json<SessionResponse>, ApiError> {
     state.limit_client(&client).await?;
     let (row, user, team) = state.usable_token(&req.token).await?;
+    check_binding(&row, req.code_verifier.as_deref())?;
     if let Some(email) = user.email.as_deref().and_then(|e| Email::parse(e).ok()) {
         extract::note_email_hint(&email);
     }

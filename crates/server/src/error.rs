@@ -141,6 +141,9 @@ pub fn default_message(code: ErrorCode) -> &'static str {
         TokenSuperseded => {
             "A newer reset email was sent; only its link works. Use the newest email or request a new one."
         }
+        ResetLinkOtherDevice => {
+            "This link was asked for in the Unipos app on another device. Open it on that device, or send a new email from this one."
+        }
         PasswordMismatch => "The two passwords do not match.",
         PasswordPolicy => "The new password does not meet your organisation's password rules.",
         CurrentPasswordIncorrect => "The current password is not correct.",

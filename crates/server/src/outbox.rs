@@ -78,6 +78,7 @@ impl AppState {
         &self,
         email: &Email,
         request_id: &str,
+        code_challenge: Option<String>,
     ) -> Result<(), ApiError> {
         let (to, request_id, now) = (
             email.normalized(),
@@ -86,14 +87,14 @@ impl AppState {
         );
         self.db
             .call(move |c| {
-                Ok(store::queue_mail(
-                    c,
-                    MailKind::ResetRequest,
-                    &to,
-                    None,
-                    Some(&request_id),
-                    now,
-                )?)
+                let mail = store::NewMail {
+                    kind: MailKind::ResetRequest,
+                    to: &to,
+                    display_name: None,
+                    request_id: Some(&request_id),
+                    code_challenge: code_challenge.as_deref(),
+                };
+                Ok(store::queue_mail(c, &mail, now)?)
             })
             .await?;
         self.mail_due.notify_one();
@@ -268,7 +269,7 @@ impl Deliverer {
     async fn issue(&self, row: &OutboxRow, hint: &str, lease_until: i64) -> Option<Issued> {
         let now = self.clock.now_ms();
         let expires_at = now + self.reset_ttl.as_millis() as i64;
-        let (id, requested) = (row.id, row.to.clone());
+        let (id, requested, challenge) = (row.id, row.to.clone(), row.code_challenge.clone());
         let lookup = self
             .db
             .call(move |c| {
@@ -289,6 +290,7 @@ impl Deliverer {
                                 &token_hash(&token),
                                 now,
                                 expires_at,
+                                challenge.as_deref(),
                             )?;
                             Lookup::Member(Issued {
                                 user_id: user.id,

@@ -1,6 +1,7 @@
 //! Reset tokens: whether one can still be used. (They are issued with their mail, in one
 //! transaction, by the outbox: `outbox.rs`.)
 
+use unipos_protocol::binding::verifier_matches;
 use unipos_protocol::{ErrorCode, LoginMethod, ResetToken};
 
 use crate::error::ApiError;
@@ -47,6 +48,15 @@ impl ApiError {
             }
             _ => self,
         }
+    }
+}
+
+/// A link bound to the app that asked for it is used only with that app's verifier.
+pub fn check_binding(row: &ResetTokenRow, verifier: Option<&str>) -> Result<(), ApiError> {
+    match (&row.code_challenge, verifier) {
+        (None, _) => Ok(()),
+        (Some(challenge), Some(verifier)) if verifier_matches(challenge, verifier) => Ok(()),
+        (Some(_), _) => Err(ApiError::new(ErrorCode::ResetLinkOtherDevice)),
     }
 }
 

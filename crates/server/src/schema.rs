@@ -197,6 +197,12 @@ pub const SQLITE: &[&str] = &[
     ALTER TABLE mail_outbox_new RENAME TO mail_outbox;
     CREATE INDEX mail_outbox_due ON mail_outbox(sent_at, not_before);
     "#,
+    // 6: a reset link bound to the app that asked for it (RFC 7636's S256 challenge; the
+    // verifier stays in the app's keychain): carried from the request to the token.
+    r#"
+    ALTER TABLE mail_outbox ADD COLUMN code_challenge TEXT;
+    ALTER TABLE reset_tokens ADD COLUMN code_challenge TEXT;
+    "#,
 ];
 
 /// Ordered schema steps for PostgreSQL; the `unipos_schema` table says how many have run. Never
@@ -328,6 +334,11 @@ pub const POSTGRES: &[&str] = &[
     END $$;
     ALTER TABLE mail_outbox ADD CONSTRAINT mail_outbox_kind_check
         CHECK (kind IN ('reset_request', 'password_changed', 'admin_reset'));
+    "#,
+    // 3: SQLite's step 6 (a reset link bound to the app that asked for it).
+    r#"
+    ALTER TABLE mail_outbox ADD COLUMN code_challenge TEXT;
+    ALTER TABLE reset_tokens ADD COLUMN code_challenge TEXT;
     "#,
 ];
 

@@ -463,18 +463,20 @@ pub fn admin_reset_password(tx: &mut Conn<'_>, user: &UserRow, now: i64) -> DbRe
 // Reset tokens.
 
 /// Stores a new token for the member (its mail is about to be sent). Older links keep working
-/// until it has been: see [`supersede_reset_tokens`].
+/// until it has been: see [`supersede_reset_tokens`]. `code_challenge` binds it to the app that
+/// asked (see `unipos_protocol::binding`).
 pub fn insert_reset_token(
     tx: &mut Conn<'_>,
     user_id: &str,
     token_hash: &[u8],
     now: i64,
     expires_at: i64,
+    code_challenge: Option<&str>,
 ) -> DbResult<()> {
     tx.execute(
-        "INSERT INTO reset_tokens (user_id, token_hash, created_at, expires_at) \
-         VALUES (?1, ?2, ?3, ?4)",
-        args![user_id, token_hash, now, expires_at],
+        "INSERT INTO reset_tokens (user_id, token_hash, created_at, expires_at, code_challenge) \
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+        args![user_id, token_hash, now, expires_at, code_challenge],
     )?;
     Ok(())
 }
@@ -512,12 +514,15 @@ pub struct ResetTokenRow {
     pub superseded_at: Option<i64>,
     /// Set when the member's password changed by another path before the link was used.
     pub revoked_at: Option<i64>,
+    /// The binding to the app that asked for it: the link sets a password only with the
+    /// verifier of this challenge.
+    pub code_challenge: Option<String>,
 }
 
 pub fn reset_token(c: &mut Conn<'_>, token_hash: &[u8]) -> DbResult<Option<ResetTokenRow>> {
     c.query_opt(
-        "SELECT id, user_id, expires_at, used_at, superseded_at, revoked_at FROM reset_tokens \
-         WHERE token_hash = ?1",
+        "SELECT id, user_id, expires_at, used_at, superseded_at, revoked_at, code_challenge \
+         FROM reset_tokens WHERE token_hash = ?1",
         args![token_hash],
         |r| {
             Ok(ResetTokenRow {
@@ -527,6 +532,7 @@ pub fn reset_token(c: &mut Conn<'_>, token_hash: &[u8]) -> DbResult<Option<Reset
                 used_at: r.get(3)?,
                 superseded_at: r.get(4)?,
                 revoked_at: r.get(5)?,
+                code_challenge: r.get(6)?,
             })
         },
     )
@@ -775,6 +781,8 @@ pub struct OutboxRow {
     pub request_id: Option<String>,
     pub attempts: u32,
     pub sent_at: Option<i64>,
+    /// A reset request's binding to the app that asked (its challenge), for the token.
+    pub code_challenge: Option<String>,
 }
 
 impl std::fmt::Debug for OutboxRow {
@@ -797,25 +805,36 @@ fn outbox_row(r: &Row<'_, '_>) -> DbResult<OutboxRow> {
         request_id: r.get(5)?,
         attempts: r.get(6)?,
         sent_at: r.get(7)?,
+        code_challenge: r.get(8)?,
     })
 }
 
 const OUTBOX_COLUMNS: &str =
-    "id, kind, to_addr, display_name, token, request_id, attempts, sent_at";
+    "id, kind, to_addr, display_name, token, request_id, attempts, sent_at, code_challenge";
+
+/// A mail to queue.
+pub struct NewMail<'a> {
+    pub kind: MailKind,
+    pub to: &'a str,
+    pub display_name: Option<&'a str>,
+    pub request_id: Option<&'a str>,
+    /// A reset request's binding to the app that asked for it.
+    pub code_challenge: Option<&'a str>,
+}
 
 /// Queues a mail, due at once.
-pub fn queue_mail(
-    c: &mut Conn<'_>,
-    kind: MailKind,
-    to: &str,
-    display_name: Option<&str>,
-    request_id: Option<&str>,
-    now: i64,
-) -> DbResult<()> {
+pub fn queue_mail(c: &mut Conn<'_>, mail: &NewMail<'_>, now: i64) -> DbResult<()> {
     c.execute(
-        "INSERT INTO mail_outbox (kind, to_addr, display_name, request_id, created_at, not_before) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
-        args![kind.as_str(), to, display_name, request_id, now],
+        "INSERT INTO mail_outbox (kind, to_addr, display_name, request_id, created_at, \
+         not_before, code_challenge) VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6)",
+        args![
+            mail.kind.as_str(),
+            mail.to,
+            mail.display_name,
+            mail.request_id,
+            now,
+            mail.code_challenge
+        ],
     )?;
     Ok(())
 }

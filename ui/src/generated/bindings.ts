@@ -68,7 +68,7 @@ export const events = {
 };
 
 /* Constants */
-export const ERROR_CODES = ["email_empty","email_leading_whitespace","email_trailing_whitespace","email_inner_whitespace","email_fullwidth","email_too_long","email_invalid","token_invalid","token_expired","token_used","token_superseded","password_mismatch","password_policy","current_password_incorrect","invalid_credentials","account_locked","sso_required","sso_managed","session_expired","password_reset_by_admin","admin_required","member_not_found","member_uses_sso","member_uses_email","login_id_taken","login_id_invalid","display_name_invalid","account_sheet_unavailable","rate_limited","bad_request","payload_too_large","unsupported_media_type","request_timeout","not_found","method_not_allowed","internal","server_busy","link_unparseable","link_scheme","link_userinfo","link_host","link_port","link_path","link_extra_parts","link_token_missing","link_token_duplicate","link_token_malformed","link_too_long","base_url_invalid","base_url_insecure","offline","connection_refused","timeout","tls","server_error","bad_response","keychain_unavailable","not_logged_in","unknown"] as const;
+export const ERROR_CODES = ["email_empty","email_leading_whitespace","email_trailing_whitespace","email_inner_whitespace","email_fullwidth","email_too_long","email_invalid","token_invalid","token_expired","token_used","token_superseded","reset_link_other_device","password_mismatch","password_policy","current_password_incorrect","invalid_credentials","account_locked","sso_required","sso_managed","session_expired","password_reset_by_admin","admin_required","member_not_found","member_uses_sso","member_uses_email","login_id_taken","login_id_invalid","display_name_invalid","account_sheet_unavailable","rate_limited","bad_request","payload_too_large","unsupported_media_type","request_timeout","not_found","method_not_allowed","internal","server_busy","link_unparseable","link_scheme","link_userinfo","link_host","link_port","link_path","link_extra_parts","link_token_missing","link_token_duplicate","link_token_malformed","link_too_long","base_url_invalid","base_url_insecure","offline","connection_refused","timeout","tls","server_error","bad_response","keychain_unavailable","not_logged_in","unknown"] as const;
 
 export const MAIL_SENDER = "no-reply@mail.unipos.me" as const;
 
@@ -193,6 +193,11 @@ export type ErrorCode =
 "token_used" | 
 /**  A newer reset email was requested; only the newest link works. */
 "token_superseded" | 
+/**
+ *  The link was asked for in the Unipos app on another device (it is bound to that app):
+ *  open it there, or send a new email from this device.
+ */
+"reset_link_other_device" | 
 /**  The new password and its confirmation differ. */
 "password_mismatch" | 
 /**  The new password breaks the organisation's policy (`details.failed` lists the rules). */
@@ -340,6 +345,13 @@ export type LinkChecked = {
 	policy: PasswordPolicy,
 	/**  The reset token redacted to a short prefix. */
 	token_hint: string,
+	/**
+	 *  Whether this device asked for this link: it holds a request made within the last day,
+	 *  for the address the link is for. When not (a link for another address, a Login ID
+	 *  member's sheet, a link someone sent), Reset first asks the member to confirm whose account
+	 *  it is: a link sent by someone else would log them into someone else's account.
+	 */
+	asked_here: boolean,
 };
 
 /**  Where an accepted link leads. The reset token stays in Rust. */

@@ -7,6 +7,7 @@ mod pdf_tools;
 
 mod admin;
 mod binary;
+mod binding;
 mod forgot;
 mod hostile;
 mod instances;

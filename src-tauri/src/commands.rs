@@ -2,6 +2,7 @@
 //! crate's flow (or the protocol's rule), record a failure's request id, hand the result over.
 //! No business rule lives here; tokens never leave Rust.
 
+use tauri::ipc::Channel;
 use tauri::State;
 use unipos_client::unipos_protocol::policy::RuleCheck;
 use unipos_client::unipos_protocol::{Email, EmailError, Timeline, User};
@@ -11,10 +12,12 @@ use unipos_client::{
 
 use unipos_client::support::LinkArrival;
 
-use crate::links::{IncomingLink, LinkTarget};
+use crate::links::{IncomingLink, LinkArrived, LinkTarget};
 use crate::state::AppState;
 use crate::support::ReportView;
-use crate::wire::{AppInfo, HelpTopic, Language, LoginTab, Preferences, Presentation, Startup};
+use crate::wire::{
+    ApiUrlChange, AppInfo, HelpTopic, Language, LoginTab, Preferences, Presentation, Startup,
+};
 
 type Result<T> = std::result::Result<T, ClientError>;
 
@@ -45,6 +48,7 @@ fn info_of(state: &AppState) -> AppInfo {
         locale: sys_locale::get_locale(),
         api_url: flows.config().api_base.as_str().to_owned(),
         web_base: flows.config().web_base.as_str().to_owned(),
+        chosen_api_host: state.chosen_api_host(),
     }
 }
 
@@ -83,13 +87,29 @@ pub fn set_presentation(
     state.update_preferences(|p| p.presentation = presentation)
 }
 
-/// Settings > Support: point the app at another API (`None`: back to the configured one).
+/// Settings > Support: point the app at another API, links included (`None`: back to the
+/// configured one). A release build first asks to confirm the host (`confirmed_host`).
 #[tauri::command]
 #[specta::specta]
-pub fn set_api_url(state: State<'_, AppState>, api_url: Option<String>) -> Result<AppInfo> {
-    state.set_api_url(api_url).map_err(|e| state.fail(e))?;
-    Ok(info_of(&state))
+pub fn set_api_url(
+    state: State<'_, AppState>,
+    api_url: Option<String>,
+    confirmed_host: Option<String>,
+) -> Result<ApiUrlChange> {
+    let asked = state
+        .set_api_url(api_url, confirmed_host.as_deref(), CONFIRM_ANOTHER_API)
+        .map_err(|e| state.fail(e))?;
+    Ok(match asked {
+        Some(host) => ApiUrlChange::Confirm { host },
+        None => ApiUrlChange::Applied {
+            info: info_of(&state),
+        },
+    })
 }
+
+/// Whether pointing the app at another API needs the member to confirm its host: in the builds
+/// members install. (Support staff run debug builds against local servers.)
+const CONFIRM_ANOTHER_API: bool = !cfg!(debug_assertions);
 
 /// The protocol's email rules (nothing is sent): `None` when the address is acceptable.
 #[tauri::command]
@@ -129,6 +149,14 @@ async fn open_given(state: &AppState, url: &str, came: LinkArrival) -> Result<Li
     state.links.note(&verdict, came);
     let opened = verdict.map_err(|e| state.fail(e))?;
     Ok(state.links.hold(&flows, opened).await)
+}
+
+/// Gives Rust the channel on which the UI hears that the OS handed over a link (then it calls
+/// `take_incoming_link`).
+#[tauri::command]
+#[specta::specta]
+pub fn watch_links(state: State<'_, AppState>, on_link: Channel<LinkArrived>) {
+    state.links.watch(on_link);
 }
 
 /// The link the OS opened the app with (cold start) or handed over since (warm start), once.

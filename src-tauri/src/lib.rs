@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use tauri::{Manager, Runtime};
 use tauri_plugin_store::StoreExt;
-use tauri_specta::{collect_commands, collect_events};
+use tauri_specta::collect_commands;
 use unipos_client::KeyringVault;
 
 pub mod commands;
@@ -22,7 +22,6 @@ pub mod wire;
 
 // `COMMAND_NAMES`: every `#[tauri::command]` of `commands.rs`, as `build.rs` read them.
 include!(concat!(env!("OUT_DIR"), "/command_names.rs"));
-use links::LinkArrived;
 use state::{AppState, Browser, PreferenceFile};
 use wire::Preferences;
 
@@ -53,6 +52,7 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             commands::request_reset,
             commands::open_link,
             commands::open_scanned_link,
+            commands::watch_links,
             commands::take_incoming_link,
             commands::check_reset_link,
             commands::policy_checklist,
@@ -68,7 +68,6 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             commands::support_report,
             commands::startup_reached,
         ])
-        .events(collect_events![LinkArrived])
         .constant("ERROR_CODES", error_codes())
         .constant(
             "RESET_MAIL_SUBJECT",
@@ -134,10 +133,7 @@ fn show_main_window<R: Runtime>(app: &tauri::AppHandle<R>) {
 #[cfg(desktop)]
 const SHOW_WINDOW_AT_LATEST: std::time::Duration = std::time::Duration::from_secs(3);
 
-fn setup<R: Runtime>(
-    app: &mut tauri::App<R>,
-    specta: &tauri_specta::Builder<R>,
-) -> Result<(), Box<dyn std::error::Error>> {
+fn setup<R: Runtime>(app: &mut tauri::App<R>) -> Result<(), Box<dyn std::error::Error>> {
     // Tauri creates the configured window just before this hook.
     startup_trace::reached(startup_trace::Phase::WindowCreated);
     // Should the page never finish loading, the window shows anyway, with whatever it has.
@@ -149,7 +145,6 @@ fn setup<R: Runtime>(
             show_main_window(&handle);
         });
     }
-    specta.mount_events(app);
     let store = app.store(PREFERENCES_FILE)?;
     let preferences: Preferences = store
         .get(PREFERENCES_KEY)
@@ -163,6 +158,15 @@ fn setup<R: Runtime>(
     )
     .map_err(|e| format!("{}: {e}", e.code()))?;
     state.check_session_early();
+    // Logouts the server could not hear (offline) are sent now, off the first screen's path.
+    let flows = state.flows();
+    tauri::async_runtime::spawn(async move {
+        match flows.revoke_pending().await {
+            Ok(0) => {}
+            Ok(n) => log::info!("the server revoked {n} session(s) logged out while offline"),
+            Err(e) => log::info!("pending logouts not sent: {}", e.code()),
+        }
+    });
     app.manage(state);
     links::listen(app);
     Ok(())
@@ -224,7 +228,7 @@ pub fn run() {
                 show_main_window(webview.app_handle());
             }
         })
-        .setup(move |app| setup(app, &specta))
+        .setup(setup)
         .build(tauri::generate_context!())
         .expect("error while building the Unipos app");
     startup_trace::reached(startup_trace::Phase::PluginsSetUp);
@@ -259,7 +263,11 @@ mod tests {
         // `tauri android` and `tauri ios` take the package and bundle IDs from the identifier.
         assert_eq!(config["identifier"], app_links::ANDROID_PACKAGE);
         assert_eq!(config["identifier"], app_links::APPLE_BUNDLE_ID);
-        let app_link = &config["plugins"]["deep-link"]["mobile"][0];
+        // On iOS and Android a reset link arrives only as a verified https app link: any app may
+        // claim a custom scheme and catch the token (RFC 8252 §8.6), so none is registered.
+        let mobile = config["plugins"]["deep-link"]["mobile"].as_array().unwrap();
+        assert_eq!(mobile.len(), 1, "{mobile:?}");
+        let app_link = &mobile[0];
         assert_eq!(app_link["appLink"], true);
         let (scheme, host) = unipos_client::DEFAULT_BASE.split_once("://").unwrap();
         assert_eq!(app_link["scheme"], serde_json::json!([scheme]));
@@ -334,7 +342,7 @@ mod tests {
     }
 
     #[test]
-    fn each_capability_grants_the_screens_commands_the_link_event_and_writing_text_only() {
+    fn each_capability_grants_the_screens_commands_and_writing_text_only_and_no_event() {
         let set =
             std::fs::read_to_string(crate_dir().join("permissions/account-screens.toml")).unwrap();
         for name in COMMAND_NAMES {
@@ -346,11 +354,9 @@ mod tests {
         }
         assert_eq!(set.matches("\"allow-").count(), COMMAND_NAMES.len());
 
-        let screens = [
-            "account-screens",
-            "core:event:allow-listen",
-            "core:event:allow-unlisten",
-        ];
+        // No event permission: links reach the screens on a channel, and no script in the web
+        // view may hear the deep-link plugin's event, which carries the raw URL and its token.
+        let screens = ["account-screens"];
         let expected: [(&str, &[&str]); 5] = [
             ("desktop.json", &screens),
             ("mobile.json", &screens),

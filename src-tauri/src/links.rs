@@ -11,8 +11,8 @@ use std::sync::{Mutex, MutexGuard};
 
 use serde::{Deserialize, Serialize};
 use specta::Type;
+use tauri::ipc::Channel;
 use tauri::{Manager, Runtime};
-use tauri_specta::Event;
 use unipos_client::support::{
     self, LinkArrival, LinkEvent, LINK_OPENED_FORGOT, LINK_OPENED_RESET, LINK_VALID,
     MAX_LINK_EVENTS,
@@ -40,8 +40,11 @@ pub enum IncomingLink {
     Refused { error: ClientError },
 }
 
-/// Sent when the OS hands the app a link; the UI then calls `take_incoming_link`.
-#[derive(Debug, Clone, Serialize, Deserialize, Type, tauri_specta::Event)]
+/// Sent when the OS hands the app a link; the UI then calls `take_incoming_link`. It travels on
+/// the channel the UI gave `watch_links`, not as an event: the web view may listen to no event
+/// at all, so neither can a script that got into it, nor hear the deep-link plugin's own
+/// `deep-link://new-url` event, which carries the raw URL with its token.
+#[derive(Debug, Clone, Serialize, Deserialize, Type)]
 pub struct LinkArrived {}
 
 /// What the app knows of links between commands.
@@ -58,10 +61,20 @@ struct Waiting {
 
 /// The link waiting for the UI, and the reset link it holds: one lock for all of it. Beside it,
 /// the last links' verdicts for the support report (kept when the rest is dropped).
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct Links {
     waiting: Mutex<Waiting>,
     events: Mutex<VecDeque<LinkEvent>>,
+    /// Where the UI hears that a link arrived (`watch_links`).
+    watcher: Mutex<Option<Channel<LinkArrived>>>,
+}
+
+impl std::fmt::Debug for Links {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Links")
+            .field("waiting", &self.waiting)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Links {
@@ -169,6 +182,21 @@ impl Links {
         *self.lock() = Waiting::default();
     }
 
+    /// The UI's channel for [`LinkArrived`]; a newer one (the page reloaded) replaces it.
+    pub fn watch(&self, channel: Channel<LinkArrived>) {
+        *self.watcher.lock().unwrap_or_else(|p| p.into_inner()) = Some(channel);
+    }
+
+    /// Tells the UI a link is waiting; before it watches, `startup` hands the link over.
+    fn tell_ui(&self) {
+        let watcher = self.watcher.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(channel) = watcher.as_ref() {
+            if let Err(e) = channel.send(LinkArrived {}) {
+                log::warn!("could not tell the UI about a link: {e}");
+            }
+        }
+    }
+
     pub fn set_policy(&self, policy: PasswordPolicy) {
         self.lock().policy = Some(policy);
     }
@@ -182,9 +210,7 @@ impl Links {
 pub fn deliver_link<R: Runtime>(app: &tauri::AppHandle<R>, raw: &str) {
     let state = app.state::<AppState>();
     state.links.deliver(&state.flows(), raw, LinkArrival::Warm);
-    if let Err(e) = (LinkArrived {}).emit(app) {
-        log::warn!("could not tell the UI about a link: {e}");
-    }
+    state.links.tell_ui();
 }
 
 /// The program's arguments that can be links (the first is the program; flags are not links).

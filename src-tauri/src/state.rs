@@ -43,11 +43,13 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// The client configuration: the preference's API URL first, then `UNIPOS_API_URL`, then the
-/// default; the web base from `UNIPOS_WEB_BASE` or the default.
+/// The client configuration: the API base and the links' web base from `UNIPOS_API_URL` and
+/// `UNIPOS_WEB_BASE`, or the defaults; an API URL chosen in Settings > Support replaces BOTH.
+/// A reset link then opens the app only when it points at the server the app talks to: a
+/// genuine mail's link can never send its token (or a password) to another API.
 pub fn client_config(preferences: &Preferences) -> Result<ClientConfig, ClientError> {
-    Ok(ClientConfig::resolve(preferences.api_url.as_deref(), None)?
-        .app(APP_NAME, env!("CARGO_PKG_VERSION")))
+    let chosen = preferences.api_url.as_deref();
+    Ok(ClientConfig::resolve(chosen, chosen)?.app(APP_NAME, env!("CARGO_PKG_VERSION")))
 }
 
 impl AppState {
@@ -161,17 +163,35 @@ impl AppState {
         preferences.clone()
     }
 
-    /// Points the app at another API (or back at the configured one with `None`). The new base
-    /// must pass the client's rules; the session of the other API stays in the keychain.
-    pub fn set_api_url(&self, api_url: Option<String>) -> Result<(), ClientError> {
+    /// Points the app at another API, links included (or back at the configured one with
+    /// `None`). The new base must pass the client's rules; the session of the other API stays
+    /// in the keychain. When `ask` and the host is not the configured API's, nothing changes
+    /// until `confirmed_host` names it: the answer is then the host to confirm.
+    pub fn set_api_url(
+        &self,
+        api_url: Option<String>,
+        confirmed_host: Option<&str>,
+        ask: bool,
+    ) -> Result<Option<String>, ClientError> {
         let api_url = api_url.filter(|u| !u.trim().is_empty());
-        let api_base = client_config(&Preferences {
+        let config = client_config(&Preferences {
             api_url: api_url.clone(),
             ..Preferences::default()
-        })?
-        .api_base;
+        })?;
+        let host = config
+            .api_base
+            .url()
+            .host_str()
+            .unwrap_or_default()
+            .to_owned();
+        let configured = client_config(&Preferences::default())?;
+        let another = configured.api_base.url().host_str() != Some(host.as_str());
+        if ask && another && confirmed_host != Some(host.as_str()) {
+            return Ok(Some(host));
+        }
         let config = ClientConfig {
-            api_base,
+            api_base: config.api_base,
+            web_base: config.web_base,
             ..self.flows().config().clone()
         };
         let flows = Flows::new(config, self.vault.clone())?.with_call_log(self.calls.clone());
@@ -179,10 +199,84 @@ impl AppState {
         // A link that arrived for the old API must not send its token to the new one.
         self.links.forget_all();
         self.update_preferences(|p| p.api_url = api_url);
-        Ok(())
+        Ok(None)
+    }
+
+    /// The host of the API chosen in Settings > Support, while one is.
+    pub fn chosen_api_host(&self) -> Option<String> {
+        self.preferences().api_url.as_ref()?;
+        self.flows()
+            .config()
+            .api_base
+            .url()
+            .host_str()
+            .map(str::to_owned)
     }
 
     pub fn open_in_browser(&self, url: &str) -> Result<(), String> {
         self.browser.open(url)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use unipos_client::MemoryVault;
+
+    use super::*;
+
+    struct NoFile;
+    impl PreferenceFile for NoFile {
+        fn save(&self, _: &Preferences) {}
+    }
+    struct NoBrowser;
+    impl Browser for NoBrowser {
+        fn open(&self, _: &str) -> Result<(), String> {
+            Ok(())
+        }
+    }
+
+    fn state() -> AppState {
+        let config = ClientConfig::with_bases("https://unipos.me", "https://unipos.me").unwrap();
+        AppState::with_config(
+            config,
+            Preferences::default(),
+            Arc::new(MemoryVault::new()),
+            Box::new(NoFile),
+            Box::new(NoBrowser),
+        )
+        .unwrap()
+    }
+
+    /// What a release build does: another API's host must be confirmed by name first.
+    #[test]
+    fn another_api_needs_its_host_confirmed_before_anything_changes() {
+        let s = state();
+        let asked = s
+            .set_api_url(Some("https://evil.example".into()), None, true)
+            .unwrap();
+        assert_eq!(asked.as_deref(), Some("evil.example"));
+        assert_eq!(s.flows().config().api_base.as_str(), "https://unipos.me");
+        assert_eq!(s.chosen_api_host(), None);
+        // Confirming another host is no confirmation.
+        let asked = s
+            .set_api_url(Some("https://evil.example".into()), Some("unipos.me"), true)
+            .unwrap();
+        assert_eq!(asked.as_deref(), Some("evil.example"));
+        let applied = s
+            .set_api_url(
+                Some("https://evil.example".into()),
+                Some("evil.example"),
+                true,
+            )
+            .unwrap();
+        assert_eq!(applied, None);
+        assert_eq!(s.flows().config().api_base.as_str(), "https://evil.example");
+        assert_eq!(s.flows().config().web_base.as_str(), "https://evil.example");
+        assert_eq!(s.chosen_api_host().as_deref(), Some("evil.example"));
+        // Back to the configured API needs nothing.
+        assert_eq!(s.set_api_url(None, None, true).unwrap(), None);
+        assert_eq!(s.chosen_api_host(), None);
     }
 }

@@ -58,6 +58,21 @@ pub struct AppInfo {
     pub locale: Option<String>,
     pub api_url: String,
     pub web_base: String,
+    /// The host of an API chosen in Settings > Support, while one is: Log in, Forgot and Reset
+    /// then say "Connected to HOST" at all times (passwords and reset links go there).
+    pub chosen_api_host: Option<String>,
+}
+
+/// What `set_api_url` did.
+#[derive(Debug, Clone, Serialize, Type)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum ApiUrlChange {
+    /// The app talks to it now.
+    Applied { info: AppInfo },
+    /// Nothing changed yet: a release build asks the member to confirm `host` first (a
+    /// "support" person may be trying to get their password sent to their own server), then
+    /// `set_api_url` again with `confirmed_host`.
+    Confirm { host: String },
 }
 
 /// Everything the first screen needs, read locally (no network).

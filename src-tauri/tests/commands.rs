@@ -139,7 +139,6 @@ impl App_ {
             .manage(state)
             .build(mock_context(noop_assets()))
             .unwrap();
-        specta.mount_events(&app);
         let window = WebviewWindowBuilder::new(&app, "main", Default::default())
             .build()
             .unwrap();
@@ -748,11 +747,16 @@ fn the_api_url_preference_takes_only_what_the_client_rules_allow() {
     let e = t.refused("set_api_url", json!({"apiUrl": "unipos.me"}));
     assert_eq!(e["code"], "base_url_invalid");
 
-    let info = t.ok(
+    let change = t.ok(
         "set_api_url",
         json!({"apiUrl": "https://staging.unipos.example/"}),
     );
+    // A debug build asks for no confirmation (see the state's test of the release rule).
+    assert_eq!(change["status"], "applied");
+    let info = &change["info"];
     assert_eq!(info["api_url"], "https://staging.unipos.example");
+    assert_eq!(info["web_base"], "https://staging.unipos.example");
+    assert_eq!(info["chosen_api_host"], "staging.unipos.example");
     let saved = t.saved.0.lock().unwrap().last().cloned().unwrap();
     assert_eq!(
         saved.api_url.as_deref(),
@@ -760,11 +764,43 @@ fn the_api_url_preference_takes_only_what_the_client_rules_allow() {
     );
 
     // Back to the configured API: the environment's or the default, as at a fresh start.
-    let info = t.ok("set_api_url", json!({"apiUrl": null}));
+    let info = t.ok("set_api_url", json!({"apiUrl": null}))["info"].clone();
     let configured = ClientConfig::resolve(None, None).unwrap();
     assert_eq!(info["api_url"], configured.api_base.as_str());
+    assert_eq!(info["chosen_api_host"], Value::Null);
     let saved = t.saved.0.lock().unwrap().last().cloned().unwrap();
     assert_eq!(saved.api_url, None);
+}
+
+/// Someone posing as support talks a member into entering their own API URL. The links' web
+/// base moves with it, so a genuine mail's link no longer opens the app: its token is never
+/// sent to that API (nor to the real one through it).
+#[test]
+fn a_chosen_api_url_is_the_links_base_too_so_a_genuine_mails_token_never_goes_there() {
+    let t = App_::start();
+    t.ok("request_reset", json!({"email": DEMO_EMAIL}));
+    let genuine = t.reset_link(DEMO_EMAIL, 1);
+    // The "support" server: another real server, on another port.
+    let dir = tempfile::tempdir().unwrap();
+    let other = t
+        .runtime
+        .block_on(unipos_server::spawn(Config::for_tests(dir.path())))
+        .unwrap();
+    let other_url = other.base_url().as_str().to_owned();
+    let change = t.ok("set_api_url", json!({"apiUrl": other_url}));
+    assert_eq!(change["info"]["web_base"], other_url.as_str());
+
+    let e = t.refused("open_link", json!({"url": genuine}));
+    assert_eq!(e["code"], "link_port", "{e}");
+    assert_eq!(t.ok("take_incoming_link", json!({})), Value::Null);
+    let e = t.refused("check_reset_link", json!({}));
+    assert_eq!(e["code"], "link_token_missing", "nothing is held: {e}");
+    // The genuine link still works, at the real API.
+    t.ok("set_api_url", json!({"apiUrl": null}));
+    let configured = t.server().base_url().as_str().to_owned();
+    t.ok("set_api_url", json!({"apiUrl": configured}));
+    t.ok("open_link", json!({"url": genuine}));
+    t.ok("check_reset_link", json!({}));
 }
 
 #[test]

@@ -1,10 +1,22 @@
-import { emit } from "@tauri-apps/api/event";
 import { fireEvent, render, screen, waitFor } from "@testing-library/svelte";
 import { describe, expect, it } from "vitest";
 import App from "./App.svelte";
-import type { Startup } from "./generated/bindings";
+import type { ApiUrlChange, LinkChecked, LoggedOut, Startup } from "./generated/bindings";
 import { app } from "./lib/app.svelte";
-import { backend, held, info, jiro, noPreferences, refusal, refuse, taro } from "./test/backend";
+import { setLanguage } from "./lib/i18n.svelte";
+import {
+  backend,
+  count,
+  held,
+  info,
+  jiro,
+  linkArrives,
+  loggedOut,
+  noPreferences,
+  refusal,
+  refuse,
+  taro,
+} from "./test/backend";
 
 function startup(overrides: Partial<Startup> = {}): () => Startup {
   return () => ({
@@ -19,14 +31,20 @@ function startup(overrides: Partial<Startup> = {}): () => Startup {
 
 const never = () => new Promise(() => {});
 
-const checkedLink = {
+/** A link this device asked for: Reset goes straight to the password form. */
+const checkedLink: LinkChecked = {
   status: 200,
   request_id: "r",
   email_hint: "t***@example.com",
+  login_id: null,
   expires_at: "2030-01-01T09:00:00Z",
   policy: { min_length: 8, max_length: 128, require_lower: true, require_upper: false, require_digit: true, require_symbol: false },
   token_hint: "AbCdEf…",
+  asked_here: true,
 };
+
+/** A link this device did not ask for: someone sent it, or it is for another address. */
+const sentLink: LinkChecked = { ...checkedLink, email_hint: "h***@example.net", asked_here: false };
 
 describe("App start", () => {
   it("shows Log in when no session is stored", async () => {
@@ -146,7 +164,7 @@ describe("App start", () => {
     });
     render(App);
     await screen.findByRole("heading", { name: "Log in" });
-    await emit("link-arrived", {});
+    await linkArrives();
     expect(await screen.findByRole("heading", { name: "This link can't be opened" })).toBeTruthy();
     expect(screen.getByText("link_userinfo")).toBeTruthy();
   });
@@ -157,7 +175,7 @@ describe("Menus", () => {
     startup: startup({ has_session: true }),
     restore_session: () => taro,
     timeline: () => ({ posts: [] }),
-    logout: () => ({ remote_revoked: true, status: 204, request_id: "r", remote_error: null }),
+    logout: (): LoggedOut => loggedOut,
   };
 
   it("on a phone, the menu button at the top left opens a drawer with Settings and Log out", async () => {
@@ -207,6 +225,63 @@ describe("Menus", () => {
     expect(screen.getByText("You are logged out.")).toBeTruthy();
     await waitFor(() => expect(app.hasSession).toBe(false));
   });
+
+  /** Logged out offline: the revocation is kept in the keychain and sent at the next start. */
+  const offline: LoggedOut = {
+    remote_revoked: false,
+    revoke_pending: true,
+    status: null,
+    request_id: null,
+    remote_error: refusal("offline"),
+  };
+
+  async function logOutFromTheMenu() {
+    render(App);
+    await screen.findByText("Hello, Taro Yamada");
+    await fireEvent.click(screen.getByRole("button", { name: "Menu of Taro Yamada" }));
+    await fireEvent.click(screen.getByRole("menuitem", { name: "Log out" }));
+    await screen.findByRole("heading", { name: /Log in|ログイン/ });
+  }
+
+  it("after logging out offline, says the server will be told the next time the app starts with a connection", async () => {
+    backend({ ...loggedIn, logout: () => offline });
+    await logOutFromTheMenu();
+    const notice = screen.getByText(
+      "You are logged out on this device. The server could not be reached, so it will be told the next time Unipos starts with a connection.",
+    );
+    expect(notice.closest("[role=status]")).not.toBeNull();
+    expect(screen.queryByText(/ends on its own/)).toBeNull();
+    expect(app.hasSession).toBe(false);
+  });
+
+  it("says it in Japanese too", async () => {
+    backend({
+      ...loggedIn,
+      startup: startup({ has_session: true, preferences: { ...noPreferences, language: "ja" } }),
+      logout: () => offline,
+    });
+    render(App);
+    await screen.findByText("Taro Yamadaさん、こんにちは");
+    await fireEvent.click(screen.getByRole("button", { name: "Taro Yamadaさんのメニュー" }));
+    await fireEvent.click(screen.getByRole("menuitem", { name: "ログアウト" }));
+    expect(
+      await screen.findByText(
+        "この端末ではログアウトしました。サーバーに接続できなかったため、次にインターネットに接続した状態でUniposを起動したときに、サーバー側のセッションも終了します。",
+      ),
+    ).toBeTruthy();
+  });
+
+  it("says the session there ends on its own only when nothing is kept to send later", async () => {
+    backend({
+      ...loggedIn,
+      logout: (): LoggedOut => ({ ...offline, revoke_pending: false, status: 401, remote_error: refusal("session_expired") }),
+    });
+    await logOutFromTheMenu();
+    expect(
+      screen.getByText("You are logged out on this device. The server could not be told; the session there ends on its own."),
+    ).toBeTruthy();
+    expect(screen.queryByText(/next time Unipos starts/)).toBeNull();
+  });
 });
 
 describe("Links while the app runs", () => {
@@ -222,7 +297,7 @@ describe("Links while the app runs", () => {
     });
     render(App);
     await screen.findByText("offline");
-    await emit("link-arrived", {});
+    await linkArrives();
     await waitFor(() => expect(checks).toBe(2));
     expect(screen.queryByText("offline")).toBeNull();
     expect(screen.getByText("Checking the link…")).toBeTruthy();
@@ -234,13 +309,13 @@ describe("Links while the app runs", () => {
       restore_session: () => taro,
       timeline: () => ({ posts: [] }),
       take_incoming_link: () => ({ status: "opened", target: { kind: "reset", token_hint: "AbCdEf…" } }),
-      logout: () => ({ status: 204, request_id: "r1", remote_revoked: true }),
+      logout: (): LoggedOut => loggedOut,
       check_reset_link: () => checkedLink,
       policy_checklist: () => [],
     });
     render(App);
     await screen.findByText("Hello, Taro Yamada");
-    await emit("link-arrived", {});
+    await linkArrives();
     expect(await screen.findByRole("heading", { name: "Open the reset link?" })).toBeTruthy();
     expect(screen.getByText(/You are logged in as Taro Yamada/)).toBeTruthy();
     expect(calls.some((c) => c.cmd === "logout")).toBe(false);
@@ -262,7 +337,7 @@ describe("Links while the app runs", () => {
     });
     render(App);
     await screen.findByText("Hello, Taro Yamada");
-    await emit("link-arrived", {});
+    await linkArrives();
     expect(await screen.findByRole("heading", { name: "This link was already used" })).toBeTruthy();
     expect(calls.some((c) => c.cmd === "logout")).toBe(false);
     expect(app.hasSession).toBe(true);
@@ -279,10 +354,78 @@ describe("Links while the app runs", () => {
     });
     render(App);
     await screen.findByText("Hello, Taro Yamada");
-    await emit("link-arrived", {});
+    await linkArrives();
     await fireEvent.click(await screen.findByRole("button", { name: "Stay logged in" }));
     expect(await screen.findByText("Hello, Taro Yamada")).toBeTruthy();
     expect(calls.some((c) => c.cmd === "logout")).toBe(false);
+    expect(app.hasSession).toBe(true);
+  });
+
+  it("asks whose account a link this device did not ask for is first, then before replacing the session, and not again after logging out", async () => {
+    const calls = backend({
+      startup: startup({ has_session: true }),
+      restore_session: () => taro,
+      timeline: () => ({ posts: [] }),
+      take_incoming_link: () => ({ status: "opened", target: { kind: "reset", token_hint: "AbCdEf…" } }),
+      logout: (): LoggedOut => loggedOut,
+      check_reset_link: () => sentLink,
+      policy_checklist: () => [],
+    });
+    render(App);
+    await screen.findByText("Hello, Taro Yamada");
+    await linkArrives();
+    expect(await screen.findByRole("heading", { name: "Check the account" })).toBeTruthy();
+    expect(screen.getByText("This link is for h***@example.net.")).toBeTruthy();
+    await fireEvent.click(screen.getByRole("button", { name: "Continue" }));
+    expect(screen.getByRole("heading", { name: "Open the reset link?" })).toBeTruthy();
+    expect(count(calls, "logout")).toBe(0);
+    await fireEvent.click(screen.getByRole("button", { name: "Log out and open the link" }));
+    // The same link, checked again after logging out: the member already said whose it is.
+    await waitFor(() => expect(count(calls, "check_reset_link")).toBe(2));
+    expect(await screen.findByLabelText("New password")).toBeTruthy();
+    expect(screen.getByRole("heading", { name: "Set a new password" })).toBeTruthy();
+    expect(screen.queryByText("Check the account")).toBeNull();
+    expect(app.route).toEqual({ name: "reset", account_checked: "AbCdEf…" });
+    expect(count(calls, "logout")).toBe(1);
+  });
+
+  it("asks whose account again for another link that arrives after logging out", async () => {
+    let checks = 0;
+    backend({
+      startup: startup({ has_session: true }),
+      restore_session: () => taro,
+      timeline: () => ({ posts: [] }),
+      take_incoming_link: () => ({ status: "opened", target: { kind: "reset", token_hint: "AbCdEf…" } }),
+      logout: (): LoggedOut => loggedOut,
+      // After the logout, Rust holds another link (its token hint differs).
+      check_reset_link: () => (++checks === 1 ? sentLink : { ...sentLink, token_hint: "ZyXwVu…" }),
+      policy_checklist: () => [],
+    });
+    render(App);
+    await screen.findByText("Hello, Taro Yamada");
+    await linkArrives();
+    await fireEvent.click(await screen.findByRole("button", { name: "Continue" }));
+    await fireEvent.click(screen.getByRole("button", { name: "Log out and open the link" }));
+    await waitFor(() => expect(checks).toBe(2));
+    expect(await screen.findByRole("heading", { name: "Check the account" })).toBeTruthy();
+    expect(screen.queryByLabelText("New password")).toBeNull();
+  });
+
+  it("keeps a logged-in member's session when the link is not their account", async () => {
+    const calls = backend({
+      startup: startup({ has_session: true }),
+      restore_session: () => taro,
+      timeline: () => ({ posts: [] }),
+      take_incoming_link: () => ({ status: "opened", target: { kind: "reset", token_hint: "AbCdEf…" } }),
+      check_reset_link: () => sentLink,
+      policy_checklist: () => [],
+    });
+    render(App);
+    await screen.findByText("Hello, Taro Yamada");
+    await linkArrives();
+    await fireEvent.click(await screen.findByRole("button", { name: "This is not my account" }));
+    expect(await screen.findByText("Hello, Taro Yamada")).toBeTruthy();
+    expect(count(calls, "logout")).toBe(0);
     expect(app.hasSession).toBe(true);
   });
 
@@ -370,7 +513,7 @@ describe("Links while the app runs", () => {
         };
       })(),
       support_report: () => "the report",
-      set_api_url: () => info,
+      set_api_url: (): ApiUrlChange => ({ status: "applied", info }),
       restore_session: () => taro,
       timeline: () => ({ posts: [] }),
     });
@@ -380,6 +523,37 @@ describe("Links while the app runs", () => {
     await fireEvent.input(await screen.findByLabelText("Use another API URL"), { target: { value: "http://127.0.0.1:9999" } });
     await fireEvent.click(screen.getByRole("button", { name: "Apply" }));
     expect(await screen.findByText("Hello, Taro Yamada")).toBeTruthy();
+  });
+
+  it("after Support connects to another API, Log in says Connected to its host, and Cancel leaves no such line", async () => {
+    const release = ({ apiUrl, confirmedHost }: Record<string, unknown>): ApiUrlChange =>
+      confirmedHost === "api.staging.example"
+        ? { status: "applied", info: { ...info, api_url: apiUrl as string, web_base: apiUrl as string, chosen_api_host: "api.staging.example" } }
+        : { status: "confirm", host: "api.staging.example" };
+    backend({ startup: startup(), support_report: () => "the report", set_api_url: release });
+    render(App);
+    await screen.findByRole("heading", { name: "Log in" });
+    expect(document.querySelector(".connected-to")).toBeNull();
+
+    await fireEvent.click(screen.getByRole("button", { name: "Support" }));
+    await fireEvent.input(await screen.findByLabelText("Use another API URL"), { target: { value: "https://api.staging.example" } });
+    await fireEvent.click(screen.getByRole("button", { name: "Apply" }));
+    await fireEvent.click(await screen.findByRole("button", { name: "Cancel" }));
+    await fireEvent.click(screen.getByRole("button", { name: "‹ Back" }));
+    await screen.findByRole("heading", { name: "Log in" });
+    expect(document.querySelector(".connected-to")).toBeNull();
+
+    await fireEvent.click(screen.getByRole("button", { name: "Support" }));
+    await fireEvent.input(await screen.findByLabelText("Use another API URL"), { target: { value: "https://api.staging.example" } });
+    await fireEvent.click(screen.getByRole("button", { name: "Apply" }));
+    await fireEvent.click(await screen.findByRole("button", { name: "Connect to api.staging.example" }));
+    await waitFor(() => expect(app.info?.chosen_api_host).toBe("api.staging.example"));
+    await fireEvent.click(screen.getByRole("button", { name: "‹ Back" }));
+    await screen.findByRole("heading", { name: "Log in" });
+    expect(document.querySelector(".connected-to")?.textContent).toContain("Connected to api.staging.example");
+    await fireEvent.click(screen.getByRole("button", { name: "Reset Password" }));
+    await screen.findByRole("heading", { name: "Reset your password" });
+    expect(document.querySelector(".connected-to")?.textContent).toContain("Connected to api.staging.example");
   });
 
   it("says at once when the keychain cannot keep a session", async () => {

@@ -49,7 +49,8 @@ Fields per subcommand:
   reset, login     {\"ok\": true, \"status\", \"request_id\", \"user\", \"expires_at\"}
   me               {\"ok\": true, \"status\", \"request_id\", \"user\"}
   change-password  {\"ok\": true, \"status\", \"request_id\"}
-  logout           {\"ok\": true, \"remote_revoked\", \"status\", \"request_id\", \"remote_error\"}
+  logout           {\"ok\": true, \"remote_revoked\", \"revoke_pending\", \"status\", \"request_id\",
+                   \"remote_error\"}
   timeline         {\"ok\": true, \"status\", \"request_id\", \"posts\": [{\"id\", \"from\", \"to\",
                    \"message\", \"points\", \"created_at\"}]}
   admin members    {\"ok\": true, \"status\", \"request_id\", \"members\": [member]}
@@ -113,16 +114,19 @@ enum Command {
         #[arg(allow_hyphen_values = true)]
         email: String,
     },
-    /// Check a reset link with the server (does not use it up).
+    /// Check a reset link with the server (does not use it up). For a member's real link, give
+    /// it on stdin (`-` or --link-stdin): on the command line it is in the process list and the
+    /// shell history.
     CheckLink {
-        #[arg(allow_hyphen_values = true)]
-        url: String,
+        #[command(flatten)]
+        link: LinkArg,
     },
-    /// "Set password and login" with a reset link; the new password is read from stdin.
+    /// "Set password and login" with a reset link; the new password is read from stdin (after
+    /// the link, when the link comes from stdin too).
     Reset {
-        #[arg(allow_hyphen_values = true)]
-        url: String,
-        /// Read the new password from the first line of stdin (required).
+        #[command(flatten)]
+        link: LinkArg,
+        /// Read the new password from the next line of stdin (required).
         #[arg(long)]
         password_stdin: bool,
     },
@@ -178,6 +182,31 @@ enum ReportCommand {
         #[arg(allow_hyphen_values = true, value_name = "FILE|-")]
         file: String,
     },
+}
+
+/// A reset link: on the command line, or (the way for real links) the first line of stdin.
+#[derive(clap::Args, Debug)]
+#[group(required = true, multiple = false)]
+struct LinkArg {
+    /// The link, or `-` to read it from stdin.
+    #[arg(allow_hyphen_values = true)]
+    url: Option<String>,
+    /// Read the link from the first line of stdin: a live token then never appears in the
+    /// process list (/proc/PID/cmdline) or the shell history.
+    #[arg(long)]
+    link_stdin: bool,
+}
+
+impl LinkArg {
+    fn read(self) -> Result<String, Failure> {
+        match self.url {
+            Some(url) if url != "-" => Ok(url),
+            _ => {
+                let [link] = read_lines::<1>("the link")?;
+                Ok(link)
+            }
+        }
+    }
 }
 
 /// Why a command did not succeed.
@@ -249,11 +278,12 @@ async fn run(cli: Cli) -> Result<Done, Failure> {
         Command::CheckEmail { input } => check_email(&input),
         Command::InspectLink { url } => inspect_link(&url, web),
         Command::Forgot { email } => forgot(&flows(api, web)?, &email).await,
-        Command::CheckLink { url } => check_link(&flows(api, web)?, &url).await,
+        Command::CheckLink { link } => check_link(&flows(api, web)?, &link.read()?).await,
         Command::Reset {
-            url,
+            link,
             password_stdin,
         } => {
+            let url = link.read()?;
             let [password] = read_passwords(password_stdin)?;
             let flows = flows(api, web)?;
             let pending = flows.reset_link(&url)?;
@@ -308,11 +338,21 @@ async fn run(cli: Cli) -> Result<Done, Failure> {
             })
         }
         Command::Logout => {
-            let out = flows(api, web)?.logout().await?;
+            let flows = flows(api, web)?;
+            // Earlier logouts the server could not hear go first (also sent at the app's start).
+            let _ = flows.revoke_pending().await;
+            let out = flows.logout().await?;
             let human = match &out.remote_error {
                 None => format!(
                     "{}Logged out: the session was revoked on the server and removed from the keychain.\n",
                     http_line(out.status.unwrap_or_default(), "ok", out.request_id.as_deref().unwrap_or("-"))
+                ),
+                Some(e) if out.revoke_pending => format!(
+                    "{}Logged out on this device: the session was removed from the keychain. The \
+                     server could not be told ({}: {e}); the revocation is kept in the keychain and \
+                     sent at the app's next start or the next `unipos logout`.\n",
+                    error_http_line(e).unwrap_or_default(),
+                    e.code()
                 ),
                 Some(e) => format!(
                     "{}Logged out on this device: the session was removed from the keychain, but the \
@@ -459,6 +499,16 @@ fn read_passwords<const N: usize>(password_stdin: bool) -> Result<[String; N], F
                 .into(),
         ));
     }
+    read_lines(if N > 1 {
+        "the passwords"
+    } else {
+        "the password"
+    })
+}
+
+/// Reads the next `N` lines of stdin (`what` they are, for the message when they are missing).
+/// Only the line ending is stripped.
+fn read_lines<const N: usize>(what: &str) -> Result<[String; N], Failure> {
     let stdin = std::io::stdin();
     let mut lock = stdin.lock();
     let mut out: [String; N] = std::array::from_fn(|_| String::new());
@@ -467,8 +517,7 @@ fn read_passwords<const N: usize>(password_stdin: bool) -> Result<[String; N], F
         match lock.read_line(&mut line) {
             Ok(0) => {
                 return Err(Failure::Usage(format!(
-                    "expected {N} line(s) on stdin, got {i} (the password{} must come on stdin)",
-                    if N > 1 { "s" } else { "" }
+                    "expected {N} line(s) on stdin, got {i} ({what} must come on stdin)"
                 )))
             }
             Ok(_) => {}

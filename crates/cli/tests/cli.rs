@@ -1208,3 +1208,55 @@ async fn an_admin_lists_adds_resets_and_prints_a_sheet_from_the_terminal() {
         &transcript,
     );
 }
+
+/// A member's real link goes on stdin: on the command line its live token would be in the
+/// process list (/proc/PID/cmdline, readable by every local user) and the shell history.
+#[tokio::test]
+async fn a_real_link_is_read_from_stdin_so_no_process_list_or_history_holds_it() {
+    let Some(_) = keychain() else { return };
+    let t = TestServer::start().await;
+    let (api, web) = bases(&t);
+    let run = unipos(&at(&api, &web, &["forgot", DEMO_EMAIL]), None, &[]).await;
+    assert_eq!(run.code, 0, "{}", run.all());
+    let link = nth_reset_link(&t, 1).await;
+
+    let run = unipos(
+        &at(&api, &web, &["check-link", "-"]),
+        Some(&format!("{link}\n")),
+        &[],
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert!(run.stdout.contains("t***@example.com"), "{}", run.all());
+
+    let run = unipos(
+        &at(&api, &web, &["reset", "--link-stdin", "--password-stdin"]),
+        Some(&format!("{link}\n{NEW_PASSWORD}\n")),
+        &[],
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert!(
+        run.stdout.contains("Password set. Logged in"),
+        "{}",
+        run.all()
+    );
+    assert!(
+        !run.all().contains(&link[link.len() - 30..]),
+        "the token is never printed"
+    );
+
+    // Nothing on stdin is a usage error that says what to give.
+    let run = unipos(
+        &at(&api, &web, &["check-link", "--link-stdin"]),
+        Some(""),
+        &[],
+    )
+    .await;
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("the link must come on stdin"),
+        "{}",
+        run.all()
+    );
+}

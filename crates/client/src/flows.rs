@@ -16,7 +16,7 @@ use unipos_protocol::{
 };
 
 use crate::api::AccountSheet;
-use crate::vault::{KeyringVault, ResetBinding, SessionVault, StoredSession};
+use crate::vault::{KeyringVault, PendingRevokes, ResetBinding, SessionVault, StoredSession};
 use crate::{ApiClient, ClientConfig, ClientError, Reply};
 
 /// A reset link that passed the link rules. Holds the reset token, which only the API gets to
@@ -109,6 +109,9 @@ pub struct LoggedIn {
 pub struct LoggedOut {
     /// `true` when `DELETE /sessions/current` answered 204.
     pub remote_revoked: bool,
+    /// The server could not be told (no network, no answer): the revocation is kept in the
+    /// keychain and sent again at the next start, so the session does not live on there.
+    pub revoke_pending: bool,
     pub status: Option<u16>,
     pub request_id: Option<String>,
     /// Why the remote revocation failed (offline, session already expired, …); the local
@@ -331,17 +334,63 @@ impl Flows {
         Ok(match remote {
             Ok(reply) => LoggedOut {
                 remote_revoked: true,
+                revoke_pending: false,
                 status: Some(reply.status),
                 request_id: Some(reply.request_id),
                 remote_error: None,
             },
-            Err(e) => LoggedOut {
-                remote_revoked: false,
-                status: e.status(),
-                request_id: e.request_id().map(str::to_owned),
-                remote_error: Some(e),
-            },
+            Err(e) => {
+                // Not revoked and not refused: the server may still honour the token for weeks.
+                let revoke_pending =
+                    revocation_may_succeed_later(&e) && self.keep_revoke(session.token).await;
+                LoggedOut {
+                    remote_revoked: false,
+                    revoke_pending,
+                    status: e.status(),
+                    request_id: e.request_id().map(str::to_owned),
+                    remote_error: Some(e),
+                }
+            }
         })
+    }
+
+    /// Keeps a token whose revocation could not be sent; whether it was kept.
+    async fn keep_revoke(&self, token: String) -> bool {
+        self.vault_call(move |vault, account| {
+            let mut pending = vault.pending_revokes(&account)?;
+            pending.tokens.push(token);
+            // A device logs out rarely: a handful is plenty, the oldest go first.
+            let excess = pending.tokens.len().saturating_sub(MAX_PENDING_REVOKES);
+            pending.tokens.drain(..excess);
+            vault.set_pending_revokes(&account, &pending)
+        })
+        .await
+        .is_ok()
+    }
+
+    /// Sends the revocations a logout could not (at the app's start): answers how many the
+    /// server took. A token the server no longer knows is done with too; one it could not be
+    /// told of again stays for next time. The tokens go to the API only, never elsewhere.
+    pub async fn revoke_pending(&self) -> Result<usize, ClientError> {
+        let pending = self
+            .vault_call(|vault, account| vault.pending_revokes(&account))
+            .await?;
+        if pending.tokens.is_empty() {
+            return Ok(0);
+        }
+        let mut left = PendingRevokes::default();
+        let mut revoked = 0;
+        for token in pending.tokens {
+            match self.api.logout(&token).await {
+                Ok(_) => revoked += 1,
+                Err(e) if revocation_may_succeed_later(&e) => left.tokens.push(token),
+                // Expired, or ended by an admin's reset: nothing left to revoke.
+                Err(_) => {}
+            }
+        }
+        self.vault_call(move |vault, account| vault.set_pending_revokes(&account, &left))
+            .await?;
+        Ok(revoked)
     }
 
     /// Settings > Account > **Save**. The server revokes every other session.
@@ -514,6 +563,17 @@ impl Flows {
 /// How long a request's binding is reused by the next request, and counts as pending: longer
 /// than any reset link works.
 const BINDING_LIFETIME: time::Duration = time::Duration::days(1);
+/// Revocations kept for a later start at most.
+const MAX_PENDING_REVOKES: usize = 8;
+
+/// Whether a failed revocation is worth sending again: no answer came (offline, refused, timed
+/// out, TLS), or the server failed or was busy; not when it answered that the session is over.
+fn revocation_may_succeed_later(e: &ClientError) -> bool {
+    match e.status() {
+        None => !matches!(e, ClientError::NotLoggedIn),
+        Some(status) => status >= 500 || status == 429,
+    }
+}
 
 /// 32 random bytes from the OS, as URL-safe base64: a binding's verifier.
 fn new_verifier() -> Option<String> {

@@ -34,5 +34,6 @@ pub use flows::{
 };
 pub use unipos_protocol;
 pub use vault::{
-    KeyringVault, MemoryVault, ResetBinding, SessionVault, StoredSession, VAULT_SERVICE,
+    KeyringVault, MemoryVault, PendingRevokes, ResetBinding, SessionVault, StoredSession,
+    VAULT_SERVICE,
 };

@@ -67,6 +67,25 @@ fn binding_account(account: &str) -> String {
     format!("{account}#reset-binding")
 }
 
+/// The keychain account of the sessions logged out while the server could not be told.
+fn revokes_account(account: &str) -> String {
+    format!("{account}#pending-revokes")
+}
+
+/// Sessions of this device that were logged out locally while the server could not be told:
+/// their tokens, kept in the keychain until the server has revoked them. Its `Debug` shows how
+/// many, never a token.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingRevokes {
+    pub tokens: Vec<String>,
+}
+
+impl std::fmt::Debug for PendingRevokes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "PendingRevokes({} tokens)", self.tokens.len())
+    }
+}
+
 /// Keeps one session per account (the API base), and the binding of its reset requests. Calls
 /// may block (D-Bus, Keychain prompts): async callers run them on a blocking thread, as
 /// [`crate::Flows`] does.
@@ -101,6 +120,23 @@ pub trait SessionVault: Send + Sync {
     fn clear_binding(&self, _account: &str) -> Result<(), ClientError> {
         Ok(())
     }
+
+    /// Sessions logged out here that the server has not revoked yet.
+    fn pending_revokes(&self, _account: &str) -> Result<PendingRevokes, ClientError> {
+        Ok(PendingRevokes::default())
+    }
+
+    /// Keeps them (an empty list removes the item). A vault that cannot says so.
+    fn set_pending_revokes(
+        &self,
+        _account: &str,
+        _pending: &PendingRevokes,
+    ) -> Result<(), ClientError> {
+        Err(ClientError::KeychainUnavailable {
+            message: "This vault keeps no pending revocations.".to_owned(),
+            cause: "set_pending_revokes not supported".to_owned(),
+        })
+    }
 }
 
 /// An in-memory vault for unit tests. [`MemoryVault::unavailable`] behaves like a machine
@@ -109,6 +145,7 @@ pub trait SessionVault: Send + Sync {
 pub struct MemoryVault {
     sessions: Mutex<HashMap<String, StoredSession>>,
     bindings: Mutex<HashMap<String, ResetBinding>>,
+    revokes: Mutex<HashMap<String, PendingRevokes>>,
     unavailable: bool,
 }
 
@@ -176,6 +213,23 @@ impl SessionVault for MemoryVault {
     fn clear_binding(&self, account: &str) -> Result<(), ClientError> {
         self.check()?;
         self.bindings().remove(account);
+        Ok(())
+    }
+
+    fn pending_revokes(&self, account: &str) -> Result<PendingRevokes, ClientError> {
+        self.check()?;
+        let revokes = self.revokes.lock().unwrap_or_else(|p| p.into_inner());
+        Ok(revokes.get(account).cloned().unwrap_or_default())
+    }
+
+    fn set_pending_revokes(
+        &self,
+        account: &str,
+        pending: &PendingRevokes,
+    ) -> Result<(), ClientError> {
+        self.check()?;
+        let mut revokes = self.revokes.lock().unwrap_or_else(|p| p.into_inner());
+        revokes.insert(account.to_owned(), pending.clone());
         Ok(())
     }
 }
@@ -321,6 +375,22 @@ impl SessionVault for KeyringVault {
 
     fn clear_binding(&self, account: &str) -> Result<(), ClientError> {
         self.delete(&binding_account(account))
+    }
+
+    fn pending_revokes(&self, account: &str) -> Result<PendingRevokes, ClientError> {
+        Ok(self.read(&revokes_account(account))?.unwrap_or_default())
+    }
+
+    fn set_pending_revokes(
+        &self,
+        account: &str,
+        pending: &PendingRevokes,
+    ) -> Result<(), ClientError> {
+        if pending.tokens.is_empty() {
+            return self.delete(&revokes_account(account));
+        }
+        let secret = serde_json::to_string(pending).expect("strings always serialize");
+        self.write(&revokes_account(account), &secret)
     }
 
     /// Reading is not enough: a locked Secret Service answers reads (with nothing) and refuses

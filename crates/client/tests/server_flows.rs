@@ -928,3 +928,45 @@ async fn without_a_keychain_the_request_goes_out_unbound_and_its_link_works_anyw
         .await
         .unwrap();
 }
+
+/// A logout while the server cannot be reached must not leave the session alive there for weeks:
+/// the revocation is kept in the keychain and sent at the next start.
+#[tokio::test]
+async fn a_logout_the_server_could_not_hear_is_sent_again_at_the_next_start() {
+    let t = TestServer::start().await;
+    let (flows, vault) = t.flows();
+    flows
+        .login_with_email(DEMO_EMAIL, DEMO_PASSWORD)
+        .await
+        .unwrap();
+    let token = vault.load(&t.api_base()).unwrap().unwrap().token;
+    let TestServer { server, dir, .. } = t;
+    let (addr, api_base) = (server.addr(), server.base_url().as_str().to_owned());
+    server.shutdown().await.unwrap();
+
+    let out = flows.logout().await.unwrap();
+    assert!(!out.remote_revoked);
+    assert!(out.revoke_pending, "kept for later");
+    assert_eq!(
+        vault.load(&api_base).unwrap(),
+        None,
+        "gone from the device at once"
+    );
+    assert_eq!(
+        vault.pending_revokes(&api_base).unwrap().tokens,
+        vec![token.clone()]
+    );
+
+    // Still offline at the next start: kept again.
+    assert_eq!(flows.revoke_pending().await.unwrap(), 0);
+    assert_eq!(vault.pending_revokes(&api_base).unwrap().tokens.len(), 1);
+
+    // Back online, the same server and database.
+    let mut config = unipos_server::Config::for_tests(dir.path());
+    config.listen = addr;
+    let server = unipos_server::spawn(config).await.unwrap();
+    assert_eq!(flows.revoke_pending().await.unwrap(), 1);
+    assert!(vault.pending_revokes(&api_base).unwrap().tokens.is_empty());
+    assert_eq!(code(flows.api().me(&token).await), "session_expired");
+    drop(server);
+}

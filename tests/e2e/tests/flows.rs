@@ -266,6 +266,8 @@ async fn a_reset_link_while_logged_in_asks_before_replacing_the_session() -> Res
         let link = backend.reset_link(DEMO_EMAIL, 1).await?;
 
         backend.launch_again_with(&link)?;
+        // Asked for elsewhere (another device of the member's): whose account it is, first.
+        confirm_the_account(&app, "This link is for t***@example.com.").await?;
         app.wait_for_screen("Open the reset link?").await?;
         app.wait_for_text("You are logged in as Taro Yamada.")
             .await?;
@@ -274,6 +276,7 @@ async fn a_reset_link_while_logged_in_asks_before_replacing_the_session() -> Res
         ensure!(backend.session_in_keychain()?, "staying keeps the session");
 
         backend.launch_again_with(&link)?;
+        confirm_the_account(&app, "This link is for t***@example.com.").await?;
         app.click("Log out and open the link").await?;
         app.wait_for_screen("Set a new password").await?;
         ensure!(!backend.session_in_keychain()?, "the old session is gone");
@@ -706,7 +709,13 @@ async fn a_login_id_member_sets_a_new_password_from_the_admins_account_sheet() -
     ensure!(first.contains("/reset_password?token="), "{first}");
     backend.launch_again_with(&first)?;
 
-    // 4–5. Reset names the team and the Login ID; set the password.
+    // 4–5. Reset names the team and the Login ID (asked for by no app: it asks whose account it
+    // is first); set the password.
+    confirm_the_account(
+        &app,
+        "This link is for Login ID j*** in team Unipos Demo (demo).",
+    )
+    .await?;
     app.wait_for_screen("Set a new password").await?;
     app.wait_for_text("For Login ID j*** in team Unipos Demo (demo)")
         .await?;
@@ -742,6 +751,14 @@ async fn a_login_id_member_sets_a_new_password_from_the_admins_account_sheet() -
     app.close().await
 }
 
+/// A link this device did not ask for: Reset names whose account it is, and goes on only when
+/// the member says it is theirs.
+async fn confirm_the_account(app: &App, whose: &str) -> Result<()> {
+    app.wait_for_screen("Check the account").await?;
+    app.wait_for_text(whose).await?;
+    app.click("Continue").await
+}
+
 /// The Reset screen, filled and sent with `password` twice, landing on `timeline`.
 async fn set_password_and_login_as(app: &App, password: &str, timeline: &str) -> Result<()> {
     app.fill("New password", password).await?;
@@ -756,4 +773,45 @@ async fn open_menu_of(app: &App, name: &str) -> Result<()> {
         Size::Phone => app.click("Menu").await,
         Size::Desktop => app.click(&format!("Menu of {name}")).await,
     }
+}
+
+/// A script in the web view cannot hear links: it may listen to no event (the screens hear of a
+/// link on a channel of their own), so the deep-link plugin's `deep-link://new-url`, which
+/// carries the raw URL with its token, reaches no script.
+#[tokio::test]
+async fn no_script_in_the_web_view_can_listen_for_the_raw_link() -> Result<()> {
+    let backend = Backend::start().await?;
+    let app = backend.open_app(Size::Desktop).await?;
+    app.wait_for_screen("Log in").await?;
+    let refused = app
+        .js_async(
+            "const done = arguments[arguments.length - 1];
+             const t = window.__TAURI_INTERNALS__;
+             window.__heard = [];
+             t.invoke('plugin:event|listen', {
+                 event: 'deep-link://new-url',
+                 target: { kind: 'Any' },
+                 handler: t.transformCallback(e => window.__heard.push(e)),
+             }).then(() => done('listening'), e => done('refused: ' + e));",
+            serde_json::json!([]),
+            Duration::from_secs(5),
+        )
+        .await?;
+    ensure!(
+        refused.as_str().is_some_and(|r| r.starts_with("refused")),
+        "the web view could listen: {refused}"
+    );
+    backend.forgot(DEMO_EMAIL).await?;
+    let link = backend.reset_link(DEMO_EMAIL, 1).await?;
+    backend.launch_again_with(&link)?;
+    // Reset has it (its first step names whose link it is).
+    app.wait_for_text("t***@example.com").await?;
+    let heard = app
+        .js(
+            "return JSON.stringify(window.__heard)",
+            serde_json::json!([]),
+        )
+        .await?;
+    ensure!(heard == "[]", "a script heard the link: {heard}");
+    app.close().await
 }

@@ -272,6 +272,10 @@ impl Tour {
             std::fs::copy(small.path(), dir.join(name))?;
         }
         let app = self.launch(&[qr]).await?;
+        // Asked for by no app on this device: whose account it is, first.
+        app.wait_for_screen(&t("reset.check_title")).await?;
+        self.screen(&app, "reset-account-check").await?;
+        app.click(&t("reset.check_continue")).await?;
         app.wait_for_screen(&t("reset.title")).await?;
         let line = t("reset.for_login_id")
             .replace("{login_id}", "j***")

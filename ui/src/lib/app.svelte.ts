@@ -21,7 +21,9 @@ export type Route =
   | { name: "forgot" }
   | { name: "check_email" }
   | { name: "cant_receive" }
-  | { name: "reset" }
+  /** `account_checked`: the token hint of the link whose account the member already confirmed
+   *  (Reset asks once, not again after logging out for it). */
+  | { name: "reset"; account_checked?: string }
   | { name: "link_problem"; error: ClientError }
   | { name: "timeline"; note?: "forgot_while_logged_in" }
   | { name: "settings"; section: SettingsSection };
@@ -195,16 +197,22 @@ class AppModel {
   }
 
   /** A working reset link arrived while logged in and the member chose to use it: log out first,
-   *  so the new password's session never mixes with another member's. */
-  async logoutForReset(): Promise<void> {
+   *  so the new password's session never mixes with another member's. `accountChecked`: the
+   *  token hint of the link whose account the member confirmed on Reset. */
+  async logoutForReset(accountChecked?: string): Promise<void> {
     const notice = await this.signOut();
-    this.go({ name: "reset" }, { key: notice, tone: "info" });
+    const route: Route = accountChecked
+      ? { name: "reset", account_checked: accountChecked }
+      : { name: "reset" };
+    this.go(route, { key: notice, tone: "info" });
   }
 
+  /** Logs out; the notice says whether the server was told, or will be at the next start. */
   private async signOut(): Promise<Key> {
     const out = await attempt(commands.logout());
     this.signedOut();
-    return out.ok && !out.value.remote_revoked ? "session.logged_out_locally" : "session.logged_out";
+    if (!out.ok || out.value.remote_revoked) return "session.logged_out";
+    return out.value.revoke_pending ? "session.logged_out_pending" : "session.logged_out_locally";
   }
 }
 

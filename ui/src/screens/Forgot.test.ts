@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import type { EmailError } from "../generated/bindings";
 import { app } from "../lib/app.svelte";
 import { setLanguage } from "../lib/i18n.svelte";
-import { backend, count, held, refuse } from "../test/backend";
+import { backend, count, held, info, refuse } from "../test/backend";
 import Forgot from "./Forgot.svelte";
 
 const trailingSpace: EmailError = {
@@ -210,5 +210,28 @@ describe("Forgot password", () => {
       screen.getByRole("button", { name: "I forgot / want to reset my password (with Login ID)" }),
     );
     expect(calls.find((c) => c.cmd === "open_help")?.args).toEqual({ topic: "login_id_password" });
+  });
+});
+
+describe("Forgot password while an API chosen in Support is used", () => {
+  it("says Connected to the host under the title, and still after a failed Send", async () => {
+    app.info = { ...info, chosen_api_host: "api.staging.example" };
+    backend({ check_email: () => null, request_reset: () => refuse("offline") });
+    render(Forgot);
+    const line = document.querySelector(".connected-to") as HTMLElement;
+    expect(line.textContent).toContain("Connected to api.staging.example");
+    expect(screen.getByRole("heading", { level: 1, name: "Reset your password" }).nextElementSibling).toBe(line);
+    await fireEvent.input(field(), { target: { value: "taro@example.com" } });
+    await fireEvent.click(screen.getByRole("button", { name: "Send" }));
+    await screen.findByText("offline");
+    expect(document.querySelector(".connected-to")?.textContent).toContain("Connected to api.staging.example");
+  });
+
+  it("has no Connected to line with the built-in API", () => {
+    app.info = { ...info, chosen_api_host: null };
+    backend({});
+    render(Forgot);
+    expect(document.querySelector(".connected-to")).toBeNull();
+    expect(document.body.textContent).not.toContain("Connected to");
   });
 });

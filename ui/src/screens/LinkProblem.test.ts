@@ -1,9 +1,10 @@
 import { fireEvent, render, screen } from "@testing-library/svelte";
 import { describe, expect, it } from "vitest";
 import { app } from "../lib/app.svelte";
+import { setLanguage } from "../lib/i18n.svelte";
 import { backend, refusal } from "../test/backend";
 import type { ClientErrorCode, ErrorDetails } from "../generated/bindings";
-import LinkProblem from "./LinkProblem.svelte";
+import LinkProblem, { isLinkProblem } from "./LinkProblem.svelte";
 
 describe("Link problems", () => {
   const cases: [ClientErrorCode, string][] = [
@@ -43,6 +44,42 @@ describe("Link problems", () => {
       expect(app.route.name).toBe("login");
     });
   }
+
+  it("says a link asked for on another device works only there, shows its code, and offers Send a new email from this device", async () => {
+    backend({});
+    render(LinkProblem, { error: refusal("reset_link_other_device", { status: 403, request_id: "req-9" }) });
+    expect(screen.getByRole("heading", { level: 1 }).textContent).toBe(
+      "This link was asked for on another device",
+    );
+    expect(
+      screen.getByText(
+        'A reset link asked for in the Unipos app works only in the Unipos app on the device where "Send" was tapped. ' +
+          'Open the link on that device, or tap "Send a new email" to ask for one from this device.',
+      ),
+    ).toBeTruthy();
+    expect(screen.getByText("reset_link_other_device")).toBeTruthy();
+    expect(screen.getByText("req-9")).toBeTruthy();
+    expect(screen.queryByRole("button", { name: "Back to Log in" })).toBeNull();
+    await fireEvent.click(screen.getByRole("button", { name: "Send a new email" }));
+    expect(app.route.name).toBe("forgot");
+  });
+
+  it("says it in Japanese too, naming the buttons as the member sees them", () => {
+    setLanguage("ja");
+    backend({});
+    render(LinkProblem, { error: refusal("reset_link_other_device", { status: 403 }) });
+    expect(screen.getByRole("heading", { level: 1 }).textContent).toBe(
+      "このリンクは別の端末で依頼されたものです",
+    );
+    expect(screen.getByText(/「送信」をタップした端末のUniposアプリでしか使えません。/)).toBeTruthy();
+    expect(screen.getByText(/「再設定メールを再送信」をタップして/)).toBeTruthy();
+    expect(screen.getByRole("button", { name: "再設定メールを再送信" })).toBeTruthy();
+  });
+
+  it("counts a link asked for on another device as a link problem", () => {
+    expect(isLinkProblem("reset_link_other_device")).toBe(true);
+    expect(isLinkProblem("offline")).toBe(false);
+  });
 
   it("keeps Send a new email for an email member's expired link", () => {
     backend({});

@@ -313,3 +313,47 @@ describe("Log in > Login ID: the Account Information form's QR code", () => {
     expect(app.drafts.loginId).toBe("jiro");
   });
 });
+
+describe("Log in while an API chosen in Support is used", () => {
+  const host = "api.staging.example";
+
+  it("says Connected to the host under the title, on both tabs and after a failed login, with nothing to dismiss it", async () => {
+    app.info = { ...info, chosen_api_host: host };
+    backend({ login_with_email: () => refuse("invalid_credentials", { status: 401 }) });
+    render(Login);
+    const line = document.querySelector(".connected-to") as HTMLElement;
+    expect(line.textContent).toContain(`Connected to ${host}`);
+    expect(line.querySelector("strong")?.textContent).toBe(host);
+    expect(line.textContent).toContain("Your password and reset links go to this server, chosen in Support.");
+    expect(line.querySelector("button")).toBeNull();
+    // Near the top: right under the title.
+    expect(screen.getByRole("heading", { level: 1, name: "Log in" }).nextElementSibling).toBe(line);
+
+    await fireEvent.click(screen.getByRole("tab", { name: "Login ID" }));
+    expect(document.querySelector(".connected-to")?.textContent).toContain(`Connected to ${host}`);
+    await fireEvent.click(screen.getByRole("tab", { name: "Email address" }));
+    await fireEvent.input(screen.getByLabelText("Email address", { selector: "input" }), { target: { value: "taro@example.com" } });
+    await fireEvent.input(screen.getByLabelText("Password"), { target: { value: "wrong-pass-1" } });
+    await fireEvent.click(screen.getByRole("button", { name: "Log in" }));
+    await screen.findByText("invalid_credentials");
+    expect(document.querySelector(".connected-to")?.textContent).toContain(`Connected to ${host}`);
+  });
+
+  it("says it in Japanese as 接続先：host", () => {
+    setLanguage("ja");
+    app.info = { ...info, chosen_api_host: host };
+    backend({});
+    render(Login);
+    const line = document.querySelector(".connected-to") as HTMLElement;
+    expect(line.querySelector(".connected-host")?.textContent).toBe(`接続先：${host}`);
+    expect(line.textContent).toContain("サポートで「既定に戻す」を選んでください。");
+  });
+
+  it("has no Connected to line with the built-in API", () => {
+    app.info = { ...info, chosen_api_host: null };
+    backend({});
+    render(Login);
+    expect(document.querySelector(".connected-to")).toBeNull();
+    expect(document.body.textContent).not.toContain("Connected to");
+  });
+});

@@ -1,15 +1,17 @@
 import { fireEvent, render, screen, waitFor } from "@testing-library/svelte";
 import { describe, expect, it } from "vitest";
-import type { RuleCheck } from "../generated/bindings";
+import type { LinkChecked, RuleCheck } from "../generated/bindings";
 import { app } from "../lib/app.svelte";
 import { setLanguage } from "../lib/i18n.svelte";
-import { backend, count, held, refuse, taro } from "../test/backend";
+import { backend, count, held, info, refuse, taro } from "../test/backend";
 import Reset from "./Reset.svelte";
 
-const checked = {
+/** A link this device asked for: Reset goes straight to the password form. */
+const checked: LinkChecked = {
   status: 200,
   request_id: "r",
   email_hint: "t***@example.com",
+  login_id: null,
   expires_at: "2030-01-01T09:00:00Z",
   policy: {
     min_length: 8,
@@ -20,6 +22,18 @@ const checked = {
     require_symbol: false,
   },
   token_hint: "AbCdEf…",
+  asked_here: true,
+};
+
+/** A link this device did not ask for (sent from a web page or a chat, or for another address). */
+const notAskedHere: LinkChecked = { ...checked, asked_here: false };
+
+/** An Account Information form's QR code: never asked for in the app. */
+const sheetLink: LinkChecked = {
+  ...checked,
+  email_hint: null,
+  login_id: { team: "demo", team_name: "Unipos Demo", login_id_hint: "j***" },
+  asked_here: false,
 };
 
 /** A stand-in for the `policy_checklist` command: which rules a password meets. */
@@ -259,6 +273,27 @@ describe("Reset", () => {
     });
   }
 
+  it("goes to the other-device screen when the link was asked for in the app on another device", async () => {
+    backend({ check_reset_link: () => refuse("reset_link_other_device", { status: 403 }) });
+    render(Reset);
+    await waitFor(() => expect(app.route.name).toBe("link_problem"));
+    expect(app.route).toMatchObject({ error: { code: "reset_link_other_device" } });
+  });
+
+  it("goes to the other-device screen when setting the password is refused for another device", async () => {
+    backend({
+      check_reset_link: () => checked,
+      policy_checklist: checklist,
+      set_password_and_login: () => refuse("reset_link_other_device", { status: 403 }),
+    });
+    render(Reset);
+    await fireEvent.input(await screen.findByLabelText("New password"), { target: { value: "fresh-pass-42" } });
+    await fireEvent.input(screen.getByLabelText("New password (again)"), { target: { value: "fresh-pass-42" } });
+    await fireEvent.click(screen.getByRole("button", { name: "Set password and login" }));
+    await waitFor(() => expect(app.route.name).toBe("link_problem"));
+    expect(app.route).toMatchObject({ error: { code: "reset_link_other_device" } });
+  });
+
   it("offers to try again when the server cannot be reached", async () => {
     let calls = 0;
     backend({
@@ -268,5 +303,101 @@ describe("Reset", () => {
     render(Reset);
     await fireEvent.click(await screen.findByRole("button", { name: "Try again" }));
     expect(await screen.findByText("For t***@example.com")).toBeTruthy();
+  });
+});
+
+describe("Reset: a link this device did not ask for", () => {
+  it("asks whose account it is before the password form, naming t***@example.com", async () => {
+    const calls = backend({ check_reset_link: () => notAskedHere, policy_checklist: checklist });
+    render(Reset);
+    expect(await screen.findByRole("heading", { level: 1, name: "Check the account" })).toBeTruthy();
+    const whose = screen.getByText("This link is for t***@example.com.");
+    // Read out as it appears.
+    expect(whose.closest("[role=status]")).not.toBeNull();
+    expect(screen.getByText(/A link someone else sent you could be for their account/)).toBeTruthy();
+    expect(screen.queryByLabelText("New password")).toBeNull();
+    expect(screen.queryByRole("button", { name: "Set password and login" })).toBeNull();
+    expect(count(calls, "set_password_and_login")).toBe(0);
+  });
+
+  it("Continue leads to the password form for the same account", async () => {
+    backend({ check_reset_link: () => notAskedHere, policy_checklist: checklist });
+    render(Reset);
+    await fireEvent.click(await screen.findByRole("button", { name: "Continue" }));
+    expect(screen.getByRole("heading", { level: 1, name: "Set a new password" })).toBeTruthy();
+    expect(document.activeElement?.id).toBe("reset-title");
+    expect(screen.getByText("For t***@example.com")).toBeTruthy();
+    expect(screen.getByLabelText("New password")).toBeTruthy();
+    expect(screen.getByRole("button", { name: "Set password and login" })).toBeTruthy();
+    expect(screen.queryByText("This link is for t***@example.com.")).toBeNull();
+  });
+
+  it("This is not my account goes to Log in and sets no password", async () => {
+    const calls = backend({ check_reset_link: () => notAskedHere, policy_checklist: checklist });
+    render(Reset);
+    await fireEvent.click(await screen.findByRole("button", { name: "This is not my account" }));
+    expect(app.route.name).toBe("login");
+    expect(count(calls, "set_password_and_login")).toBe(0);
+  });
+
+  it("names the team and Login ID of an Account Information form's link, and no email address", async () => {
+    backend({ check_reset_link: () => sheetLink, policy_checklist: checklist });
+    render(Reset);
+    expect(
+      await screen.findByText("This link is for Login ID j*** in team Unipos Demo (demo)."),
+    ).toBeTruthy();
+    expect(document.body.textContent).not.toContain("@");
+    await fireEvent.click(screen.getByRole("button", { name: "Continue" }));
+    expect(screen.getByText("For Login ID j*** in team Unipos Demo (demo)")).toBeTruthy();
+  });
+
+  it("asks in Japanese, with the address as it is", async () => {
+    setLanguage("ja");
+    backend({ check_reset_link: () => notAskedHere, policy_checklist: checklist });
+    render(Reset);
+    expect(await screen.findByRole("heading", { name: "アカウントを確認してください" })).toBeTruthy();
+    expect(
+      screen.getByText("このリンクで設定するのは、t***@example.com のアカウントのパスワードです。"),
+    ).toBeTruthy();
+    expect(screen.getByRole("button", { name: "続ける" })).toBeTruthy();
+    expect(screen.getByRole("button", { name: "自分のアカウントではない" })).toBeTruthy();
+  });
+
+  it("goes straight to the password form for a link this device asked for", async () => {
+    backend({ check_reset_link: () => checked, policy_checklist: checklist });
+    render(Reset);
+    expect(await screen.findByLabelText("New password")).toBeTruthy();
+    expect(screen.getByRole("heading", { level: 1, name: "Set a new password" })).toBeTruthy();
+    expect(screen.queryByText("Check the account")).toBeNull();
+    expect(screen.queryByRole("button", { name: "Continue" })).toBeNull();
+    expect(screen.queryByRole("button", { name: "This is not my account" })).toBeNull();
+  });
+});
+
+describe("Reset while an API chosen in Support is used", () => {
+  it("says Connected to the host while checking, on the account check and on the form", async () => {
+    app.info = { ...info, chosen_api_host: "api.staging.example" };
+    const answer = held<LinkChecked>();
+    backend({ check_reset_link: () => answer.promise, policy_checklist: checklist });
+    render(Reset);
+    const line = () => document.querySelector(".connected-to")?.textContent ?? "";
+    expect(screen.getByText("Checking the link…")).toBeTruthy();
+    expect(line()).toContain("Connected to api.staging.example");
+    answer.resolve(notAskedHere);
+    await screen.findByRole("heading", { name: "Check the account" });
+    expect(line()).toContain("Connected to api.staging.example");
+    await fireEvent.click(screen.getByRole("button", { name: "Continue" }));
+    expect(screen.getByLabelText("New password")).toBeTruthy();
+    expect(line()).toContain("Connected to api.staging.example");
+    expect(line()).toContain("Your password and reset links go to this server");
+  });
+
+  it("has no Connected to line with the built-in API", async () => {
+    app.info = { ...info, chosen_api_host: null };
+    backend({ check_reset_link: () => checked, policy_checklist: checklist });
+    render(Reset);
+    await screen.findByLabelText("New password");
+    expect(screen.queryByText(/Connected to/)).toBeNull();
+    expect(document.querySelector(".connected-to")).toBeNull();
   });
 });

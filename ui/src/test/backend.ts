@@ -1,16 +1,39 @@
 // A fake Rust side for screen tests: each command answers from a handler; a handler that throws
 // an error object makes the command fail with it, as a refusal from Rust does.
 import { mockIPC } from "@tauri-apps/api/mocks";
-import type { ClientError, ClientErrorCode, AppInfo, Preferences, User } from "../generated/bindings";
+import type { Channel } from "@tauri-apps/api/core";
+import type {
+  ClientError,
+  ClientErrorCode,
+  AppInfo,
+  LinkArrived,
+  LoggedOut,
+  Preferences,
+  User,
+} from "../generated/bindings";
 
 export type Call = { cmd: string; args: Record<string, unknown> };
 type Handler = (args: Record<string, unknown>) => unknown;
+
+/** The channel the app gave `watch_links`: where Rust says a link arrived. */
+let linkChannel: Channel<LinkArrived> | null = null;
 
 /** Commands every screen test answers alike, unless it says otherwise. */
 const defaults: Record<string, Handler> = {
   // The start-up trace's reports: the app answers nothing.
   startup_reached: () => null,
+  watch_links: ({ onLink }) => {
+    linkChannel = onLink as Channel<LinkArrived>;
+    return null;
+  },
 };
+
+/** The OS hands the running app a link: Rust says so on the app's channel. */
+export async function linkArrives(): Promise<void> {
+  if (!linkChannel) throw new Error("the app is not watching for links");
+  linkChannel.onmessage({});
+  await Promise.resolve();
+}
 
 export function backend(handlers: Record<string, Handler>): Call[] {
   const calls: Call[] = [];
@@ -71,6 +94,16 @@ export const info: AppInfo = {
   locale: "en-US",
   api_url: "http://127.0.0.1:8787",
   web_base: "http://127.0.0.1:8787",
+  chosen_api_host: null,
+};
+
+/** What logging out answers when the server revoked the session. */
+export const loggedOut: LoggedOut = {
+  remote_revoked: true,
+  revoke_pending: false,
+  status: 204,
+  request_id: "r-logout",
+  remote_error: null,
 };
 
 export const noPreferences: Preferences = {

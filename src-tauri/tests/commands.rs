@@ -664,9 +664,12 @@ fn change_password_reports_a_wrong_current_password_a_mismatch_and_the_policy() 
     assert_eq!(e["details"]["failed"], json!(["common_password"]));
     let e = change(DEMO_PASSWORD, "password123", "password123").unwrap_err();
     assert_eq!(e["details"]["failed"], json!(["common_password"]));
+    let before = t.session_token().unwrap();
     let saved = change(DEMO_PASSWORD, NEW_PASSWORD, NEW_PASSWORD).unwrap();
-    assert_eq!(saved["status"], 204);
+    assert_eq!(saved["status"], 200);
+    // The change renewed the session: the keychain holds the new one, never the web view.
     let session = t.session_token().unwrap();
+    assert_ne!(session, before);
     let out = t.ok("logout", json!({}));
     assert_eq!(out["remote_revoked"], true);
     t.assert_never_sent(&session);

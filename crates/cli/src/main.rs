@@ -145,7 +145,8 @@ enum Command {
     },
     /// Show the logged-in member.
     Me,
-    /// Change the password: stdin line 1 is the current password, line 2 the new one.
+    /// Change the password: stdin line 1 is the current password, line 2 the new one. Every
+    /// other session is logged out; this one is renewed in the keychain.
     ChangePassword {
         /// Read both passwords from stdin (required).
         #[arg(long)]
@@ -331,7 +332,7 @@ async fn run(cli: Cli) -> Result<Done, Failure> {
                 .await?;
             Ok(Done {
                 human: format!(
-                    "{}Password changed. Your other sessions were logged out; this one stays.\n",
+                    "{}Password changed. Your other sessions were logged out; this one was renewed (the keychain holds the new session).\n",
                     http_line(done.status, "ok", &done.request_id)
                 ),
                 json: json!({ "status": done.status, "request_id": done.request_id }),

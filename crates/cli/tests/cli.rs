@@ -467,7 +467,16 @@ async fn reset_me_timeline_change_password_and_logout_from_the_terminal() {
     )
     .await;
     assert_eq!(run.code, 0, "{}", run.all());
-    assert_request_id_line(&run, "204", "ok");
+    assert_request_id_line(&run, "200", "ok");
+    // The keychain holds the renewed session; the one before it is over.
+    let renewed = secret_tool_lookup(&api).expect("the session is in the keychain");
+    let renewed = serde_json::from_str::<Value>(&renewed).unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_ne!(renewed, token);
+    let run = unipos(&at(&api, &web, &["me"]), None, &[]).await;
+    assert_eq!(run.code, 0, "{}", run.all());
 
     let run = unipos(&at(&api, &web, &["logout"]), None, &[]).await;
     assert_eq!(run.code, 0, "{}", run.all());
@@ -1010,6 +1019,10 @@ async fn no_token_password_or_whole_address_is_printed_by_any_command() {
         pass.call(&change, Some(&stdin), 1, false).await;
         let stdin = format!("{reset_pw}\n{changed_pw}\n");
         pass.call(&change, Some(&stdin), 0, false).await;
+        let stored = secret_tool_lookup(&api).expect("the renewed session is in the keychain");
+        let session: Value = serde_json::from_str(&stored).unwrap();
+        let token = session["token"].as_str().unwrap().to_owned();
+        secrets.push((format!("the session token of the change ({mode})"), token));
         pass.call(&["logout"], None, 0, false).await;
         pass.call(&["logout"], None, 1, false).await;
         printed.extend(pass.printed.into_iter().map(|p| (mode.clone(), p)));

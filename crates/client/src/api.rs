@@ -258,20 +258,21 @@ impl ApiClient {
         .await
     }
 
-    /// `PUT /me/password`
+    /// `PUT /me/password`: every session of the member ends, this one included; the answer is
+    /// the new session for this device.
     pub async fn change_password(
         &self,
         session_token: &str,
         current_password: &str,
         new_password: &str,
         new_password_confirmation: &str,
-    ) -> Result<Reply<NoContent>, ClientError> {
+    ) -> Result<Reply<SessionResponse>, ClientError> {
         let body = ChangePasswordRequest {
             current_password: current_password.to_owned(),
             new_password: new_password.to_owned(),
             new_password_confirmation: new_password_confirmation.to_owned(),
         };
-        self.call_empty(
+        self.call_json(
             Method::PUT,
             "/me/password",
             Some(&body),

@@ -119,7 +119,8 @@ pub struct LoggedOut {
     pub remote_error: Option<ClientError>,
 }
 
-/// `PUT /me/password` went through; other sessions were revoked, this one stays.
+/// `PUT /me/password` went through: every other session was revoked, and this device's was
+/// renewed (the keychain holds the new one).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct PasswordChanged {
@@ -393,7 +394,8 @@ impl Flows {
         Ok(revoked)
     }
 
-    /// Settings > Account > **Save**. The server revokes every other session.
+    /// Settings > Account > **Save**. The server ends every session of the member, this one
+    /// included, and answers a new one, which replaces the old one in the keychain at once.
     pub async fn change_password(
         &self,
         current_password: &str,
@@ -411,9 +413,10 @@ impl Flows {
             )
             .await;
         let reply = self.forget_if_expired(reply).await?;
+        let renewed = self.keep_session(reply).await?;
         Ok(PasswordChanged {
-            status: reply.status,
-            request_id: reply.request_id,
+            status: renewed.status,
+            request_id: renewed.request_id,
         })
     }
 

@@ -492,9 +492,10 @@ async fn change_password_refusals_and_success_revoke_the_other_sessions() {
         .change_password(DEMO_PASSWORD, NEW_PASSWORD, NEW_PASSWORD)
         .await
         .unwrap();
-    assert_eq!(changed.status, 204);
+    assert_eq!(changed.status, 200);
     assert_eq!(changed.request_id.len(), 36);
-    // This session stays; the laptop's is revoked (and then forgotten locally).
+    // This device goes on with its new session; the laptop's is revoked (and then forgotten
+    // locally).
     phone.me().await.unwrap();
     assert_eq!(code(laptop.me().await), "session_expired");
     assert_eq!(laptop_vault.load(&t.api_base()).unwrap(), None);
@@ -506,6 +507,35 @@ async fn change_password_refusals_and_success_revoke_the_other_sessions() {
         .login_with_email(DEMO_EMAIL, NEW_PASSWORD)
         .await
         .unwrap();
+}
+
+/// A password change renews this device's session: the keychain holds the new one at once, and
+/// a copy of the old one (someone the member changes the password to get rid of) is dead.
+#[tokio::test]
+async fn change_password_puts_a_new_session_in_the_keychain_and_ends_the_old_one() {
+    let t = TestServer::start().await;
+    let (flows, vault) = t.flows();
+    flows
+        .login_with_email(DEMO_EMAIL, DEMO_PASSWORD)
+        .await
+        .unwrap();
+    let before = vault.load(&t.api_base()).unwrap().unwrap();
+
+    flows
+        .change_password(DEMO_PASSWORD, NEW_PASSWORD, NEW_PASSWORD)
+        .await
+        .unwrap();
+    let after = vault
+        .load(&t.api_base())
+        .unwrap()
+        .expect("a session is in the vault");
+    assert_ne!(
+        after.token, before.token,
+        "the keychain holds a new session"
+    );
+    assert_eq!(code(t.api().me(&before.token).await), "session_expired");
+    let me = flows.me().await.unwrap();
+    assert_eq!(me.value.email.as_deref(), Some(DEMO_EMAIL));
 }
 
 #[tokio::test]

@@ -474,8 +474,10 @@ pub async fn me(auth: Auth) -> Json<unipos_protocol::User> {
     Json(auth.user.to_wire())
 }
 
-/// Change the password ("Save" in Settings > Account). Every other session is revoked, and a
-/// "password changed" mail is sent.
+/// Change the password ("Save" in Settings > Account). Every session of the member is revoked,
+/// the one that made the change included, and a new one is answered (a session is renewed
+/// when its password changes: a copy of the old one must not outlive the change). A "password
+/// changed" mail is sent.
 #[utoipa::path(
     put,
     path = "/me/password",
@@ -483,7 +485,7 @@ pub async fn me(auth: Auth) -> Json<unipos_protocol::User> {
     security(("bearer" = [])),
     request_body = ChangePasswordRequest,
     responses(
-        (status = 204, description = "Changed"),
+        (status = 200, description = "Changed; every session of the member ended, this one included; the new session for this device", body = SessionResponse),
         (status = 403, description = "`sso_managed`: the password is managed by SSO", body = ErrorEnvelope),
         (status = 422, description = "`current_password_incorrect` (counted toward the account's lock like a failed login), `password_mismatch`, or `password_policy` with `details.failed`", body = ErrorEnvelope),
         AccountLocked,
@@ -499,7 +501,7 @@ pub async fn change_password(
     request_id: RequestId,
     auth: Auth,
     ApiJson(req): ApiJson<ChangePasswordRequest>,
-) -> Result<StatusCode, ApiError> {
+) -> Result<Json<SessionResponse>, ApiError> {
     state.limit_client(&client).await?;
     let user = auth.user;
     if user.login_method == LoginMethod::Sso {
@@ -551,16 +553,18 @@ pub async fn change_password(
         .run(move || secrets::hash_password(&password))
         .await??;
     let now = state.clock.now_ms();
-    let (user_id, keep) = (user.id.clone(), auth.session_id);
+    let (user_id, current) = (user.id.clone(), auth.session_id);
     let verified_phc = user.password_hash.clone();
     let notice = changed_notice(&user, request_id);
+    let session = state.new_session(now);
+    let (session_hash, session_expires) = (session.hash.clone(), session.expires_at);
     state
         .db
         .call(move |c| {
             let mut tx = c.immediate(&format!("user:{user_id}"))?;
             // A reset (or another change) that committed while this one was hashing wins: it
             // revoked this session, and must not be undone by it.
-            if !store::session_live(&mut tx, keep, now)?
+            if !store::session_live(&mut tx, current, now)?
                 || !store::password_unchanged(&mut tx, &user_id, verified_phc.as_deref())?
             {
                 return Err(ApiError::new(ErrorCode::SessionExpired));
@@ -569,10 +573,11 @@ pub async fn change_password(
             store::revoke_sessions_of(
                 &mut tx,
                 &user_id,
-                Some(keep),
+                None,
                 now,
                 store::Revoked::PasswordChanged,
             )?;
+            store::insert_session(&mut tx, &user_id, &session_hash, now, session_expires)?;
             notice.queue(&mut tx, now)?;
             tx.commit()?;
             Ok(())
@@ -580,7 +585,7 @@ pub async fn change_password(
         .await?;
     state.mail_due.notify_one();
     tracing::info!(user = user.id, "password changed");
-    Ok(StatusCode::NO_CONTENT)
+    Ok(Json(session.into_response(&user)))
 }
 
 /// Recent recognition posts of the member's organisation, newest first.

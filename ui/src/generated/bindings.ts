@@ -427,7 +427,10 @@ export type LoginMethod = "email" | "login_id" | "sso";
 /**  The Log in tab used last. */
 export type LoginTab = "email" | "login_id";
 
-/**  `PUT /me/password` went through; other sessions were revoked, this one stays. */
+/**
+ *  `PUT /me/password` went through: every other session was revoked, and this device's was
+ *  renewed (the keychain holds the new one).
+ */
 export type PasswordChanged = {
 	status: number,
 	request_id: string,

@@ -340,10 +340,12 @@ async fn a_whole_run_at_debug_level_logs_no_token_password_or_whole_address() {
         .send()
         .await
         .unwrap();
-    assert_eq!(change.status(), 204);
+    assert_eq!(change.status(), 200);
+    let change: serde_json::Value = change.json().await.unwrap();
+    let renewed = change["session"]["token"].as_str().unwrap().to_owned();
     let logout = http
         .delete(format!("{api}/sessions/current"))
-        .bearer_auth(&session)
+        .bearer_auth(&renewed)
         .send()
         .await
         .unwrap();
@@ -358,6 +360,7 @@ async fn a_whole_run_at_debug_level_logs_no_token_password_or_whole_address() {
         reset_token.as_str(),
         reset_session.as_str(),
         session.as_str(),
+        renewed.as_str(),
         reset_pw,
         changed_pw,
         unipos_server::dev::DEMO_PASSWORD,

@@ -119,8 +119,13 @@ async fn in_production_no_password_and_no_token_is_ever_stored_in_the_clear() {
         .send()
         .await
         .unwrap();
-    assert_eq!(change.status(), 204);
-    secrets.extend([login.session.token, "Changed-secret-pass-3".into()]);
+    assert_eq!(change.status(), 200);
+    let renewed: unipos_protocol::SessionResponse = change.json().await.unwrap();
+    secrets.extend([
+        login.session.token,
+        renewed.session.token,
+        "Changed-secret-pass-3".into(),
+    ]);
     // One more reset link stays outstanding (past the per-address interval).
     clock.advance(std::time::Duration::from_secs(61));
     secrets.push(forgot(2).await);
@@ -178,14 +183,19 @@ async fn in_dev_mode_no_password_and_no_session_token_is_stored_in_the_clear() {
 
     // A change.
     let token = s.session_token(DEMO_EMAIL, "Reset-secret-pass-2").await;
-    s.put_as(
-        "/me/password",
-        json!({"current_password": "Reset-secret-pass-2", "new_password": "Changed-secret-pass-3", "new_password_confirmation": "Changed-secret-pass-3"}),
-        &token,
-    )
-    .await
-    .assert_status(204);
-    secrets.extend([token, "Changed-secret-pass-3".into()]);
+    let change = s
+        .put_as(
+            "/me/password",
+            json!({"current_password": "Reset-secret-pass-2", "new_password": "Changed-secret-pass-3", "new_password_confirmation": "Changed-secret-pass-3"}),
+            &token,
+        )
+        .await;
+    change.assert_status(200);
+    secrets.extend([
+        token,
+        change.session().session.token,
+        "Changed-secret-pass-3".into(),
+    ]);
 
     // Shutting down checkpoints the write-ahead log into the main file.
     s.shutdown().await;
@@ -207,14 +217,15 @@ async fn in_dev_mode_no_password_and_no_session_token_is_stored_in_the_clear() {
 async fn restarting_on_the_same_file_keeps_everything_and_seeds_nothing_twice() {
     let mut first = TestServer::start().await;
     let token = first.session_token(DEMO_EMAIL, DEMO_PASSWORD).await;
-    first
+    let change = first
         .put_as(
             "/me/password",
             json!({"current_password": DEMO_PASSWORD, "new_password": "Kept-pass-1", "new_password_confirmation": "Kept-pass-1"}),
             &token,
         )
-        .await
-        .assert_status(204);
+        .await;
+    change.assert_status(200);
+    let token = change.session().session.token;
     let posts = first.get_as("/timeline", &token).await.json()["posts"]
         .as_array()
         .unwrap()

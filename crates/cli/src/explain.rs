@@ -331,7 +331,8 @@ pub fn advice_for(code: ClientErrorCode) -> Advice {
                 false,
             ),
             ErrorCode::SsoRequired => advice(
-                "The member's organisation signs in with SSO: there is no Unipos password to use.",
+                "The address is in an email domain whose organisation signs in with SSO: there is \
+                 no Unipos password to use (the server says so for the domain, member or not).",
                 "The member uses \"Log in with SSO\"; password problems go to their company's IT.",
                 None,
                 false,

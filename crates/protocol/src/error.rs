@@ -85,7 +85,8 @@ error_codes! {
     InvalidCredentials = "invalid_credentials" => 401,
     /// Too many failed logins; the account is locked for a while.
     AccountLocked = "account_locked" => 423,
-    /// The member's organisation signs in with SSO.
+    /// The address is in an organisation's SSO domain: it logs in with SSO (answered whether or
+    /// not the address belongs to a member).
     SsoRequired = "sso_required" => 403,
     /// The password is managed by the organisation's SSO and cannot be changed here.
     SsoManaged = "sso_managed" => 403,

@@ -315,14 +315,18 @@ pub async fn reset(
 }
 
 enum LoginLookup {
-    Email(String),
+    /// The normalized address, and its domain.
+    Email(String, String),
     LoginId(String, String),
 }
 
 /// Log in with email address and password, or with team, Login ID and password.
 ///
-/// Failed attempts are counted per email address (or team + Login ID) whether or not it belongs
-/// to a member, together with wrong current passwords given to `PUT /me/password`; 10 within 15
+/// An address in an organisation's SSO domain is answered `sso_required`, whether or not it
+/// belongs to a member; any other wrong login is `invalid_credentials`, whoever the address or
+/// Login ID belongs to (an SSO member's outside those domains included). Every attempt is
+/// counted per email address (or team + Login ID) whether or not it belongs to a member,
+/// together with wrong current passwords given to `PUT /me/password`; 10 failures within 15
 /// minutes lock it for 15 minutes. Each attempt is counted before its password is checked, so
 /// parallel guesses never get more than 10 checks. Passwords are compared in their NFKC form.
 #[utoipa::path(
@@ -333,7 +337,7 @@ enum LoginLookup {
     responses(
         (status = 201, description = "Logged in", body = SessionResponse),
         (status = 401, description = "`invalid_credentials`: unknown account or wrong password; `password_reset_by_admin`: the password given is the one the team's admin reset (only its owner learns this: any other password is `invalid_credentials`)", body = ErrorEnvelope),
-        (status = 403, description = "`sso_required`: the member signs in with SSO", body = ErrorEnvelope),
+        (status = 403, description = "`sso_required`: the address is in an organisation's SSO domain (whether or not it belongs to a member); counted toward the lock like a failure", body = ErrorEnvelope),
         (status = 422, description = "`email_*`: the address breaks the format rules", body = ErrorEnvelope),
         AccountLocked,
         RateLimited,
@@ -354,7 +358,7 @@ pub async fn login(
             let normalized = email.normalized();
             (
                 store::email_login_key(&normalized),
-                LoginLookup::Email(normalized),
+                LoginLookup::Email(normalized, email.domain().to_ascii_lowercase()),
                 password,
             )
         }
@@ -368,16 +372,28 @@ pub async fn login(
             password,
         ),
     };
-    let user = state
+    let found = state
         .db
         .call(move |c| {
             Ok(match &lookup {
-                LoginLookup::Email(normalized) => store::user_by_email(c, normalized)?,
-                LoginLookup::LoginId(team, id) => store::user_by_login_id(c, team, id)?,
+                // The domain decides, never the account: the answer is the same for a member
+                // and for an address nobody has.
+                LoginLookup::Email(_, domain) if store::is_sso_domain(c, domain)? => None,
+                LoginLookup::Email(normalized, _) => Some(store::user_by_email(c, normalized)?),
+                LoginLookup::LoginId(team, id) => Some(store::user_by_login_id(c, team, id)?),
             })
         })
         .await?;
     let now = state.clock.now_ms();
+    let Some(user) = found else {
+        // Counted like any try, so the guidance is no way around the lock.
+        let attempt = state.begin_attempt(&key, now).await?;
+        return Err(state
+            .wrong_password(attempt, &key, now, ErrorCode::SsoRequired)
+            .await);
+    };
+    // An SSO member has no password here: checked against the dummy, as for an unknown account.
+    let user = user.filter(|u| u.login_method != LoginMethod::Sso);
     // After an admin's reset the member has no password; the one the reset ended is checked
     // instead (one hash, as for anyone), so that only someone who knew it learns of the reset.
     let (stored, ended_by_admin) = match &user {
@@ -389,14 +405,6 @@ pub async fn login(
         None => (None, false),
     };
     let checked = state.check_password(&key, stored, password, now).await?;
-    // After the (dummy) hash check, so an SSO member's answer takes as long as anyone's.
-    if user
-        .as_ref()
-        .is_some_and(|u| u.login_method == LoginMethod::Sso)
-    {
-        state.forget_attempt(checked.attempt).await?;
-        return Err(ApiError::new(ErrorCode::SsoRequired));
-    }
     if ended_by_admin && checked.verified.matches() {
         // Counted like any password that does not log in.
         return Err(state

@@ -25,6 +25,8 @@ pub const DEMO_EMAIL: &str = "taro@example.com";
 pub const DEMO_PASSWORD: &str = "Unipos-demo-1";
 pub const DEMO_DISPLAY_NAME: &str = "Taro Yamada";
 pub const DEMO_SSO_EMAIL: &str = "hanako@sso.example.com";
+/// The demo organisation's SSO domain: every address in it is told to log in with SSO.
+pub const DEMO_SSO_DOMAIN: &str = "sso.example.com";
 pub const DEMO_SSO_DISPLAY_NAME: &str = "Hanako Sato";
 pub const DEMO_LOGIN_ID: &str = "jiro";
 pub const DEMO_LOGIN_ID_PASSWORD: &str = "Unipos-demo-2";
@@ -39,7 +41,7 @@ pub fn banner() -> Vec<String> {
     vec![
         format!("dev mode: demo organisation \"{DEMO_TEAM_NAME}\" (team {DEMO_TEAM})"),
         format!("  email member:    {DEMO_EMAIL} / {DEMO_PASSWORD} ({DEMO_DISPLAY_NAME})"),
-        format!("  SSO member:      {DEMO_SSO_EMAIL} (no password; logs in with SSO)"),
+        format!("  SSO member:      {DEMO_SSO_EMAIL} (no password; {DEMO_SSO_DOMAIN} logs in with SSO)"),
         format!("  Login-ID member: team {DEMO_TEAM}, login ID {DEMO_LOGIN_ID} / {DEMO_LOGIN_ID_PASSWORD} ({DEMO_LOGIN_ID_DISPLAY_NAME})"),
         format!("  team admin:      {DEMO_ADMIN_EMAIL} / {DEMO_ADMIN_PASSWORD} ({DEMO_ADMIN_DISPLAY_NAME}; unipos admin …)"),
         "  (passwords are as seeded unless changed since)".to_owned(),
@@ -125,6 +127,9 @@ pub fn seed(db: &Db, now: i64) -> anyhow::Result<()> {
                 Some(hash),
             );
             store::insert_user(&mut tx, &m, now)?;
+        }
+        if !store::is_sso_domain(&mut tx, DEMO_SSO_DOMAIN)? {
+            store::add_sso_domain(&mut tx, team.id, DEMO_SSO_DOMAIN, now)?;
         }
         let admin_missing = store::user_by_email(&mut tx, &demo_admin.normalized())?.is_none();
         if let Some(hash) = admin_hash.as_ref().filter(|_| admin_missing) {
@@ -364,9 +369,27 @@ pub struct DevTeam {
     /// Defaults to the default policy.
     #[serde(default)]
     pub policy: Option<PasswordPolicy>,
+    /// The email domains that log in with SSO through this organisation (`example.co.jp`): a
+    /// login with an address in one is answered `sso_required`, whether or not the address
+    /// belongs to a member. Given, it replaces the organisation's list (a domain another
+    /// organisation had moves to this one); left out, the list stays.
+    #[serde(default)]
+    pub sso_domains: Option<Vec<String>>,
 }
 
-/// Create an organisation or set its name and password policy (`--dev` only).
+/// A domain as an address's domain: what `Email::parse` takes after the `@`, lowercased.
+fn sso_domain(domain: &str) -> Result<String, ApiError> {
+    Email::parse(&format!("x@{domain}"))
+        .map(|e| e.domain().to_ascii_lowercase())
+        .map_err(|_| {
+            ApiError::with_message(
+                ErrorCode::BadRequest,
+                "Each SSO domain is the part of an address after the @ (example.co.jp).",
+            )
+        })
+}
+
+/// Create an organisation or set its name, password policy and SSO domains (`--dev` only).
 #[utoipa::path(
     post,
     path = "/dev/teams",
@@ -387,19 +410,37 @@ pub(crate) async fn upsert_team(
     if req.slug.trim().is_empty() {
         return Err(bad_request("The slug is empty."));
     }
+    let sso_domains = req
+        .sso_domains
+        .as_ref()
+        .map(|domains| {
+            domains
+                .iter()
+                .map(|d| sso_domain(d))
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .transpose()?;
     let now = state.clock.now_ms();
-    let team = state
+    let (team, sso_domains) = state
         .db
         .call(move |c| {
             let name = req.name.clone().unwrap_or_else(|| req.slug.clone());
             let policy = req.policy.clone().unwrap_or_default();
-            Ok(store::upsert_team(c, &req.slug, &name, &policy, now)?)
+            let mut tx = c.immediate(&format!("team:{}", req.slug.to_lowercase()))?;
+            let team = store::upsert_team(&mut tx, &req.slug, &name, &policy, now)?;
+            if let Some(domains) = &sso_domains {
+                store::set_sso_domains(&mut tx, team.id, domains, now)?;
+            }
+            let sso_domains = store::sso_domains_of(&mut tx, team.id)?;
+            tx.commit()?;
+            Ok((team, sso_domains))
         })
         .await?;
     Ok(Json(DevTeam {
         slug: team.slug,
         name: Some(team.name),
         policy: Some(team.policy),
+        sso_domains: Some(sso_domains),
     }))
 }
 

@@ -62,27 +62,7 @@ impl AppState {
         password: String,
         now: i64,
     ) -> Result<Checked, ApiError> {
-        let (threshold, window) = self.lockout();
-        let attempt_key = key.to_owned();
-        let id = self
-            .db
-            .call(move |c| {
-                Ok(store::begin_login_attempt(
-                    c,
-                    &attempt_key,
-                    now,
-                    threshold,
-                    window,
-                )?)
-            })
-            .await?
-            .map_err(|until| locked_error(now, until))?;
-        // From here, dropping the attempt (this future cancelled) gives it back.
-        let attempt = Attempt {
-            id,
-            db: self.db.clone(),
-            judged: false,
-        };
+        let attempt = self.begin_attempt(key, now).await?;
         let checked = self
             .hasher
             .run(move || match stored {
@@ -110,13 +90,29 @@ impl AppState {
         }
     }
 
-    /// Gives back an attempt that must not count (an SSO member's).
-    pub async fn forget_attempt(&self, mut attempt: Attempt) -> Result<(), ApiError> {
-        attempt.judged = true;
-        let id = attempt.id;
-        self.db
-            .call(move |c| Ok(store::cancel_login_attempt(c, id)?))
-            .await
+    /// Counts one attempt of `key`, as failed until it is judged; `account_locked` when the key
+    /// is locked or its attempts are used up. Dropping the attempt unjudged gives it back.
+    pub async fn begin_attempt(&self, key: &str, now: i64) -> Result<Attempt, ApiError> {
+        let (threshold, window) = self.lockout();
+        let attempt_key = key.to_owned();
+        let id = self
+            .db
+            .call(move |c| {
+                Ok(store::begin_login_attempt(
+                    c,
+                    &attempt_key,
+                    now,
+                    threshold,
+                    window,
+                )?)
+            })
+            .await?
+            .map_err(|until| locked_error(now, until))?;
+        Ok(Attempt {
+            id,
+            db: self.db.clone(),
+            judged: false,
+        })
     }
 
     /// Settles a wrong password: the error to answer, `account_locked` when this failure made

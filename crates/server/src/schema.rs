@@ -203,6 +203,17 @@ pub const SQLITE: &[&str] = &[
     ALTER TABLE mail_outbox ADD COLUMN code_challenge TEXT;
     ALTER TABLE reset_tokens ADD COLUMN code_challenge TEXT;
     "#,
+    // 7: SSO by email domain, per organisation: a login with an address in one of these domains
+    // is told to use SSO whether or not the address belongs to a member, so the answer says
+    // nothing about who is one. Domains are stored lowercased.
+    r#"
+    CREATE TABLE sso_domains (
+        domain     TEXT PRIMARY KEY COLLATE NOCASE,
+        team_id    INTEGER NOT NULL REFERENCES teams(id) ON DELETE CASCADE,
+        created_at INTEGER NOT NULL
+    );
+    CREATE INDEX sso_domains_by_team ON sso_domains(team_id);
+    "#,
 ];
 
 /// Ordered schema steps for PostgreSQL; the `unipos_schema` table says how many have run. Never
@@ -339,6 +350,15 @@ pub const POSTGRES: &[&str] = &[
     r#"
     ALTER TABLE mail_outbox ADD COLUMN code_challenge TEXT;
     ALTER TABLE reset_tokens ADD COLUMN code_challenge TEXT;
+    "#,
+    // 4: SQLite's step 7 (SSO by email domain, per organisation).
+    r#"
+    CREATE TABLE sso_domains (
+        domain     CITEXT PRIMARY KEY,
+        team_id    BIGINT NOT NULL REFERENCES teams(id) ON DELETE CASCADE,
+        created_at BIGINT NOT NULL
+    );
+    CREATE INDEX sso_domains_by_team ON sso_domains(team_id);
     "#,
 ];
 

@@ -229,6 +229,48 @@ pub fn upsert_team(
     team_by_slug(c, slug)?.ok_or(DbError::NoRow)
 }
 
+/// Whether addresses in `domain` log in with SSO (an organisation's SSO domain).
+pub fn is_sso_domain(c: &mut Conn<'_>, domain: &str) -> DbResult<bool> {
+    c.value(
+        "SELECT EXISTS (SELECT 1 FROM sso_domains WHERE domain = ?1)",
+        args![domain.to_ascii_lowercase().as_str()],
+    )
+}
+
+/// The organisation's SSO domains, in order.
+pub fn sso_domains_of(c: &mut Conn<'_>, team_id: i64) -> DbResult<Vec<String>> {
+    c.query_all(
+        "SELECT domain FROM sso_domains WHERE team_id = ?1 ORDER BY domain",
+        args![team_id],
+        |r| r.get::<String>(0),
+    )
+}
+
+/// Makes `domains` the organisation's SSO domains (a domain another organisation had moves to
+/// this one).
+pub fn set_sso_domains(
+    c: &mut Conn<'_>,
+    team_id: i64,
+    domains: &[String],
+    now: i64,
+) -> DbResult<()> {
+    c.execute("DELETE FROM sso_domains WHERE team_id = ?1", args![team_id])?;
+    for domain in domains {
+        add_sso_domain(c, team_id, domain, now)?;
+    }
+    Ok(())
+}
+
+/// Adds one SSO domain to the organisation (moving it from another one that had it).
+pub fn add_sso_domain(c: &mut Conn<'_>, team_id: i64, domain: &str, now: i64) -> DbResult<()> {
+    c.execute(
+        "INSERT INTO sso_domains (domain, team_id, created_at) VALUES (?1, ?2, ?3) \
+         ON CONFLICT (domain) DO UPDATE SET team_id = excluded.team_id",
+        args![domain.to_ascii_lowercase().as_str(), team_id, now],
+    )?;
+    Ok(())
+}
+
 /// A member to create. `password_hash` is `None` for SSO members and for Login ID members an
 /// admin adds (they set one with their Account Information sheet).
 pub struct NewUser<'a> {

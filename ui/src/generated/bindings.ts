@@ -226,7 +226,10 @@ export type ErrorCode =
 "invalid_credentials" | 
 /**  Too many failed logins; the account is locked for a while. */
 "account_locked" | 
-/**  The member's organisation signs in with SSO. */
+/**
+ *  The address is in an organisation's SSO domain: it logs in with SSO (answered whether or
+ *  not the address belongs to a member).
+ */
 "sso_required" | 
 /**  The password is managed by the organisation's SSO and cannot be changed here. */
 "sso_managed" | 

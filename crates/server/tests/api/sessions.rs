@@ -80,12 +80,92 @@ async fn wrong_password_and_unknown_account_answer_the_same_401() {
     assert_eq!(wrong_team.body, wrong.body);
 }
 
+/// A different answer for a member's address would tell who is a member: an SSO member whose
+/// address is in no SSO domain gets exactly what a stranger and a wrong password get.
 #[tokio::test]
-async fn an_sso_member_is_told_to_use_sso() {
+async fn a_wrong_login_answers_the_same_whoever_the_address_belongs_to() {
     let s = TestServer::start().await;
-    s.login(DEMO_SSO_EMAIL, "anything")
+    s.post(
+        "/dev/users",
+        json!({ "email": "kana@example.com", "display_name": "Kana", "login_method": "sso" }),
+    )
+    .await
+    .assert_status(201);
+    let sso_member = s.login("kana@example.com", "Wrong-password-1").await;
+    let stranger = s.login("nobody@example.com", "Wrong-password-1").await;
+    let wrong = s.login(DEMO_EMAIL, "Wrong-password-1").await;
+    sso_member.assert_error(ErrorCode::InvalidCredentials);
+    assert_eq!(sso_member.text(), stranger.text());
+    assert_eq!(sso_member.text(), wrong.text());
+}
+
+/// SSO guidance comes from the address's domain, so it says nothing about the account.
+#[tokio::test]
+async fn an_address_in_an_sso_domain_is_told_to_use_sso_whether_or_not_it_is_a_member() {
+    let s = TestServer::start().await;
+    let member = s.login(DEMO_SSO_EMAIL, "anything").await;
+    let stranger = s.login("nobody@sso.example.com", "anything").await;
+    member.assert_error(ErrorCode::SsoRequired);
+    assert_eq!(member.text(), stranger.text());
+    s.login("Someone@SSO.Example.COM", "anything")
         .await
         .assert_error(ErrorCode::SsoRequired);
+}
+
+#[tokio::test]
+async fn tries_at_an_sso_domain_count_toward_the_lock_like_any_other() {
+    let s = TestServer::start().await;
+    let mut member = Vec::new();
+    let mut stranger = Vec::new();
+    for _ in 0..10 {
+        member.push(s.login(DEMO_SSO_EMAIL, "anything").await);
+        stranger.push(s.login("nobody@sso.example.com", "anything").await);
+    }
+    for (m, st) in member.iter().zip(&stranger) {
+        assert_eq!((m.status, m.text()), (st.status, st.text()));
+    }
+    member[8].assert_error(ErrorCode::SsoRequired);
+    member[9].assert_error(ErrorCode::AccountLocked);
+}
+
+#[tokio::test]
+async fn an_organisations_sso_domains_are_set_with_dev_teams() {
+    let s = TestServer::start().await;
+    s.login("mika@acme.example", "anything")
+        .await
+        .assert_error(ErrorCode::InvalidCredentials);
+    let reply = s
+        .post(
+            "/dev/teams",
+            json!({ "slug": "acme", "sso_domains": ["Acme.example", "corp.acme.example"] }),
+        )
+        .await;
+    reply.assert_status(200);
+    assert_eq!(
+        reply.json()["sso_domains"],
+        json!(["acme.example", "corp.acme.example"])
+    );
+    s.login("mika@acme.example", "anything")
+        .await
+        .assert_error(ErrorCode::SsoRequired);
+    // Left out, the list stays; given, it replaces it.
+    let reply = s.post("/dev/teams", json!({ "slug": "acme" })).await;
+    assert_eq!(reply.json()["sso_domains"].as_array().unwrap().len(), 2);
+    s.post(
+        "/dev/teams",
+        json!({ "slug": "acme", "sso_domains": ["corp.acme.example"] }),
+    )
+    .await
+    .assert_status(200);
+    s.login("yui@acme.example", "anything")
+        .await
+        .assert_error(ErrorCode::InvalidCredentials);
+    s.post(
+        "/dev/teams",
+        json!({ "slug": "acme", "sso_domains": ["not a domain"] }),
+    )
+    .await
+    .assert_error(ErrorCode::BadRequest);
 }
 
 #[tokio::test]

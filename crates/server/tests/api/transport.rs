@@ -3,7 +3,7 @@
 
 use reqwest::Method;
 use serde_json::json;
-use unipos_protocol::ErrorCode;
+use unipos_protocol::{ErrorCode, LoginMethod};
 
 use crate::common::*;
 
@@ -315,9 +315,15 @@ async fn dev_users_adds_email_sso_and_login_id_members() {
     s.post("/dev/users", json!({"email": "sso@example.com", "password": "ignored", "display_name": "S", "login_method": "sso"}))
         .await
         .assert_status(201);
+    // No password logs an SSO member in; SSO (here its dev stand-in) does.
     s.login("sso@example.com", "ignored")
         .await
-        .assert_error(ErrorCode::SsoRequired);
+        .assert_error(ErrorCode::InvalidCredentials);
+    let signed_in = s
+        .post("/dev/sessions", json!({"email": "sso@example.com"}))
+        .await;
+    signed_in.assert_status(201);
+    assert_eq!(signed_in.session().user.login_method, LoginMethod::Sso);
     s.post("/dev/users", json!({"team": "acme", "login_id": "t001", "password": "Acme-pass-1", "display_name": "T", "login_method": "login_id"}))
         .await
         .assert_status(201);

@@ -23,8 +23,9 @@ pub struct Config {
     /// Where each mail is written as an `.eml` file when no SMTP relay is set; `None` writes none
     /// (the dev outbox still lists them).
     pub outbox_dir: Option<PathBuf>,
-    /// An SMTP relay (`smtp://host:25`, `smtps://user:pass@host`, ...); when set, mail goes there
-    /// instead of the outbox folder.
+    /// An SMTP relay (`smtps://user:pass@host`, `smtp://host:587?tls=required`, or plain
+    /// `smtp://` to a relay on this machine); when set, mail goes there instead of the outbox
+    /// folder.
     pub smtp_url: Option<String>,
     /// Base of the links in reset mails (`{web}/reset_password?token=…`). `None`: this server's
     /// own address, which serves the reset page.
@@ -199,7 +200,8 @@ fn cores() -> usize {
 
 impl Config {
     /// Refuses settings that would expose the service: the password-less dev endpoints on a
-    /// network address, or live reset links written to disk without being asked to.
+    /// network address, live reset links sent unencrypted over the network, or written to disk
+    /// without being asked to.
     pub fn validate(&self) -> anyhow::Result<()> {
         if self.dev && !self.listen.ip().is_loopback() {
             anyhow::bail!(
@@ -208,6 +210,9 @@ impl Config {
                  out --dev to serve {}",
                 self.listen
             );
+        }
+        if let Some(url) = &self.smtp_url {
+            check_smtp_url(url)?;
         }
         if !self.dev && self.smtp_url.is_none() && self.outbox_dir.is_none() {
             anyhow::bail!(
@@ -227,6 +232,45 @@ impl Config {
         );
         Ok(())
     }
+}
+
+/// Refuses a relay that mail would reach unencrypted: `smtp://` without `tls=required` (no TLS,
+/// or STARTTLS that anyone on the way can strip) to a host off this machine. Reset mails carry
+/// live links. Never repeats the URL: it may carry the relay's password.
+fn check_smtp_url(url: &str) -> anyhow::Result<()> {
+    let parsed = url::Url::parse(url).map_err(|_| {
+        anyhow::anyhow!(
+            "--smtp-url is not a URL: give smtps://USER:PASSWORD@HOST:465, or \
+             smtp://HOST:587?tls=required"
+        )
+    })?;
+    if parsed.scheme() != "smtp" {
+        // smtps:// is TLS from the start; anything else the mailer refuses itself.
+        return Ok(());
+    }
+    let tls_required = parsed
+        .query_pairs()
+        .any(|(key, value)| key == "tls" && value == "required");
+    let on_this_machine = match parsed.host() {
+        // smtp: is no special scheme to the URL standard, so an IPv4 address comes as a name.
+        Some(url::Host::Domain(name)) => match name.parse::<std::net::Ipv4Addr>() {
+            Ok(ip) => ip.is_loopback(),
+            Err(_) => name.trim_end_matches('.').eq_ignore_ascii_case("localhost"),
+        },
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    };
+    if tls_required || on_this_machine {
+        return Ok(());
+    }
+    let host = parsed.host_str().unwrap_or("the relay");
+    anyhow::bail!(
+        "--smtp-url smtp:// without tls=required would send mail, with its live reset links, \
+         unencrypted to {host}: give smtps://{host}:465 (TLS from the start) or \
+         smtp://{host}:587?tls=required (STARTTLS, refused when the relay does not offer it). \
+         Plain smtp:// is for a relay on this machine only (127.0.0.1, [::1] or localhost)"
+    )
 }
 
 impl std::fmt::Debug for Config {
@@ -267,5 +311,40 @@ impl std::fmt::Debug for Config {
             .field("android_cert_sha256", &self.android_cert_sha256)
             .field("apple_app_id", &self.apple_app_id)
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mail_goes_over_tls_or_to_a_relay_on_this_machine() {
+        for url in [
+            "smtps://user:pass@mail.example.com:465",
+            "smtp://mail.example.com:587?tls=required",
+            "smtp://user:pass@mail.example.com?tls=required",
+            "smtp://127.0.0.1:2525",
+            "smtp://127.0.0.2",
+            "smtp://[::1]:25",
+            "smtp://localhost:25",
+            "smtp://LOCALHOST.",
+        ] {
+            assert!(check_smtp_url(url).is_ok(), "{url}");
+        }
+        for url in [
+            "smtp://mail.example.com:25",
+            "smtp://mail.example.com?tls=opportunistic",
+            "smtp://mail.example.com?tls=none",
+            "smtp://10.0.0.5",
+            "smtp://localhost.example.com",
+            "smtp://user:secret@[2001:db8::1]",
+        ] {
+            let refused = check_smtp_url(url).unwrap_err().to_string();
+            assert!(refused.contains("smtps://"), "{refused}");
+            assert!(refused.contains("tls=required"), "{refused}");
+            assert!(!refused.contains("secret"), "{refused}");
+        }
+        assert!(check_smtp_url("not a url").is_err());
     }
 }

@@ -86,8 +86,10 @@ struct Args {
     #[arg(long, env = "UNIPOS_SHEET_FONT", value_name = "FILE")]
     sheet_font: Option<PathBuf>,
 
-    /// SMTP relay to send mail through (smtp://host:25, smtps://user:pass@host:465,
-    /// smtp://host:587?tls=required). Without it mail goes to --outbox.
+    /// SMTP relay to send mail through: smtps://user:pass@host:465, or
+    /// smtp://host:587?tls=required. Mail carries live reset links: plain smtp:// (no TLS, or
+    /// STARTTLS that can be stripped) is refused unless the host is this machine (127.0.0.1,
+    /// [::1], localhost). Without it mail goes to --outbox.
     #[arg(long, env = "UNIPOS_SMTP_URL", hide_env_values = true)]
     smtp_url: Option<String>,
 

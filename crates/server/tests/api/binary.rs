@@ -466,3 +466,53 @@ async fn the_json_log_has_one_line_per_request_with_its_id_route_code_and_hint()
         "no whole address in {log}"
     );
 }
+
+/// Runs the binary and answers its exit status and stderr, or fails when it is still running
+/// after `secs` seconds (it started and serves).
+fn exit_within(command: &mut Command, secs: u64) -> (std::process::ExitStatus, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("stderr");
+    let child = command
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let mut child = Child(child);
+    let deadline = std::time::Instant::now() + Duration::from_secs(secs);
+    loop {
+        if let Some(status) = child.0.try_wait().unwrap() {
+            return (status, std::fs::read_to_string(&log).unwrap());
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "still running after {secs} s: {}",
+            std::fs::read_to_string(&log).unwrap()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Reset mails carry live links: over `smtp://` without STARTTLS required, they would cross the
+/// network in clear (or be stripped of STARTTLS on the way).
+#[test]
+fn the_binary_refuses_to_send_mail_in_clear_to_a_relay_off_this_machine() {
+    for url in [
+        "smtp://mail.example.com:25",
+        "smtp://mail.example.com:587?tls=opportunistic",
+        "smtp://relay-user:relay-secret@10.1.2.3",
+    ] {
+        let (status, stderr) = exit_within(
+            Command::new(env!("CARGO_BIN_EXE_unipos-server"))
+                .args(["--listen", "127.0.0.1:0", "--db", ":memory:"])
+                .args(["--smtp-url", url])
+                .env_remove("UNIPOS_DEV")
+                .env_remove("UNIPOS_OUTBOX"),
+            20,
+        );
+        assert!(!status.success(), "{url}: {stderr}");
+        for what_to_give in ["smtps://", "tls=required"] {
+            assert!(stderr.contains(what_to_give), "{url}: {stderr}");
+        }
+        assert!(!stderr.contains("relay-secret"), "{stderr}");
+    }
+}

@@ -405,6 +405,14 @@ pub fn advice_for(code: ClientErrorCode) -> Advice {
                 ReachApi,
                 true,
             ),
+            ErrorCode::HostNotAllowed => advice(
+                "A development server (--dev) was reached by a name other than its own loopback \
+                 address and port: it refuses such requests, as a web page that pointed its own \
+                 name at 127.0.0.1 (DNS rebinding) would send them.",
+                "Use http://127.0.0.1:PORT (or localhost) with the server's own port as the API URL.",
+                ReachApi,
+                true,
+            ),
             ErrorCode::Internal => advice(
                 "The server failed while answering.",
                 "Find the request id in the server log (its lines say why) and escalate to the \

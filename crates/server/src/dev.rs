@@ -1,5 +1,7 @@
 //! `--dev` only: the demo organisation, and endpoints to add members and read sent mail.
 
+use std::sync::Arc;
+
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::Json;
@@ -573,4 +575,71 @@ pub(crate) async fn sign_in_as(
         })
         .await?;
     Ok((StatusCode::CREATED, Json(session.into_response(&user))))
+}
+
+/// With `--dev`, answers only requests addressed to this server by a loopback name and one of its
+/// own ports (`127.0.0.1:PORT`, `localhost:PORT`, `[::1]:PORT`): the one it listens on, and its
+/// web base's when that is on loopback too (a proxy in front, as in `scripts/cluster.sh`, passes
+/// the Host it was asked for). A web page whose own name an attacker
+/// re-pointed at 127.0.0.1 (DNS rebinding) reaches the server as its own origin, but sends its
+/// own name as the Host, so it cannot read `/dev/outbox`'s live links or mint sessions.
+pub async fn only_own_loopback_host(
+    State(ports): State<Arc<[u16]>>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    // HTTP/2 carries the authority in the request line; HTTP/1.1 in the Host header.
+    let host = req
+        .uri()
+        .authority()
+        .map(|a| a.as_str().to_owned())
+        .or_else(|| {
+            req.headers()
+                .get(axum::http::header::HOST)
+                .and_then(|h| h.to_str().ok())
+                .map(str::to_owned)
+        });
+    match host {
+        Some(host) if ports.iter().any(|&port| is_own_loopback(&host, port)) => next.run(req).await,
+        _ => ApiError::new(ErrorCode::HostNotAllowed).into_response(),
+    }
+}
+
+fn is_own_loopback(authority: &str, port: u16) -> bool {
+    let Some((name, given_port)) = authority.rsplit_once(':') else {
+        return false;
+    };
+    given_port == port.to_string()
+        && (name.eq_ignore_ascii_case("localhost") || name == "[::1]" || name == "127.0.0.1")
+}
+
+#[cfg(test)]
+mod host_tests {
+    use super::is_own_loopback;
+
+    #[test]
+    fn only_a_loopback_name_with_the_servers_own_port_is_this_server() {
+        for own in [
+            "127.0.0.1:8787",
+            "localhost:8787",
+            "LOCALHOST:8787",
+            "[::1]:8787",
+        ] {
+            assert!(is_own_loopback(own, 8787), "{own}");
+        }
+        for other in [
+            "127.0.0.1:8788",
+            "127.0.0.1",
+            "localhost",
+            "attacker.example:8787",
+            "127.0.0.1.attacker.example:8787",
+            "localhost.attacker.example:8787",
+            "[::1]:8787:8787",
+            ":8787",
+            "",
+        ] {
+            assert!(!is_own_loopback(other, 8787), "{other}");
+        }
+    }
 }

@@ -177,9 +177,12 @@ fn panicked(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
     ApiError::new(ErrorCode::Internal).into_response()
 }
 
-fn router(state: AppState) -> Router {
+/// The routes and their layers. `dev_ports`: with `--dev`, the ports only loopback names may
+/// reach the server by (see [`dev::only_own_loopback_host`]).
+fn router(state: AppState, dev_ports: Option<Arc<[u16]>>) -> Router {
     let (api, _) = documented_routes().split_for_parts();
-    api.route("/reset_password", get(web::reset_page))
+    let routes = api
+        .route("/reset_password", get(web::reset_page))
         .route("/.well-known/assetlinks.json", get(web::assetlinks))
         .route(
             "/.well-known/apple-app-site-association",
@@ -188,11 +191,18 @@ fn router(state: AppState) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state.clone())
-        .layer(CatchPanicLayer::custom(panicked))
-        .layer(axum::middleware::from_fn_with_state(
-            state,
-            extract::request_context,
-        ))
+        .layer(CatchPanicLayer::custom(panicked));
+    let routes = match dev_ports {
+        Some(ports) => routes.layer(axum::middleware::from_fn_with_state(
+            ports,
+            dev::only_own_loopback_host,
+        )),
+        None => routes,
+    };
+    routes.layer(axum::middleware::from_fn_with_state(
+        state,
+        extract::request_context,
+    ))
 }
 
 /// `http://ADDR` for a bound address, with an unspecified address (`0.0.0.0`, `::`) replaced by
@@ -413,7 +423,14 @@ pub async fn spawn(config: Config) -> anyhow::Result<RunningServer> {
         sheet_font,
     }));
 
-    let app = router(state.clone());
+    let dev_ports = state.config.dev.then(|| {
+        let mut ports = vec![addr.port()];
+        if web_base.is_loopback() {
+            ports.extend(web_base.url().port_or_known_default());
+        }
+        Arc::from(ports)
+    });
+    let app = router(state.clone(), dev_ports);
     let (stop, stopped) = oneshot::channel::<()>();
     let serve = tokio::spawn(serve::serve(listener, app, limits, async move {
         let _ = stopped.await;

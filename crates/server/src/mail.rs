@@ -17,7 +17,7 @@ use crate::html::escape_html;
 
 enum Transport {
     Smtp(AsyncSmtpTransport<Tokio1Executor>),
-    Files(AsyncFileTransport<Tokio1Executor>),
+    Files(AsyncFileTransport<Tokio1Executor>, PathBuf),
     Nowhere,
 }
 
@@ -40,7 +40,12 @@ impl Mailer {
             (None, Some(dir)) => {
                 std::fs::create_dir_all(dir)
                     .with_context(|| format!("creating the outbox folder {}", dir.display()))?;
-                Transport::Files(AsyncFileTransport::<Tokio1Executor>::new(dir))
+                // The files hold live reset links: this user's alone, even when the folder was
+                // there before, open to all.
+                restrict(dir, 0o700).with_context(|| {
+                    format!("making the outbox folder {} private", dir.display())
+                })?;
+                Transport::Files(AsyncFileTransport::<Tokio1Executor>::new(dir), dir.clone())
             }
             (None, None) => Transport::Nowhere,
         };
@@ -52,9 +57,28 @@ impl Mailer {
         let message = compose(to, subject, body)?;
         match &self.transport {
             Transport::Smtp(t) => t.send(message).await.map(drop)?,
-            Transport::Files(t) => t.send(message).await.map(drop)?,
+            Transport::Files(t, dir) => {
+                let id = t.send(message).await?;
+                // lettre creates the file with the process's umask; the folder is private
+                // already, and the file is made so too.
+                restrict(&dir.join(format!("{id}.eml")), 0o600)?;
+            }
             Transport::Nowhere => {}
         }
+        Ok(())
+    }
+}
+
+/// Sets a file's or folder's permission bits (Unix; elsewhere the folder's ACL is left alone).
+fn restrict(path: &std::path::Path, mode: u32) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (path, mode);
         Ok(())
     }
 }

@@ -196,9 +196,11 @@ async fn reset_links_are_built_from_the_web_base_never_from_the_host_header() {
             &format!("{}/password/forgot", s.api),
             Some(json!({ "email": DEMO_EMAIL })),
             None,
+            // A dev server refuses a foreign Host outright (transport.rs); the headers a proxy
+            // adds are not read either.
             &[
-                ("host", "evil.example"),
                 ("x-forwarded-host", "evil.example"),
+                ("forwarded", "host=evil.example;proto=https"),
             ],
         )
         .await;
@@ -288,4 +290,37 @@ async fn the_reset_mail_is_an_eml_file_with_encoded_subject_sender_and_text_and_
     assert!(text.contains("60 minutes"));
     let html = part(&eml, "text/html");
     assert!(html.contains(&format!("<a href=\"{link}\"")), "{html}");
+}
+
+/// Another user of the machine must not read live reset links from the outbox folder: it is
+/// this user's alone, whether the server made it or it was there, open to all, before.
+#[cfg(unix)]
+#[tokio::test]
+async fn the_outbox_folder_and_its_mail_are_readable_by_this_user_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |path: &std::path::Path| {
+        let mode = std::fs::metadata(path).unwrap().permissions().mode();
+        format!("{:o}", mode & 0o777)
+    };
+    for existed in [false, true] {
+        let s = TestServer::start_with(|c| {
+            let dir = c.outbox_dir.clone().unwrap();
+            if existed {
+                std::fs::create_dir(&dir).unwrap();
+                std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+            }
+        })
+        .await;
+        s.reset_token_for(DEMO_EMAIL).await;
+        let dir = s.dir.path().join("outbox");
+        assert_eq!(mode(&dir), "700", "existed before: {existed}");
+        let files: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        assert!(!files.is_empty());
+        for file in files {
+            assert_eq!(mode(&file), "600", "{}", file.display());
+        }
+    }
 }

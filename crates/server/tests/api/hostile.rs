@@ -350,7 +350,13 @@ async fn a_connection_that_sends_half_a_request_head_is_closed_after_the_read_ti
     let s = TestServer::start_with(|c| c.header_read_timeout = Duration::from_secs(1)).await;
     let mut stream = TcpStream::connect(s.server().addr()).await.unwrap();
     stream
-        .write_all(b"POST /api/v1/sessions HTTP/1.1\r\nHost: x\r\n")
+        .write_all(
+            format!(
+                "POST /api/v1/sessions HTTP/1.1\r\nHost: {}\r\n",
+                s.server().addr()
+            )
+            .as_bytes(),
+        )
         .await
         .unwrap();
     let started = Instant::now();
@@ -359,9 +365,15 @@ async fn a_connection_that_sends_half_a_request_head_is_closed_after_the_read_ti
     assert!(started.elapsed() < Duration::from_secs(3));
     // An idle kept-alive connection goes the same way.
     let mut idle = TcpStream::connect(s.server().addr()).await.unwrap();
-    idle.write_all(b"GET /api/v1/me HTTP/1.1\r\nHost: x\r\n\r\n")
-        .await
-        .unwrap();
+    idle.write_all(
+        format!(
+            "GET /api/v1/me HTTP/1.1\r\nHost: {}\r\n\r\n",
+            s.server().addr()
+        )
+        .as_bytes(),
+    )
+    .await
+    .unwrap();
     let (answer, closed) = read_until_closed(&mut idle, Duration::from_secs(5)).await;
     assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
     assert!(closed, "an idle kept-alive connection stayed open");
@@ -373,8 +385,12 @@ async fn a_body_that_never_arrives_is_answered_408_request_timeout() {
     let mut stream = TcpStream::connect(s.server().addr()).await.unwrap();
     stream
         .write_all(
-            b"POST /api/v1/sessions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
-              Content-Length: 100\r\n\r\n{\"email\":",
+            format!(
+                "POST /api/v1/sessions HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\n\
+              Content-Length: 100\r\n\r\n{{\"email\":",
+                s.server().addr()
+            )
+            .as_bytes(),
         )
         .await
         .unwrap();
@@ -401,7 +417,13 @@ async fn connections_past_the_cap_are_closed_at_once_and_served_again_after() {
     tokio::time::sleep(Duration::from_millis(100)).await;
     let mut over = TcpStream::connect(s.server().addr()).await.unwrap();
     let _ = over
-        .write_all(b"GET /api/v1/me HTTP/1.1\r\nHost: x\r\n\r\n")
+        .write_all(
+            format!(
+                "GET /api/v1/me HTTP/1.1\r\nHost: {}\r\n\r\n",
+                s.server().addr()
+            )
+            .as_bytes(),
+        )
         .await;
     let (answer, closed) = read_until_closed(&mut over, Duration::from_secs(2)).await;
     assert!(closed && answer.is_empty(), "{answer:?} closed={closed}");
@@ -432,14 +454,26 @@ async fn one_client_cannot_hold_every_connection() {
     tokio::time::sleep(Duration::from_millis(100)).await;
     let mut fourth = connect_from(&s, "127.0.0.2").await;
     let _ = fourth
-        .write_all(b"GET /api/v1/me HTTP/1.1\r\nHost: x\r\n\r\n")
+        .write_all(
+            format!(
+                "GET /api/v1/me HTTP/1.1\r\nHost: {}\r\n\r\n",
+                s.server().addr()
+            )
+            .as_bytes(),
+        )
         .await;
     let (answer, closed) = read_until_closed(&mut fourth, Duration::from_secs(2)).await;
     assert!(closed && answer.is_empty(), "{answer:?} closed={closed}");
     // Everyone else is served meanwhile.
     let mut other = connect_from(&s, "127.0.0.3").await;
     other
-        .write_all(b"GET /api/v1/me HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .write_all(
+            format!(
+                "GET /api/v1/me HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+                s.server().addr()
+            )
+            .as_bytes(),
+        )
         .await
         .unwrap();
     let (answer, _) = read_until_closed(&mut other, Duration::from_secs(2)).await;

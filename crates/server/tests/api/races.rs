@@ -137,8 +137,9 @@ async fn a_check_the_client_abandons_is_not_counted_as_a_guess() {
     stream
         .write_all(
             format!(
-                "POST /api/v1/sessions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
+                "POST /api/v1/sessions HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\n\
                  Content-Length: {}\r\n\r\n{body}",
+                s.server().addr(),
                 body.len()
             )
             .as_bytes(),

@@ -344,3 +344,54 @@ async fn dev_users_adds_email_sso_and_login_id_members() {
         .await
         .assert_error(ErrorCode::EmailLeadingWhitespace);
 }
+
+/// `GET path` with this Host header, over raw TCP (a browser sends the name it resolved).
+async fn get_with_host(s: &TestServer, path: &str, host: &str) -> String {
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+    raw_http(s.server().addr(), request.as_bytes()).await
+}
+
+/// DNS rebinding: a web page on attacker.example whose name now resolves to 127.0.0.1 reaches a
+/// dev server as its own origin, and would read the outbox's live links. Its requests carry its
+/// own name as the Host.
+#[tokio::test]
+async fn in_dev_mode_a_request_for_a_host_other_than_this_server_on_loopback_is_refused() {
+    let s = TestServer::start().await;
+    let port = s.server().addr().port();
+    for host in [
+        format!("attacker.example:{port}"),
+        "attacker.example".to_owned(),
+        format!("127.0.0.1.attacker.example:{port}"),
+        format!("127.0.0.1:{}", port % 65535 + 1),
+        "localhost".to_owned(),
+    ] {
+        for path in ["/api/v1/dev/outbox", "/reset_password?token=x"] {
+            let answer = get_with_host(&s, path, &host).await;
+            assert!(
+                answer.starts_with("HTTP/1.1 421"),
+                "{host} {path}: {answer}"
+            );
+            assert!(answer.contains("\"host_not_allowed\""), "{answer}");
+            assert!(
+                answer.to_ascii_lowercase().contains("x-request-id"),
+                "{answer}"
+            );
+        }
+    }
+    for host in [
+        format!("127.0.0.1:{port}"),
+        format!("localhost:{port}"),
+        format!("LocalHost:{port}"),
+        format!("[::1]:{port}"),
+    ] {
+        let answer = get_with_host(&s, "/api/v1/dev/outbox", &host).await;
+        assert!(answer.starts_with("HTTP/1.1 200"), "{host}: {answer}");
+    }
+}
+
+#[tokio::test]
+async fn outside_dev_mode_any_host_is_served() {
+    let s = TestServer::start_with(|c| c.dev = false).await;
+    let answer = get_with_host(&s, "/.well-known/assetlinks.json", "unipos.example").await;
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+}

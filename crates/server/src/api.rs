@@ -17,6 +17,7 @@ use crate::error::ApiError;
 use crate::extract::{self, ApiJson, Auth, RequestId};
 use crate::reset_tokens::{check_binding, token_state};
 use crate::secrets::{self, token_hash};
+use crate::sessions::NewSession;
 use crate::store::{self, Team, UserRow};
 use crate::AppState;
 
@@ -257,6 +258,58 @@ pub async fn reset(
     ApiJson(req): ApiJson<ResetRequest>,
 ) -> Result<Json<SessionResponse>, ApiError> {
     state.limit_client(&client).await?;
+    let done = set_password_by_link(
+        &state,
+        NewPasswordByLink {
+            token: req.token,
+            code_verifier: req.code_verifier,
+            new_password: req.new_password,
+            new_password_confirmation: req.new_password_confirmation,
+        },
+        request_id,
+        AfterReset::LogIn,
+    )
+    .await?;
+    let session = done.session.ok_or_else(|| {
+        ApiError::internal(anyhow::anyhow!("a reset that logs in made no session"))
+    })?;
+    Ok(Json(session.into_response(&done.user)))
+}
+
+/// What "Set password and login" sends, from the app (`POST /password/reset`) or from the reset
+/// page's form.
+pub(crate) struct NewPasswordByLink {
+    pub token: String,
+    pub code_verifier: Option<String>,
+    pub new_password: String,
+    pub new_password_confirmation: String,
+}
+
+/// Whether a reset also logs the member in: the app gets a session; the reset page, which has
+/// no web app behind it, gets none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum AfterReset {
+    LogIn,
+    NoSession,
+}
+
+/// The member whose password a link set, and their new session when one was asked for.
+pub(crate) struct PasswordSetByLink {
+    pub user: UserRow,
+    pub session: Option<NewSession>,
+}
+
+/// Sets a password with a reset link: the one path for the app and the reset page. The link
+/// must be usable and, when bound to the app that asked for it, come with that app's verifier;
+/// the password must match its confirmation and the policy. Then, in one transaction: the link
+/// is used up, the password set, every session revoked, the lock lifted and the "password
+/// changed" mail queued.
+pub(crate) async fn set_password_by_link(
+    state: &AppState,
+    req: NewPasswordByLink,
+    request_id: RequestId,
+    after: AfterReset,
+) -> Result<PasswordSetByLink, ApiError> {
     let (row, user, team) = state.usable_token(&req.token).await?;
     check_binding(&row, req.code_verifier.as_deref())?;
     if let Some(email) = user.email.as_deref().and_then(|e| Email::parse(e).ok()) {
@@ -277,19 +330,23 @@ pub async fn reset(
         .run(move || secrets::hash_password(&password))
         .await??;
     let now = state.clock.now_ms();
-    let session = state.new_session(now);
-    let (user_id, session_hash, session_expires) =
-        (user.id.clone(), session.hash.clone(), session.expires_at);
+    let session = match after {
+        AfterReset::LogIn => Some(state.new_session(now)),
+        AfterReset::NoSession => None,
+    };
+    let new_session = session.as_ref().map(|s| (s.hash.clone(), s.expires_at));
+    let user_id = user.id.clone();
     let login_key = user.login_key();
     let login_method = user.login_method;
     let notice = changed_notice(&user, request_id);
+    let token = req.token;
     state
         .db
         .call(move |c| {
             let mut tx = c.immediate(&format!("user:{user_id}"))?;
             if !store::use_reset_token(&mut tx, row.id, now)? {
                 // Another request used (or a newer mail superseded) the token meanwhile.
-                let current = store::reset_token(&mut tx, &token_hash(&req.token))?;
+                let current = store::reset_token(&mut tx, &token_hash(&token))?;
                 return Err(match current {
                     Some(current) => token_state(&current, now)
                         .err()
@@ -303,15 +360,21 @@ pub async fn reset(
             if let Some(key) = &login_key {
                 store::clear_login_failures(&mut tx, key)?;
             }
-            store::insert_session(&mut tx, &user_id, &session_hash, now, session_expires)?;
+            if let Some((hash, expires)) = &new_session {
+                store::insert_session(&mut tx, &user_id, hash, now, *expires)?;
+            }
             notice.queue(&mut tx, now)?;
             tx.commit()?;
             Ok(())
         })
         .await?;
     state.mail_due.notify_one();
-    tracing::info!(user = user.id, "password reset");
-    Ok(Json(session.into_response(&user)))
+    let via = match after {
+        AfterReset::LogIn => "app",
+        AfterReset::NoSession => "reset page",
+    };
+    tracing::info!(user = user.id, via, "password reset");
+    Ok(PasswordSetByLink { user, session })
 }
 
 enum LoginLookup {

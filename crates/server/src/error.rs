@@ -75,6 +75,29 @@ impl ApiError {
     pub fn code(&self) -> ErrorCode {
         self.code
     }
+
+    /// Seconds until a retry may work (`rate_limited`, `server_busy`, `account_locked`).
+    pub fn retry_after_s(&self) -> Option<u64> {
+        self.retry_after_s
+    }
+
+    /// Whether a dead link's error is for a Login ID member (`details.account = "login_id"`).
+    pub fn is_for_login_id(&self) -> bool {
+        self.details
+            .as_ref()
+            .and_then(|d| d.get("account"))
+            .and_then(serde_json::Value::as_str)
+            == Some(unipos_protocol::LoginMethod::LoginId.as_str())
+    }
+
+    /// The rules a `password_policy` refusal names (`details.failed`).
+    pub fn failed_rules(&self) -> Vec<PolicyRule> {
+        self.details
+            .as_ref()
+            .and_then(|d| d.get("failed"))
+            .and_then(|f| serde_json::from_value(f.clone()).ok())
+            .unwrap_or_default()
+    }
 }
 
 impl From<crate::sql::DbError> for ApiError {

@@ -38,6 +38,7 @@ mod limits;
 mod lockout;
 mod mail;
 mod outbox;
+mod reset_page;
 mod reset_tokens;
 mod schema;
 mod secrets;
@@ -181,8 +182,10 @@ fn panicked(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
 /// reach the server by (see [`dev::only_own_loopback_host`]).
 fn router(state: AppState, dev_ports: Option<Arc<[u16]>>) -> Router {
     let (api, _) = documented_routes().split_for_parts();
+    let page = get(reset_page::page).post(reset_page::submit);
     let routes = api
-        .route("/reset_password", get(web::reset_page))
+        .route("/reset_password", page)
+        .route("/password_set", get(reset_page::password_set))
         .route("/.well-known/assetlinks.json", get(web::assetlinks))
         .route(
             "/.well-known/apple-app-site-association",

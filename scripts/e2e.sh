@@ -14,7 +14,8 @@ cargo build --locked -p unipos-cli
 # One app at a time: single-instance would hand a second app's launch to the first.
 # `--workspace --test flows --test screens` selects only these tests but builds with the whole
 # workspace's features, so the dependencies the other tests compiled are reused, not compiled
-# again. `--nocapture`: the tour of the screens prints axe-core's summary of each.
+# again. `--nocapture`: the tour of the screens and the reset page's tests print axe-core's
+# summary of each screen. reset_page drives the reset link's page in headless chromium (no app).
 xvfb-run -a -s "-screen 0 1920x1080x24" \
   scripts/with-keyring.sh cargo test --locked --workspace --test flows --test screens \
-  -- --test-threads=1 --nocapture
+  --test reset_page -- --test-threads=1 --nocapture

@@ -22,6 +22,9 @@ APT_PACKAGES+=(
   xvfb xauth webkit2gtk-driver xdg-utils desktop-file-utils imagemagick xdotool xclip file
   fonts-noto-cjk
 )
+# The reset link's page in a real browser (tests/e2e/tests/reset_page.rs): Debian's chromium and
+# its chromedriver, run headless with a new empty profile per test.
+APT_PACKAGES+=(chromium chromium-driver)
 # The Account Information PDF's tests: poppler renders it and extracts its text and fonts, zbar reads its QR code.
 APT_PACKAGES+=(poppler-utils zbar-tools)
 

@@ -1,9 +1,12 @@
 //! Drives the real, built app through WebDriver (tauri-driver in front of WebKitWebDriver) against
 //! the real reference server, the way a member would: by the labels and button texts on screen.
+//! A [`Browser`] (headless chromium through chromedriver) speaks the same [`Session`] to the
+//! pages the server shows in a browser.
 //!
 //! Needs a display, a D-Bus session with an unlocked Secret Service, `tauri-driver` and
-//! `WebKitWebDriver`, and the app built with production assets. `scripts/test.sh` provides all of
-//! them (`scripts/e2e.sh` runs just these tests); outside them every test fails and says why.
+//! `WebKitWebDriver`, and the app built with production assets; for the browser, `chromium` and
+//! `chromedriver`. `scripts/test.sh` provides all of them (`scripts/e2e.sh` runs just these
+//! tests); outside them every test fails and says why.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -24,6 +27,9 @@ pub use unipos_server::dev::{
 /// camera reads a printed Account Information sheet.
 #[path = "../../../crates/server/src/account_sheet/pdf_tools.rs"]
 pub mod pdf_tools;
+
+mod browser;
+pub use browser::{Browser, ForeignSite};
 
 /// How long a screen may take to show what a test waits for.
 pub const PATIENCE: Duration = Duration::from_secs(15);
@@ -439,6 +445,69 @@ pub fn app_env(home: &Path, api_url: &str) -> Vec<(String, String)> {
     ]
 }
 
+/// A W3C WebDriver session over one keep-alive connection: what driving the app (through
+/// tauri-driver) and driving a browser (chromium through chromedriver) share.
+pub struct Session {
+    http: reqwest::Client,
+    base: String,
+    pub size: Size,
+}
+
+impl Session {
+    /// A driver that answers at `driver` (`http://127.0.0.1:PORT`); no session yet.
+    fn new(driver: String, size: Size) -> Result<Session> {
+        // One keep-alive connection pool: closing the connection after each command makes
+        // WebKitWebDriver reset connections now and then.
+        let http = http_client()
+            .pool_idle_timeout(None)
+            .timeout(Duration::from_secs(60))
+            .build()?;
+        Ok(Session {
+            http,
+            base: driver,
+            size,
+        })
+    }
+
+    /// Waits until the driver answers; `log` says where its output is.
+    async fn wait_for_driver(&self, log: &str) -> Result<()> {
+        let deadline = Instant::now() + PATIENCE;
+        while self
+            .http
+            .get(format!("{}/status", self.base))
+            .send()
+            .await
+            .is_err()
+        {
+            if Instant::now() > deadline {
+                bail!("the WebDriver server did not answer (see {log})");
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        Ok(())
+    }
+
+    /// Asks the driver for a session with `capabilities`, trying for `patience`; commands go to
+    /// that session from then on.
+    async fn open(&mut self, capabilities: &Value, patience: Duration) -> Result<()> {
+        let deadline = Instant::now() + patience;
+        let session = loop {
+            match self.raw("POST", "/session", Some(capabilities)).await {
+                Ok(v) => break v,
+                Err(_) if Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(100)).await
+                }
+                Err(e) => return Err(e.context("no WebDriver session (see target/e2e-logs/)")),
+            }
+        };
+        let id = session["sessionId"]
+            .as_str()
+            .ok_or_else(|| anyhow!("no session id in {session}"))?;
+        self.base = format!("{}/session/{id}", self.base);
+        Ok(())
+    }
+}
+
 /// One running app, driven through a WebDriver session.
 pub struct App {
     /// The app's binary: tells its processes apart from other programs'.
@@ -448,9 +517,14 @@ pub struct App {
     _ports: [HeldPort; 2],
     /// The app's HOME: tells its processes apart from other apps'.
     home: String,
-    http: reqwest::Client,
-    base: String,
-    pub size: Size,
+    session: Session,
+}
+
+impl std::ops::Deref for App {
+    type Target = Session;
+    fn deref(&self) -> &Session {
+        &self.session
+    }
 }
 
 impl App {
@@ -494,34 +568,15 @@ impl App {
         let driver = command
             .spawn()
             .context("tauri-driver is needed (cargo install tauri-driver --locked)")?;
-        // One keep-alive connection pool: closing the connection after each command makes
-        // WebKitWebDriver reset connections now and then.
-        let http = http_client()
-            .pool_idle_timeout(None)
-            .timeout(Duration::from_secs(60))
-            .build()?;
         let app = App {
             binary,
             driver,
             _ports: [held, native_held],
             home,
-            http,
-            base: format!("http://127.0.0.1:{port}"),
-            size,
+            session: Session::new(format!("http://127.0.0.1:{port}"), size)?,
         };
-        let deadline = Instant::now() + PATIENCE;
-        while app
-            .http
-            .get(format!("{}/status", app.base))
-            .send()
-            .await
-            .is_err()
-        {
-            if Instant::now() > deadline {
-                bail!("tauri-driver did not answer (see target/e2e-logs/driver-{port}.log)");
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        app.wait_for_driver(&format!("target/e2e-logs/driver-{port}.log"))
+            .await?;
         Ok(app)
     }
 
@@ -531,21 +586,7 @@ impl App {
             "browserName": "wry",
             "tauri:options": {"application": self.binary, "args": args},
         }}});
-        let deadline = Instant::now() + patience;
-        let session = loop {
-            match self.raw("POST", "/session", Some(&capabilities)).await {
-                Ok(v) => break v,
-                Err(_) if Instant::now() < deadline => {
-                    tokio::time::sleep(Duration::from_millis(100)).await
-                }
-                Err(e) => return Err(e.context("no WebDriver session (see target/e2e-logs/)")),
-            }
-        };
-        let id = session["sessionId"]
-            .as_str()
-            .ok_or_else(|| anyhow!("no session id in {session}"))?;
-        self.base = format!("{}/session/{id}", self.base);
-        Ok(())
+        self.session.open(&capabilities, patience).await
     }
 
     /// Sets the window to the app's size and checks it shows its own screens.
@@ -589,7 +630,9 @@ impl App {
     pub fn pid(&self) -> Option<i32> {
         apps(&self.binary, Some(&self.home)).first().copied()
     }
+}
 
+impl Session {
     async fn raw(&self, method: &str, path: &str, body: Option<&Value>) -> Result<Value> {
         let url = format!("{}{path}", self.base);
         let request = match method {
@@ -917,7 +960,9 @@ impl App {
         std::fs::write(path, png)?;
         Ok(())
     }
+}
 
+impl App {
     /// Ends the session, which closes the app, and waits until the app has really gone.
     pub async fn close(mut self) -> Result<()> {
         let result = self.raw("DELETE", "", None).await.map(drop);

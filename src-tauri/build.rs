@@ -4,9 +4,41 @@
 // - `$OUT_DIR/command_names.rs`: `COMMAND_NAMES`, which the app manifest turns into one
 //   `allow-<command>` permission each (a command no capability grants cannot be called at all);
 // - `permissions/account-screens.toml`: the set of those permissions the capabilities grant.
-// It also reads the capabilities from the top-level `capabilities/` folder.
+// It also reads the capabilities from the top-level `capabilities/` folder, and stops a mobile
+// release whose app-link IDs are still placeholders (`check_app_link_ids`).
 
 use std::path::Path;
+
+/// The IDs the web's reset links are verified with (dependency-free, shared with the protocol
+/// crate and the server).
+#[path = "../crates/protocol/src/app_links.rs"]
+#[allow(dead_code)]
+mod app_links;
+
+/// A release for iOS or Android stops while the IDs its app links are verified with are
+/// placeholders: such an app would install fine and never receive a reset link as an app link.
+/// The settings: `UNIPOS_APPLE_TEAM_ID` (else Tauri's `APPLE_DEVELOPMENT_TEAM`) and
+/// `UNIPOS_ANDROID_CERT_SHA256`. Debug and desktop builds are unaffected.
+fn check_app_link_ids() {
+    println!("cargo:rerun-if-changed=../crates/protocol/src/app_links.rs");
+    for name in [
+        "UNIPOS_APPLE_TEAM_ID",
+        "APPLE_DEVELOPMENT_TEAM",
+        "UNIPOS_ANDROID_CERT_SHA256",
+    ] {
+        println!("cargo:rerun-if-env-changed={name}");
+    }
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    let target_os = var("CARGO_CFG_TARGET_OS").unwrap_or_default();
+    let profile = var("PROFILE").unwrap_or_default();
+    let team = var("UNIPOS_APPLE_TEAM_ID").or_else(|| var("APPLE_DEVELOPMENT_TEAM"));
+    let certs = var("UNIPOS_ANDROID_CERT_SHA256");
+    if let Err(why) =
+        app_links::check_mobile_release(&target_os, &profile, team.as_deref(), certs.as_deref())
+    {
+        panic!("{why}");
+    }
+}
 
 /// The names of the functions marked `#[tauri::command]` in `source`, in order.
 fn command_names(source: &str) -> Vec<String> {
@@ -68,6 +100,7 @@ fn build_name() -> String {
 }
 
 fn main() {
+    check_app_link_ids();
     println!("cargo:rustc-env=UNIPOS_BUILD={}", build_name());
     println!("cargo:rerun-if-changed=../capabilities");
     println!("cargo:rerun-if-changed=src/commands.rs");

@@ -220,6 +220,19 @@ impl Config {
                  each mail (with its live reset link) to DIR as an .eml file"
             );
         }
+        for fingerprint in &self.android_cert_sha256 {
+            anyhow::ensure!(
+                app_links::is_cert_fingerprint(fingerprint),
+                "--android-cert-sha256: {fingerprint:?} is not a SHA-256 fingerprint (32 \
+                 upper-case hex bytes joined by colons, as keytool -list -v prints them)"
+            );
+        }
+        anyhow::ensure!(
+            app_links::team_of_app_id(&self.apple_app_id)
+                .is_some_and(|team| team == app_links::APPLE_TEAM_ID || app_links::is_team_id(team)),
+            "--apple-app-id: {:?} is not TEAMID.bundle.id with a ten-character Apple team ID",
+            self.apple_app_id
+        );
         anyhow::ensure!(
             self.mail_lease >= std::time::Duration::from_secs(1),
             "--mail-lease must be at least 1 second"
@@ -271,6 +284,20 @@ fn check_smtp_url(url: &str) -> anyhow::Result<()> {
          smtp://{host}:587?tls=required (STARTTLS, refused when the relay does not offer it). \
          Plain smtp:// is for a relay on this machine only (127.0.0.1, [::1] or localhost)"
     )
+}
+
+impl Config {
+    /// Whether Android can verify the reset links as the app's: a signing-certificate
+    /// fingerprint is configured. Until then `assetlinks.json` is answered 404.
+    pub fn android_app_links_verifiable(&self) -> bool {
+        !self.android_cert_sha256.is_empty()
+    }
+
+    /// Whether iOS can verify the reset links as the app's: the app ID names a real team, not
+    /// the placeholder. Until then `apple-app-site-association` is answered 404.
+    pub fn apple_app_links_verifiable(&self) -> bool {
+        app_links::team_of_app_id(&self.apple_app_id).is_some_and(app_links::is_team_id)
+    }
 }
 
 impl std::fmt::Debug for Config {

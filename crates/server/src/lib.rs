@@ -358,6 +358,19 @@ pub async fn spawn(config: Config) -> anyhow::Result<RunningServer> {
             None
         }
     };
+    if !config.android_app_links_verifiable() {
+        tracing::warn!(
+            "no --android-cert-sha256: /.well-known/assetlinks.json is answered 404, so Android \
+             cannot verify the reset links as the app's"
+        );
+    }
+    if !config.apple_app_links_verifiable() {
+        tracing::warn!(
+            apple_app_id = config.apple_app_id,
+            "--apple-app-id has the placeholder team ID: /.well-known/apple-app-site-association \
+             is answered 404, so iOS cannot verify the reset links as the app's"
+        );
+    }
     let links = LinkRules::new(web_base.clone());
     let mail_due = Arc::new(Notify::new());
     let (stop_mail, stop_mail_rx) = watch::channel(false);

@@ -972,11 +972,28 @@ async fn the_page_and_its_form_leave_no_token_or_password_in_the_log() {
     }
 }
 
+const FINGERPRINT: &str =
+    "14:6D:E9:83:C5:73:06:50:D8:EE:B9:95:2F:34:FC:64:16:A0:83:42:E6:1D:BE:A8:8A:04:96:B2:3F:CF:44:E5";
+const PLAY_FINGERPRINT: &str =
+    "FA:C6:17:45:DC:09:03:78:6F:B9:ED:E6:2A:96:2B:39:9F:73:48:F0:BB:6F:89:9B:83:32:66:75:91:03:3B:9C";
+
+#[tokio::test]
+async fn association_files_whose_ids_are_still_placeholders_are_not_served() {
+    // The defaults: the Apple team ID is TEAMID and no Android fingerprint exists yet.
+    let s = TestServer::start().await;
+    for file in [
+        "/.well-known/assetlinks.json",
+        "/.well-known/apple-app-site-association",
+    ] {
+        s.get_page(file).await.assert_error(ErrorCode::NotFound);
+    }
+}
+
 #[tokio::test]
 async fn assetlinks_json_comes_from_the_configuration() {
     let s = TestServer::start_with(|c| {
         c.android_package = "me.unipos.account.staging".to_owned();
-        c.android_cert_sha256 = vec!["AA:BB".to_owned(), "CC:DD".to_owned()];
+        c.android_cert_sha256 = vec![FINGERPRINT.to_owned(), PLAY_FINGERPRINT.to_owned()];
     })
     .await;
     let reply = s.get_page("/.well-known/assetlinks.json").await;
@@ -992,7 +1009,7 @@ async fn assetlinks_json_comes_from_the_configuration() {
             "target": {
                 "namespace": "android_app",
                 "package_name": "me.unipos.account.staging",
-                "sha256_cert_fingerprints": ["AA:BB", "CC:DD"]
+                "sha256_cert_fingerprints": [FINGERPRINT, PLAY_FINGERPRINT]
             }
         }])
     );
@@ -1000,7 +1017,8 @@ async fn assetlinks_json_comes_from_the_configuration() {
 
 #[tokio::test]
 async fn apple_app_site_association_comes_from_the_configuration() {
-    let s = TestServer::start().await;
+    let s = TestServer::start_with(|c| c.apple_app_id = "ABCDE12345.me.unipos.account".to_owned())
+        .await;
     let reply = s.get_page("/.well-known/apple-app-site-association").await;
     reply.assert_status(200);
     assert_eq!(
@@ -1009,7 +1027,77 @@ async fn apple_app_site_association_comes_from_the_configuration() {
     );
     let aasa = reply.json();
     let details = &aasa["applinks"]["details"][0];
-    assert_eq!(details["appIDs"], json!(["TEAMID.me.unipos.account"]));
+    assert_eq!(details["appIDs"], json!(["ABCDE12345.me.unipos.account"]));
     assert_eq!(details["components"][0]["/"], "/reset_password*");
     assert_eq!(details["paths"], json!(["/reset_password*"]));
+}
+
+#[tokio::test]
+async fn malformed_app_link_ids_stop_the_start() {
+    for (configure, flag) in [
+        (
+            Box::new(|c: &mut unipos_server::Config| {
+                c.android_cert_sha256 = vec!["AA:BB".to_owned()]
+            }) as Box<dyn Fn(&mut unipos_server::Config)>,
+            "--android-cert-sha256",
+        ),
+        (
+            Box::new(|c: &mut unipos_server::Config| {
+                c.apple_app_id = "me.unipos.account".to_owned()
+            }),
+            "--apple-app-id",
+        ),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = unipos_server::Config::for_tests(dir.path());
+        configure(&mut config);
+        let refused = unipos_server::spawn(config).await.unwrap_err();
+        assert!(refused.to_string().contains(flag), "{refused:#}");
+    }
+}
+
+/// The binary's log at start: a warning for each association file that cannot verify the app,
+/// and none once the flags name real IDs.
+#[test]
+fn the_server_warns_at_start_while_app_link_ids_are_placeholders() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+
+    let start = |flags: &[&str]| -> String {
+        let dir = tempfile::tempdir().unwrap();
+        let log_path = dir.path().join("server.log");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_unipos-server"))
+            .args(["--dev", "--listen", "127.0.0.1:0", "--db", ":memory:"])
+            .arg("--outbox")
+            .arg(dir.path().join("mail"))
+            .args(flags)
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(&log_path).unwrap())
+            .spawn()
+            .unwrap();
+        let mut first = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut first)
+            .unwrap();
+        let _ = child.kill();
+        let _ = child.wait();
+        assert!(first.starts_with("listening on "), "{first}");
+        std::fs::read_to_string(&log_path).unwrap()
+    };
+    let placeholders = start(&[]);
+    assert!(
+        placeholders.contains("WARN") && placeholders.contains("no --android-cert-sha256"),
+        "{placeholders}"
+    );
+    assert!(
+        placeholders.contains("--apple-app-id has the placeholder team ID"),
+        "{placeholders}"
+    );
+    let configured = start(&[
+        "--android-cert-sha256",
+        FINGERPRINT,
+        "--apple-app-id",
+        "ABCDE12345.me.unipos.account",
+    ]);
+    assert!(!configured.contains("WARN"), "{configured}");
 }

@@ -5,7 +5,8 @@
 //! - the token re-parses with `ResetToken::parse` and is exactly the query's one `token=` value;
 //! - a web link's scheme, host (as written, case aside), port and path are the web base's, it
 //!   has no user-info or fragment, and it is the link `reset_url` builds for that token;
-//! - an app link is `unipos://reset_password` or `unipos://forgot_password`, nothing more;
+//! - an app link is `unipos://reset_password`, `unipos://forgot_password` or `unipos://login`,
+//!   nothing more;
 //! - surrounding ASCII whitespace (a paste) does not change the verdict;
 //! - and the genuine links for the accepted token are accepted too.
 
@@ -73,6 +74,14 @@ fn check(rules: &LinkRules, input: &str) {
         AppLink::Forgot => {
             assert!(is_app, "forgot_password from {trimmed:?}");
             assert!(host.eq_ignore_ascii_case("forgot_password"), "{trimmed:?}");
+            assert!(matches!(port, None | Some("")), "{trimmed:?}");
+            assert!(matches!(raw_path, "" | "/"), "{trimmed:?}");
+            assert!(url.query().is_none(), "{trimmed:?}");
+            return;
+        }
+        AppLink::Login => {
+            assert!(is_app, "login from {trimmed:?}");
+            assert!(host.eq_ignore_ascii_case("login"), "{trimmed:?}");
             assert!(matches!(port, None | Some("")), "{trimmed:?}");
             assert!(matches!(raw_path, "" | "/"), "{trimmed:?}");
             assert!(url.query().is_none(), "{trimmed:?}");

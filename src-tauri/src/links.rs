@@ -14,8 +14,8 @@ use specta::Type;
 use tauri::ipc::Channel;
 use tauri::{Manager, Runtime};
 use unipos_client::support::{
-    self, LinkArrival, LinkEvent, LINK_OPENED_FORGOT, LINK_OPENED_RESET, LINK_VALID,
-    MAX_LINK_EVENTS,
+    self, LinkArrival, LinkEvent, LINK_OPENED_FORGOT, LINK_OPENED_LOGIN, LINK_OPENED_RESET,
+    LINK_VALID, MAX_LINK_EVENTS,
 };
 use unipos_client::unipos_protocol::PasswordPolicy;
 use unipos_client::{ClientError, Flows, OpenedLink, PendingReset};
@@ -30,6 +30,8 @@ pub enum LinkTarget {
     Reset { token_hint: String },
     /// The Forgot screen, or the Timeline with a note when a session exists.
     Forgot { logged_in: bool },
+    /// Log in, or the Timeline when a session exists.
+    Login { logged_in: bool },
 }
 
 /// A link the OS handed to the app (cold or warm start), as the UI learns of it.
@@ -92,6 +94,7 @@ impl Links {
         match &verdict {
             Ok(OpenedLink::Reset(p)) => log::info!("reset link received ({})", p.token_hint()),
             Ok(OpenedLink::Forgot) => log::info!("forgot-password link received"),
+            Ok(OpenedLink::Login) => log::info!("login link received"),
             Err(e) => log::info!("link refused: {}", e.code()),
         }
         self.note(&verdict, came);
@@ -104,6 +107,7 @@ impl Links {
         let (verdict, token_hint) = match verdict {
             Ok(OpenedLink::Reset(p)) => (LINK_OPENED_RESET.to_owned(), Some(p.token_hint())),
             Ok(OpenedLink::Forgot) => (LINK_OPENED_FORGOT.to_owned(), None),
+            Ok(OpenedLink::Login) => (LINK_OPENED_LOGIN.to_owned(), None),
             Err(e) => (e.code().to_owned(), None),
         };
         let event = LinkEvent {
@@ -160,6 +164,9 @@ impl Links {
                 LinkTarget::Reset { token_hint }
             }
             OpenedLink::Forgot => LinkTarget::Forgot {
+                logged_in: flows.has_session().await.unwrap_or(false),
+            },
+            OpenedLink::Login => LinkTarget::Login {
                 logged_in: flows.has_session().await.unwrap_or(false),
             },
         }

@@ -157,6 +157,15 @@ describe("App start", () => {
     expect(app.route).toEqual({ name: "settings", section: "account" });
   });
 
+  it("opens Log in for the link the reset page offers once the password is set", async () => {
+    backend({
+      startup: startup({ incoming_link: { status: "opened", target: { kind: "login", logged_in: false } } }),
+    });
+    render(App);
+    expect(await screen.findByRole("heading", { name: "Log in" })).toBeTruthy();
+    expect(app.route).toEqual({ name: "login" });
+  });
+
   it("takes a link handed over while running", async () => {
     backend({
       startup: startup(),

@@ -413,6 +413,10 @@ fn inspect_link(url: &str, web: Option<&str>) -> Result<Done, Failure> {
             human: "accepted: forgot-password link (opens \"Forgot password\")\n".to_owned(),
             json: json!({ "kind": "forgot", "web_base": web_base.as_str() }),
         }),
+        OpenedLink::Login => Ok(Done {
+            human: "accepted: login link (opens \"Log in\")\n".to_owned(),
+            json: json!({ "kind": "login", "web_base": web_base.as_str() }),
+        }),
     }
 }
 

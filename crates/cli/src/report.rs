@@ -10,7 +10,7 @@ use serde::Serialize;
 use time::{OffsetDateTime, UtcOffset};
 use unipos_client::support::{
     known_code, ApiCall, LinkArrival, LinkEvent, ShownError, SupportReport, LINK_OPENED_FORGOT,
-    LINK_OPENED_RESET, LINK_VALID,
+    LINK_OPENED_LOGIN, LINK_OPENED_RESET, LINK_VALID,
 };
 use unipos_client::unipos_protocol::MAIL_SENDER;
 use unipos_client::DEFAULT_BASE;
@@ -181,6 +181,7 @@ fn describe_link(l: &LinkEvent) -> String {
             format!("link ({came}) {hint}opened Reset; {checked}")
         }
         LINK_OPENED_FORGOT => format!("link ({came}) opened Forgot password"),
+        LINK_OPENED_LOGIN => format!("link ({came}) opened Log in"),
         refusal => format!("link ({came}) refused: {}", clean(refusal)),
     }
 }
@@ -193,7 +194,7 @@ fn link_error(l: &LinkEvent) -> Option<(&str, Shown)> {
             .as_deref()
             .filter(|c| *c != LINK_VALID)
             .map(|c| (c, Shown::Alert)),
-        LINK_OPENED_FORGOT => None,
+        LINK_OPENED_FORGOT | LINK_OPENED_LOGIN => None,
         // Pasted or scanned: the refusal is shown where the link was given, not on a screen.
         refusal if matches!(l.came, LinkArrival::Paste | LinkArrival::Scan) => {
             Some((refusal, Shown::Pasted))

@@ -196,6 +196,13 @@ async fn inspect_link_accepts_only_links_to_the_configured_web_base_and_redacts_
         (v["ok"].clone(), v["kind"].clone()),
         (Value::Bool(true), "forgot".into())
     );
+    let v = unipos(&["inspect-link", "--json", "unipos://login"], None, &[])
+        .await
+        .json();
+    assert_eq!(
+        (v["ok"].clone(), v["kind"].clone()),
+        (Value::Bool(true), "login".into())
+    );
 
     for (url, code) in [
         (

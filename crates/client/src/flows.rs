@@ -46,6 +46,8 @@ pub enum OpenedLink {
     Reset(PendingReset),
     /// The Forgot screen (the Timeline when logged in).
     Forgot,
+    /// Log in (the Timeline when logged in).
+    Login,
 }
 
 /// Applies the protocol's link rules for `rules`' web base. Local only.
@@ -53,6 +55,7 @@ pub fn open_link(rules: &LinkRules, url: &str) -> Result<OpenedLink, ClientError
     match rules.parse(url)? {
         AppLink::Reset(link) => Ok(OpenedLink::Reset(PendingReset { token: link.token })),
         AppLink::Forgot => Ok(OpenedLink::Forgot),
+        AppLink::Login => Ok(OpenedLink::Login),
     }
 }
 
@@ -228,7 +231,7 @@ impl Flows {
     pub fn reset_link(&self, url: &str) -> Result<PendingReset, ClientError> {
         match self.open_link(url)? {
             OpenedLink::Reset(pending) => Ok(pending),
-            OpenedLink::Forgot => Err(ClientError::Link(LinkError::Path)),
+            OpenedLink::Forgot | OpenedLink::Login => Err(ClientError::Link(LinkError::Path)),
         }
     }
 
@@ -650,6 +653,7 @@ mod tests {
             f.open_link("unipos://forgot_password").unwrap(),
             OpenedLink::Forgot
         );
+        assert_eq!(f.open_link("unipos://login").unwrap(), OpenedLink::Login);
     }
 
     #[tokio::test]

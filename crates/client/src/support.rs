@@ -109,7 +109,8 @@ pub struct LinkEvent {
     #[serde(with = "time::serde::rfc3339")]
     pub at: OffsetDateTime,
     pub came: LinkArrival,
-    /// [`LINK_OPENED_RESET`], [`LINK_OPENED_FORGOT`], or the refusal's error code.
+    /// [`LINK_OPENED_RESET`], [`LINK_OPENED_FORGOT`], [`LINK_OPENED_LOGIN`], or the refusal's
+    /// error code.
     pub verdict: String,
     /// The first characters of an accepted reset link's token.
     pub token_hint: Option<String>,
@@ -122,6 +123,8 @@ pub struct LinkEvent {
 pub const LINK_OPENED_RESET: &str = "opened_reset";
 /// [`LinkEvent::verdict`] of a forgot-password link.
 pub const LINK_OPENED_FORGOT: &str = "opened_forgot";
+/// [`LinkEvent::verdict`] of a link to Log in.
+pub const LINK_OPENED_LOGIN: &str = "opened_login";
 /// [`LinkEvent::checked`] of a link the server said works.
 pub const LINK_VALID: &str = "valid";
 

@@ -3,7 +3,8 @@
 //! Accepted, and nothing else:
 //! - `{web}/reset_password?token=T` — the link in the reset email (web base from configuration);
 //! - `unipos://reset_password?token=T` — "Open in the Unipos app" on the web page;
-//! - `unipos://forgot_password` — from the help pages.
+//! - `unipos://forgot_password` — from the help pages;
+//! - `unipos://login` — "Open the Unipos app" on the web page once it set a new password.
 //!
 //! Scheme, host (exact, case-insensitive), port, path and token shape must all match. User-info,
 //! other or look-alike hosts, dot segments, backslashes, extra parameters and fragments are refused,
@@ -20,6 +21,7 @@ pub const MAX_LINK_LEN: usize = 2048;
 const RESET_PATH: &str = "/reset_password";
 const APP_RESET_HOST: &str = "reset_password";
 const APP_FORGOT_HOST: &str = "forgot_password";
+const APP_LOGIN_HOST: &str = "login";
 
 /// A link that opens the Reset screen.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,6 +34,8 @@ pub struct ResetLink {
 pub enum AppLink {
     Reset(ResetLink),
     Forgot,
+    /// Log in (the Timeline when logged in): it carries nothing.
+    Login,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -103,6 +107,11 @@ impl LinkRules {
         format!("{APP_SCHEME}://{APP_RESET_HOST}?token={token}")
     }
 
+    /// `unipos://login`, the link that opens the app on Log in.
+    pub fn app_login_url() -> String {
+        format!("{APP_SCHEME}://{APP_LOGIN_HOST}")
+    }
+
     /// Decides whether `input` may open the app, and where.
     pub fn parse(&self, input: &str) -> Result<AppLink, LinkError> {
         let input = input.trim_matches(|c: char| c.is_ascii_whitespace());
@@ -154,6 +163,8 @@ impl LinkRules {
                 APP_RESET_HOST => reset_from_query(url.query()),
                 APP_FORGOT_HOST if url.query().is_none() => Ok(AppLink::Forgot),
                 APP_FORGOT_HOST => Err(LinkError::ExtraParts),
+                APP_LOGIN_HOST if url.query().is_none() => Ok(AppLink::Login),
+                APP_LOGIN_HOST => Err(LinkError::ExtraParts),
                 _ => Err(LinkError::Host {
                     found: host,
                     expected: APP_RESET_HOST.to_owned(),

@@ -15,6 +15,7 @@ fn rules(web: &str) -> LinkRules {
 enum Want {
     Reset,
     Forgot,
+    Login,
     Refused(ErrorCode),
 }
 use Want::*;
@@ -38,6 +39,28 @@ const CASES: &[(&str, &str, Want)] = &[
         Reset,
     ),
     ("https://unipos.me", "unipos://forgot_password", Forgot),
+    ("https://unipos.me", "unipos://login", Login),
+    ("https://unipos.me", "UNIPOS://Login/", Login),
+    (
+        "https://unipos.me",
+        "unipos://login?next=x",
+        Refused(LinkExtraParts),
+    ),
+    (
+        "https://unipos.me",
+        "unipos://login#x",
+        Refused(LinkExtraParts),
+    ),
+    (
+        "https://unipos.me",
+        "unipos://login/timeline",
+        Refused(LinkPath),
+    ),
+    (
+        "https://unipos.me",
+        "https://unipos.me/login",
+        Refused(LinkPath),
+    ),
     (
         "https://unipos.me",
         "HTTPS://UNIPOS.ME/reset_password?token={T}",
@@ -436,6 +459,7 @@ fn every_case_gets_its_verdict() {
                 Reset
             }
             Ok(AppLink::Forgot) => Forgot,
+            Ok(AppLink::Login) => Login,
             Err(e) => Refused(e.code()),
         };
         if &got != want {

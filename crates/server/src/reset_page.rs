@@ -825,7 +825,7 @@ pub async fn submit(
 }
 
 /// `GET /password_set`: where a good post of the form lands. Says the password is set and
-/// offers to open the app (a link without any token).
+/// offers to open the app on Log in (`unipos://login`, a link without any token).
 pub async fn password_set(RawQuery(query): RawQuery, headers: HeaderMap) -> Response {
     let query = query.unwrap_or_default();
     let param = |name: &str| {
@@ -844,9 +844,10 @@ pub async fn password_set(RawQuery(query): RawQuery, headers: HeaderMap) -> Resp
         "page.done.body"
     };
     let main = format!(
-        "<h1>{}</h1>\n<p>{}</p>\n<a class=\"button\" href=\"unipos://login\">{}</a>\n",
+        "<h1>{}</h1>\n<p>{}</p>\n<a class=\"button\" href=\"{}\">{}</a>\n",
         t(lang, "page.done.title"),
         t(lang, body),
+        LinkRules::app_login_url(),
         t(lang, "page.done.open"),
     );
     Page::new(

@@ -390,7 +390,9 @@ export type LinkTarget =
 /**  The Reset screen; `token_hint` is the token's first characters, for support. */
 { kind: "reset"; token_hint: string } | 
 /**  The Forgot screen, or the Timeline with a note when a session exists. */
-{ kind: "forgot"; logged_in: boolean };
+{ kind: "forgot"; logged_in: boolean } | 
+/**  Log in, or the Timeline when a session exists. */
+{ kind: "login"; logged_in: boolean };
 
 /**  A new session, stored in the vault. The token itself is not part of the result. */
 export type LoggedIn = {

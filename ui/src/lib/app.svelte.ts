@@ -173,9 +173,10 @@ class AppModel {
   }
 
   /** Where a link leads: the Reset screen (which asks before replacing a logged-in member's
-   *  session), the Forgot screen, or the Timeline when logged in. */
+   *  session), the Forgot screen or Log in, or the Timeline when logged in. */
   follow(target: LinkTarget): void {
     if (target.kind === "reset") this.go({ name: "reset" });
+    else if (target.kind === "login") this.go(target.logged_in ? { name: "timeline" } : { name: "login" });
     else if (target.logged_in) this.go({ name: "timeline", note: "forgot_while_logged_in" });
     else this.go({ name: "forgot" });
   }

@@ -392,6 +392,8 @@ async fn in_dev_mode_a_request_for_a_host_other_than_this_server_on_loopback_is_
 #[tokio::test]
 async fn outside_dev_mode_any_host_is_served() {
     let s = TestServer::start_with(|c| c.dev = false).await;
-    let answer = get_with_host(&s, "/.well-known/assetlinks.json", "unipos.example").await;
-    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    // Reaches the handler: 401 for the missing session, not 421.
+    let answer = get_with_host(&s, "/api/v1/me", "unipos.example").await;
+    assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
+    assert!(answer.contains("\"session_expired\""), "{answer}");
 }

@@ -406,10 +406,10 @@ pub fn advice_for(code: ClientErrorCode) -> Advice {
                 true,
             ),
             ErrorCode::HostNotAllowed => advice(
-                "A development server (--dev) was reached by a name other than its own loopback \
-                 address and port: it refuses such requests, as a web page that pointed its own \
+                "A development server (--dev) was reached by a name other than a loopback name \
+                 (localhost, 127.0.0.1, [::1]): it refuses such requests, as a web page that pointed its own \
                  name at 127.0.0.1 (DNS rebinding) would send them.",
-                "Use http://127.0.0.1:PORT (or localhost) with the server's own port as the API URL.",
+                "Use http://127.0.0.1:PORT (or localhost) with the server's port as the API URL.",
                 ReachApi,
                 true,
             ),

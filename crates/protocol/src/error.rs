@@ -135,8 +135,8 @@ error_codes! {
     /// Too many password checks at once: the server is at its bound; `retry_after_s` says when
     /// to try again. Nothing was checked or changed.
     ServerBusy = "server_busy" => 503,
-    /// A development server (`--dev`) answers only requests addressed to its own loopback name
-    /// and port: a web page that re-pointed its own name at 127.0.0.1 (DNS rebinding) is refused.
+    /// A development server (`--dev`) answers only requests addressed to a loopback name: a web
+    /// page that re-pointed its own name at 127.0.0.1 (DNS rebinding) is refused.
     HostNotAllowed = "host_not_allowed" => 421,
 
     // Link rules (local only: they decide whether a URL may open the app).

@@ -1,7 +1,5 @@
 //! `--dev` only: the demo organisation, and endpoints to add members and read sent mail.
 
-use std::sync::Arc;
-
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::Json;
@@ -577,14 +575,13 @@ pub(crate) async fn sign_in_as(
     Ok((StatusCode::CREATED, Json(session.into_response(&user))))
 }
 
-/// With `--dev`, answers only requests addressed to this server by a loopback name and one of its
-/// own ports (`127.0.0.1:PORT`, `localhost:PORT`, `[::1]:PORT`): the one it listens on, and its
-/// web base's when that is on loopback too (a proxy in front, as in `scripts/cluster.sh`, passes
-/// the Host it was asked for). A web page whose own name an attacker
-/// re-pointed at 127.0.0.1 (DNS rebinding) reaches the server as its own origin, but sends its
-/// own name as the Host, so it cannot read `/dev/outbox`'s live links or mint sessions.
-pub async fn only_own_loopback_host(
-    State(ports): State<Arc<[u16]>>,
+/// With `--dev`, answers only requests addressed to this machine by a loopback name
+/// (`localhost`, `127.x.x.x`, `[::1]`, any port). A web page whose own name an attacker re-pointed
+/// at 127.0.0.1 (DNS rebinding) reaches the server as its own origin, but sends its own name as
+/// the Host, so it cannot read `/dev/outbox`'s live links or mint sessions. The port is not
+/// checked: the rebinding page's Host carries the attacker's name whatever the port, while a
+/// proxy on this machine (nginx in `scripts/cluster.sh`, a TLS terminator) passes its own.
+pub async fn only_loopback_host(
     req: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
@@ -601,45 +598,64 @@ pub async fn only_own_loopback_host(
                 .map(str::to_owned)
         });
     match host {
-        Some(host) if ports.iter().any(|&port| is_own_loopback(&host, port)) => next.run(req).await,
+        Some(host) if is_loopback_authority(&host) => next.run(req).await,
         _ => ApiError::new(ErrorCode::HostNotAllowed).into_response(),
     }
 }
 
-fn is_own_loopback(authority: &str, port: u16) -> bool {
-    let Some((name, given_port)) = authority.rsplit_once(':') else {
-        return false;
+/// `host[:port]` names this machine: `localhost`, or a loopback IP address written out.
+fn is_loopback_authority(authority: &str) -> bool {
+    let name = match authority.rsplit_once(':') {
+        // `[::1]` alone, or `[::1]:PORT`.
+        _ if authority.starts_with('[') && authority.ends_with(']') => authority,
+        Some((name, port)) if !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) => name,
+        Some(_) => return false,
+        None => authority,
     };
-    given_port == port.to_string()
-        && (name.eq_ignore_ascii_case("localhost") || name == "[::1]" || name == "127.0.0.1")
+    if let Some(v6) = name.strip_prefix('[').and_then(|n| n.strip_suffix(']')) {
+        return v6
+            .parse::<std::net::Ipv6Addr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    }
+    name.eq_ignore_ascii_case("localhost")
+        || name
+            .parse::<std::net::Ipv4Addr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 #[cfg(test)]
 mod host_tests {
-    use super::is_own_loopback;
+    use super::is_loopback_authority;
 
     #[test]
-    fn only_a_loopback_name_with_the_servers_own_port_is_this_server() {
+    fn only_a_loopback_name_is_this_machine() {
         for own in [
             "127.0.0.1:8787",
+            "127.0.0.1",
+            "127.0.0.2:9000",
             "localhost:8787",
-            "LOCALHOST:8787",
+            "LOCALHOST",
             "[::1]:8787",
+            "[::1]",
         ] {
-            assert!(is_own_loopback(own, 8787), "{own}");
+            assert!(is_loopback_authority(own), "{own}");
         }
         for other in [
-            "127.0.0.1:8788",
-            "127.0.0.1",
-            "localhost",
             "attacker.example:8787",
+            "attacker.example",
             "127.0.0.1.attacker.example:8787",
             "localhost.attacker.example:8787",
+            "127.0.0.1.nip.io",
             "[::1]:8787:8787",
+            "[::ffff:8.8.8.8]:80",
+            "10.0.0.1:8787",
+            "0.0.0.0:8787",
+            "localhost:",
+            "localhost:x",
             ":8787",
             "",
         ] {
-            assert!(!is_own_loopback(other, 8787), "{other}");
+            assert!(!is_loopback_authority(other), "{other}");
         }
     }
 }

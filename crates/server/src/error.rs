@@ -205,7 +205,7 @@ pub fn default_message(code: ErrorCode) -> &'static str {
         ServerBusy => "The server is busy checking other passwords. Try again in a moment.",
         MethodNotAllowed => "This endpoint does not take this method.",
         HostNotAllowed => {
-            "This development server answers only at its own loopback address. Open it as http://127.0.0.1:PORT or http://localhost:PORT."
+            "This development server answers only at a loopback address. Open it as http://127.0.0.1:PORT or http://localhost:PORT."
         }
         Internal => "Something went wrong on our side. Quote the request id to support.",
         _ => "The request was refused.",

@@ -178,9 +178,9 @@ fn panicked(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
     ApiError::new(ErrorCode::Internal).into_response()
 }
 
-/// The routes and their layers. `dev_ports`: with `--dev`, the ports only loopback names may
-/// reach the server by (see [`dev::only_own_loopback_host`]).
-fn router(state: AppState, dev_ports: Option<Arc<[u16]>>) -> Router {
+/// The routes and their layers; with `--dev`, only loopback names reach them (see
+/// [`dev::only_loopback_host`]).
+fn router(state: AppState) -> Router {
     let (api, _) = documented_routes().split_for_parts();
     let page = get(reset_page::page).post(reset_page::submit);
     let routes = api
@@ -195,12 +195,10 @@ fn router(state: AppState, dev_ports: Option<Arc<[u16]>>) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state.clone())
         .layer(CatchPanicLayer::custom(panicked));
-    let routes = match dev_ports {
-        Some(ports) => routes.layer(axum::middleware::from_fn_with_state(
-            ports,
-            dev::only_own_loopback_host,
-        )),
-        None => routes,
+    let routes = if state.config.dev {
+        routes.layer(axum::middleware::from_fn(dev::only_loopback_host))
+    } else {
+        routes
     };
     routes.layer(axum::middleware::from_fn_with_state(
         state,
@@ -439,14 +437,7 @@ pub async fn spawn(config: Config) -> anyhow::Result<RunningServer> {
         sheet_font,
     }));
 
-    let dev_ports = state.config.dev.then(|| {
-        let mut ports = vec![addr.port()];
-        if web_base.is_loopback() {
-            ports.extend(web_base.url().port_or_known_default());
-        }
-        Arc::from(ports)
-    });
-    let app = router(state.clone(), dev_ports);
+    let app = router(state.clone());
     let (stop, stopped) = oneshot::channel::<()>();
     let serve = tokio::spawn(serve::serve(listener, app, limits, async move {
         let _ = stopped.await;

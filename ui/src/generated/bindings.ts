@@ -279,8 +279,8 @@ export type ErrorCode =
  */
 "server_busy" | 
 /**
- *  A development server (`--dev`) answers only requests addressed to its own loopback name
- *  and port: a web page that re-pointed its own name at 127.0.0.1 (DNS rebinding) is refused.
+ *  A development server (`--dev`) answers only requests addressed to a loopback name: a web
+ *  page that re-pointed its own name at 127.0.0.1 (DNS rebinding) is refused.
  */
 "host_not_allowed" | 
 /**  Not a URL at all. */

@@ -353,17 +353,16 @@ async fn get_with_host(s: &TestServer, path: &str, host: &str) -> String {
 
 /// DNS rebinding: a web page on attacker.example whose name now resolves to 127.0.0.1 reaches a
 /// dev server as its own origin, and would read the outbox's live links. Its requests carry its
-/// own name as the Host.
+/// own name as the Host. A proxy on this machine passes its own loopback Host and port.
 #[tokio::test]
-async fn in_dev_mode_a_request_for_a_host_other_than_this_server_on_loopback_is_refused() {
+async fn in_dev_mode_a_request_for_a_host_that_is_not_this_machine_is_refused() {
     let s = TestServer::start().await;
     let port = s.server().addr().port();
     for host in [
         format!("attacker.example:{port}"),
         "attacker.example".to_owned(),
         format!("127.0.0.1.attacker.example:{port}"),
-        format!("127.0.0.1:{}", port % 65535 + 1),
-        "localhost".to_owned(),
+        format!("localhost.attacker.example:{port}"),
     ] {
         for path in ["/api/v1/dev/outbox", "/reset_password?token=x"] {
             let answer = get_with_host(&s, path, &host).await;
@@ -383,6 +382,9 @@ async fn in_dev_mode_a_request_for_a_host_other_than_this_server_on_loopback_is_
         format!("localhost:{port}"),
         format!("LocalHost:{port}"),
         format!("[::1]:{port}"),
+        // nginx or a TLS terminator on this machine, in front of the server.
+        format!("127.0.0.1:{}", port % 65535 + 1),
+        "localhost".to_owned(),
     ] {
         let answer = get_with_host(&s, "/api/v1/dev/outbox", &host).await;
         assert!(answer.starts_with("HTTP/1.1 200"), "{host}: {answer}");

@@ -662,14 +662,10 @@ mod tests {
         let screen = member_saw(code, Shown::LinkScreen).unwrap();
         assert_eq!(screen[0], "This link can't be opened");
         assert!(screen[1].contains(MAIL_SENDER), "{}", screen[1]);
-        assert_eq!(
-            screen[2],
-            "This link points to another site, not to Unipos."
-        );
-        assert_eq!(
-            member_saw(code, Shown::Pasted).unwrap(),
-            ["This link points to another site, not to Unipos."]
-        );
+        let refusal = "This link points to another site, not to Unipos. Copy the whole link from \
+                       the email from Unipos again, and paste it.";
+        assert_eq!(screen[2], refusal);
+        assert_eq!(member_saw(code, Shown::Pasted).unwrap(), [refusal]);
     }
 
     #[test]

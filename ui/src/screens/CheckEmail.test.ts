@@ -1,4 +1,5 @@
 import { fireEvent, render, screen, waitFor } from "@testing-library/svelte";
+import en from "../i18n/en.json";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { app } from "../lib/app.svelte";
 import { backend, count, refuse } from "../test/backend";
@@ -72,7 +73,7 @@ describe("Check your email", () => {
     backend({ open_link: () => refuse("link_host") });
     render(CheckEmail);
     await fireEvent.click(screen.getByRole("button", { name: "Open the link" }));
-    expect(await screen.findByText("This link points to another site, not to Unipos.")).toBeTruthy();
+    expect(await screen.findByText(en["error.link_host"])).toBeTruthy();
     expect(screen.getByText("link_host")).toBeTruthy();
     expect(app.route.name).not.toBe("reset");
   });

@@ -1,4 +1,5 @@
 import { fireEvent, render, screen, waitFor } from "@testing-library/svelte";
+import en from "../i18n/en.json";
 import { describe, expect, it } from "vitest";
 import type { EmailError } from "../generated/bindings";
 import { app } from "../lib/app.svelte";
@@ -41,11 +42,11 @@ describe("Forgot password", () => {
     const calls = backend(rules({ "taro@example.com\u3000": trailingSpace }));
     render(Forgot);
     await fireEvent.input(field(), { target: { value: "taro@example.com\u3000" } });
-    expect(screen.queryByText(/Remove the space at the end/)).toBeNull();
+    expect(screen.queryByText(en["error.email_trailing_whitespace"])).toBeNull();
 
     await fireEvent.click(screen.getByRole("button", { name: "Send" }));
 
-    const alert = await screen.findByText("Remove the space at the end of the email address.");
+    const alert = await screen.findByText(en["error.email_trailing_whitespace"]);
     expect(alert.closest("[role=alert]")).not.toBeNull();
     expect(screen.getByText("email_trailing_whitespace")).toBeTruthy();
     expect(screen.getByText("Character 17: U+3000 IDEOGRAPHIC SPACE")).toBeTruthy();
@@ -56,7 +57,7 @@ describe("Forgot password", () => {
 
     await fireEvent.click(screen.getByRole("button", { name: "Remove the space" }));
     expect(field().value).toBe("taro@example.com");
-    await waitFor(() => expect(screen.queryByText(/Remove the space at the end/)).toBeNull());
+    await waitFor(() => expect(screen.queryByText(en["error.email_trailing_whitespace"])).toBeNull());
   });
 
   it("names the characters in Japanese, with their code points", async () => {

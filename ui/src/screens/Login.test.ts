@@ -1,4 +1,5 @@
 import { fireEvent, render, screen, waitFor } from "@testing-library/svelte";
+import en from "../i18n/en.json";
 import { describe, expect, it } from "vitest";
 import { app } from "../lib/app.svelte";
 import { setLanguage } from "../lib/i18n.svelte";
@@ -70,7 +71,7 @@ describe("Log in", () => {
     backend({ login_with_email: () => refuse("invalid_credentials", { status: 401, request_id: "req-7" }) });
     render(Login);
     await fireEvent.click(screen.getByRole("button", { name: "Log in" }));
-    const text = await screen.findByText("The email address, Login ID or password is not correct.");
+    const text = await screen.findByText(en["error.invalid_credentials"]);
     expect(text.closest("[role=alert]")).not.toBeNull();
     expect(screen.getByText("invalid_credentials")).toBeTruthy();
     expect(screen.getByText("req-7")).toBeTruthy();
@@ -93,7 +94,7 @@ describe("Log in", () => {
     backend({ login_with_email: () => refuse("account_locked", { status: 423, retry_after_s: 900 }) });
     render(Login);
     await fireEvent.click(screen.getByRole("button", { name: "Log in" }));
-    expect(await screen.findByText(/locked after too many failed logins\. Try again in 15 min/)).toBeTruthy();
+    expect(await screen.findByText(/locked for a while after too many failed logins\. To log in now, reset your password .*You can try again in 15 min\./)).toBeTruthy();
   });
 });
 
@@ -249,7 +250,7 @@ describe("Log in > Login ID: the Account Information form's QR code", () => {
     await loginIdTab();
     const button = screen.getByRole("button", { name: SCAN });
     await fireEvent.click(button);
-    const refusal = await screen.findByText("This link points to another site, not to Unipos.");
+    const refusal = await screen.findByText(en["error.link_host"]);
     const alert = refusal.closest("[role=alert]")!;
     expect(alert).not.toBeNull();
     expect(alert.textContent).toContain("link_host");

@@ -84,7 +84,7 @@ describe("App start", () => {
     });
     render(App);
     expect(await screen.findByRole("heading", { name: "Log in" })).toBeTruthy();
-    expect(screen.getByText("Your session ended. Log in again.")).toBeTruthy();
+    expect(screen.getByText("Your login has ended. Log in again.")).toBeTruthy();
   });
 
   it("goes back to Log in, signed out, with the form's QR code as the way on, when the admin reset a Login ID member's password", async () => {

@@ -46,8 +46,8 @@ describe("checklist", () => {
     render(Checklist, { id: "rules", items: met, policy });
     const last = lines().at(-1)!;
     expect(document.querySelector("#rules .checklist-title")?.textContent).toBe("新しいパスワードの条件");
-    expect(last.textContent).toContain("よく使われるパスワードや、名前・メールアドレスを含むものではない");
-    expect(last.textContent).toContain("（達成）");
+    expect(last.textContent).toContain("よく使われるパスワードや、名前・メールアドレスを含むパスワードは不可");
+    expect(last.textContent).toContain("（条件を満たしています）");
     expect(last.classList.contains("met")).toBe(true);
     expect(lines()[0]!.textContent).toContain("8文字以上");
   });

@@ -71,10 +71,21 @@ describe("Log in", () => {
     backend({ login_with_email: () => refuse("invalid_credentials", { status: 401, request_id: "req-7" }) });
     render(Login);
     await fireEvent.click(screen.getByRole("button", { name: "Log in" }));
-    const text = await screen.findByText(en["error.invalid_credentials"]);
+    const text = await screen.findByText(en["login.invalid_credentials_email"]);
     expect(text.closest("[role=alert]")).not.toBeNull();
     expect(screen.getByText("invalid_credentials")).toBeTruthy();
     expect(screen.getByText("req-7")).toBeTruthy();
+  });
+
+  it("names what a Login ID member typed when it is wrong, and their way back through the admin", async () => {
+    backend({ login_with_login_id: () => refuse("invalid_credentials", { status: 401, request_id: "req-8" }) });
+    render(Login);
+    await fireEvent.click(screen.getByRole("tab", { name: "Login ID" }));
+    await fireEvent.click(screen.getByRole("button", { name: "Log in" }));
+    const text = await screen.findByText(en["login.invalid_credentials_login_id"]);
+    expect(text.textContent).toContain("team, Login ID or password");
+    expect(text.textContent).not.toContain("email address");
+    expect(text.textContent).toContain("Account Information form");
   });
 
   it("sends SSO members to their organisation's page", async () => {

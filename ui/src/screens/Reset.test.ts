@@ -205,7 +205,7 @@ describe("Reset", () => {
     render(Reset);
     await waitFor(() => expect(rule("common_password")).toBeTruthy());
     expect(rule("common_password").textContent).toContain(
-      "よく使われるパスワードや、名前・メールアドレスを含むものではない",
+      "よく使われるパスワードや、名前・メールアドレスを含むパスワードは不可",
     );
     await fireEvent.click(screen.getByRole("button", { name: "パスワードを設定してログイン" }));
     await waitFor(() => expect(document.getElementById("reset-new-error")).not.toBeNull());

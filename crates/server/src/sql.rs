@@ -38,9 +38,7 @@ impl DbError {
             DbError::Column { .. } => "column",
         }
     }
-}
 
-impl DbError {
     /// A part below the database is down rather than a query wrong: the server cannot reach
     /// PostgreSQL (refused, closed, shutting down), or SQLite's disk is full. Nothing was
     /// written; the same request works again once the part is back.

@@ -694,7 +694,7 @@ async fn past_its_connection_cap_a_client_is_answered_503_too_many_connections()
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let s = TestServer::start_with(|c| c.max_connections_per_client = 2).await;
     let addr = s.server().addr();
-    let _held: Vec<_> = futures_open(addr, 2).await;
+    let _held: Vec<_> = open_connections(addr, 2).await;
     tokio::time::sleep(Duration::from_millis(100)).await;
     let started = Instant::now();
     let mut third = tokio::net::TcpStream::connect(addr).await.unwrap();
@@ -719,7 +719,7 @@ async fn past_its_connection_cap_a_client_is_answered_503_too_many_connections()
     s.get_page("/healthz").await.assert_status(200);
 }
 
-async fn futures_open(addr: std::net::SocketAddr, n: usize) -> Vec<tokio::net::TcpStream> {
+async fn open_connections(addr: std::net::SocketAddr, n: usize) -> Vec<tokio::net::TcpStream> {
     let mut open = Vec::new();
     for _ in 0..n {
         open.push(tokio::net::TcpStream::connect(addr).await.unwrap());

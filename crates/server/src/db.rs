@@ -108,7 +108,8 @@ pub struct DbStats {
     /// idle connection, never wait for a new one, so they are answered `unavailable` at once.
     unreachable: AtomicBool,
     last_failure: Mutex<Option<String>>,
-    /// Checkouts of a pooled connection that had to wait for one, and how long in all.
+    /// Checkouts of a connection that had to wait for one (PostgreSQL: none idle in the pool;
+    /// SQLite: its one connection in use), and how long in all.
     pub pool_waits: AtomicU64,
     pub pool_wait_us: AtomicU64,
     /// Requests that failed on the database: because a part below it was down (`outage`), or
@@ -128,6 +129,12 @@ impl DbStats {
             self.unreachable.store(false, Ordering::SeqCst);
             tracing::info!("the database answers again");
         }
+    }
+
+    fn waited(&self, since: Instant) {
+        self.pool_waits.fetch_add(1, Ordering::Relaxed);
+        self.pool_wait_us
+            .fetch_add(since.elapsed().as_micros() as u64, Ordering::Relaxed);
     }
 
     /// Whether the database could not be reached last time and has not answered since.
@@ -256,7 +263,17 @@ impl Db {
     ) -> Result<T, E> {
         match &self.store {
             Store::Sqlite(conn) => {
-                let guard = conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+                // One connection: a request that finds it in use waits, and is counted.
+                let guard = match conn.try_lock() {
+                    Ok(guard) => guard,
+                    Err(std::sync::TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
+                    Err(std::sync::TryLockError::WouldBlock) => {
+                        let started = Instant::now();
+                        let guard = conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+                        self.stats.waited(started);
+                        guard
+                    }
+                };
                 f(&mut Conn::sqlite(&guard))
             }
             Store::Postgres(pool) => {
@@ -290,10 +307,7 @@ impl Db {
         let idle = pool.state().idle_connections > 0;
         let got = pool.get();
         if !idle {
-            self.stats.pool_waits.fetch_add(1, Ordering::Relaxed);
-            self.stats
-                .pool_wait_us
-                .fetch_add(started.elapsed().as_micros() as u64, Ordering::Relaxed);
+            self.stats.waited(started);
         }
         got.map_err(|e| {
             if self.stats.unreachable() {

@@ -164,7 +164,7 @@ impl Default for Metrics {
         );
         registry.register(
             "db_pool_waits",
-            "Database connection checkouts that found none idle and waited",
+            "Database connection checkouts that found none free and waited",
             m.db_pool_waits.clone(),
         );
         registry.register(

@@ -235,17 +235,19 @@ async fn the_password_changed_notice_is_tried_for_a_day() {
     let s = server_with_relay(&relay, |_| {}).await;
     let token = s.session_token(DEMO_EMAIL, DEMO_PASSWORD).await;
     relay.down();
-    s.put_as(
-        "/me/password",
-        json!({
-            "current_password": DEMO_PASSWORD,
-            "new_password": good_password(1),
-            "new_password_confirmation": good_password(1),
-        }),
-        &token,
-    )
-    .await
-    .assert_status(204);
+    let changed = s
+        .put_as(
+            "/me/password",
+            json!({
+                "current_password": DEMO_PASSWORD,
+                "new_password": good_password(1),
+                "new_password_confirmation": good_password(1),
+            }),
+            &token,
+        )
+        .await;
+    // What matters here is the notice it queues, not the answer's shape.
+    assert!(changed.status.is_success(), "{}", changed.text());
     for _ in 0..23 {
         advance(&s.clock, 3600);
         let_deliverer_look().await;

@@ -31,6 +31,7 @@ CLUSTER_PIDS=()   # servers, in start order
 CLUSTER_NAMES=()  # their names (a, b, …), same order
 CLUSTER_ADDRS=()  # their host:port, same order
 CLUSTER_NGINX_PID=
+CLUSTER_WATCH_PID=  # the readiness watcher (cluster_watch_ready)
 
 cluster_need_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
@@ -206,6 +207,12 @@ cluster_start_server() {
 #   alone, and nothing is written to temp files (whose folder the worker, `nobody` when nginx is
 #   started as root, could not enter).
 # - The access log has the path without the query: reset links carry their token there.
+# - Open-source nginx has no active health checks, so cluster_watch_ready (started here) asks each
+#   instance's GET /readyz every second and marks an instance that is not ready (its database
+#   is gone, or it is stopping) `down` in upstreams.conf, reloading nginx when that changes: an
+#   instance leaves the rotation while its database is gone and comes back when it is ready.
+#   When no instance is ready, all stay in, so members get the servers' own 503 `unavailable`
+#   (with Retry-After) rather than nginx's 502.
 cluster_start_nginx() {
   local port=$1 dir=$CLUSTER_DIR/nginx upstream bin
   shift
@@ -231,11 +238,7 @@ http {
   server_tokens off;
 
   upstream unipos {
-EOF
-    for upstream in "$@"; do
-      echo "    server $upstream;"
-    done
-    cat <<EOF
+    include $dir/upstreams.conf;
     keepalive 64;
     keepalive_timeout 5s;
   }
@@ -259,6 +262,7 @@ EOF
 }
 EOF
   } >"$dir/nginx.conf"
+  cluster_write_upstreams "$dir/upstreams.conf" "$@"
   "$bin" -p "$dir/" -c "$dir/nginx.conf" -e "$dir/error.log" -t -q || {
     echo "nginx refused its configuration ($dir/nginx.conf)" >&2
     return 1
@@ -267,6 +271,8 @@ EOF
   CLUSTER_NGINX_PID=$!
   for _ in $(seq 100); do
     if curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$port/.well-known/assetlinks.json"; then
+      cluster_watch_ready "$dir" "$@" &
+      CLUSTER_WATCH_PID=$!
       return 0
     fi
     if ! kill -0 "$CLUSTER_NGINX_PID" 2>/dev/null; then
@@ -279,6 +285,48 @@ EOF
   done
   echo "nginx does not answer on 127.0.0.1:$port" >&2
   return 1
+}
+
+# cluster_write_upstreams FILE UPSTREAM[:down]... — the upstream servers nginx balances over; one
+# marked :down is left out of the rotation.
+cluster_write_upstreams() {
+  local file=$1 upstream
+  shift
+  for upstream in "$@"; do
+    case "$upstream" in
+      *:down) echo "server ${upstream%:down} down;" ;;
+      *) echo "server $upstream;" ;;
+    esac
+  done >"$file.new"
+  mv "$file.new" "$file"
+}
+
+# cluster_watch_ready DIR UPSTREAM... — every second, GET /readyz of each upstream; when the set of
+# ready ones changes, rewrites DIR/upstreams.conf (the others `down`; all in when none is ready)
+# and reloads nginx (HUP). Logs each change to DIR/ready.log. Runs until killed (cluster_stop).
+cluster_watch_ready() {
+  local dir=$1 upstream state last='' listed ready
+  shift
+  while sleep 1; do
+    state='' listed=() ready=0
+    for upstream in "$@"; do
+      if curl -s -o /dev/null --max-time 1 -w '%{http_code}' "http://$upstream/readyz" |
+        grep -qx 200; then
+        state+="$upstream:ready "
+        listed+=("$upstream")
+        ready=$((ready + 1))
+      else
+        state+="$upstream:not_ready "
+        listed+=("$upstream:down")
+      fi
+    done
+    [ "$state" = "$last" ] && continue
+    [ "$ready" -eq 0 ] && listed=("$@")
+    cluster_write_upstreams "$dir/upstreams.conf" "${listed[@]}"
+    if [ -n "$last" ]; then kill -HUP "$CLUSTER_NGINX_PID" 2>/dev/null || true; fi
+    printf '%s %s\n' "$(date -u +%FT%TZ)" "$state" >>"$dir/ready.log"
+    last=$state
+  done
 }
 
 # cluster_name_of ADDR — the name of the instance at host:port (or ADDR itself).
@@ -308,6 +356,11 @@ cluster_wait_pid() {
 # all, then each is waited for). Safe to call twice.
 cluster_stop() {
   local pid
+  if [ -n "${CLUSTER_WATCH_PID:-}" ]; then
+    kill -TERM "$CLUSTER_WATCH_PID" 2>/dev/null || true
+    wait "$CLUSTER_WATCH_PID" 2>/dev/null || true
+    CLUSTER_WATCH_PID=
+  fi
   if [ -n "${CLUSTER_NGINX_PID:-}" ]; then
     kill -TERM "$CLUSTER_NGINX_PID" 2>/dev/null || true
     cluster_wait_pid "$CLUSTER_NGINX_PID"

@@ -71,6 +71,12 @@ pub fn member_saw(code: ClientErrorCode, shown: Shown) -> Option<Vec<String>> {
     let wait = [("seconds", "N"), ("minutes", "N")];
     Some(match code {
         ClientErrorCode::Protocol(ServerBusy) => vec![text("common.busy_retry_in", &wait)?],
+        ClientErrorCode::Protocol(Unavailable) => {
+            vec![text("common.unavailable_retry_in", &wait)?]
+        }
+        ClientErrorCode::Protocol(TooManyConnections) => {
+            vec![format!("{error} {}", text("common.retry_in", &wait)?)]
+        }
         ClientErrorCode::Protocol(AccountLocked) => {
             vec![format!("{error} {}", text("common.locked_for", &wait)?)]
         }
@@ -86,6 +92,8 @@ pub fn shows_a_wait(code: ClientErrorCode) -> bool {
     matches!(
         code,
         ClientErrorCode::Protocol(ErrorCode::ServerBusy)
+            | ClientErrorCode::Protocol(ErrorCode::Unavailable)
+            | ClientErrorCode::Protocol(ErrorCode::TooManyConnections)
             | ClientErrorCode::Protocol(ErrorCode::AccountLocked)
             | ClientErrorCode::Protocol(ErrorCode::RateLimited)
     )
@@ -429,6 +437,26 @@ pub fn advice_for(code: ClientErrorCode) -> Advice {
                 None,
                 false,
             ),
+            ErrorCode::Unavailable => advice(
+                "A part the API depends on was down: its database could not be reached (or, on a \
+                 single-file database, its disk was full). Nothing was checked or changed; the \
+                 server stays up and serves again by itself once the part is back.",
+                "The member tries again after the seconds shown. Tell the API's on-call with the \
+                 request ids: the server's log names the part (database unreachable, disk full), \
+                 and its /readyz answers 503 while the database is gone.",
+                SameCall,
+                false,
+            ),
+            ErrorCode::TooManyConnections => advice(
+                "The member's network address (often a whole office behind one NAT or proxy) had \
+                 as many connections open to the API as it allows one address; the connection \
+                 was answered and closed.",
+                "The member tries again after the seconds shown. If a large office meets it \
+                 often, tell the API's operator the office's public address: they raise \
+                 --max-connections-per-client, or list the office's proxy with --trusted-proxy.",
+                None,
+                false,
+            ),
             ErrorCode::LinkUnparseable => advice(
                 "What reached the app was not a URL: a partial copy, or white space or line breaks \
                  inside it.",
@@ -666,6 +694,21 @@ mod tests {
                        the email from Unipos again, and paste it.";
         assert_eq!(screen[2], refusal);
         assert_eq!(member_saw(code, Shown::Pasted).unwrap(), [refusal]);
+    }
+
+    #[test]
+    fn an_unavailable_server_says_so_and_when_to_try_again() {
+        let code = ClientErrorCode::Protocol(ErrorCode::Unavailable);
+        assert_eq!(
+            member_saw(code, Shown::Alert).unwrap(),
+            ["Unipos is not available right now. Try again in N s."]
+        );
+        assert!(shows_a_wait(code));
+        let cap = ClientErrorCode::Protocol(ErrorCode::TooManyConnections);
+        assert_eq!(
+            member_saw(cap, Shown::Alert).unwrap(),
+            ["Too many devices on your network are connected to Unipos at once. Try again in N s."]
+        );
     }
 
     #[test]

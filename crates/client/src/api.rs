@@ -620,7 +620,13 @@ impl ApiClient {
                 retry_after_s: error
                     .retry_after_s
                     .or_else(|| retry_after_header(&headers))
-                    .or((error.code == ErrorCode::ServerBusy).then_some(DEFAULT_RETRY_AFTER_S)),
+                    .or(matches!(
+                        error.code,
+                        ErrorCode::ServerBusy
+                            | ErrorCode::Unavailable
+                            | ErrorCode::TooManyConnections
+                    )
+                    .then_some(DEFAULT_RETRY_AFTER_S)),
                 details: error.details.clone(),
             });
         }

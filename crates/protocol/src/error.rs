@@ -132,6 +132,12 @@ error_codes! {
     MethodNotAllowed = "method_not_allowed" => 405,
     /// The server failed; the request id finds it in the log.
     Internal = "internal" => 500,
+    /// A part the server needs is down (its database cannot be reached, or its disk is full):
+    /// nothing was changed; `retry_after_s` says when to try again.
+    Unavailable = "unavailable" => 503,
+    /// The client's address (often a whole office behind one NAT) has as many connections open
+    /// as the server allows one address; `retry_after_s` says when to try again.
+    TooManyConnections = "too_many_connections" => 503,
     /// Too many password checks at once: the server is at its bound; `retry_after_s` says when
     /// to try again. Nothing was checked or changed.
     ServerBusy = "server_busy" => 503,
@@ -176,7 +182,10 @@ impl ErrorCode {
     pub fn is_unavailable(self) -> bool {
         matches!(
             self,
-            ErrorCode::ServerBusy | ErrorCode::AccountSheetUnavailable
+            ErrorCode::ServerBusy
+                | ErrorCode::AccountSheetUnavailable
+                | ErrorCode::Unavailable
+                | ErrorCode::TooManyConnections
         )
     }
 }
@@ -220,8 +229,8 @@ pub struct ErrorEnvelope {
 pub struct ErrorBody {
     pub code: ErrorCode,
     pub message: String,
-    /// Seconds to wait before trying again (with `rate_limited`, `account_locked` and
-    /// `server_busy`).
+    /// Seconds to wait before trying again (with `rate_limited`, `account_locked`,
+    /// `server_busy`, `unavailable` and `too_many_connections`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_after_s: Option<u32>,
     /// Extra facts, e.g. `{"failed": ["min_length"]}` for `password_policy`.

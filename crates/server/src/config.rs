@@ -39,8 +39,11 @@ pub struct Config {
     /// usual places for Noto Sans CJK (`fonts-noto-cjk`) or Hiragino.
     pub sheet_font: Option<PathBuf>,
     /// How long an instance holds the mail it is sending before another (or itself, restarted)
-    /// may take it over; longer than a delivery can take (the SMTP timeout is 30 s).
+    /// may take it over. Renewed every third of it while the delivery runs, so it need not
+    /// cover a slow relay: a mail held by an instance that died goes out a lease later.
     pub mail_lease: Duration,
+    /// Where `GET /metrics` is served (Prometheus text format); `None`: nowhere.
+    pub metrics_listen: Option<SocketAddr>,
     /// How long a session works.
     pub session_ttl: Duration,
     /// At most one reset mail per address per this interval (also the `resend_after_s` answered).
@@ -99,7 +102,8 @@ impl Default for Config {
             reset_token_ttl: Duration::from_secs(3600),
             account_sheet_ttl: Duration::from_secs(7 * 24 * 3600),
             sheet_font: None,
-            mail_lease: Duration::from_secs(60),
+            mail_lease: Duration::from_secs(10),
+            metrics_listen: None,
             session_ttl: Duration::from_secs(30 * 24 * 3600),
             forgot_interval: Duration::from_secs(60),
             forgot_max_per_hour: 5,
@@ -314,6 +318,7 @@ impl std::fmt::Debug for Config {
             .field("account_sheet_ttl", &self.account_sheet_ttl)
             .field("sheet_font", &self.sheet_font)
             .field("mail_lease", &self.mail_lease)
+            .field("metrics_listen", &self.metrics_listen)
             .field("session_ttl", &self.session_ttl)
             .field("forgot_interval", &self.forgot_interval)
             .field("forgot_max_per_hour", &self.forgot_max_per_hour)

@@ -2,8 +2,9 @@
 //! connections), migrated at open and used from blocking tasks through [`Conn`].
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 
@@ -94,7 +95,61 @@ impl Default for PoolSize {
 
 /// A shared handle to the database.
 #[derive(Clone)]
-pub struct Db(Store);
+pub struct Db {
+    store: Store,
+    stats: Arc<DbStats>,
+}
+
+/// How the database has been answering, for readiness and metrics.
+#[derive(Debug, Default)]
+pub struct DbStats {
+    /// PostgreSQL: the server could not be reached last time (a connection failed to open, or a
+    /// query found the server gone), and nothing has succeeded since. Requests then take only an
+    /// idle connection, never wait for a new one, so they are answered `unavailable` at once.
+    unreachable: AtomicBool,
+    last_failure: Mutex<Option<String>>,
+    /// Checkouts of a connection that had to wait for one (PostgreSQL: none idle in the pool;
+    /// SQLite: its one connection in use), and how long in all.
+    pub pool_waits: AtomicU64,
+    pub pool_wait_us: AtomicU64,
+    /// Requests that failed on the database: because a part below it was down (`outage`), or
+    /// otherwise.
+    pub outage_errors: AtomicU64,
+    pub other_errors: AtomicU64,
+}
+
+impl DbStats {
+    fn failed(&self, why: String) {
+        self.unreachable.store(true, Ordering::SeqCst);
+        *self.last_failure.lock().unwrap_or_else(|p| p.into_inner()) = Some(why);
+    }
+
+    fn answered(&self) {
+        if self.unreachable.load(Ordering::Relaxed) {
+            self.unreachable.store(false, Ordering::SeqCst);
+            tracing::info!("the database answers again");
+        }
+    }
+
+    fn waited(&self, since: Instant) {
+        self.pool_waits.fetch_add(1, Ordering::Relaxed);
+        self.pool_wait_us
+            .fetch_add(since.elapsed().as_micros() as u64, Ordering::Relaxed);
+    }
+
+    /// Whether the database could not be reached last time and has not answered since.
+    pub fn unreachable(&self) -> bool {
+        self.unreachable.load(Ordering::SeqCst)
+    }
+
+    fn last_failure(&self) -> String {
+        self.last_failure
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+            .unwrap_or_else(|| "no connection could be opened".to_owned())
+    }
+}
 
 #[derive(Clone)]
 enum Store {
@@ -102,15 +157,27 @@ enum Store {
     Postgres(r2d2::Pool<PgManager>),
 }
 
-/// Opens pooled PostgreSQL connections.
-struct PgManager(postgres::Config);
+/// Opens pooled PostgreSQL connections, noting in the stats whether the server answers.
+struct PgManager(postgres::Config, Arc<DbStats>);
 
 impl r2d2::ManageConnection for PgManager {
     type Connection = PgConn;
     type Error = postgres::Error;
 
     fn connect(&self) -> Result<PgConn, postgres::Error> {
-        Ok(PgConn::new(self.0.connect(postgres::NoTls)?))
+        match self.0.connect(postgres::NoTls) {
+            Ok(client) => {
+                self.1.answered();
+                Ok(PgConn::new(client))
+            }
+            Err(e) => {
+                if !self.1.unreachable() {
+                    tracing::warn!(error = %e, "the database cannot be reached");
+                }
+                self.1.failed(e.to_string());
+                Err(e)
+            }
+        }
     }
 
     fn is_valid(&self, conn: &mut PgConn) -> Result<(), postgres::Error> {
@@ -147,7 +214,29 @@ impl Db {
         F: FnOnce(&mut Conn<'_>) -> Result<T, ApiError> + Send + 'static,
     {
         let db = self.clone();
-        tokio::task::spawn_blocking(move || db.run(f)).await?
+        let result = tokio::task::spawn_blocking(move || db.run(f)).await?;
+        if let Err(e) = &result {
+            match e.code() {
+                unipos_protocol::ErrorCode::Unavailable => {
+                    self.stats.outage_errors.fetch_add(1, Ordering::Relaxed);
+                }
+                unipos_protocol::ErrorCode::Internal => {
+                    self.stats.other_errors.fetch_add(1, Ordering::Relaxed);
+                }
+                _ => {}
+            }
+        }
+        result
+    }
+
+    /// Whether this is a PostgreSQL database (else a SQLite file).
+    pub fn is_postgres(&self) -> bool {
+        matches!(self.store, Store::Postgres(_))
+    }
+
+    /// How the database has been answering.
+    pub fn stats(&self) -> &Arc<DbStats> {
+        &self.stats
     }
 
     /// Runs `f` with a connection on this thread (or, for PostgreSQL, on a thread of its own, as
@@ -158,7 +247,7 @@ impl Db {
         E: From<DbError> + Send,
         F: FnOnce(&mut Conn<'_>) -> Result<T, E> + Send,
     {
-        match &self.0 {
+        match &self.store {
             Store::Sqlite(_) => self.run(f),
             Store::Postgres(_) => std::thread::scope(|s| {
                 s.spawn(|| self.run(f))
@@ -172,22 +261,67 @@ impl Db {
         &self,
         f: impl FnOnce(&mut Conn<'_>) -> Result<T, E>,
     ) -> Result<T, E> {
-        match &self.0 {
+        match &self.store {
             Store::Sqlite(conn) => {
-                let guard = conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+                // One connection: a request that finds it in use waits, and is counted.
+                let guard = match conn.try_lock() {
+                    Ok(guard) => guard,
+                    Err(std::sync::TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
+                    Err(std::sync::TryLockError::WouldBlock) => {
+                        let started = Instant::now();
+                        let guard = conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+                        self.stats.waited(started);
+                        guard
+                    }
+                };
                 f(&mut Conn::sqlite(&guard))
             }
             Store::Postgres(pool) => {
-                let mut pooled = pool.get().map_err(DbError::from)?;
-                f(&mut Conn::postgres(&mut pooled))
+                let mut pooled = self.checkout(pool)?;
+                let result = f(&mut Conn::postgres(&mut pooled));
+                if pooled.client().is_closed() {
+                    // The server went away under the query: later requests need not wait for a
+                    // connection that cannot be opened.
+                    self.stats
+                        .failed("the connection to the database closed".to_owned());
+                } else if result.is_ok() {
+                    self.stats.answered();
+                }
+                result
             }
         }
+    }
+
+    /// A pooled connection. While the server cannot be reached, only an idle one (the pool keeps
+    /// trying to open new ones in the background, and the first that opens ends the outage).
+    fn checkout(
+        &self,
+        pool: &r2d2::Pool<PgManager>,
+    ) -> Result<r2d2::PooledConnection<PgManager>, DbError> {
+        if self.stats.unreachable() {
+            return pool
+                .try_get()
+                .ok_or_else(|| DbError::Unreachable(self.stats.last_failure()));
+        }
+        let started = Instant::now();
+        let idle = pool.state().idle_connections > 0;
+        let got = pool.get();
+        if !idle {
+            self.stats.waited(started);
+        }
+        got.map_err(|e| {
+            if self.stats.unreachable() {
+                DbError::Unreachable(self.stats.last_failure())
+            } else {
+                DbError::from(e)
+            }
+        })
     }
 
     /// Moves everything from SQLite's write-ahead log into the main file and empties the log
     /// (nothing to do on PostgreSQL).
     pub fn checkpoint(&self) -> anyhow::Result<()> {
-        match &self.0 {
+        match &self.store {
             Store::Sqlite(conn) => conn
                 .lock()
                 .unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -220,7 +354,10 @@ fn open_sqlite(path: &Path) -> anyhow::Result<Db> {
     conn.set_prepared_statement_cache_capacity(64);
     // Turns foreign keys on once the schema is current.
     schema::migrate_sqlite(&mut conn).with_context(|| format!("migrating {}", path.display()))?;
-    Ok(Db(Store::Sqlite(Arc::new(Mutex::new(conn)))))
+    Ok(Db {
+        store: Store::Sqlite(Arc::new(Mutex::new(conn))),
+        stats: Arc::default(),
+    })
 }
 
 fn open_postgres(url: &str, size: PoolSize) -> anyhow::Result<Db> {
@@ -228,7 +365,8 @@ fn open_postgres(url: &str, size: PoolSize) -> anyhow::Result<Db> {
     config
         .application_name("unipos-server")
         .connect_timeout(Duration::from_secs(10));
-    let manager = PgManager(config);
+    let stats = Arc::<DbStats>::default();
+    let manager = PgManager(config, stats.clone());
     let mut first = r2d2::ManageConnection::connect(&manager)?;
     schema::migrate_postgres(first.client()).context("migrating")?;
     drop(first);
@@ -239,7 +377,10 @@ fn open_postgres(url: &str, size: PoolSize) -> anyhow::Result<Db> {
         // A broken connection is found by its next query; no round trip before each use.
         .test_on_check_out(false)
         .build(manager)?;
-    Ok(Db(Store::Postgres(pool)))
+    Ok(Db {
+        store: Store::Postgres(pool),
+        stats,
+    })
 }
 
 /// Switches the file to write-ahead logging. SQLite answers "locked" at once, without waiting,

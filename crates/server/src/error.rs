@@ -8,6 +8,10 @@ use axum::Json;
 use serde_json::json;
 use unipos_protocol::{EmailError, ErrorCode, ErrorEnvelope, PolicyRule};
 
+/// The wait answered with `unavailable` (the database is down or its disk full): about how
+/// often a load balancer's probe looks, so a retry finds it back soon after it is.
+pub const UNAVAILABLE_RETRY_S: u64 = 5;
+
 /// An error answer. Build it from a code; unexpected failures become `internal` and are logged
 /// (with the request id, through the request's span), never shown.
 #[derive(Debug)]
@@ -112,6 +116,12 @@ impl From<crate::sql::DbError> for ApiError {
                 )
                 .retry_after(1)
             }
+            // The database server is down or unreachable, or SQLite's disk is full: nothing
+            // was written, and the same request works once it is back.
+            err if err.is_outage() => {
+                tracing::warn!(error = %err, "the database is unavailable");
+                ApiError::new(ErrorCode::Unavailable).retry_after(UNAVAILABLE_RETRY_S)
+            }
             err => ApiError::internal(err),
         }
     }
@@ -203,6 +213,12 @@ pub fn default_message(code: ErrorCode) -> &'static str {
         NotFound => "There is no such endpoint.",
         RequestTimeout => "The request did not arrive in time. Send it again.",
         ServerBusy => "The server is busy checking other passwords. Try again in a moment.",
+        Unavailable => {
+            "Unipos is not available right now: a part it depends on is down. Nothing was changed. Try again in a moment."
+        }
+        TooManyConnections => {
+            "Too many connections from your network are open at once. Try again in a moment."
+        }
         MethodNotAllowed => "This endpoint does not take this method.",
         HostNotAllowed => {
             "This development server answers only at a loopback address. Open it as http://127.0.0.1:PORT or http://localhost:PORT."

@@ -247,6 +247,13 @@ pub async fn request_context(
         .extensions()
         .get::<ErrorCode>()
         .map_or("-", |code| code.as_str());
+    state.metrics.request(
+        &route,
+        method.as_str(),
+        status,
+        error_code,
+        started.elapsed().as_secs_f64(),
+    );
     let email = email.as_deref().unwrap_or("-");
     span.in_scope(|| {
         if status >= 500 {

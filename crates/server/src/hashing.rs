@@ -30,6 +30,10 @@ pub struct Hasher {
     wait: Duration,
     /// How many times work ran (each an argon2 hash or verification).
     runs: Arc<AtomicU64>,
+    /// How many checks were refused `server_busy`.
+    refused: Arc<AtomicU64>,
+    workers: usize,
+    queue: usize,
 }
 
 impl Hasher {
@@ -59,7 +63,22 @@ impl Hasher {
             admitted: Arc::new(Semaphore::new(workers + queue)),
             wait,
             runs: Arc::new(AtomicU64::new(0)),
+            refused: Arc::new(AtomicU64::new(0)),
+            workers,
+            queue,
         }
+    }
+
+    /// Checks admitted that wait for a worker now.
+    pub fn queued(&self) -> usize {
+        let admitted = (self.workers + self.queue) - self.admitted.available_permits();
+        let running = self.workers - self.running.available_permits();
+        admitted.saturating_sub(running)
+    }
+
+    /// How many checks were refused `server_busy` since start.
+    pub fn refused(&self) -> u64 {
+        self.refused.load(Ordering::Relaxed)
     }
 
     /// How many hashes and verifications ran since start.
@@ -76,10 +95,10 @@ impl Hasher {
             .admitted
             .clone()
             .try_acquire_owned()
-            .map_err(|_| busy())?;
+            .map_err(|_| self.busy())?;
         let running = tokio::time::timeout(self.wait, self.running.clone().acquire_owned())
             .await
-            .map_err(|_| busy())?
+            .map_err(|_| self.busy())?
             .map_err(ApiError::internal)?;
         // The permits travel with the work: a client that hangs up does not free a worker that
         // is still hashing.
@@ -103,8 +122,11 @@ impl Hasher {
     }
 }
 
-fn busy() -> ApiError {
-    ApiError::new(ErrorCode::ServerBusy).retry_after(1)
+impl Hasher {
+    fn busy(&self) -> ApiError {
+        self.refused.fetch_add(1, Ordering::Relaxed);
+        ApiError::new(ErrorCode::ServerBusy).retry_after(1)
+    }
 }
 
 #[cfg(test)]

@@ -33,10 +33,12 @@ pub mod dev;
 mod error;
 mod extract;
 mod hashing;
+mod health;
 mod html;
 mod limits;
 mod lockout;
 mod mail;
+mod metrics;
 mod outbox;
 mod reset_page;
 mod reset_tokens;
@@ -57,7 +59,12 @@ pub use outbox::SentMail;
 use error::ApiError;
 use limits::{Limiter, Rule};
 use mail::Mailer;
+use metrics::Metrics;
 use outbox::Deliverer;
+
+/// How long [`RunningServer::shutdown`] may take: requests in flight, and the mail deliverer's
+/// grace, end within it (under the 10 s an orchestrator usually waits after SIGTERM).
+const SHUTDOWN_WITHIN: Duration = Duration::from_secs(9);
 
 /// What every handler shares.
 #[derive(Clone)]
@@ -76,6 +83,10 @@ pub(crate) struct Shared {
     /// What Account Information sheets are set in; `None` when no font was found (sheets are
     /// then answered `account_sheet_unavailable`).
     sheet_font: Option<Arc<account_sheet::SheetFont>>,
+    /// The series `/metrics` serves.
+    metrics: Arc<Metrics>,
+    /// True once the server is told to stop (readiness then fails).
+    stopping: watch::Receiver<bool>,
 }
 
 impl Deref for AppState {
@@ -191,6 +202,8 @@ fn router(state: AppState) -> Router {
             "/.well-known/apple-app-site-association",
             get(web::apple_app_site_association),
         )
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state.clone())
@@ -232,6 +245,8 @@ pub struct RunningServer {
     stop_mail: watch::Sender<bool>,
     deliverer: Option<JoinHandle<()>>,
     sweeper: JoinHandle<()>,
+    metrics_addr: Option<SocketAddr>,
+    metrics_server: Option<JoinHandle<std::io::Result<()>>>,
 }
 
 impl RunningServer {
@@ -248,6 +263,11 @@ impl RunningServer {
     /// `http://ADDR/api/v1`.
     pub fn api_url(&self) -> String {
         self.base_url.join(API_PREFIX)
+    }
+
+    /// Where `/metrics` is served (`--metrics-listen`), when it is.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_addr
     }
 
     /// The base of the links in reset mails.
@@ -267,25 +287,30 @@ impl RunningServer {
         self.state.as_ref().map_or(0, |s| s.hasher.runs())
     }
 
-    /// Stops accepting requests, finishes those in flight, sends queued mail, and checkpoints the
-    /// database so everything is in its main file.
+    /// Stops accepting requests and answers those in flight; the mail deliverer takes no more
+    /// mail and finishes the delivery under way (or, if the relay does not answer within
+    /// [`outbox::STOP_GRACE`], releases it for another instance at once). Then checkpoints the
+    /// database so everything is in its main file. Within about 9 s in all.
     pub async fn shutdown(mut self) -> anyhow::Result<()> {
+        // Both at once: the deliverer's grace runs while requests finish.
+        let _ = self.stop_mail.send(true);
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
+        let deadline = tokio::time::Instant::now() + SHUTDOWN_WITHIN;
         if let Some(serve) = self.serve.take() {
-            tokio::time::timeout(Duration::from_secs(10), serve)
+            tokio::time::timeout_at(deadline, serve)
                 .await
-                .context("the server did not stop within 10 s")???;
+                .context("requests in flight were not answered in time")???;
         }
-        // The router is gone; the deliverer sends what is due, then stops. (Mail it cannot
-        // send now stays queued in the database for the next start or another instance.)
         self.state.take();
-        let _ = self.stop_mail.send(true);
         if let Some(deliverer) = self.deliverer.take() {
-            tokio::time::timeout(Duration::from_secs(30), deliverer)
+            tokio::time::timeout_at(deadline, deliverer)
                 .await
-                .context("the mail deliverer did not finish within 30 s")??;
+                .context("the mail deliverer did not stop in time")??;
+        }
+        if let Some(metrics) = self.metrics_server.take() {
+            metrics.abort();
         }
         self.sweeper.abort();
         let db = self.db.clone();
@@ -301,6 +326,9 @@ impl Drop for RunningServer {
         }
         let _ = self.stop_mail.send(true);
         self.sweeper.abort();
+        if let Some(metrics) = &self.metrics_server {
+            metrics.abort();
+        }
     }
 }
 
@@ -372,6 +400,7 @@ pub async fn spawn(config: Config) -> anyhow::Result<RunningServer> {
     let links = LinkRules::new(web_base.clone());
     let mail_due = Arc::new(Notify::new());
     let (stop_mail, stop_mail_rx) = watch::channel(false);
+    let metrics = Arc::new(Metrics::default());
     let deliverer = tokio::spawn(
         Deliverer {
             db: db.clone(),
@@ -382,7 +411,8 @@ pub async fn spawn(config: Config) -> anyhow::Result<RunningServer> {
             keep_sent: config.dev,
             lease: config.mail_lease,
             due: mail_due.clone(),
-            stop: stop_mail_rx,
+            stop: stop_mail_rx.clone(),
+            metrics: metrics.clone(),
         }
         .run(),
     );
@@ -425,6 +455,14 @@ pub async fn spawn(config: Config) -> anyhow::Result<RunningServer> {
         trusted_proxies: config.trusted_proxies.clone(),
         header_read_timeout: config.header_read_timeout,
     };
+    let metrics_listener = match config.metrics_listen {
+        Some(at) => Some(
+            TcpListener::bind(at)
+                .await
+                .with_context(|| format!("--metrics-listen {at}"))?,
+        ),
+        None => None,
+    };
     let state = AppState(Arc::new(Shared {
         config,
         db: db.clone(),
@@ -435,7 +473,24 @@ pub async fn spawn(config: Config) -> anyhow::Result<RunningServer> {
         hasher,
         mail_due,
         sheet_font,
+        metrics,
+        stopping: stop_mail_rx.clone(),
     }));
+    let (metrics_addr, metrics_server) = match metrics_listener {
+        Some(listener) => {
+            let at = listener.local_addr()?;
+            let mut stopping = stop_mail_rx;
+            let stop = async move {
+                let _ = stopping.wait_for(|stop| *stop).await;
+            };
+            tracing::info!(%at, "serving /metrics");
+            (
+                Some(at),
+                Some(tokio::spawn(metrics::serve(listener, state.clone(), stop))),
+            )
+        }
+        None => (None, None),
+    };
 
     let app = router(state.clone());
     let (stop, stopped) = oneshot::channel::<()>();
@@ -455,6 +510,8 @@ pub async fn spawn(config: Config) -> anyhow::Result<RunningServer> {
         stop_mail,
         deliverer: Some(deliverer),
         sweeper,
+        metrics_addr,
+        metrics_server,
     })
 }
 

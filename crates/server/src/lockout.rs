@@ -136,7 +136,10 @@ impl AppState {
             })
             .await;
         match settled {
-            Ok(Some(until)) => locked_error(now, until),
+            Ok(Some(until)) => {
+                self.metrics.lockouts.inc();
+                locked_error(now, until)
+            }
             Ok(None) => ApiError::new(wrong),
             Err(e) => e,
         }

@@ -94,14 +94,21 @@ struct Args {
     smtp_url: Option<String>,
 
     /// Seconds an instance holds the mail it is sending before another instance (or this one,
-    /// restarted) may take it over. Mail waits in the database until it is sent.
+    /// restarted) may take it over; renewed every third of it while the delivery runs, so a
+    /// mail held by an instance that died goes out about this long later. Mail waits in the
+    /// database until it is sent.
     #[arg(
         long,
         env = "UNIPOS_MAIL_LEASE",
         value_name = "SECONDS",
-        default_value_t = 60
+        default_value_t = 10
     )]
     mail_lease: u64,
+
+    /// Serve GET /metrics (Prometheus text format) on this address, e.g. 127.0.0.1:9187. Off
+    /// when not given. Keep it off the public network: it is for the operator's scraper.
+    #[arg(long, env = "UNIPOS_METRICS_LISTEN", value_name = "ADDR")]
+    metrics_listen: Option<SocketAddr>,
 
     /// Seed the demo organisation (credentials are printed) and serve the /api/v1/dev endpoints.
     /// Refused unless --listen is a loopback address.
@@ -226,6 +233,7 @@ impl Args {
             account_sheet_ttl: Duration::from_secs(self.account_sheet_ttl),
             sheet_font: self.sheet_font,
             mail_lease: Duration::from_secs(self.mail_lease),
+            metrics_listen: self.metrics_listen,
             forgot_interval: Duration::from_secs(self.forgot_interval),
             forgot_max_per_hour: self.forgot_max_per_hour,
             client_limit: self.client_rate_limit,
@@ -335,6 +343,9 @@ async fn main() -> anyhow::Result<()> {
     {
         let mut out = std::io::stdout().lock();
         writeln!(out, "listening on http://{}", server.addr())?;
+        if let Some(at) = server.metrics_addr() {
+            writeln!(out, "metrics on http://{at}/metrics")?;
+        }
         if dev {
             for line in dev::banner() {
                 writeln!(out, "{line}")?;

@@ -8,11 +8,17 @@
 //! in by email, issues a token (storing its hash) and sends the mail; only once it went out do
 //! older links stop working. The token itself is never written down: a mail that did not go out
 //! takes its token with it (deleted), and the next attempt issues a new one. (Only `--dev` keeps
-//! a sent mail's link, for the dev outbox.) A deliverer takes one mail at a time, so its lease
-//! covers one delivery.
+//! a sent mail's link, for the dev outbox.) A deliverer takes one mail at a time under a short
+//! lease that it renews while the delivery runs (a heartbeat), so a mail held by an instance that
+//! died is taken over within a lease, however long a relay may take to answer.
+//!
+//! A mail that could not be sent is tried again with a backoff (2, 4, 8 … s, at most five
+//! minutes) for as long as it matters: a reset mail while its link would work (the reset TTL),
+//! a password-changed notice, which is a security notice, for a day. Only then is it given up:
+//! counted, and logged as an error with its request id.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use tokio::sync::{watch, Notify};
@@ -25,12 +31,18 @@ use crate::clock::{rfc3339, Clock};
 use crate::db::Db;
 use crate::error::ApiError;
 use crate::mail::{admin_reset_body, changed_body, reset_body, Mailer};
+use crate::metrics::{MailLabels, Metrics};
 use crate::secrets::{new_token, token_hash};
 use crate::store::{self, MailKind, OutboxRow};
 use crate::AppState;
 
-/// Delivery attempts before a mail is given up (logged as an error).
-const MAX_ATTEMPTS: u32 = 8;
+/// The longest wait between two tries of a mail.
+pub const MAX_BACKOFF: Duration = Duration::from_secs(5 * 60);
+/// How long a password-changed notice is tried (a reset mail: as long as its link would work).
+pub const NOTICE_TRIED_FOR: Duration = Duration::from_secs(24 * 3600);
+/// How long a delivery under way may finish once the server is told to stop; then it is left,
+/// its lease released, for another instance (or the next start) to send.
+pub const STOP_GRACE: Duration = Duration::from_secs(5);
 /// How many sent mails the dev outbox lists at most.
 const DEV_OUTBOX_KEEP: u32 = 1000;
 /// How often the deliverer looks for due mail when nothing woke it.
@@ -111,10 +123,24 @@ pub struct Deliverer {
     pub mailer: Mailer,
     /// Keep sent mail (with its links) for the dev outbox.
     pub keep_sent: bool,
-    /// How long it holds the mails it took before another deliverer may take them.
+    /// How long it holds the mail it took before another deliverer may take it; renewed every
+    /// third of it while the delivery runs.
     pub lease: Duration,
     pub due: Arc<Notify>,
     pub stop: watch::Receiver<bool>,
+    pub metrics: Arc<Metrics>,
+}
+
+/// The wait before try `attempts + 1` of a mail: 2, 4, 8 … seconds, at most [`MAX_BACKOFF`].
+pub fn backoff(attempts: u32) -> Duration {
+    Duration::from_secs(1u64 << attempts.clamp(1, 20)).min(MAX_BACKOFF)
+}
+
+/// How a delivery ended.
+enum Sent {
+    Done(anyhow::Result<()>),
+    /// The server is stopping and the relay did not answer in time.
+    Abandoned,
 }
 
 /// A token issued for a member's reset mail.
@@ -135,12 +161,11 @@ enum Lookup {
 impl Deliverer {
     pub async fn run(mut self) {
         loop {
-            let stopping = *self.stop.borrow();
+            if *self.stop.borrow() {
+                return;
+            }
             if let Err(e) = self.deliver_due().await {
                 tracing::error!(error = format!("{e:#}"), "the outbox could not be read");
-            }
-            if stopping {
-                return;
             }
             tokio::select! {
                 _ = self.due.notified() => {}
@@ -154,6 +179,9 @@ impl Deliverer {
     async fn deliver_due(&self) -> anyhow::Result<()> {
         let lease_ms = self.lease.as_millis() as i64;
         loop {
+            if *self.stop.borrow() {
+                return Ok(());
+            }
             let now = self.clock.now_ms();
             let claimed = self
                 .db
@@ -200,10 +228,33 @@ impl Deliverer {
             }
         };
         let subject = subject(row.kind);
-        let sent = self.mailer.send(&to, subject, &body).await;
+        let mut lease_until = lease_until;
+        let sent = self
+            .send_holding(id, &mut lease_until, &to, subject, &body)
+            .await;
         let (now, keep) = (self.clock.now_ms(), self.keep_sent);
+        let kind = MailLabels {
+            kind: row.kind.into(),
+        };
         let recorded = match sent {
-            Ok(()) => {
+            Sent::Abandoned => {
+                tracing::warn!(
+                    to = hint,
+                    subject,
+                    "stopping: the mail is left for another instance"
+                );
+                self.db
+                    .call(move |c| {
+                        if let Some((_, hash)) = &issued {
+                            store::delete_reset_token(c, hash)?;
+                        }
+                        // Due at once: another instance need not wait for the lease to end.
+                        Ok(store::mail_retry(c, id, now, lease_until)?)
+                    })
+                    .await
+            }
+            Sent::Done(Ok(())) => {
+                self.metrics.mail_sent.get_or_create(&kind).inc();
                 tracing::info!(to = hint, subject, "mail sent");
                 self.db
                     .call(move |c| {
@@ -220,24 +271,26 @@ impl Deliverer {
                     })
                     .await
             }
-            Err(e) => {
-                let give_up = attempts >= MAX_ATTEMPTS;
-                // 2, 4, 8 … seconds, at most ten minutes.
-                let wait_ms = (1_000i64 << attempts.min(10)).min(600_000);
+            Sent::Done(Err(e)) => {
+                let until = self.tried_until(&row);
+                let give_up = now >= until;
+                let retry_at = (now + backoff(attempts).as_millis() as i64).min(until);
                 if give_up {
+                    self.metrics.mail_given_up.get_or_create(&kind).inc();
                     tracing::error!(
                         to = hint,
                         subject,
                         attempts,
                         error = format!("{e:#}"),
-                        "mail given up"
+                        "mail given up: not delivered while it mattered"
                     );
                 } else {
+                    self.metrics.mail_retried.get_or_create(&kind).inc();
                     tracing::warn!(
                         to = hint,
                         subject,
                         attempts,
-                        retry_in_s = wait_ms / 1000,
+                        retry_in_s = (retry_at - now) / 1000,
                         error = format!("{e:#}"),
                         "mail not sent; will retry"
                     );
@@ -251,7 +304,7 @@ impl Deliverer {
                         if give_up {
                             store::drop_mail(c, id)?;
                         } else {
-                            store::mail_retry(c, id, now + wait_ms, lease_until)?;
+                            store::mail_retry(c, id, retry_at, lease_until)?;
                         }
                         Ok(())
                     })
@@ -261,6 +314,64 @@ impl Deliverer {
         if let Err(e) = recorded {
             // Sent but not marked: the lease ends and it goes again (at least once).
             tracing::error!(to = hint, error = ?e, "could not record a delivery");
+        }
+    }
+
+    /// Until when a mail is tried: a reset mail while its link would work, a notice for a day.
+    fn tried_until(&self, row: &OutboxRow) -> i64 {
+        let span = match row.kind {
+            MailKind::PasswordChanged => NOTICE_TRIED_FOR,
+            MailKind::ResetRequest | MailKind::AdminReset => self.reset_ttl,
+        };
+        row.created_at + span.as_millis() as i64
+    }
+
+    /// Sends, renewing the lease every third of it while the relay takes its time; gives the
+    /// delivery [`STOP_GRACE`] once the server is told to stop.
+    async fn send_holding(
+        &self,
+        id: i64,
+        lease_until: &mut i64,
+        to: &str,
+        subject: &str,
+        body: &crate::mail::Body,
+    ) -> Sent {
+        let beat = self.lease / 3;
+        let lease_ms = self.lease.as_millis() as i64;
+        let mut stop = self.stop.clone();
+        let mut stopping_by: Option<Instant> = stop.borrow().then(|| Instant::now() + STOP_GRACE);
+        let send = self.mailer.send(to, subject, body);
+        tokio::pin!(send);
+        loop {
+            let grace = async {
+                match stopping_by {
+                    Some(at) => tokio::time::sleep_until(at.into()).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                sent = &mut send => return Sent::Done(sent),
+                _ = tokio::time::sleep(beat) => {
+                    let (old, new) = (*lease_until, self.clock.now_ms() + lease_ms);
+                    let renewed = self
+                        .db
+                        .call(move |c| Ok(store::renew_mail_lease(c, id, old, new)?))
+                        .await;
+                    match renewed {
+                        Ok(true) => *lease_until = new,
+                        Ok(false) => tracing::warn!(
+                            "the lease ran out while sending: another deliverer may send it too"
+                        ),
+                        Err(e) => tracing::warn!(error = ?e, "the mail's lease could not be renewed"),
+                    }
+                }
+                changed = stop.changed(), if stopping_by.is_none() => {
+                    if changed.is_err() || *stop.borrow() {
+                        stopping_by = Some(Instant::now() + STOP_GRACE);
+                    }
+                }
+                _ = grace => return Sent::Abandoned,
+            }
         }
     }
 
@@ -324,8 +435,21 @@ impl Deliverer {
             }
             Err(e) => {
                 tracing::error!(to = hint, error = ?e, "no reset mail yet: lookup failed");
-                // Due again in a second (not only when the lease ends), a bounded number of times.
-                let (retry_at, give_up) = (now + 1_000, row.attempts >= MAX_ATTEMPTS);
+                // Due again in a second (not only when the lease ends), while the mail matters.
+                let until = self.tried_until(row);
+                let (retry_at, give_up) = ((now + 1_000).min(until), now >= until);
+                if give_up {
+                    self.metrics
+                        .mail_given_up
+                        .get_or_create(&MailLabels {
+                            kind: row.kind.into(),
+                        })
+                        .inc();
+                    tracing::error!(
+                        to = hint,
+                        "mail given up: the member could not be looked up"
+                    );
+                }
                 let _ = self
                     .db
                     .call(move |c| {

@@ -3,6 +3,10 @@
 //! every request head (also while a kept-alive connection sits idle), so
 //! clients that send half a request and wait cannot hold sockets for ever. Body and whole-request
 //! deadlines are enforced per request (see `extract.rs`).
+//!
+//! A client address past its cap is answered, as nginx's `limit_conn` does, rather than cut off:
+//! its request head is read, then a 503 `too_many_connections` with `Retry-After` is sent and
+//! the connection closed, so an app shows what happened instead of a network failure.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -17,9 +21,11 @@ use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use ipnet::IpNet;
-use tokio::net::TcpListener;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 use tower::ServiceExt;
+use unipos_protocol::{ErrorCode, ErrorEnvelope};
 
 use crate::client_addr::{bucket, is_trusted};
 
@@ -79,6 +85,8 @@ pub async fn serve(
     stop: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
     let slots = Arc::new(Semaphore::new(limits.max_connections));
+    // Refusals answered at once; past these, a refused connection is only closed.
+    let answering = Arc::new(Semaphore::new(REFUSALS_ANSWERED_AT_ONCE));
     let per_client = Arc::new(PerClient::default());
     let graceful = GracefulShutdown::new();
     let mut http = http1::Builder::new();
@@ -87,18 +95,33 @@ pub async fn serve(
         .max_headers(64);
     let mut last_refusal_log: Option<Instant> = None;
     tokio::pin!(stop);
+    let mut stopping = false;
     loop {
-        let (stream, peer) = tokio::select! {
-            accepted = listener.accept() => match accepted {
+        let accepted = if stopping {
+            // Connections the kernel completed but nobody accepted yet would be reset when the
+            // listener closes, their requests cut: take them too, then close.
+            match tokio::time::timeout(Duration::ZERO, listener.accept()).await {
                 Ok(accepted) => accepted,
-                Err(e) => {
-                    // Out of file descriptors and the like: wait instead of spinning.
-                    tracing::warn!(error = %e, "accepting a connection failed");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
+                Err(_) => break,
+            }
+        } else {
+            tokio::select! {
+                accepted = listener.accept() => accepted,
+                () = &mut stop => {
+                    stopping = true;
                     continue;
                 }
-            },
-            () = &mut stop => break,
+            }
+        };
+        let (stream, peer) = match accepted {
+            Ok(accepted) => accepted,
+            Err(_) if stopping => break,
+            Err(e) => {
+                // Out of file descriptors and the like: wait instead of spinning.
+                tracing::warn!(error = %e, "accepting a connection failed");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
         };
         let client_slot = if is_trusted(peer.ip(), &limits.trusted_proxies) {
             None
@@ -110,6 +133,12 @@ pub async fn serve(
                         &mut last_refusal_log,
                         "too many open connections from one client",
                     );
+                    if let Ok(permit) = answering.clone().try_acquire_owned() {
+                        tokio::spawn(async move {
+                            answer_too_many_connections(stream).await;
+                            drop(permit);
+                        });
+                    }
                     continue;
                 }
             }
@@ -134,8 +163,55 @@ pub async fn serve(
         });
     }
     drop(listener);
+    // A connection told to close while idle closes at once, and one accepted a moment ago is
+    // idle until its request is read: give those requests a moment to be read (they are then in
+    // flight and answered), then close what is idle and wait for what is not.
+    tokio::time::sleep(READ_WHAT_WAS_SENT).await;
     graceful.shutdown().await;
     Ok(())
+}
+
+/// How long, once told to stop, connections may still start a request before idle ones close.
+const READ_WHAT_WAS_SENT: Duration = Duration::from_millis(300);
+
+/// How many refused connections are answered at the same time (each for at most
+/// [`REFUSAL_DEADLINE`]); more are closed without an answer.
+const REFUSALS_ANSWERED_AT_ONCE: usize = 256;
+/// How long a refused connection may take to send its request head and take the answer.
+const REFUSAL_DEADLINE: Duration = Duration::from_secs(2);
+/// The wait a client past its connection cap is told.
+pub const TOO_MANY_CONNECTIONS_RETRY_S: u32 = 2;
+
+/// Reads the refused connection's request head (so that closing does not reset the answer
+/// away), answers 503 `too_many_connections` with `Retry-After`, and closes.
+async fn answer_too_many_connections(mut stream: TcpStream) {
+    let answer = async {
+        let mut head = Vec::with_capacity(1024);
+        let mut buf = [0u8; 1024];
+        while !head.windows(4).any(|w| w == b"\r\n\r\n") && head.len() < 16 * 1024 {
+            let n = stream.read(&mut buf).await?;
+            if n == 0 {
+                return Ok(());
+            }
+            head.extend_from_slice(&buf[..n]);
+        }
+        let mut envelope = ErrorEnvelope::new(
+            ErrorCode::TooManyConnections,
+            crate::error::default_message(ErrorCode::TooManyConnections),
+        );
+        envelope.error.retry_after_s = Some(TOO_MANY_CONNECTIONS_RETRY_S);
+        let body = serde_json::to_string(&envelope).unwrap_or_default();
+        let response = format!(
+            "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\n\
+             retry-after: {TOO_MANY_CONNECTIONS_RETRY_S}\r\ncache-control: no-store\r\n\
+             x-request-id: {}\r\nconnection: close\r\ncontent-length: {}\r\n\r\n{body}",
+            uuid::Uuid::new_v4(),
+            body.len()
+        );
+        stream.write_all(response.as_bytes()).await?;
+        stream.shutdown().await
+    };
+    let _ = tokio::time::timeout(REFUSAL_DEADLINE, answer).await;
 }
 
 /// Logs a refused connection, at most once every five seconds (a flood must not flood the log).

@@ -16,6 +16,10 @@ pub enum DbError {
     /// Every pooled connection stayed busy for the pool's whole wait.
     #[error("no database connection came free in time: {0}")]
     PoolTimeout(#[from] r2d2::Error),
+    /// The database server cannot be reached now (it is down, or the network to it is): no
+    /// connection is open and the last attempt to open one failed.
+    #[error("the database cannot be reached: {0}")]
+    Unreachable(String),
     #[error("the query answered no row")]
     NoRow,
     #[error("column {column}: {problem}")]
@@ -29,10 +33,45 @@ impl DbError {
             DbError::Sqlite(_) => "sqlite",
             DbError::Postgres(_) => "postgres",
             DbError::PoolTimeout(_) => "pool_timeout",
+            DbError::Unreachable(_) => "unreachable",
             DbError::NoRow => "no_row",
             DbError::Column { .. } => "column",
         }
     }
+
+    /// A part below the database is down rather than a query wrong: the server cannot reach
+    /// PostgreSQL (refused, closed, shutting down), or SQLite's disk is full. Nothing was
+    /// written; the same request works again once the part is back.
+    pub fn is_outage(&self) -> bool {
+        match self {
+            DbError::Unreachable(_) => true,
+            DbError::Sqlite(rusqlite::Error::SqliteFailure(e, _)) => {
+                e.code == rusqlite::ErrorCode::DiskFull
+            }
+            DbError::Postgres(e) => pg_outage(e),
+            _ => false,
+        }
+    }
+}
+
+/// A PostgreSQL error that says the server is gone or going: the connection closed, a socket
+/// error, or the server's own "shutting down" / "cannot connect now" (class 08 and 57P0x).
+pub(crate) fn pg_outage(e: &postgres::Error) -> bool {
+    if e.is_closed() {
+        return true;
+    }
+    if let Some(code) = e.code() {
+        let code = code.code();
+        return code.starts_with("08") || code.starts_with("57P0");
+    }
+    let mut source = std::error::Error::source(e);
+    while let Some(err) = source {
+        if err.is::<std::io::Error>() {
+            return true;
+        }
+        source = err.source();
+    }
+    false
 }
 
 pub type DbResult<T> = Result<T, DbError>;

@@ -825,6 +825,8 @@ pub struct OutboxRow {
     pub sent_at: Option<i64>,
     /// A reset request's binding to the app that asked (its challenge), for the token.
     pub code_challenge: Option<String>,
+    /// When it was queued (ms): how long it is tried is counted from here.
+    pub created_at: i64,
 }
 
 impl std::fmt::Debug for OutboxRow {
@@ -848,11 +850,13 @@ fn outbox_row(r: &Row<'_, '_>) -> DbResult<OutboxRow> {
         attempts: r.get(6)?,
         sent_at: r.get(7)?,
         code_challenge: r.get(8)?,
+        created_at: r.get(9)?,
     })
 }
 
 const OUTBOX_COLUMNS: &str =
-    "id, kind, to_addr, display_name, token, request_id, attempts, sent_at, code_challenge";
+    "id, kind, to_addr, display_name, token, request_id, attempts, sent_at, code_challenge, \
+     created_at";
 
 /// A mail to queue.
 pub struct NewMail<'a> {
@@ -943,6 +947,31 @@ pub fn mail_retry(c: &mut Conn<'_>, id: i64, retry_at: i64, lease_until: i64) ->
         args![id, retry_at, lease_until],
     )?;
     Ok(())
+}
+
+/// The lease on a mail being sent is renewed (a heartbeat): held until `new_until` instead of
+/// `old_until`. False when the lease had already run out and another deliverer took the mail.
+pub fn renew_mail_lease(
+    c: &mut Conn<'_>,
+    id: i64,
+    old_until: i64,
+    new_until: i64,
+) -> DbResult<bool> {
+    let changed = c.execute(
+        "UPDATE mail_outbox SET not_before = ?3 WHERE id = ?1 AND not_before = ?2 \
+         AND sent_at IS NULL",
+        args![id, old_until, new_until],
+    )?;
+    Ok(changed == 1)
+}
+
+/// Mails waiting to be sent, and when the oldest of them was queued.
+pub fn outbox_backlog(c: &mut Conn<'_>) -> DbResult<(u64, Option<i64>)> {
+    c.query_one(
+        "SELECT COUNT(*), MIN(created_at) FROM mail_outbox WHERE sent_at IS NULL",
+        &[],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
 }
 
 /// Drops a mail that is not to be sent (no such member) or that failed too often.

@@ -81,6 +81,33 @@ describe("error alert", () => {
     expect(alert.textContent).toContain("server_busy");
   });
 
+  it("says Unipos is not available and when to try again, not that something went wrong, in both languages", () => {
+    render(ErrorAlert, {
+      error: { code: "unavailable", message: "down", status: 503, retry_after_s: 5, request_id: "req-6" },
+    });
+    let alert = screen.getByRole("alert");
+    expect(alert.textContent).toContain("Unipos is not available right now. Try again in 5 s.");
+    expect(alert.textContent).not.toContain("failed");
+    expect(alert.textContent).toContain("Code: unavailable");
+    cleanup();
+    setLanguage("ja");
+    render(ErrorAlert, { error: { code: "unavailable", message: "down", status: 503, retry_after_s: 5 } });
+    alert = screen.getByRole("alert");
+    expect(alert.textContent).toContain("現在Uniposを利用できません。5秒後にもう一度お試しください。");
+    expect(alert.textContent).toContain("unavailable");
+  });
+
+  it("says a network's connections are at the cap, and when to try again", () => {
+    render(ErrorAlert, {
+      error: { code: "too_many_connections", message: "cap", status: 503, retry_after_s: 2 },
+    });
+    const alert = screen.getByRole("alert");
+    expect(alert.textContent).toContain(
+      "Too many devices on your network are connected to Unipos at once. Try again in 2 s.",
+    );
+    expect(alert.textContent).toContain("Code: too_many_connections");
+  });
+
   it("asks to check the connection when the request did not arrive in time", () => {
     render(ErrorAlert, { error: { code: "request_timeout", message: "slow", status: 408 } });
     const alert = screen.getByRole("alert");

@@ -11,6 +11,8 @@ const EXEMPT: Record<string, string> = {
     "Reset and Account follow it with the rules still missing (rule.failed) and, for a common password, what to choose instead (rule.failed_common)",
   "error.rate_limited":
     "the API always sends retry_after_s with it, and ErrorAlert adds when to try again (common.retry_in)",
+  "error.too_many_connections":
+    "the API always sends retry_after_s with it (the client supplies one if a proxy drops it), and ErrorAlert adds when to try again (common.retry_in)",
 };
 
 function sentencesOf(text: string, lang: "en" | "ja"): string[] {

@@ -462,8 +462,15 @@ async fn one_client_cannot_hold_every_connection() {
             .as_bytes(),
         )
         .await;
+    // Answered, as nginx's limit_conn answers, then closed: the app can say what happened.
     let (answer, closed) = read_until_closed(&mut fourth, Duration::from_secs(2)).await;
-    assert!(closed && answer.is_empty(), "{answer:?} closed={closed}");
+    assert!(closed, "{answer:?}");
+    assert!(answer.starts_with("HTTP/1.1 503 "), "{answer:?}");
+    assert!(
+        answer.contains("\"code\":\"too_many_connections\""),
+        "{answer:?}"
+    );
+    assert!(answer.contains("retry-after: "), "{answer:?}");
     // Everyone else is served meanwhile.
     let mut other = connect_from(&s, "127.0.0.3").await;
     other

@@ -4,14 +4,17 @@
 mod common;
 #[path = "../../src/account_sheet/pdf_tools.rs"]
 mod pdf_tools;
+mod smtp;
 
 mod admin;
 mod binary;
 mod binding;
+mod faults;
 mod forgot;
 mod hostile;
 mod instances;
 mod openapi;
+mod proxy;
 mod races;
 mod reset;
 mod sessions;

@@ -98,15 +98,84 @@ impl std::fmt::Display for CharReport {
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[error("{}", self.message())]
 pub struct EmailError {
-    code: ErrorCode,
+    rule: EmailRule,
     fix: Option<String>,
     chars: Vec<CharReport>,
+}
+
+/// The rules an address can break, most actionable first: each has its `email_*` code and its
+/// English sentence. A new rule is a new variant, and the compiler asks for both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EmailRule {
+    Empty,
+    LeadingWhitespace,
+    TrailingWhitespace,
+    InnerWhitespace,
+    Fullwidth,
+    TooLong,
+    Invalid,
+}
+
+impl EmailRule {
+    /// Every rule, in the order they are tried.
+    pub const ALL: [EmailRule; 7] = [
+        EmailRule::Empty,
+        EmailRule::LeadingWhitespace,
+        EmailRule::TrailingWhitespace,
+        EmailRule::InnerWhitespace,
+        EmailRule::Fullwidth,
+        EmailRule::TooLong,
+        EmailRule::Invalid,
+    ];
+
+    /// The rule's `email_*` code.
+    pub fn code(self) -> ErrorCode {
+        match self {
+            EmailRule::Empty => ErrorCode::EmailEmpty,
+            EmailRule::LeadingWhitespace => ErrorCode::EmailLeadingWhitespace,
+            EmailRule::TrailingWhitespace => ErrorCode::EmailTrailingWhitespace,
+            EmailRule::InnerWhitespace => ErrorCode::EmailInnerWhitespace,
+            EmailRule::Fullwidth => ErrorCode::EmailFullwidth,
+            EmailRule::TooLong => ErrorCode::EmailTooLong,
+            EmailRule::Invalid => ErrorCode::EmailInvalid,
+        }
+    }
+
+    /// An English sentence saying what to do.
+    pub fn message(self) -> &'static str {
+        match self {
+            EmailRule::Empty => "Enter your email address.",
+            EmailRule::LeadingWhitespace => "Remove the space at the start of the email address.",
+            EmailRule::TrailingWhitespace => "Remove the space at the end of the email address.",
+            EmailRule::InnerWhitespace => "Remove the space inside the email address.",
+            EmailRule::Fullwidth => "Use half-width (single-byte) characters in the email address.",
+            EmailRule::TooLong => "The email address is too long.",
+            EmailRule::Invalid => "Enter a valid email address, such as taro@example.com.",
+        }
+    }
+
+    /// Whether removing characters or folding their width can mend the address (a fix is then
+    /// offered when the result is acceptable).
+    fn fixable(self) -> bool {
+        match self {
+            EmailRule::LeadingWhitespace
+            | EmailRule::TrailingWhitespace
+            | EmailRule::InnerWhitespace
+            | EmailRule::Fullwidth => true,
+            EmailRule::Empty | EmailRule::TooLong | EmailRule::Invalid => false,
+        }
+    }
 }
 
 impl EmailError {
     /// One of the `email_*` codes.
     pub fn code(&self) -> ErrorCode {
-        self.code
+        self.rule.code()
+    }
+
+    /// The rule the address broke.
+    pub fn rule(&self) -> EmailRule {
+        self.rule
     }
 
     /// The corrected address, offered to the member as a one-tap fix; never applied silently.
@@ -121,21 +190,7 @@ impl EmailError {
 
     /// An English sentence saying what to do.
     pub fn message(&self) -> &'static str {
-        match self.code {
-            ErrorCode::EmailEmpty => "Enter your email address.",
-            ErrorCode::EmailLeadingWhitespace => {
-                "Remove the space at the start of the email address."
-            }
-            ErrorCode::EmailTrailingWhitespace => {
-                "Remove the space at the end of the email address."
-            }
-            ErrorCode::EmailInnerWhitespace => "Remove the space inside the email address.",
-            ErrorCode::EmailFullwidth => {
-                "Use half-width (single-byte) characters in the email address."
-            }
-            ErrorCode::EmailTooLong => "The email address is too long.",
-            _ => "Enter a valid email address, such as taro@example.com.",
-        }
+        self.rule.message()
     }
 }
 
@@ -158,7 +213,7 @@ struct EmailErrorJson<'a> {
 impl Serialize for EmailError {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         EmailErrorJson {
-            code: self.code,
+            code: self.code(),
             message: self.message(),
             fix: self.fix(),
             chars: &self.chars,
@@ -223,9 +278,9 @@ fn report(position: usize, c: char) -> CharReport {
 impl Email {
     /// Checks `input` against Unipos's rules. On success the address is kept exactly as typed.
     pub fn parse(input: &str) -> Result<Email, EmailError> {
-        let code = match verdict(input) {
+        let rule = match verdict(input) {
             None => return Ok(Email(input.to_owned())),
-            Some(code) => code,
+            Some(rule) => rule,
         };
         let chars = input
             .chars()
@@ -233,15 +288,8 @@ impl Email {
             .filter(|&(_, c)| !(c == '@' || is_local_char(c)))
             .map(|(i, c)| report(i + 1, c))
             .collect();
-        let fixable = matches!(
-            code,
-            ErrorCode::EmailLeadingWhitespace
-                | ErrorCode::EmailTrailingWhitespace
-                | ErrorCode::EmailInnerWhitespace
-                | ErrorCode::EmailFullwidth
-        );
-        let fix = fixable.then(|| corrected(input)).flatten();
-        Err(EmailError { code, fix, chars })
+        let fix = rule.fixable().then(|| corrected(input)).flatten();
+        Err(EmailError { rule, fix, chars })
     }
 
     pub fn as_str(&self) -> &str {
@@ -275,30 +323,30 @@ impl std::fmt::Display for Email {
 }
 
 /// The first rule `input` breaks, most actionable first.
-fn verdict(input: &str) -> Option<ErrorCode> {
+fn verdict(input: &str) -> Option<EmailRule> {
     if input.chars().all(is_blank) {
-        return Some(ErrorCode::EmailEmpty);
+        return Some(EmailRule::Empty);
     }
     if input.starts_with(is_blank) {
-        return Some(ErrorCode::EmailLeadingWhitespace);
+        return Some(EmailRule::LeadingWhitespace);
     }
     if input.ends_with(is_blank) {
-        return Some(ErrorCode::EmailTrailingWhitespace);
+        return Some(EmailRule::TrailingWhitespace);
     }
     if input.contains(is_blank) {
-        return Some(ErrorCode::EmailInnerWhitespace);
+        return Some(EmailRule::InnerWhitespace);
     }
     if input.contains(is_fullwidth) {
-        return Some(ErrorCode::EmailFullwidth);
+        return Some(EmailRule::Fullwidth);
     }
     let local_len = input.find('@').unwrap_or(input.len());
     if input.len() > MAX_EMAIL_OCTETS || local_len > MAX_LOCAL_OCTETS {
-        return Some(ErrorCode::EmailTooLong);
+        return Some(EmailRule::TooLong);
     }
     let well_formed = input
         .split_once('@')
         .is_some_and(|(local, domain)| valid_local(local) && valid_domain(domain));
-    (!well_formed).then_some(ErrorCode::EmailInvalid)
+    (!well_formed).then_some(EmailRule::Invalid)
 }
 
 // Dots are allowed anywhere in the local part, consecutive ones included: older Japanese mobile
@@ -327,4 +375,39 @@ fn valid_domain(domain: &str) -> bool {
 fn corrected(input: &str) -> Option<String> {
     let candidate: String = input.nfkc().filter(|&c| !is_blank(c)).collect();
     (candidate != input && verdict(&candidate).is_none()).then_some(candidate)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_email_code_is_one_rule_with_its_own_sentence() {
+        let email_codes: Vec<ErrorCode> = ErrorCode::ALL
+            .iter()
+            .copied()
+            .filter(|c| c.as_str().starts_with("email_"))
+            .collect();
+        let rule_codes: Vec<ErrorCode> = EmailRule::ALL.iter().map(|r| r.code()).collect();
+        assert_eq!(rule_codes, email_codes);
+        let sentences: std::collections::HashSet<&str> =
+            EmailRule::ALL.iter().map(|r| r.message()).collect();
+        assert_eq!(sentences.len(), EmailRule::ALL.len(), "a sentence shared");
+    }
+
+    #[test]
+    fn a_refusal_says_the_sentence_of_the_rule_it_broke() {
+        let err = Email::parse("taro@example").unwrap_err();
+        assert_eq!(err.rule(), EmailRule::Invalid);
+        assert_eq!(
+            err.message(),
+            "Enter a valid email address, such as taro@example.com."
+        );
+        let err = Email::parse("taro@example.com ").unwrap_err();
+        assert_eq!(err.code(), ErrorCode::EmailTrailingWhitespace);
+        assert_eq!(
+            err.to_string(),
+            "Remove the space at the end of the email address."
+        );
+    }
 }

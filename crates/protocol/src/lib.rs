@@ -17,7 +17,7 @@ pub mod token;
 pub mod wire;
 
 pub use base_url::{BaseUrl, BaseUrlError};
-pub use email::{CharKind, CharReport, Email, EmailError};
+pub use email::{CharKind, CharReport, Email, EmailError, EmailRule};
 pub use error::{ErrorBody, ErrorCode, ErrorEnvelope};
 pub use link::{AppLink, LinkError, LinkRules, ResetLink};
 pub use member::{check_display_name, check_login_id, login_id_hint, Role};

@@ -6,7 +6,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
-use unipos_protocol::{EmailError, ErrorCode, ErrorEnvelope, PolicyRule};
+use unipos_protocol::{EmailError, EmailRule, ErrorCode, ErrorEnvelope, PolicyRule};
 
 /// The wait answered with `unavailable` (the database is down or its disk full): about how
 /// often a load balancer's probe looks, so a retry finds it back soon after it is.
@@ -224,6 +224,40 @@ pub fn default_message(code: ErrorCode) -> &'static str {
             "This development server answers only at a loopback address. Open it as http://127.0.0.1:PORT or http://localhost:PORT."
         }
         Internal => "Something went wrong on our side. Quote the request id to support.",
-        _ => "The request was refused.",
+        // The API answers an address with the protocol's verdict (`ApiError::email`); these
+        // are the same sentences, for a code given without one.
+        EmailEmpty => EmailRule::Empty.message(),
+        EmailLeadingWhitespace => EmailRule::LeadingWhitespace.message(),
+        EmailTrailingWhitespace => EmailRule::TrailingWhitespace.message(),
+        EmailInnerWhitespace => EmailRule::InnerWhitespace.message(),
+        EmailFullwidth => EmailRule::Fullwidth.message(),
+        EmailTooLong => EmailRule::TooLong.message(),
+        EmailInvalid => EmailRule::Invalid.message(),
+        // Decided by the app about a link or its own configuration; the API never sends them.
+        LinkUnparseable | LinkScheme | LinkUserinfo | LinkHost | LinkPort | LinkPath
+        | LinkExtraParts | LinkTokenMissing | LinkTokenDuplicate | LinkTokenMalformed
+        | LinkTooLong | BaseUrlInvalid | BaseUrlInsecure => {
+            "The app refused this link or address by its own rules."
+        }
+        Unknown => "The request was refused.",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every code the API answers has a sentence of its own: none falls back on another's.
+    #[test]
+    fn no_two_codes_the_api_answers_share_a_sentence() {
+        let mut seen = std::collections::HashMap::new();
+        for &code in ErrorCode::ALL {
+            if code.as_str().starts_with("link_") || code.as_str().starts_with("base_url_") {
+                continue;
+            }
+            if let Some(other) = seen.insert(default_message(code), code) {
+                panic!("{code} and {other} say the same");
+            }
+        }
     }
 }

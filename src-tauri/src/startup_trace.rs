@@ -160,7 +160,21 @@ mod tests {
     #[test]
     #[cfg(target_os = "linux")]
     fn a_process_knows_how_long_it_has_run() {
-        let age = process_age().expect("Linux has /proc");
-        assert!(age < Duration::from_secs(3600), "{age:?}");
+        let before = process_age().expect("Linux has /proc");
+        let started = Instant::now();
+        std::thread::sleep(Duration::from_millis(300));
+        let after = process_age().expect("Linux has /proc");
+        let waited = started.elapsed();
+        // /proc counts in hundredths of a second: the age grew by the time waited, to within
+        // a tick or two at each end.
+        let grew = after.saturating_sub(before);
+        let tolerance = Duration::from_millis(30);
+        assert!(
+            grew + tolerance >= waited && grew <= waited + tolerance,
+            "the age grew by {grew:?} while {waited:?} passed"
+        );
+        // And it counts from the process's start, which was before this test's.
+        assert!(after >= waited, "{after:?}");
+        assert!(after < Duration::from_secs(3600), "{after:?}");
     }
 }

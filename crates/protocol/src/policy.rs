@@ -351,11 +351,24 @@ mod tests {
 
     #[test]
     fn length_counts_characters_not_bytes() {
-        let p = PasswordPolicy {
-            min_length: 4,
+        // Four characters, ten bytes in UTF-8: counted in bytes, it would be long enough for a
+        // minimum of five and too long for a maximum of four.
+        let password = "パスワ1";
+        assert_eq!((password.chars().count(), password.len()), (4, 10));
+        let at_least_five = PasswordPolicy {
+            min_length: 5,
             ..PasswordPolicy::default()
         };
-        // Four characters, twelve bytes.
-        assert!(!p.check("パスワ1").contains(&PolicyRule::MinLength));
+        assert!(at_least_five
+            .check(password)
+            .contains(&PolicyRule::MinLength));
+        let four_at_most = PasswordPolicy {
+            min_length: 4,
+            max_length: 4,
+            ..PasswordPolicy::default()
+        };
+        let failed = four_at_most.check(password);
+        assert!(!failed.contains(&PolicyRule::MinLength), "{failed:?}");
+        assert!(!failed.contains(&PolicyRule::MaxLength), "{failed:?}");
     }
 }

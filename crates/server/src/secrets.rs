@@ -226,7 +226,15 @@ mod tests {
 
     #[test]
     fn token_hashes_are_sha256() {
-        assert_eq!(token_hash("x").len(), 32);
-        assert_ne!(token_hash("x"), token_hash("y"));
+        // The test vectors of FIPS 180-2 (appendix B.1) and of the empty message.
+        let hex = |bytes: Vec<u8>| -> String { bytes.iter().map(|b| format!("{b:02x}")).collect() };
+        assert_eq!(
+            hex(token_hash("abc")),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert_eq!(
+            hex(token_hash("")),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
     }
 }

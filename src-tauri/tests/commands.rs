@@ -118,7 +118,9 @@ impl App_ {
             .enable_all()
             .build()
             .unwrap();
-        let server = runtime.block_on(unipos_server::spawn(config)).unwrap();
+        let server = runtime
+            .block_on(unipos_server::testing::spawn_with_demo(config))
+            .unwrap();
         // The server's web base is its own address: links in its mails point there.
         let config =
             ClientConfig::with_bases(server.base_url().as_str(), server.web_base().as_str())

@@ -696,26 +696,12 @@ fn uuid_like(s: &str) -> bool {
 #[tokio::test]
 async fn an_sso_member_cannot_change_a_password_the_organisation_manages() {
     let t = TestServer::start().await;
-    // SSO members get a session from their identity provider; the dev endpoint stands in for it.
-    unipos_client::install_tls_provider();
-    let body = reqwest::Client::new()
-        .post(format!("{}/api/v1/dev/sessions", t.api_base()))
-        .header("content-type", "application/json")
-        .body(serde_json::json!({ "email": DEMO_SSO_EMAIL }).to_string())
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
-    let signed_in: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    // SSO members get a session from their identity provider.
+    let signed_in = t.server.store().sign_in(DEMO_SSO_EMAIL).unwrap();
     let (flows, vault) = t.flows();
     let session = unipos_client::StoredSession {
-        token: signed_in["session"]["token"].as_str().unwrap().to_owned(),
-        expires_at: signed_in["session"]["expires_at"]
-            .as_str()
-            .unwrap()
-            .to_owned(),
+        token: signed_in.session.token,
+        expires_at: signed_in.session.expires_at,
     };
     vault.save(&t.api_base(), &session).unwrap();
     assert_eq!(

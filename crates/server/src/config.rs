@@ -1,7 +1,7 @@
 //! Everything the server is told at start.
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use ipnet::IpNet;
@@ -10,8 +10,8 @@ use unipos_protocol::{app_links, BaseUrl};
 use crate::clock::Clock;
 use crate::db::{DbLocation, PoolSize};
 
-/// How the server runs. [`Config::default`] matches the command line's defaults;
-/// [`Config::for_tests`] and [`Config::ephemeral`] suit tests that start the server in-process.
+/// How the server runs. [`Config::default`] matches the command line's defaults (tests that start
+/// the server in-process use `Config::for_tests`, of the `testing` feature).
 #[derive(Clone)]
 pub struct Config {
     /// Where to listen; port 0 picks a free one (see [`RunningServer::addr`](crate::RunningServer::addr)).
@@ -130,72 +130,6 @@ impl Default for Config {
             clock: Clock::system(),
         }
     }
-}
-
-impl Config {
-    /// A dev server on a free loopback port, with its outbox folder in `dir` and its database
-    /// there too: a SQLite file, or, when `UNIPOS_TEST_POSTGRES` names a PostgreSQL server
-    /// (`postgres://user:password@host:port`), a database of its own on that server, named after
-    /// `dir` (so a second config for the same `dir` finds the same data) and created if missing.
-    pub fn for_tests(dir: &Path) -> Config {
-        Config {
-            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-            db: test_database(dir),
-            outbox_dir: Some(dir.join("outbox")),
-            dev: true,
-            ..Config::default()
-        }
-    }
-
-    /// A dev server on a free loopback port with an in-memory database and no `.eml` files
-    /// (sent mail is listed by the dev outbox only).
-    pub fn ephemeral() -> Config {
-        Config {
-            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-            db: DbLocation::Sqlite(PathBuf::from(":memory:")),
-            outbox_dir: None,
-            dev: true,
-            ..Config::default()
-        }
-    }
-}
-
-fn test_database(dir: &Path) -> DbLocation {
-    use std::hash::{Hash, Hasher};
-
-    let Ok(server) = std::env::var("UNIPOS_TEST_POSTGRES") else {
-        return DbLocation::Sqlite(dir.join("unipos-server.sqlite3"));
-    };
-    let server = server.trim_end_matches('/');
-    let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    dir.hash(&mut hasher);
-    let name = format!("unipos_test_{:016x}", hasher.finish());
-    // On a thread of its own: the blocking client must not run on an async runtime's thread.
-    std::thread::scope(|s| {
-        s.spawn(|| {
-            let mut admin =
-                postgres::Client::connect(&format!("{server}/postgres"), postgres::NoTls)
-                    .unwrap_or_else(|e| panic!("UNIPOS_TEST_POSTGRES: {e}"));
-            let exists = |admin: &mut postgres::Client| {
-                admin
-                    .query_opt("SELECT 1 FROM pg_database WHERE datname = $1", &[&name])
-                    .map(|row| row.is_some())
-            };
-            if !exists(&mut admin).unwrap() {
-                // A file copy of the small template is quicker than logging it (PostgreSQL 15+).
-                let made = admin
-                    .batch_execute(&format!("CREATE DATABASE {name} STRATEGY FILE_COPY"))
-                    .or_else(|_| admin.batch_execute(&format!("CREATE DATABASE {name}")));
-                if let Err(e) = made {
-                    // Another test's config for the same folder made it meanwhile.
-                    assert!(exists(&mut admin).unwrap(), "creating {name}: {e}");
-                }
-            }
-        })
-        .join()
-        .unwrap()
-    });
-    DbLocation::Postgres(format!("{server}/{name}"))
 }
 
 fn cores() -> usize {

@@ -1,4 +1,5 @@
-//! `--dev` only: the demo organisation, and endpoints to add members and read sent mail.
+//! `--dev` only: the demo organisation, and endpoints to add members and read sent mail (mounted
+//! only with `--dev`; documented in `openapi-dev.json`).
 
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
@@ -6,9 +7,11 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 use unipos_protocol::{
     Email, ErrorCode, ErrorEnvelope, LoginMethod, PasswordOwner, PasswordPolicy, Role,
-    SessionResponse, User,
+    SessionResponse, User, API_PREFIX,
 };
-use utoipa::ToSchema;
+use utoipa::{OpenApi, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::api::{BodyErrors, ServerBusy, TimedOut};
 use crate::db::Db;
@@ -16,7 +19,8 @@ use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::outbox::{self, SentMail};
 use crate::secrets::hash_password;
-use crate::store::{self, NewUser};
+use crate::sql::{Conn, DbResult};
+use crate::store::{self, NewUser, Team, UserRow};
 use crate::AppState;
 
 pub const DEMO_TEAM: &str = "demo";
@@ -201,17 +205,41 @@ pub fn seed(db: &Db, now: i64) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// What a `/dev` endpoint was sent, taken whatever it is: outside `--dev` the endpoint does not
-/// exist, so the answer is 404 `not_found` before the body counts (a body the endpoint would
-/// refuse is no reason to answer otherwise).
-type DevBody<T> = Result<ApiJson<T>, ApiError>;
+/// The `/dev` endpoints, under the API prefix. The server mounts them only with `--dev`: outside
+/// it they are not routes at all (404 `not_found`, as for any unknown path), and the production
+/// OpenAPI document does not name them. They have a document of their own, [`openapi`].
+pub(crate) fn routes() -> OpenApiRouter<AppState> {
+    let dev = OpenApiRouter::new()
+        .routes(routes!(add_user))
+        .routes(routes!(upsert_team))
+        .routes(routes!(suppress))
+        .routes(routes!(sign_in_as))
+        .routes(routes!(outbox));
+    OpenApiRouter::with_openapi(DevApiDoc::openapi()).nest(API_PREFIX, dev)
+}
 
-fn require_dev(state: &AppState) -> Result<(), ApiError> {
-    if state.config.dev {
-        Ok(())
-    } else {
-        Err(ApiError::new(ErrorCode::NotFound))
-    }
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Unipos password-reset API: dev endpoints",
+        version = "1.0.0",
+        description = "Served only by a server started with `--dev` (on a loopback address): \
+            demo data, password-less sessions standing in for SSO, and sent mail with its links. \
+            The API itself is described in `openapi.json`."
+    ),
+    components(schemas(
+        unipos_protocol::ErrorCode,
+        unipos_protocol::PolicyRule,
+        unipos_protocol::LoginMethod,
+        unipos_protocol::Role
+    )),
+    tags((name = "dev", description = "Demo data and sent mail"))
+)]
+struct DevApiDoc;
+
+/// The OpenAPI 3.1 document of the `/dev` endpoints (`crates/server/openapi-dev.json`).
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    routes().into_openapi()
 }
 
 fn bad_request(message: &'static str) -> ApiError {
@@ -254,26 +282,15 @@ impl std::fmt::Debug for NewMember {
     }
 }
 
-/// Add a member (`--dev` only).
-#[utoipa::path(
-    post,
-    path = "/dev/users",
-    tag = "dev",
-    request_body = NewMember,
-    responses(
-        (status = 201, description = "Added", body = User),
-        (status = 404, description = "`not_found`: the server does not run with `--dev`", body = ErrorEnvelope),
-        (status = 422, description = "`email_*` or `password_policy`", body = ErrorEnvelope),
-        ServerBusy,
-        BodyErrors,
-    )
-)]
-pub(crate) async fn add_user(
-    State(state): State<AppState>,
-    body: DevBody<NewMember>,
-) -> Result<(StatusCode, Json<User>), ApiError> {
-    require_dev(&state)?;
-    let ApiJson(req) = body?;
+/// A [`NewMember`] whose fields make sense together.
+pub(crate) struct MemberFields {
+    email: Option<Email>,
+    login_id: Option<String>,
+    slug: String,
+}
+
+/// Checks that the fields of `req` make a member of its kind.
+pub(crate) fn member_fields(req: &NewMember) -> Result<MemberFields, ApiError> {
     let email = match (&req.email, req.login_method) {
         (Some(e), _) => Some(Email::parse(e).map_err(|e| ApiError::email(&e))?),
         (None, LoginMethod::LoginId) => None,
@@ -292,68 +309,115 @@ pub(crate) async fn add_user(
         return Err(bad_request("The display_name is empty."));
     }
     let slug = req.team.clone().unwrap_or_else(|| DEMO_TEAM.to_owned());
-    let now = state.clock.now_ms();
-    let lookup_slug = slug.clone();
-    let team = state
-        .db
-        .call(move |c| {
-            Ok(match store::team_by_slug(c, &lookup_slug)? {
-                Some(team) => team,
-                None => store::upsert_team(
-                    c,
-                    &lookup_slug,
-                    &lookup_slug,
-                    &PasswordPolicy::default(),
-                    now,
-                )?,
-            })
-        })
-        .await?;
-    let password_hash = match req.login_method {
-        LoginMethod::Sso => None,
-        _ => {
-            let password = req
-                .password
-                .clone()
-                .ok_or_else(|| bad_request("Email and Login-ID members need a password."))?;
-            let owner = PasswordOwner {
-                email: email.as_ref().map(Email::as_str),
-                display_name: Some(&req.display_name),
-                login_id: login_id.as_deref(),
-            };
-            let failed = team.policy.check_for(&password, &owner);
-            if !failed.is_empty() {
-                return Err(ApiError::policy(&failed));
-            }
-            Some(state.hasher.run(move || hash_password(&password)).await??)
+    Ok(MemberFields {
+        email,
+        login_id,
+        slug,
+    })
+}
+
+/// The member's team, made with the default policy when there is none of that slug.
+pub(crate) fn team_of(c: &mut Conn<'_>, fields: &MemberFields, now: i64) -> DbResult<Team> {
+    Ok(match store::team_by_slug(c, &fields.slug)? {
+        Some(team) => team,
+        None => store::upsert_team(
+            c,
+            &fields.slug,
+            &fields.slug,
+            &PasswordPolicy::default(),
+            now,
+        )?,
+    })
+}
+
+/// The password to hash for the member (none for SSO), once it meets the team's policy.
+pub(crate) fn password_of(
+    req: &NewMember,
+    fields: &MemberFields,
+    team: &Team,
+) -> Result<Option<String>, ApiError> {
+    if req.login_method == LoginMethod::Sso {
+        return Ok(None);
+    }
+    let password = req
+        .password
+        .clone()
+        .ok_or_else(|| bad_request("Email and Login-ID members need a password."))?;
+    let owner = PasswordOwner {
+        email: fields.email.as_ref().map(Email::as_str),
+        display_name: Some(&req.display_name),
+        login_id: fields.login_id.as_deref(),
+    };
+    let failed = team.policy.check_for(&password, &owner);
+    if !failed.is_empty() {
+        return Err(ApiError::policy(&failed));
+    }
+    Ok(Some(password))
+}
+
+/// Adds the member, unless one with the address or (in the team) the Login ID exists.
+pub(crate) fn insert_member(
+    c: &mut Conn<'_>,
+    req: &NewMember,
+    fields: &MemberFields,
+    team: &Team,
+    password_hash: Option<&str>,
+    now: i64,
+) -> Result<UserRow, ApiError> {
+    if let Some(e) = &fields.email {
+        if store::user_by_email(c, &e.normalized())?.is_some() {
+            return Err(bad_request("A member with this email exists."));
         }
+    }
+    if let Some(id) = &fields.login_id {
+        if store::user_by_login_id(c, &team.slug, id)?.is_some() {
+            return Err(bad_request(
+                "A member with this login_id exists in the team.",
+            ));
+        }
+    }
+    let member = NewUser {
+        team_id: team.id,
+        email: fields.email.as_ref(),
+        login_id: fields.login_id.as_deref(),
+        display_name: &req.display_name,
+        login_method: req.login_method,
+        password_hash,
+        role: req.role,
+    };
+    Ok(store::insert_user(c, &member, now)?)
+}
+
+/// Add a member.
+#[utoipa::path(
+    post,
+    path = "/dev/users",
+    tag = "dev",
+    request_body = NewMember,
+    responses(
+        (status = 201, description = "Added", body = User),
+        (status = 422, description = "`email_*` or `password_policy`", body = ErrorEnvelope),
+        ServerBusy,
+        BodyErrors,
+    )
+)]
+pub(crate) async fn add_user(
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<NewMember>,
+) -> Result<(StatusCode, Json<User>), ApiError> {
+    let fields = member_fields(&req)?;
+    let now = state.clock.now_ms();
+    let (team, fields) = state
+        .db
+        .call(move |c| Ok((team_of(c, &fields, now)?, fields)))
+        .await?;
+    let password_hash = match password_of(&req, &fields, &team)? {
+        Some(password) => Some(state.hasher.run(move || hash_password(&password)).await??),
+        None => None,
     };
     let user = state
         .db
-        .call(move |c| {
-            if let Some(e) = &email {
-                if store::user_by_email(c, &e.normalized())?.is_some() {
-                    return Err(bad_request("A member with this email exists."));
-                }
-            }
-            if let Some(id) = &login_id {
-                if store::user_by_login_id(c, &team.slug, id)?.is_some() {
-                    return Err(bad_request(
-                        "A member with this login_id exists in the team.",
-                    ));
-                }
-            }
-            let member = NewUser {
-                team_id: team.id,
-                email: email.as_ref(),
-                login_id: login_id.as_deref(),
-                display_name: &req.display_name,
-                login_method: req.login_method,
-                password_hash: password_hash.as_deref(),
-                role: req.role,
-            };
-            Ok(store::insert_user(c, &member, now)?)
-        })
+        .call(move |c| insert_member(c, &req, &fields, &team, password_hash.as_deref(), now))
         .await?;
     Ok((StatusCode::CREATED, Json(user.to_wire())))
 }
@@ -389,24 +453,8 @@ fn sso_domain(domain: &str) -> Result<String, ApiError> {
         })
 }
 
-/// Create an organisation or set its name, password policy and SSO domains (`--dev` only).
-#[utoipa::path(
-    post,
-    path = "/dev/teams",
-    tag = "dev",
-    request_body = DevTeam,
-    responses(
-        (status = 200, description = "Created or updated", body = DevTeam),
-        (status = 404, description = "`not_found`: the server does not run with `--dev`", body = ErrorEnvelope),
-        BodyErrors,
-    )
-)]
-pub(crate) async fn upsert_team(
-    State(state): State<AppState>,
-    body: DevBody<DevTeam>,
-) -> Result<Json<DevTeam>, ApiError> {
-    require_dev(&state)?;
-    let ApiJson(req) = body?;
+/// Creates the team or sets its name, policy and SSO domains, and answers it as it now is.
+pub(crate) fn set_team(c: &mut Conn<'_>, req: &DevTeam, now: i64) -> Result<DevTeam, ApiError> {
     if req.slug.trim().is_empty() {
         return Err(bad_request("The slug is empty."));
     }
@@ -420,28 +468,41 @@ pub(crate) async fn upsert_team(
                 .collect::<Result<Vec<_>, _>>()
         })
         .transpose()?;
-    let now = state.clock.now_ms();
-    let (team, sso_domains) = state
-        .db
-        .call(move |c| {
-            let name = req.name.clone().unwrap_or_else(|| req.slug.clone());
-            let policy = req.policy.clone().unwrap_or_default();
-            let mut tx = c.immediate(&format!("team:{}", req.slug.to_lowercase()))?;
-            let team = store::upsert_team(&mut tx, &req.slug, &name, &policy, now)?;
-            if let Some(domains) = &sso_domains {
-                store::set_sso_domains(&mut tx, team.id, domains, now)?;
-            }
-            let sso_domains = store::sso_domains_of(&mut tx, team.id)?;
-            tx.commit()?;
-            Ok((team, sso_domains))
-        })
-        .await?;
-    Ok(Json(DevTeam {
+    let name = req.name.clone().unwrap_or_else(|| req.slug.clone());
+    let policy = req.policy.clone().unwrap_or_default();
+    let mut tx = c.immediate(&format!("team:{}", req.slug.to_lowercase()))?;
+    let team = store::upsert_team(&mut tx, &req.slug, &name, &policy, now)?;
+    if let Some(domains) = &sso_domains {
+        store::set_sso_domains(&mut tx, team.id, domains, now)?;
+    }
+    let sso_domains = store::sso_domains_of(&mut tx, team.id)?;
+    tx.commit()?;
+    Ok(DevTeam {
         slug: team.slug,
         name: Some(team.name),
         policy: Some(team.policy),
         sso_domains: Some(sso_domains),
-    }))
+    })
+}
+
+/// Create an organisation or set its name, password policy and SSO domains (`--dev` only).
+#[utoipa::path(
+    post,
+    path = "/dev/teams",
+    tag = "dev",
+    request_body = DevTeam,
+    responses(
+        (status = 200, description = "Created or updated", body = DevTeam),
+        BodyErrors,
+    )
+)]
+pub(crate) async fn upsert_team(
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<DevTeam>,
+) -> Result<Json<DevTeam>, ApiError> {
+    let now = state.clock.now_ms();
+    let team = state.db.call(move |c| set_team(c, &req, now)).await?;
+    Ok(Json(team))
 }
 
 /// An address to mark undeliverable.
@@ -450,7 +511,12 @@ pub struct Suppress {
     pub email: String,
 }
 
-/// Mark an address undeliverable, as a bounce would: no reset mail goes to it (`--dev` only).
+/// Marks the address undeliverable, as a bounce would.
+pub(crate) fn mark_undeliverable(c: &mut Conn<'_>, email: &Email, now: i64) -> DbResult<()> {
+    store::suppress(c, &email.normalized(), "bounced (dev)", now)
+}
+
+/// Mark an address undeliverable, as a bounce would: no reset mail goes to it.
 #[utoipa::path(
     post,
     path = "/dev/suppressed",
@@ -458,29 +524,19 @@ pub struct Suppress {
     request_body = Suppress,
     responses(
         (status = 204, description = "Marked"),
-        (status = 404, description = "`not_found`: the server does not run with `--dev`", body = ErrorEnvelope),
         (status = 422, description = "`email_*`", body = ErrorEnvelope),
         BodyErrors,
     )
 )]
 pub(crate) async fn suppress(
     State(state): State<AppState>,
-    body: DevBody<Suppress>,
+    ApiJson(req): ApiJson<Suppress>,
 ) -> Result<StatusCode, ApiError> {
-    require_dev(&state)?;
-    let ApiJson(req) = body?;
     let email = Email::parse(&req.email).map_err(|e| ApiError::email(&e))?;
     let now = state.clock.now_ms();
     state
         .db
-        .call(move |c| {
-            Ok(store::suppress(
-                c,
-                &email.normalized(),
-                "bounced (dev)",
-                now,
-            )?)
-        })
+        .call(move |c| Ok(mark_undeliverable(c, &email, now)?))
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -491,8 +547,8 @@ pub struct OutboxList {
     pub messages: Vec<SentMail>,
 }
 
-/// Sent mail, newest last, the same at every instance on the database (`--dev` only; outside it
-/// a mail's link is forgotten once it is delivered).
+/// Sent mail, newest last, the same at every instance on the database (outside `--dev` a
+/// mail's link is forgotten once it is delivered).
 #[utoipa::path(
     get,
     path = "/dev/outbox",
@@ -500,7 +556,6 @@ pub struct OutboxList {
     params(("to" = Option<String>, Query, description = "Only mail to this address (case-insensitive)")),
     responses(
         (status = 200, description = "Sent mail", body = OutboxList),
-        (status = 404, description = "`not_found`: the server does not run with `--dev`", body = ErrorEnvelope),
         TimedOut,
     )
 )]
@@ -508,7 +563,6 @@ pub(crate) async fn outbox(
     State(state): State<AppState>,
     RawQuery(query): RawQuery,
 ) -> Result<Json<OutboxList>, ApiError> {
-    require_dev(&state)?;
     let to: Option<String> = url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
         .find(|(k, _)| k == "to")
         .map(|(_, v)| v.into_owned());
@@ -532,7 +586,21 @@ pub struct SignInAs {
     pub login_id: Option<String>,
 }
 
-/// Open a session for any member without a password, as SSO would (`--dev` only).
+/// The member `req` names.
+pub(crate) fn member_named(c: &mut Conn<'_>, req: &SignInAs) -> Result<UserRow, ApiError> {
+    let email = match &req.email {
+        Some(email) => Some(Email::parse(email).map_err(|e| ApiError::email(&e))?),
+        None => None,
+    };
+    let user = match (&email, &req.team, &req.login_id) {
+        (Some(email), None, None) => store::user_by_email(c, &email.normalized())?,
+        (None, Some(team), Some(id)) => store::user_by_login_id(c, team, id)?,
+        _ => return Err(bad_request("Give email, or team and login_id.")),
+    };
+    user.ok_or_else(|| ApiError::with_message(ErrorCode::NotFound, "There is no such member."))
+}
+
+/// Open a session for any member without a password, as SSO would.
 #[utoipa::path(
     post,
     path = "/dev/sessions",
@@ -540,34 +608,21 @@ pub struct SignInAs {
     request_body = SignInAs,
     responses(
         (status = 201, description = "Signed in", body = SessionResponse),
-        (status = 404, description = "`not_found`: no such member, or the server does not run with `--dev`", body = ErrorEnvelope),
+        (status = 404, description = "`not_found`: no such member", body = ErrorEnvelope),
         BodyErrors,
     )
 )]
 pub(crate) async fn sign_in_as(
     State(state): State<AppState>,
-    body: DevBody<SignInAs>,
+    ApiJson(req): ApiJson<SignInAs>,
 ) -> Result<(StatusCode, Json<SessionResponse>), ApiError> {
-    require_dev(&state)?;
-    let ApiJson(req) = body?;
     let now = state.clock.now_ms();
     let session = state.new_session(now);
     let (hash, expires_at) = (session.hash.clone(), session.expires_at);
-    let email = match &req.email {
-        Some(email) => Some(Email::parse(email).map_err(|e| ApiError::email(&e))?),
-        None => None,
-    };
     let user = state
         .db
         .call(move |c| {
-            let user = match (&email, &req.team, &req.login_id) {
-                (Some(email), None, None) => store::user_by_email(c, &email.normalized())?,
-                (None, Some(team), Some(id)) => store::user_by_login_id(c, team, id)?,
-                _ => return Err(bad_request("Give email, or team and login_id.")),
-            };
-            let user = user.ok_or_else(|| {
-                ApiError::with_message(ErrorCode::NotFound, "There is no such member.")
-            })?;
+            let user = member_named(c, &req)?;
             store::insert_session(c, &user.id, &hash, now, expires_at)?;
             Ok(user)
         })

@@ -34,6 +34,9 @@ pub struct Hasher {
     refused: Arc<AtomicU64>,
     workers: usize,
     queue: usize,
+    /// How many pieces of work were admitted (to run at once or to wait), in the order they
+    /// take a worker.
+    admissions: AtomicU64,
 }
 
 impl Hasher {
@@ -66,6 +69,7 @@ impl Hasher {
             refused: Arc::new(AtomicU64::new(0)),
             workers,
             queue,
+            admissions: AtomicU64::new(0),
         }
     }
 
@@ -82,8 +86,16 @@ impl Hasher {
     }
 
     /// How many hashes and verifications ran since start.
+    #[cfg_attr(not(feature = "testing"), allow(dead_code))]
     pub fn runs(&self) -> u64 {
         self.runs.load(Ordering::SeqCst)
+    }
+
+    /// How many were admitted since start (run, running or waiting): workers are taken in
+    /// this order.
+    #[cfg_attr(not(feature = "testing"), allow(dead_code))]
+    pub fn admissions(&self) -> u64 {
+        self.admissions.load(Ordering::SeqCst)
     }
 
     /// Runs `work` (a hash or a verification) on a blocking thread once a worker is free.
@@ -96,6 +108,7 @@ impl Hasher {
             .clone()
             .try_acquire_owned()
             .map_err(|_| self.busy())?;
+        self.admissions.fetch_add(1, Ordering::SeqCst);
         let running = tokio::time::timeout(self.wait, self.running.clone().acquire_owned())
             .await
             .map_err(|_| self.busy())?

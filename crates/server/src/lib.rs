@@ -48,6 +48,8 @@ mod serve;
 mod sessions;
 pub mod sql;
 mod store;
+#[cfg(feature = "testing")]
+pub mod testing;
 mod web;
 
 pub use clock::Clock;
@@ -104,7 +106,7 @@ impl Deref for AppState {
         description = "The hosted API behind the Unipos account app: password reset by email, \
             sessions, password change. Every response carries `X-Request-Id`; every \
             error is `{\"error\": {\"code\", \"message\", \"retry_after_s\"?, \"details\"?}}` with a \
-            stable snake_case code. Paths under `/dev` exist only when the server runs with `--dev`."
+            stable snake_case code."
     ),
     modifiers(&BearerAuth),
     components(schemas(
@@ -117,8 +119,7 @@ impl Deref for AppState {
         (name = "password", description = "Forgot and reset password"),
         (name = "sessions", description = "Log in and out"),
         (name = "me", description = "The logged-in member"),
-        (name = "admin", description = "Team Admin: the members of the admin's own team, their password resets and Account Information sheets"),
-        (name = "dev", description = "Only with `--dev`: demo data and sent mail")
+        (name = "admin", description = "Team Admin: the members of the admin's own team, their password resets and Account Information sheets")
     )
 )]
 struct ApiDoc;
@@ -153,23 +154,28 @@ fn documented_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(api::timeline))
         .routes(routes!(admin::members, admin::add_member))
         .routes(routes!(admin::password_reset))
-        .routes(routes!(admin::account_sheet))
-        .routes(routes!(dev::add_user))
-        .routes(routes!(dev::upsert_team))
-        .routes(routes!(dev::suppress))
-        .routes(routes!(dev::sign_in_as))
-        .routes(routes!(dev::outbox));
+        .routes(routes!(admin::account_sheet));
     OpenApiRouter::with_openapi(ApiDoc::openapi()).nest(API_PREFIX, api)
 }
 
-/// The OpenAPI 3.1 document of the API, generated from the handlers.
+/// The OpenAPI 3.1 document of the API, generated from the handlers: what a server serves in
+/// production (the `/dev` endpoints are in [`dev::openapi`]).
 pub fn openapi() -> utoipa::openapi::OpenApi {
     documented_routes().into_openapi()
 }
 
 /// [`openapi`] as the pretty JSON committed in `crates/server/openapi.json`.
 pub fn openapi_json() -> String {
-    let mut json = openapi()
+    pretty_json(&openapi())
+}
+
+/// [`dev::openapi`] as the pretty JSON committed in `crates/server/openapi-dev.json`.
+pub fn dev_openapi_json() -> String {
+    pretty_json(&dev::openapi())
+}
+
+fn pretty_json(doc: &utoipa::openapi::OpenApi) -> String {
+    let mut json = doc
         .to_pretty_json()
         .expect("the OpenAPI document serializes");
     json.push('\n');
@@ -192,7 +198,13 @@ fn panicked(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
 /// The routes and their layers; with `--dev`, only loopback names reach them (see
 /// [`dev::only_loopback_host`]).
 fn router(state: AppState) -> Router {
-    let (api, _) = documented_routes().split_for_parts();
+    let (mut api, _) = documented_routes().split_for_parts();
+    if state.config.dev {
+        api = api.merge(dev::routes().split_for_parts().0);
+    }
+    // A handler that panics, for the test that a panic is answered as a JSON 500.
+    #[cfg(test)]
+    let api = api.route("/api/v1/test-panic", get(tests::panics));
     let page = get(reset_page::page).post(reset_page::submit);
     let routes = api
         .route("/reset_password", page)
@@ -241,7 +253,9 @@ pub struct RunningServer {
     db: db::Db,
     stop: Option<oneshot::Sender<()>>,
     serve: Option<JoinHandle<std::io::Result<()>>>,
-    links: LinkRules,
+    /// Where mail is written as `.eml` files, if it is.
+    #[cfg_attr(not(feature = "testing"), allow(dead_code))]
+    outbox_dir: Option<std::path::PathBuf>,
     stop_mail: watch::Sender<bool>,
     deliverer: Option<JoinHandle<()>>,
     sweeper: JoinHandle<()>,
@@ -273,18 +287,6 @@ impl RunningServer {
     /// The base of the links in reset mails.
     pub fn web_base(&self) -> &BaseUrl {
         &self.web_base
-    }
-
-    /// Mail sent so far, newest last (dev mode only; empty otherwise).
-    pub fn outbox(&self) -> Vec<SentMail> {
-        self.db
-            .with(|c| outbox::sent(c, &self.links, None))
-            .unwrap_or_default()
-    }
-
-    /// How many password hashes and checks (argon2 runs) the server made since it started.
-    pub fn password_hash_runs(&self) -> u64 {
-        self.state.as_ref().map_or(0, |s| s.hasher.runs())
     }
 
     /// Stops accepting requests and answers those in flight; the mail deliverer takes no more
@@ -369,6 +371,10 @@ pub async fn spawn(config: Config) -> anyhow::Result<RunningServer> {
     .await??;
 
     let mailer = Mailer::new(config.smtp_url.as_deref(), config.outbox_dir.as_ref())?;
+    let outbox_dir = match &config.smtp_url {
+        Some(_) => None,
+        None => config.outbox_dir.clone(),
+    };
     let sheet_font = match (
         &config.sheet_font,
         account_sheet::SheetFont::locate(config.sheet_font.as_deref()),
@@ -506,7 +512,7 @@ pub async fn spawn(config: Config) -> anyhow::Result<RunningServer> {
         db,
         stop: Some(stop),
         serve: Some(serve),
-        links,
+        outbox_dir,
         stop_mail,
         deliverer: Some(deliverer),
         sweeper,
@@ -519,15 +525,42 @@ pub async fn spawn(config: Config) -> anyhow::Result<RunningServer> {
 mod tests {
     use super::*;
 
+    pub(super) async fn panics() -> &'static str {
+        panic!("a handler panicked on purpose")
+    }
+
+    /// Through the server as it runs: the router with its layers, on a real connection.
     #[tokio::test]
     async fn a_panicking_handler_answers_a_json_500() {
-        let response = panicked(Box::new("boom"));
-        assert_eq!(response.status(), 500);
-        let body = axum::body::to_bytes(response.into_body(), 4096)
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+        let dir = tempfile::tempdir().unwrap();
+        // As in production, on the store the tests run against.
+        let server = spawn(Config::for_tests(dir.path())).await.unwrap();
+        let mut stream = tokio::net::TcpStream::connect(server.addr()).await.unwrap();
+        stream
+            .write_all(
+                b"GET /api/v1/test-panic HTTP/1.1\r\nHost: x\r\nX-Request-Id: boom-1\r\n\
+                  Connection: close\r\n\r\n",
+            )
             .await
             .unwrap();
-        let envelope: unipos_protocol::ErrorEnvelope = serde_json::from_slice(&body).unwrap();
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).await.unwrap();
+        let (head, body) = answer
+            .split_once("\r\n\r\n")
+            .unwrap_or_else(|| panic!("no answer, the connection closed: {answer:?}"));
+        assert!(head.starts_with("HTTP/1.1 500"), "{answer}");
+        let head = head.to_ascii_lowercase();
+        assert!(head.contains("content-type: application/json"), "{head}");
+        assert!(head.contains("x-request-id: boom-1"), "{head}");
+        let envelope: unipos_protocol::ErrorEnvelope = serde_json::from_str(body).unwrap();
         assert_eq!(envelope.error.code, ErrorCode::Internal);
+        assert!(
+            !body.contains("on purpose"),
+            "the panic's text stays inside: {body}"
+        );
+        server.shutdown().await.unwrap();
     }
 
     #[test]

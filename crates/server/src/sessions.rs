@@ -17,16 +17,21 @@ pub struct NewSession {
 impl AppState {
     /// A fresh session token that lasts `session_ttl` from `now`.
     pub fn new_session(&self, now: i64) -> NewSession {
-        let token = new_token();
-        NewSession {
-            hash: token_hash(&token),
-            token,
-            expires_at: now + self.config.session_ttl.as_millis() as i64,
-        }
+        NewSession::new(now, self.config.session_ttl)
     }
 }
 
 impl NewSession {
+    /// A fresh session token that lasts `ttl` from `now`.
+    pub fn new(now: i64, ttl: std::time::Duration) -> NewSession {
+        let token = new_token();
+        NewSession {
+            hash: token_hash(&token),
+            token,
+            expires_at: now + ttl.as_millis() as i64,
+        }
+    }
+
     /// The answer that hands the session out, with its member.
     pub fn into_response(self, user: &UserRow) -> SessionResponse {
         SessionResponse {

@@ -162,7 +162,7 @@ impl Backend {
         let server_dir = tempfile::tempdir()?;
         let config = Config::for_tests(server_dir.path());
         let clock = config.clock.clone();
-        let server = unipos_server::spawn(config).await?;
+        let server = unipos_server::testing::spawn_with_demo(config).await?;
         let api_url = server.base_url().as_str().to_owned();
         Ok(Backend {
             server,
@@ -185,7 +185,7 @@ impl Backend {
         let mut config = Config::for_tests(server_dir.path());
         config.listen = port.addr();
         let clock = config.clock.clone();
-        let server = unipos_server::spawn(config).await?;
+        let server = unipos_server::testing::spawn_with_demo(config).await?;
         drop(port);
         Ok(Backend {
             api_url: server.base_url().as_str().to_owned(),

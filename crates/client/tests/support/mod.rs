@@ -1,5 +1,6 @@
-//! The real `unipos-server`, started in-process on an ephemeral port: real HTTP, a real SQLite
-//! file and real `.eml` files in a temporary folder, dev mode (demo members, outbox).
+//! The real `unipos-server`, started in-process on an ephemeral port as in production (no
+//! `--dev`): real HTTP, a real SQLite file seeded with the demo organisation, and real `.eml`
+//! files in a temporary folder, which is where the tests read the mail.
 
 #![allow(dead_code, unused_imports)]
 
@@ -36,7 +37,9 @@ impl TestServer {
         let mut config = Config::for_tests(dir.path());
         adjust(&mut config);
         let clock = config.clock.clone();
-        let server = unipos_server::spawn(config).await.unwrap();
+        let server = unipos_server::testing::spawn_with_demo(config)
+            .await
+            .unwrap();
         TestServer { server, clock, dir }
     }
 

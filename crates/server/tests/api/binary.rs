@@ -135,11 +135,12 @@ fn the_binary_refuses_dev_mode_on_a_network_address() {
     assert!(stderr.contains("loopback"), "{stderr}");
 }
 
-#[test]
-fn outside_dev_mode_mail_goes_to_disk_only_when_asked() {
+#[tokio::test]
+async fn outside_dev_mode_mail_goes_to_disk_only_when_asked() {
     let dir = tempfile::tempdir().unwrap();
+    let db = seeded_database(dir.path());
     let out = Command::new(env!("CARGO_BIN_EXE_unipos-server"))
-        .args(["--listen", "127.0.0.1:0", "--db", ":memory:"])
+        .args(["--listen", "127.0.0.1:0", "--db", &db.as_arg()])
         .current_dir(dir.path())
         .env_remove("UNIPOS_OUTBOX")
         .env_remove("UNIPOS_DEV")
@@ -151,43 +152,79 @@ fn outside_dev_mode_mail_goes_to_disk_only_when_asked() {
     assert!(stderr.contains("--outbox"), "{stderr}");
     assert!(!dir.path().join(".data").exists(), "nothing written");
 
-    // With --outbox it starts (and prints where it listens first).
-    let child = Command::new(env!("CARGO_BIN_EXE_unipos-server"))
-        .args(["--listen", "127.0.0.1:0", "--db", ":memory:", "--outbox"])
-        .arg(dir.path().join("mail"))
-        .env_remove("UNIPOS_DEV")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
+    // With --outbox it starts, and a reset mail lands there as an .eml file whose link works.
+    let mail = dir.path().join("mail");
+    let (_child, base) = start(&db, &["--outbox", mail.to_str().unwrap()]);
+    let http = crate::common::http_client().build().unwrap();
+    let res = http
+        .post(format!("{base}/api/v1/password/forgot"))
+        .json(&serde_json::json!({ "email": unipos_server::dev::DEMO_EMAIL }))
+        .send()
+        .await
         .unwrap();
-    let mut child = Child(child);
-    let mut first = String::new();
-    BufReader::new(child.0.stdout.take().unwrap())
-        .read_line(&mut first)
+    assert_eq!(res.status().as_u16(), 202);
+    let mails = mail_in(&mail, 1).await;
+    assert_eq!(mails[0].to, unipos_server::dev::DEMO_EMAIL);
+    let token = crate::common::token_of(&mails[0].links[0]);
+    let check = http
+        .post(format!("{base}/api/v1/password/reset/check"))
+        .json(&serde_json::json!({ "token": token }))
+        .send()
+        .await
         .unwrap();
-    assert!(
-        first.starts_with("listening on http://127.0.0.1:"),
-        "{first}"
-    );
+    assert_eq!(check.status().as_u16(), 200);
 }
 
-/// Starts the binary in dev mode on `db` with `args`; answers the child and its base URL.
-fn start_dev(db: &unipos_server::DbLocation, args: &[&str]) -> (Child, String) {
+/// The database of the tests in `dir`, holding the demo organisation, for a server started
+/// as in production.
+fn seeded_database(dir: &std::path::Path) -> unipos_server::DbLocation {
+    let db = crate::common::database_in(dir);
+    unipos_server::testing::seed_demo(&db, &unipos_server::Clock::system()).unwrap();
+    db
+}
+
+/// Waits until `count` mails are in the `.eml` files of `dir`, and answers them, oldest first.
+async fn mail_in(dir: &std::path::Path, count: usize) -> Vec<unipos_server::SentMail> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        let mails = unipos_server::testing::read_outbox(dir);
+        if mails.len() >= count {
+            return mails;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{count} mails did not arrive in {}: {mails:?}",
+            dir.display()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Starts the binary as in production (no `--dev`) on `db` with `args`, its log on stderr at
+/// `log` when given; answers the child and its base URL.
+fn start_logging(
+    db: &unipos_server::DbLocation,
+    args: &[&str],
+    log: Option<&std::path::Path>,
+) -> (Child, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_unipos-server"))
-        .args(["--dev", "--listen", "127.0.0.1:0", "--mail-lease", "2"])
+        .args(["--listen", "127.0.0.1:0", "--mail-lease", "2"])
         .arg("--db")
         .arg(db.as_arg())
         .args(args)
+        .env_remove("UNIPOS_DEV")
         .env_remove("UNIPOS_OUTBOX")
         .env_remove("UNIPOS_SMTP_URL")
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(match log {
+            Some(path) => Stdio::from(std::fs::File::create(path).unwrap()),
+            None => Stdio::null(),
+        })
         .spawn()
         .unwrap();
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
     let mut first = String::new();
     stdout.read_line(&mut first).unwrap();
-    // Keep reading: the banner follows the first line.
     std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
     let base = first
         .trim_end()
@@ -197,15 +234,19 @@ fn start_dev(db: &unipos_server::DbLocation, args: &[&str]) -> (Child, String) {
     (Child(child), base)
 }
 
+fn start(db: &unipos_server::DbLocation, args: &[&str]) -> (Child, String) {
+    start_logging(db, args, None)
+}
+
 #[tokio::test]
 async fn a_server_killed_right_after_answering_202_still_gets_the_mail_out() {
     let dir = tempfile::tempdir().unwrap();
-    let db = crate::common::database_in(dir.path());
+    let db = seeded_database(dir.path());
     // A relay that takes the connection and never answers: the mail is in flight when the
     // server dies.
     let relay = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let smtp = format!("smtp://{}", relay.local_addr().unwrap());
-    let (mut first, base) = start_dev(&db, &["--smtp-url", &smtp]);
+    let (mut first, base) = start(&db, &["--smtp-url", &smtp]);
     let http = crate::common::http_client().build().unwrap();
     let res = http
         .post(format!("{base}/api/v1/password/forgot"))
@@ -219,38 +260,14 @@ async fn a_server_killed_right_after_answering_202_still_gets_the_mail_out() {
 
     // The next start (here with mail to files) delivers it once the dead one's lease ends.
     let mail_dir = dir.path().join("mail");
-    let (_second, base) = start_dev(&db, &["--outbox", mail_dir.to_str().unwrap()]);
-    let deadline = std::time::Instant::now() + Duration::from_secs(15);
-    let links = loop {
-        let outbox: serde_json::Value = http
-            .get(format!("{base}/api/v1/dev/outbox"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let messages = outbox["messages"].as_array().unwrap().clone();
-        if !messages.is_empty() {
-            break messages;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the mail did not go out"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
-    assert_eq!(links.len(), 1, "{links:?}");
-    assert_eq!(links[0]["to"], "taro@example.com");
-    assert_eq!(std::fs::read_dir(&mail_dir).unwrap().count(), 1);
+    let (_second, base) = start(&db, &["--outbox", mail_dir.to_str().unwrap()]);
+    let mails = mail_in(&mail_dir, 1).await;
+    // Give a second delivery the time to show, should there be one.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(unipos_server::testing::read_outbox(&mail_dir).len(), 1);
+    assert_eq!(mails[0].to, "taro@example.com");
     // Its link works.
-    let token = links[0]["links"][0]
-        .as_str()
-        .unwrap()
-        .split_once("token=")
-        .unwrap()
-        .1
-        .to_owned();
+    let token = crate::common::token_of(&mails[0].links[0]);
     let check = http
         .post(format!("{base}/api/v1/password/reset/check"))
         .json(&serde_json::json!({ "token": token }))
@@ -265,20 +282,23 @@ async fn a_server_killed_right_after_answering_202_still_gets_the_mail_out() {
 async fn a_whole_run_at_debug_level_logs_no_token_password_or_whole_address() {
     let dir = tempfile::tempdir().unwrap();
     let log_path = dir.path().join("server.log");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_unipos-server"))
-        .args(["--dev", "--listen", "127.0.0.1:0", "--db", ":memory:"])
+    let db = seeded_database(dir.path());
+    let mail = dir.path().join("mail");
+    let child = Command::new(env!("CARGO_BIN_EXE_unipos-server"))
+        .args(["--listen", "127.0.0.1:0", "--db", &db.as_arg()])
         .arg("--outbox")
-        .arg(dir.path().join("mail"))
+        .arg(&mail)
+        .env_remove("UNIPOS_DEV")
         .env("RUST_LOG", "debug")
         .stdout(Stdio::piped())
         .stderr(std::fs::File::create(&log_path).unwrap())
         .spawn()
         .unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut child = Child(child);
+    let mut stdout = BufReader::new(child.0.stdout.take().unwrap());
     let mut first = String::new();
     stdout.read_line(&mut first).unwrap();
     std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
-    let child = Child(child);
     let api = format!(
         "{}/api/v1",
         first.trim_end().strip_prefix("listening on ").unwrap()
@@ -289,7 +309,7 @@ async fn a_whole_run_at_debug_level_logs_no_token_password_or_whole_address() {
     let email = unipos_server::dev::DEMO_EMAIL;
     let (reset_pw, changed_pw) = ("Reset-secret-pass-2", "Changed-secret-pass-3");
 
-    // Forgot → the link from the dev outbox → Set password and login.
+    // Forgot → the link from the mail → Set password and login.
     assert_eq!(
         post("/password/forgot", serde_json::json!({ "email": email }))
             .await
@@ -297,21 +317,8 @@ async fn a_whole_run_at_debug_level_logs_no_token_password_or_whole_address() {
             .status(),
         202
     );
-    let link = loop {
-        let outbox: serde_json::Value = http
-            .get(format!("{api}/dev/outbox"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        if let Some(link) = outbox["messages"][0]["links"][0].as_str() {
-            break link.to_owned();
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
-    let reset_token = link.split_once("token=").unwrap().1.to_owned();
+    let link = mail_in(&mail, 1).await[0].links[0].clone();
+    let reset_token = crate::common::token_of(&link);
     let reset: serde_json::Value = post(
         "/password/reset",
         serde_json::json!({ "token": reset_token, "new_password": reset_pw, "new_password_confirmation": reset_pw }),
@@ -377,9 +384,10 @@ async fn the_json_log_has_one_line_per_request_with_its_id_route_code_and_hint()
     let dir = tempfile::tempdir().unwrap();
     let log_path = dir.path().join("server.log");
     let child = Command::new(env!("CARGO_BIN_EXE_unipos-server"))
-        .args(["--dev", "--listen", "127.0.0.1:0", "--log-format", "json"])
+        .args(["--listen", "127.0.0.1:0", "--log-format", "json"])
         .arg("--db")
-        .arg(crate::common::database_in(dir.path()).as_arg())
+        .arg(seeded_database(dir.path()).as_arg())
+        .env_remove("UNIPOS_DEV")
         .env("UNIPOS_OUTBOX", dir.path().join("mail"))
         .env_remove("RUST_LOG")
         .stdout(Stdio::piped())

@@ -7,9 +7,10 @@ use reqwest::header::{HeaderMap, CONTENT_TYPE};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use tempfile::TempDir;
-use unipos_protocol::{ErrorCode, ErrorEnvelope, SessionResponse};
+use unipos_protocol::{ErrorCode, ErrorEnvelope, SessionResponse, RESET_MAIL_SUBJECT};
 pub use unipos_server::sql::Arg;
 use unipos_server::sql::DbError;
+pub use unipos_server::testing::Store;
 use unipos_server::{Clock, Config, Db, DbLocation, PoolSize, RunningServer, SentMail};
 
 pub use unipos_server::dev::{
@@ -86,12 +87,14 @@ impl TestServer {
         TestServer::start_with(|_| {}).await
     }
 
+    /// A server as in production (no `--dev`), on a database seeded with the demo
+    /// organisation, with its mail written to `dir/outbox`.
     pub async fn start_with(configure: impl FnOnce(&mut Config)) -> TestServer {
         let dir = tempfile::tempdir().unwrap();
         let mut config = Config::for_tests(dir.path());
         configure(&mut config);
         let clock = config.clock.clone();
-        let server = unipos_server::spawn(config)
+        let server = unipos_server::testing::spawn_with_demo(config)
             .await
             .expect("the server starts");
         let http = http_client()
@@ -108,8 +111,19 @@ impl TestServer {
         }
     }
 
+    /// A server started with `--dev`: it seeds the demo organisation itself and serves the
+    /// `/dev` endpoints.
+    pub async fn start_dev() -> TestServer {
+        TestServer::start_with(|c| c.dev = true).await
+    }
+
     pub fn server(&self) -> &RunningServer {
         self.server.as_ref().unwrap()
+    }
+
+    /// The server's database, to set up what production gets from an admin or a mail system.
+    pub fn store(&self) -> Store {
+        self.server().store()
     }
 
     pub async fn send(
@@ -243,14 +257,14 @@ impl TestServer {
         reply.session().session.token
     }
 
+    /// The mail the server sent so far (to `to`, if given), oldest first, as its `.eml` files
+    /// hold it.
     pub async fn outbox(&self, to: Option<&str>) -> Vec<SentMail> {
-        let path = match to {
-            Some(to) => format!("/dev/outbox?to={to}"),
-            None => "/dev/outbox".to_owned(),
-        };
-        let reply = self.get(&path).await;
-        reply.assert_status(200);
-        serde_json::from_value(reply.json()["messages"].clone()).unwrap()
+        self.server()
+            .outbox()
+            .into_iter()
+            .filter(|m| to.is_none_or(|to| m.to.eq_ignore_ascii_case(to)))
+            .collect()
     }
 
     /// Waits until at least `n` mails to `to` were sent, and answers all of them.
@@ -269,13 +283,32 @@ impl TestServer {
         }
     }
 
+    /// Reset mails to `to` so far, oldest first (not the "password changed" notices).
+    pub async fn reset_mails(&self, to: &str) -> Vec<SentMail> {
+        self.outbox(Some(to))
+            .await
+            .into_iter()
+            .filter(|m| m.subject == RESET_MAIL_SUBJECT)
+            .collect()
+    }
+
     /// Asks for a reset mail, waits for it and answers the token of its link.
     pub async fn reset_token_for(&self, email: &str) -> String {
-        let before = self.outbox(Some(email)).await.len();
+        let before = self.reset_mails(email).await.len();
         self.forgot(email).await.assert_status(202);
-        let mails = self.wait_for_mail(email, before + 1).await;
-        let link = &mails.last().unwrap().links[0];
-        token_of(link)
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let mails = self.reset_mails(email).await;
+            if mails.len() > before {
+                return token_of(&mails.last().unwrap().links[0]);
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no reset mail #{} to {email}: {mails:?}",
+                before + 1
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
     }
 
     pub async fn shutdown(&mut self) {
@@ -286,7 +319,7 @@ impl TestServer {
 /// The database of the test servers in `dir`: a SQLite file there, or, when the tests run
 /// against PostgreSQL (`UNIPOS_TEST_POSTGRES`), a database of that folder's own on the server.
 pub fn database_in(dir: &Path) -> DbLocation {
-    Config::for_tests(dir).db
+    unipos_server::testing::database(dir)
 }
 
 /// The database of `dir`, opened beside its servers, for what a test reads or sets directly.

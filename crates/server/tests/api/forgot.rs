@@ -2,11 +2,11 @@
 
 use std::time::{Duration, Instant};
 
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine;
 use reqwest::Method;
 use serde_json::json;
 use unipos_protocol::{BaseUrl, Email, ErrorCode, RESET_MAIL_SUBJECT};
+
+use unipos_server::testing::{eml_header, eml_part};
 
 use crate::common::*;
 
@@ -16,15 +16,10 @@ const SUPPRESSED: &str = "bounced@example.com";
 /// A server with an email member whose address bounced, next to the demo members.
 async fn server_with_a_suppressed_member() -> TestServer {
     let s = TestServer::start().await;
-    s.post(
-        "/dev/users",
-        json!({"email": SUPPRESSED, "password": "Return-to-sender-1", "display_name": "Bounce", "login_method": "email"}),
-    )
-    .await
-    .assert_status(201);
-    s.post("/dev/suppressed", json!({ "email": SUPPRESSED }))
-        .await
-        .assert_status(204);
+    s.store()
+        .add_member(json!({"email": SUPPRESSED, "password": "Return-to-sender-1", "display_name": "Bounce", "login_method": "email"}))
+        .unwrap();
+    s.store().bounce(SUPPRESSED).unwrap();
     s
 }
 
@@ -141,17 +136,28 @@ async fn forgot_is_rate_limited_per_address_whether_or_not_it_is_registered() {
 #[tokio::test]
 async fn forgot_allows_five_mails_per_address_per_hour() {
     let s = TestServer::start().await;
-    for _ in 0..5 {
-        s.forgot(UNKNOWN).await.assert_status(202);
+    for n in 1..=5 {
+        s.forgot(DEMO_EMAIL).await.assert_status(202);
+        let mails = s.wait_for_mail(DEMO_EMAIL, n).await;
+        assert_eq!(mails.len(), n, "{mails:?}");
+        assert_eq!(mails[n - 1].subject, RESET_MAIL_SUBJECT);
         advance(&s.clock, 61);
     }
-    let reply = s.forgot(UNKNOWN).await;
+    let reply = s.forgot(DEMO_EMAIL).await;
     let wait = reply
         .assert_error(ErrorCode::RateLimited)
         .error
         .retry_after_s
         .unwrap();
     assert!(wait > 60 && wait <= 3600, "{wait}");
+    // No sixth mail follows. (Mail goes out in the order it was asked for: once a mail asked
+    // for later is out, a sixth would have been too.)
+    s.store()
+        .add_member(json!({"email": "ken@example.com", "password": "Ken-password-1", "display_name": "Ken", "login_method": "email"}))
+        .unwrap();
+    s.forgot("ken@example.com").await.assert_status(202);
+    s.wait_for_mail("ken@example.com", 1).await;
+    assert_eq!(s.outbox(Some(DEMO_EMAIL)).await.len(), 5);
 }
 
 #[tokio::test]
@@ -214,47 +220,19 @@ async fn reset_links_are_built_from_the_web_base_never_from_the_host_header() {
     assert!(!link.contains("evil"));
 }
 
-/// Unfolds a header block and decodes RFC 2047 `=?utf-8?b?…?=` words.
 fn header(eml: &str, name: &str) -> String {
-    let head = eml.split("\r\n\r\n").next().unwrap().replace("\r\n ", " ");
-    let raw = head
-        .lines()
-        .find_map(|l| l.strip_prefix(&format!("{name}: ")))
-        .unwrap_or_else(|| panic!("no {name} header in {head}"));
-    let mut out = String::new();
-    let mut previous_encoded = false;
-    for word in raw.split(' ') {
-        let decoded = word
-            .strip_prefix("=?utf-8?b?")
-            .and_then(|w| w.strip_suffix("?="))
-            .map(|b64| String::from_utf8(STANDARD.decode(b64).unwrap()).unwrap());
-        let encoded = decoded.is_some();
-        // RFC 2047: the space between two encoded words is not part of the text.
-        let joins_encoded_words = encoded && previous_encoded;
-        if !out.is_empty() && !joins_encoded_words {
-            out.push(' ');
-        }
-        out.push_str(&decoded.unwrap_or_else(|| word.to_owned()));
-        previous_encoded = encoded;
-    }
-    out
+    eml_header(eml, name).unwrap_or_else(|| panic!("no {name} header in {eml}"))
 }
 
-/// The decoded body of the part with this content type.
+/// The decoded body of the part with this content type, sent as base64.
 fn part(eml: &str, content_type: &str) -> String {
-    let section = eml
-        .split(&format!("Content-Type: {content_type}; charset=utf-8\r\n"))
-        .nth(1)
-        .unwrap_or_else(|| panic!("no {content_type} part"));
-    assert!(section.starts_with("Content-Transfer-Encoding: base64\r\n\r\n"));
-    let body: String = section
-        .split("\r\n\r\n")
-        .nth(1)
-        .unwrap()
-        .lines()
-        .take_while(|l| !l.starts_with("--"))
-        .collect();
-    String::from_utf8(STANDARD.decode(body.trim()).unwrap()).unwrap()
+    assert!(
+        eml.contains(&format!(
+            "Content-Type: {content_type}; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+        )),
+        "{eml}"
+    );
+    eml_part(eml, content_type).unwrap_or_else(|| panic!("no {content_type} part in {eml}"))
 }
 
 #[tokio::test]

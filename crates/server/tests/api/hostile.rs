@@ -312,22 +312,55 @@ async fn past_the_hashing_bound_logins_are_answered_503_server_busy_at_once() {
         "{statuses:?}"
     );
     assert!(started.elapsed() < Duration::from_secs(10));
-    // The answer names its code and when to try again; a busy login counts nothing.
-    let busy = loop {
-        let bodies = (0..6)
-            .map(|_| json!({ "email": DEMO_EMAIL, "password": "Wrong-password-1" }))
-            .collect::<Vec<_>>();
-        let replies = logins_at_once(&s, bodies).await;
-        if let Some(busy) = replies.into_iter().find(|r| r.status.as_u16() == 503) {
-            break busy;
-        }
-    };
-    busy.assert_error(ErrorCode::ServerBusy);
-    assert!(busy.header("retry-after").is_some());
     // Right after the burst the server answers at once.
     let t = Instant::now();
-    s.login(DEMO_EMAIL, DEMO_PASSWORD).await.assert_status(201);
+    s.login_with_login_id(DEMO_TEAM, DEMO_LOGIN_ID, DEMO_LOGIN_ID_PASSWORD)
+        .await
+        .assert_status(201);
     assert!(t.elapsed() < Duration::from_secs(2), "{:?}", t.elapsed());
+
+    // Wrong passwords for one member, eight at once: the one worker and the one place in
+    // the queue take two, the others are answered busy.
+    let bodies = (0..8)
+        .map(|_| json!({ "email": DEMO_EMAIL, "password": "Wrong-password-1" }))
+        .collect::<Vec<_>>();
+    let replies = logins_at_once(&s, bodies).await;
+    let checked = replies.iter().filter(|r| r.status.as_u16() == 401).count();
+    let busy: Vec<&Reply> = replies
+        .iter()
+        .filter(|r| r.status.as_u16() == 503)
+        .collect();
+    assert_eq!(checked + busy.len(), 8, "{replies:?}");
+    assert!(!busy.is_empty(), "{replies:?}");
+    // The answer names its code and when to try again.
+    busy[0].assert_error(ErrorCode::ServerBusy);
+    assert!(busy[0].header("retry-after").is_some());
+    // A busy login counts nothing: only the checked ones are failures, so the lock comes at
+    // the tenth checked failure, not before.
+    let failures = || -> i64 {
+        query_value(
+            s.dir.path(),
+            "SELECT COUNT(*) FROM login_failures WHERE login_key = ?1",
+            &[Arg::Text(&format!("email:{DEMO_EMAIL}"))],
+        )
+    };
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while failures() != checked as i64 {
+        assert!(
+            Instant::now() < deadline,
+            "{} failures counted for {checked} checked logins",
+            failures()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    for _ in checked..9 {
+        s.login(DEMO_EMAIL, "Wrong-password-1")
+            .await
+            .assert_error(ErrorCode::InvalidCredentials);
+    }
+    s.login(DEMO_EMAIL, "Wrong-password-1")
+        .await
+        .assert_error(ErrorCode::AccountLocked);
 }
 
 /// Reads until the server closes the connection or `limit` passes; answers what was read and
@@ -539,6 +572,7 @@ async fn without_trusted_proxies_forwarding_headers_are_ignored() {
 async fn dev_mode_refuses_to_listen_on_a_network_address() {
     let dir = tempfile::tempdir().unwrap();
     let mut config = unipos_server::Config::for_tests(dir.path());
+    config.dev = true;
     config.listen = "0.0.0.0:0".parse().unwrap();
     let err = unipos_server::spawn(config).await.unwrap_err();
     assert!(format!("{err:#}").contains("loopback"), "{err:#}");

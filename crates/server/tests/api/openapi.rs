@@ -5,12 +5,11 @@ use std::path::Path;
 use serde_json::Value;
 use unipos_protocol::API_PREFIX;
 
-#[test]
-fn the_committed_openapi_document_is_what_the_code_generates() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("openapi.json");
-    let generated = unipos_server::openapi_json();
+/// `file` holds `generated`, or is rewritten with it under `UPDATE_OPENAPI`.
+fn assert_committed(file: &str, generated: &str) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
     if std::env::var_os("UPDATE_OPENAPI").is_some() {
-        std::fs::write(&path, &generated).unwrap();
+        std::fs::write(&path, generated).unwrap();
         return;
     }
     let committed = std::fs::read_to_string(&path)
@@ -18,9 +17,26 @@ fn the_committed_openapi_document_is_what_the_code_generates() {
         .replace("\r\n", "\n");
     assert!(
         committed == generated,
-        "crates/server/openapi.json is stale. Refresh it with\n\n    \
+        "crates/server/{file} is stale. Refresh it with\n\n    \
          UPDATE_OPENAPI=1 cargo test -p unipos-server --test api openapi\n\nand commit it."
     );
+}
+
+#[test]
+fn the_committed_openapi_document_is_what_the_code_generates() {
+    assert_committed("openapi.json", &unipos_server::openapi_json());
+}
+
+/// The `/dev` endpoints, served only with `--dev`, have a document of their own.
+#[test]
+fn the_committed_dev_document_is_what_the_code_generates() {
+    assert_committed("openapi-dev.json", &unipos_server::dev_openapi_json());
+    let doc: Value = serde_json::from_str(&unipos_server::dev_openapi_json()).unwrap();
+    let paths: Vec<&String> = doc["paths"].as_object().unwrap().keys().collect();
+    assert!(!paths.is_empty());
+    for path in paths {
+        assert!(path.starts_with(&format!("{API_PREFIX}/dev/")), "{path}");
+    }
 }
 
 #[test]

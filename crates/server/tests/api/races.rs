@@ -1,11 +1,11 @@
 //! Requests that overlap: a login or a change in flight while a reset commits, a check abandoned
 //! half-way, a resend whose mail never goes out.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde_json::json;
 use tokio::io::AsyncWriteExt;
-use unipos_protocol::ErrorCode;
+use unipos_protocol::{ErrorCode, ErrorEnvelope};
 
 use crate::common::*;
 
@@ -49,6 +49,20 @@ fn keep_the_worker_busy(s: &TestServer, n: usize) -> Vec<tokio::task::JoinHandle
         .collect()
 }
 
+/// Waits until the server has admitted `n` password checks since start (to run or to wait):
+/// the one hashing worker takes them in that order.
+async fn until_admitted(s: &TestServer, n: u64) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while s.server().password_checks_admitted() < n {
+        assert!(
+            Instant::now() < deadline,
+            "{} password checks admitted, not {n}",
+            s.server().password_checks_admitted()
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
 #[tokio::test]
 async fn no_session_made_with_the_old_password_outlives_a_reset() {
     let s = one_hashing_worker().await;
@@ -61,8 +75,12 @@ async fn no_session_made_with_the_old_password_outlives_a_reset() {
             None,
         ))
     };
-    let mut logins: Vec<_> = (0..8).map(|_| login()).collect();
-    tokio::time::sleep(Duration::from_millis(30)).await;
+    // Eight logins with the old password queue for the worker, then the reset's new hash, then
+    // eight more logins: these read the old password before the reset commits and check it
+    // after.
+    let start = s.server().password_checks_admitted();
+    let before: Vec<_> = (0..8).map(|_| login()).collect();
+    until_admitted(&s, start + 8).await;
     let p = good_password(7);
     let reset = tokio::spawn(post_raw(
         s.http.clone(),
@@ -70,19 +88,42 @@ async fn no_session_made_with_the_old_password_outlives_a_reset() {
         json!({"token": token, "new_password": p, "new_password_confirmation": p}),
         None,
     ));
-    tokio::time::sleep(Duration::from_millis(30)).await;
-    logins.extend((0..8).map(|_| login()));
+    until_admitted(&s, start + 9).await;
+    let during: Vec<_> = (0..8).map(|_| login()).collect();
     assert_eq!(reset.await.unwrap().0, 200);
-    for l in logins {
+
+    let mut sessions = Vec::new();
+    for l in before {
         let (status, body) = l.await.unwrap();
-        if status == 201 {
-            let v: serde_json::Value = serde_json::from_str(&body).unwrap();
-            let session = v["session"]["token"].as_str().unwrap();
-            s.get_as("/me", session)
-                .await
-                .assert_error(ErrorCode::SessionExpired);
+        assert_eq!(status, 201, "checked before the reset: {body}");
+        sessions.push(body);
+    }
+    let mut checked_after_the_reset = 0;
+    for l in during {
+        let (status, body) = l.await.unwrap();
+        let envelope: ErrorEnvelope = serde_json::from_str(&body)
+            .unwrap_or_else(|_| panic!("a session from the old password: {status} {body}"));
+        match (status, envelope.error.code) {
+            (401, ErrorCode::InvalidCredentials) => checked_after_the_reset += 1,
+            // Other checks of the same key in flight: asked to wait a moment, not locked.
+            (423, ErrorCode::AccountLocked) => {
+                assert!(envelope.error.retry_after_s <= Some(2), "{body}")
+            }
+            _ => panic!("{status} {body}"),
         }
     }
+    assert!(
+        checked_after_the_reset > 0,
+        "no login read the old password before the reset and checked it after"
+    );
+    for body in sessions {
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        let session = v["session"]["token"].as_str().unwrap();
+        s.get_as("/me", session)
+            .await
+            .assert_error(ErrorCode::SessionExpired);
+    }
+    s.login(DEMO_EMAIL, &p).await.assert_status(201);
 }
 
 #[tokio::test]
@@ -119,6 +160,24 @@ async fn a_change_on_a_stolen_session_cannot_undo_the_owners_reset() {
         .assert_error(ErrorCode::InvalidCredentials);
 }
 
+/// Failed logins the database holds for Taro's address, pending checks included.
+fn failures_of_taro(s: &TestServer) -> i64 {
+    query_value(
+        s.dir.path(),
+        "SELECT COUNT(*) FROM login_failures WHERE login_key = ?1",
+        &[Arg::Text(&format!("email:{DEMO_EMAIL}"))],
+    )
+}
+
+/// Waits until `what` holds.
+async fn until(what: &str, mut holds: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !holds() {
+        assert!(Instant::now() < deadline, "{what} within 5 s");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
 #[tokio::test]
 async fn a_check_the_client_abandons_is_not_counted_as_a_guess() {
     let s = one_hashing_worker().await;
@@ -127,8 +186,10 @@ async fn a_check_the_client_abandons_is_not_counted_as_a_guess() {
             .await
             .assert_error(ErrorCode::InvalidCredentials);
     }
+    assert_eq!(failures_of_taro(&s), 9);
+    let start = s.server().password_checks_admitted();
     let busy = keep_the_worker_busy(&s, 15);
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    until_admitted(&s, start + 15).await;
     // The right password, from an app that gives up while the check waits for the worker.
     let body = json!({"email": DEMO_EMAIL, "password": DEMO_PASSWORD}).to_string();
     let mut stream = tokio::net::TcpStream::connect(s.server().addr())
@@ -146,43 +207,66 @@ async fn a_check_the_client_abandons_is_not_counted_as_a_guess() {
         )
         .await
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    // The server read it: the check is counted, as a failure until its password is judged,
+    // and waits behind the others.
+    until("the check counted", || failures_of_taro(&s) == 10).await;
+    until_admitted(&s, start + 16).await;
     drop(stream);
+    // Abandoned, it is given back unjudged.
+    until("the abandoned check given back", || {
+        failures_of_taro(&s) == 9
+    })
+    .await;
     for b in busy {
         b.await.unwrap();
     }
-    // Until the abandoned check is given back (or, should it still run, checked), the right
-    // password may be asked to wait a moment for it; kept as a guess, it would wait 15 minutes.
-    let deadline = std::time::Instant::now() + Duration::from_secs(5);
-    loop {
-        let reply = s.login(DEMO_EMAIL, DEMO_PASSWORD).await;
-        if reply.status == 201 {
-            break;
-        }
-        let envelope = reply.assert_error(ErrorCode::AccountLocked);
-        assert!(envelope.error.retry_after_s <= Some(2), "{}", reply.text());
-        assert!(std::time::Instant::now() < deadline, "{}", reply.text());
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    assert_eq!(failures_of_taro(&s), 9);
+    // Nine failures: the right password logs in, at once.
+    s.login(DEMO_EMAIL, DEMO_PASSWORD).await.assert_status(201);
 }
 
 #[tokio::test]
 async fn a_resend_that_never_goes_out_leaves_the_delivered_link_working() {
-    let s = TestServer::start().await;
+    // A long lease: a mail being sent is due again in an hour, a mail that failed in seconds.
+    let s = TestServer::start_with(|c| c.mail_lease = Duration::from_secs(3600)).await;
     let first = s.reset_token_for(DEMO_EMAIL).await;
     // Mail stops going out: the outbox folder becomes a file.
     let dir = s.dir.path().join("outbox");
+    let delivered = std::fs::read_dir(&dir).unwrap().count();
     std::fs::remove_dir_all(&dir).unwrap();
     std::fs::write(&dir, b"not a folder").unwrap();
     advance(&s.clock, 61);
     s.forgot(DEMO_EMAIL).await.assert_status(202);
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    assert_eq!(
-        s.outbox(Some(DEMO_EMAIL)).await.len(),
-        1,
-        "nothing new went out"
-    );
+    // The deliverer tried to send it and could not: the mail waits for another attempt in a
+    // few seconds, and the link it would have carried is gone with it.
+    let failed_attempts = || -> i64 {
+        let soon = s.clock.now_ms() + 60_000;
+        query_value(
+            s.dir.path(),
+            "SELECT COUNT(*) FROM mail_outbox WHERE to_addr = ?1 AND sent_at IS NULL \
+             AND attempts >= 1 AND not_before < ?2",
+            &[Arg::Text(DEMO_EMAIL), Arg::Int(soon)],
+        )
+    };
+    until("a failed delivery", || failed_attempts() == 1).await;
+    let links: i64 = query_value(s.dir.path(), "SELECT COUNT(*) FROM reset_tokens", &[]);
+    assert_eq!(links, 1, "only the delivered link exists");
     s.post("/password/reset/check", json!({ "token": first }))
+        .await
+        .assert_status(200);
+
+    // Once mail goes out again, the retry carries a new link, and only then the old one ends.
+    std::fs::remove_file(&dir).unwrap();
+    std::fs::create_dir(&dir).unwrap();
+    advance(&s.clock, 10);
+    let mails = s.wait_for_mail(DEMO_EMAIL, 1).await;
+    assert_eq!(delivered, 1);
+    let second = token_of(&mails[0].links[0]);
+    assert_ne!(second, first);
+    s.post("/password/reset/check", json!({ "token": first }))
+        .await
+        .assert_error(ErrorCode::TokenSuperseded);
+    s.post("/password/reset/check", json!({ "token": second }))
         .await
         .assert_status(200);
 }

@@ -178,15 +178,12 @@ async fn reset_follows_the_organisations_own_policy() {
         require_digit: true,
         require_symbol: true,
     };
-    s.post("/dev/teams", json!({ "slug": "strict", "policy": strict }))
-        .await
-        .assert_status(200);
-    s.post(
-        "/dev/users",
-        json!({"email": "ken@strict.example", "team": "strict", "password": "Strict-pass-123", "display_name": "Ken", "login_method": "email"}),
-    )
-    .await
-    .assert_status(201);
+    s.store()
+        .set_team(json!({ "slug": "strict", "policy": strict }))
+        .unwrap();
+    s.store()
+        .add_member(json!({"email": "ken@strict.example", "team": "strict", "password": "Strict-pass-123", "display_name": "Ken", "login_method": "email"}))
+        .unwrap();
     let token = s.reset_token_for("ken@strict.example").await;
     let check = s
         .post("/password/reset/check", json!({ "token": token }))

@@ -1,5 +1,7 @@
 //! POST /sessions, DELETE /sessions/current, GET /me, PUT /me/password, GET /timeline.
 
+use std::time::Duration;
+
 use serde_json::json;
 use unipos_protocol::{ErrorCode, LoginMethod, Timeline, User, PASSWORD_CHANGED_MAIL_SUBJECT};
 
@@ -85,12 +87,11 @@ async fn wrong_password_and_unknown_account_answer_the_same_401() {
 #[tokio::test]
 async fn a_wrong_login_answers_the_same_whoever_the_address_belongs_to() {
     let s = TestServer::start().await;
-    s.post(
-        "/dev/users",
-        json!({ "email": "kana@example.com", "display_name": "Kana", "login_method": "sso" }),
-    )
-    .await
-    .assert_status(201);
+    s.store()
+        .add_member(
+            json!({ "email": "kana@example.com", "display_name": "Kana", "login_method": "sso" }),
+        )
+        .unwrap();
     let sso_member = s.login("kana@example.com", "Wrong-password-1").await;
     let stranger = s.login("nobody@example.com", "Wrong-password-1").await;
     let wrong = s.login(DEMO_EMAIL, "Wrong-password-1").await;
@@ -130,7 +131,7 @@ async fn tries_at_an_sso_domain_count_toward_the_lock_like_any_other() {
 
 #[tokio::test]
 async fn an_organisations_sso_domains_are_set_with_dev_teams() {
-    let s = TestServer::start().await;
+    let s = TestServer::start_dev().await;
     s.login("mika@acme.example", "anything")
         .await
         .assert_error(ErrorCode::InvalidCredentials);
@@ -385,11 +386,8 @@ async fn changing_the_password_checks_current_then_confirmation_then_policy() {
 #[tokio::test]
 async fn sso_members_cannot_change_a_password() {
     let s = TestServer::start().await;
-    let reply = s
-        .post("/dev/sessions", json!({ "email": DEMO_SSO_EMAIL }))
-        .await;
-    reply.assert_status(201);
-    let token = reply.session().session.token;
+    // Signed in by the organisation's identity provider.
+    let token = s.store().sign_in(DEMO_SSO_EMAIL).unwrap().session.token;
     s.put_as(
         "/me/password",
         change_body("anything", &good_password(1)),
@@ -427,27 +425,57 @@ async fn login_id_members_can_change_their_password() {
 #[tokio::test]
 async fn the_timeline_lists_the_teams_posts_newest_first() {
     let s = TestServer::start().await;
-    let token = s.session_token(DEMO_EMAIL, DEMO_PASSWORD).await;
-    let reply = s.get_as("/timeline", &token).await;
-    reply.assert_status(200);
-    let timeline: Timeline = serde_json::from_slice(&reply.body).unwrap();
-    assert!(timeline.posts.len() >= 3);
-    let times: Vec<_> = timeline
-        .posts
-        .iter()
-        .map(|p| p.created_at.clone())
-        .collect();
+    // Another organisation, with a member and posts of its own, some newer than the demo's.
+    s.store()
+        .add_member(json!({"email": "ken@acme.example", "team": "acme", "password": "Acme-pass-123", "display_name": "Ken", "login_method": "email"}))
+        .unwrap();
+    for (message, minutes) in [("Acme: thanks for the launch", 1), ("Acme: great demo", 90)] {
+        s.store()
+            .add_post(
+                "acme",
+                "Ken",
+                "Mika",
+                message,
+                Duration::from_secs(minutes * 60),
+            )
+            .unwrap();
+    }
+    let timeline_of = |token: String| {
+        let s = &s;
+        async move {
+            let reply = s.get_as("/timeline", &token).await;
+            reply.assert_status(200);
+            serde_json::from_slice::<Timeline>(&reply.body).unwrap()
+        }
+    };
+
+    let demo = timeline_of(s.session_token(DEMO_EMAIL, DEMO_PASSWORD).await).await;
+    assert_eq!(demo.posts.len(), 5, "the demo team's five posts");
+    assert!(
+        demo.posts.iter().all(|p| !p.message.starts_with("Acme")),
+        "another team's post: {:?}",
+        demo.posts
+    );
+    let times: Vec<_> = demo.posts.iter().map(|p| p.created_at.clone()).collect();
     let mut sorted = times.clone();
     sorted.sort_by(|a, b| b.cmp(a));
     assert_eq!(times, sorted, "newest first");
     assert!(
-        timeline.posts.iter().any(|p| !p.message.is_ascii()),
+        demo.posts.iter().any(|p| !p.message.is_ascii()),
         "a Japanese message"
     );
     assert!(
-        timeline.posts.iter().any(|p| p.message.is_ascii()),
+        demo.posts.iter().any(|p| p.message.is_ascii()),
         "an English message"
     );
+
+    let acme = timeline_of(s.session_token("ken@acme.example", "Acme-pass-123").await).await;
+    let messages: Vec<&str> = acme.posts.iter().map(|p| p.message.as_str()).collect();
+    assert_eq!(
+        messages,
+        ["Acme: thanks for the launch", "Acme: great demo"]
+    );
+
     s.get("/timeline")
         .await
         .assert_error(ErrorCode::SessionExpired);

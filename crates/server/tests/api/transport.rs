@@ -2,8 +2,8 @@
 //! the per-client rate limit.
 
 use reqwest::Method;
-use serde_json::json;
-use unipos_protocol::{ErrorCode, LoginMethod};
+use serde_json::{json, Value};
+use unipos_protocol::{ErrorCode, LoginMethod, PasswordPolicy, API_PREFIX};
 
 use crate::common::*;
 
@@ -285,25 +285,124 @@ async fn one_client_address_has_a_generous_limit_across_the_unauthenticated_endp
     s.forgot("d@example.com").await.assert_status(202);
 }
 
+/// Every `/dev` operation, with a request a `--dev` server takes.
+fn dev_requests() -> Vec<(Method, &'static str, Option<Value>)> {
+    let strict = PasswordPolicy {
+        min_length: 20,
+        ..PasswordPolicy::default()
+    };
+    vec![
+        (
+            Method::POST,
+            "/dev/users",
+            Some(
+                json!({"email": "ken@example.com", "password": "Ken-password-1", "display_name": "Ken", "login_method": "email"}),
+            ),
+        ),
+        (
+            Method::POST,
+            "/dev/teams",
+            Some(json!({ "slug": DEMO_TEAM, "policy": strict })),
+        ),
+        (
+            Method::POST,
+            "/dev/suppressed",
+            Some(json!({ "email": DEMO_EMAIL })),
+        ),
+        (
+            Method::POST,
+            "/dev/sessions",
+            Some(json!({ "email": DEMO_EMAIL })),
+        ),
+        (Method::GET, "/dev/outbox", None),
+    ]
+}
+
 #[tokio::test]
 async fn dev_endpoints_do_not_exist_without_dev_mode() {
-    let s = TestServer::start_with(|c| c.dev = false).await;
-    s.get("/dev/outbox").await.assert_error(ErrorCode::NotFound);
-    s.post("/dev/users", json!({"email": "a@example.com", "password": "Password-1", "display_name": "A", "login_method": "email"}))
-        .await
-        .assert_error(ErrorCode::NotFound);
-    s.post("/dev/sessions", json!({ "email": DEMO_EMAIL }))
-        .await
-        .assert_error(ErrorCode::NotFound);
-    // And nobody was seeded.
-    s.login(DEMO_EMAIL, DEMO_PASSWORD)
+    // The requests below are every operation the dev endpoints have.
+    let dev_doc = serde_json::to_value(unipos_server::dev::openapi()).unwrap();
+    let mut documented: Vec<String> = dev_doc["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .flat_map(|(path, ops)| {
+            let path = path.trim_start_matches(API_PREFIX).to_owned();
+            ops.as_object()
+                .unwrap()
+                .keys()
+                .map(move |m| format!("{} {path}", m.to_uppercase()))
+        })
+        .collect();
+    let mut tried: Vec<String> = dev_requests()
+        .iter()
+        .map(|(m, path, _)| format!("{m} {path}"))
+        .collect();
+    documented.sort();
+    tried.sort();
+    assert_eq!(tried, documented);
+
+    let production = TestServer::start().await;
+    let dev = TestServer::start_dev().await;
+    for (method, path, body) in dev_requests() {
+        let at = |s: &TestServer| format!("{}{path}", s.api);
+        let refused = production
+            .send(method.clone(), &at(&production), body.clone(), None, &[])
+            .await;
+        refused.assert_error(ErrorCode::NotFound);
+        let served = dev.send(method, &at(&dev), body, None, &[]).await;
+        assert!(
+            served.status.is_success(),
+            "{path} with --dev: {} {}",
+            served.status,
+            served.text()
+        );
+    }
+    // Nothing they ask for happened: the demo team's policy is the default, Ken was not
+    // added, and Taro's address still gets mail.
+    let token = production.reset_token_for(DEMO_EMAIL).await;
+    let check = production
+        .post("/password/reset/check", json!({ "token": token }))
+        .await;
+    assert_eq!(
+        check.json()["policy"],
+        serde_json::to_value(PasswordPolicy::default()).unwrap()
+    );
+    production
+        .login("ken@example.com", "Ken-password-1")
         .await
         .assert_error(ErrorCode::InvalidCredentials);
+    // And the production document does not name them.
+    let doc = serde_json::to_value(unipos_server::openapi()).unwrap();
+    let dev_paths: Vec<&String> = doc["paths"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .filter(|p| p.contains("/dev"))
+        .collect();
+    assert!(dev_paths.is_empty(), "{dev_paths:?}");
+}
+
+#[tokio::test]
+async fn without_dev_mode_nobody_is_seeded() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = unipos_server::spawn(unipos_server::Config::for_tests(dir.path()))
+        .await
+        .unwrap();
+    let login = http_client()
+        .build()
+        .unwrap()
+        .post(format!("{}/sessions", server.api_url()))
+        .json(&json!({ "email": DEMO_EMAIL, "password": DEMO_PASSWORD }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status().as_u16(), 401);
 }
 
 #[tokio::test]
 async fn dev_users_adds_email_sso_and_login_id_members() {
-    let s = TestServer::start().await;
+    let s = TestServer::start_dev().await;
     let reply = s
         .post("/dev/users", json!({"email": "ken@example.com", "password": "Ken-password-1", "display_name": "Ken", "login_method": "email"}))
         .await;
@@ -356,7 +455,7 @@ async fn get_with_host(s: &TestServer, path: &str, host: &str) -> String {
 /// own name as the Host. A proxy on this machine passes its own loopback Host and port.
 #[tokio::test]
 async fn in_dev_mode_a_request_for_a_host_that_is_not_this_machine_is_refused() {
-    let s = TestServer::start().await;
+    let s = TestServer::start_dev().await;
     let port = s.server().addr().port();
     for host in [
         format!("attacker.example:{port}"),
@@ -393,7 +492,7 @@ async fn in_dev_mode_a_request_for_a_host_that_is_not_this_machine_is_refused() 
 
 #[tokio::test]
 async fn outside_dev_mode_any_host_is_served() {
-    let s = TestServer::start_with(|c| c.dev = false).await;
+    let s = TestServer::start().await;
     // Reaches the handler: 401 for the missing session, not 421.
     let answer = get_with_host(&s, "/api/v1/me", "unipos.example").await;
     assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");

@@ -287,7 +287,8 @@ pub fn listen<R: Runtime>(app: &tauri::App<R>) {
 mod tests {
     use std::sync::Arc;
 
-    use unipos_client::{ClientConfig, MemoryVault};
+    use unipos_client::testing::MemoryVault;
+    use unipos_client::ClientConfig;
 
     use super::*;
 

@@ -222,7 +222,7 @@ impl AppState {
 mod tests {
     use std::sync::Arc;
 
-    use unipos_client::MemoryVault;
+    use unipos_client::testing::MemoryVault;
 
     use super::*;
 

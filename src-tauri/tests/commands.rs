@@ -14,7 +14,8 @@ use tauri::webview::InvokeRequest;
 use tauri::{App, Manager, WebviewWindow, WebviewWindowBuilder};
 use unipos_app_lib::state::{AppState, Browser, PreferenceFile};
 use unipos_app_lib::wire::Preferences;
-use unipos_client::{ClientConfig, ClientError, MemoryVault, SessionVault, StoredSession};
+use unipos_client::testing::MemoryVault;
+use unipos_client::{ClientConfig, ClientError, SessionVault, StoredSession};
 use unipos_server::dev::{
     DEMO_DISPLAY_NAME, DEMO_EMAIL, DEMO_LOGIN_ID, DEMO_LOGIN_ID_DISPLAY_NAME,
     DEMO_LOGIN_ID_PASSWORD, DEMO_PASSWORD, DEMO_SSO_EMAIL, DEMO_TEAM,

@@ -603,17 +603,19 @@ async fn blocking<T: Send + 'static>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::MemoryVault;
+    use crate::testing::{ClosedPort, MemoryVault};
 
-    fn flows(vault: MemoryVault) -> Flows {
-        // Port 9 on loopback: nothing listens, so any request that slips out fails loudly.
-        let config = ClientConfig::with_bases("http://127.0.0.1:9", "https://unipos.me").unwrap();
-        Flows::new(config, Arc::new(vault)).unwrap()
+    /// Flows whose API is a port held closed: a request that slips out is refused, loudly.
+    fn flows(vault: MemoryVault) -> (Flows, ClosedPort) {
+        let port = ClosedPort::new();
+        let config = ClientConfig::with_bases(port.base(), "https://unipos.me").unwrap();
+        (Flows::new(config, Arc::new(vault)).unwrap(), port)
     }
 
     #[tokio::test]
     async fn an_address_the_rules_refuse_is_never_sent() {
-        let err = flows(MemoryVault::new())
+        let (f, _port) = flows(MemoryVault::new());
+        let err = f
             .request_reset("taro@example.com\u{3000}")
             .await
             .unwrap_err();
@@ -627,7 +629,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_link_the_rules_refuse_is_never_checked() {
-        let f = flows(MemoryVault::new());
+        let (f, _port) = flows(MemoryVault::new());
         let token = "a".repeat(43);
         let err = f
             .check_link(&format!(
@@ -642,7 +644,7 @@ mod tests {
 
     #[test]
     fn a_pending_reset_shows_only_a_prefix_of_its_token() {
-        let f = flows(MemoryVault::new());
+        let (f, _port) = flows(MemoryVault::new());
         let token = format!("AbCdEf{}", "S".repeat(40));
         let pending = f
             .reset_link(&format!("https://unipos.me/reset_password?token={token}"))
@@ -658,7 +660,7 @@ mod tests {
 
     #[tokio::test]
     async fn without_a_session_the_authenticated_flows_say_not_logged_in() {
-        let f = flows(MemoryVault::new());
+        let (f, _port) = flows(MemoryVault::new());
         assert_eq!(f.me().await.unwrap_err().code(), "not_logged_in");
         assert_eq!(f.timeline().await.unwrap_err().code(), "not_logged_in");
         assert_eq!(f.logout().await.unwrap_err().code(), "not_logged_in");
@@ -671,7 +673,7 @@ mod tests {
 
     #[tokio::test]
     async fn without_a_keychain_login_fails_before_anything_is_sent() {
-        let f = flows(MemoryVault::unavailable());
+        let (f, _port) = flows(MemoryVault::unavailable());
         let err = f
             .login_with_email("taro@example.com", "pw")
             .await
@@ -687,7 +689,8 @@ mod tests {
     #[tokio::test]
     async fn logout_clears_the_local_session_even_when_the_server_is_unreachable() {
         let vault = Arc::new(MemoryVault::new());
-        let config = ClientConfig::with_bases("http://127.0.0.1:9", "https://unipos.me").unwrap();
+        let port = ClosedPort::new();
+        let config = ClientConfig::with_bases(port.base(), "https://unipos.me").unwrap();
         vault
             .save(
                 config.api_base.as_str(),

@@ -6,7 +6,8 @@
 //!   name for the `User-Agent`; `UNIPOS_API_URL` / `UNIPOS_WEB_BASE` override the defaults.
 //! - [`ApiClient`]: one method per endpoint; every call carries an `X-Request-Id` that comes
 //!   back in the [`Reply`] and in every [`ClientError`].
-//! - [`SessionVault`]: [`KeyringVault`] (the OS keychain) and [`MemoryVault`] (tests).
+//! - [`SessionVault`]: [`KeyringVault`] (the OS keychain); tests have an in-memory one
+//!   (`testing::MemoryVault`, of the `testing` feature).
 //! - [`Flows`]: request a reset, check a link, set password and login, log in, log out, change
 //!   password, me, timeline.
 //!
@@ -20,6 +21,8 @@ mod config;
 mod error;
 pub mod flows;
 pub mod support;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 pub mod vault;
 
 pub use api::{install_tls_provider, AccountSheet, ApiClient, NoContent, Reply};
@@ -34,6 +37,5 @@ pub use flows::{
 };
 pub use unipos_protocol;
 pub use vault::{
-    KeyringVault, MemoryVault, PendingRevokes, ResetBinding, SessionVault, StoredSession,
-    VAULT_SERVICE,
+    KeyringVault, PendingRevokes, ResetBinding, SessionVault, StoredSession, VAULT_SERVICE,
 };

@@ -11,7 +11,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpSocket};
+use tokio::net::TcpListener;
+use unipos_client::testing::ClosedPort;
 use unipos_client::unipos_protocol::{Email, ErrorCode, LoginRequest, ResetToken};
 use unipos_client::{ApiClient, ClientConfig, ClientError};
 
@@ -142,25 +143,9 @@ fn serve(listener: TcpListener, behaviour: Behaviour) -> Arc<Seen> {
     seen
 }
 
-/// A loopback port that is bound (so nothing else can take it) but not listening: every
-/// connection to it is refused, until [`ClosedPort::listen`] opens it on the same socket.
-struct ClosedPort {
-    socket: TcpSocket,
-    base: String,
-}
-
-impl ClosedPort {
-    fn new() -> ClosedPort {
-        let socket = TcpSocket::new_v4().unwrap();
-        socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
-        let base = format!("http://{}", socket.local_addr().unwrap());
-        ClosedPort { socket, base }
-    }
-
-    /// A server appears on the port: from now on connections are accepted and answered.
-    fn listen(self, behaviour: Behaviour) -> Arc<Seen> {
-        serve(self.socket.listen(16).unwrap(), behaviour)
-    }
+/// A server appears on the port held closed: from now on connections are accepted and answered.
+fn listen(port: ClosedPort, behaviour: Behaviour) -> Arc<Seen> {
+    serve(port.into_socket().listen(16).unwrap(), behaviour)
 }
 
 fn response(status: &str, headers: &[(&str, &str)], body: &str) -> Behaviour {
@@ -251,7 +236,10 @@ async fn the_servers_request_id_is_kept_when_it_sends_one() {
 #[tokio::test]
 async fn connection_refused_is_its_own_code() {
     let port = ClosedPort::new();
-    let err = client(&port.base).forgot(&email(), None).await.unwrap_err();
+    let err = client(port.base())
+        .forgot(&email(), None)
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), "connection_refused", "{err:?}");
     assert!(err.request_id().is_some_and(uuid_like), "{err:?}");
     assert_eq!(err.status(), None);
@@ -533,7 +521,7 @@ const CHECK_OK: &str = r#"{"email_hint":"t***@example.com","expires_at":"2030-01
 async fn a_read_whose_connection_is_refused_is_sent_once_more_after_a_pause() {
     let _hold = hold_clock();
     let port = ClosedPort::new();
-    let c = client(&port.base);
+    let c = client(port.base());
     let mut read = tokio::spawn(async move { c.reset_check(&token(), None).await });
     // The first attempt is refused; then the read waits out its pause, on a clock that does
     // not move, so it cannot finish. (A second of real time for the first attempt to be made.)
@@ -542,7 +530,7 @@ async fn a_read_whose_connection_is_refused_is_sent_once_more_after_a_pause() {
     }
 
     // A server appears on the port, and the pause ends.
-    let seen = port.listen(response("200 OK", &[], CHECK_OK));
+    let seen = listen(port, response("200 OK", &[], CHECK_OK));
     let paused_at = tokio::time::Instant::now();
     tokio::time::advance(PAST_THE_RETRY_PAUSE).await;
     let reply = within_real(Duration::from_secs(30), read)
@@ -563,7 +551,7 @@ async fn a_read_whose_connection_is_refused_is_sent_once_more_after_a_pause() {
 async fn a_read_is_retried_only_once() {
     let _hold = hold_clock();
     let port = ClosedPort::new();
-    let c = client(&port.base);
+    let c = client(port.base());
     let mut read = tokio::spawn(async move { c.reset_check(&token(), None).await });
     if let Some(early) = within_real(Duration::from_secs(1), &mut read).await {
         panic!("the read came back without trying again: {early:?}");
@@ -584,7 +572,7 @@ async fn a_write_whose_connection_is_refused_is_never_sent_again() {
     let _hold = hold_clock();
     for write in ["forgot", "reset", "login", "change_password", "logout"] {
         let port = ClosedPort::new();
-        let c = client(&port.base);
+        let c = client(port.base());
         let mut call = tokio::spawn(async move {
             match write {
                 "forgot" => c.forgot(&email(), None).await.map(|_| ()),
@@ -609,7 +597,7 @@ async fn a_write_whose_connection_is_refused_is_never_sent_again() {
         // Refused, the write comes back at once (the clock held, no pause can end)...
         let early = within_real(Duration::from_secs(10), &mut call).await;
         // ...and a write that was waiting to be sent again would now reach this server.
-        let seen = port.listen(response("204 No Content", &[], ""));
+        let seen = listen(port, response("204 No Content", &[], ""));
         tokio::time::advance(PAST_THE_RETRY_PAUSE).await;
         let result = match early {
             Some(result) => result,

@@ -7,9 +7,7 @@ use std::time::Duration;
 
 use support::*;
 use unipos_client::unipos_protocol::{LoginMethod, PolicyRule};
-use unipos_client::{
-    ApiClient, ClientConfig, ClientError, Flows, MemoryVault, OpenedLink, SessionVault,
-};
+use unipos_client::{ApiClient, ClientConfig, ClientError, Flows, OpenedLink, SessionVault};
 
 const NEW_PASSWORD: &str = "Fresh-pass-42";
 

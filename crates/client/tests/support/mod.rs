@@ -8,9 +8,9 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+pub use unipos_client::testing::MemoryVault;
 use unipos_client::{
-    ApiClient, ClientConfig, ClientError, Flows, KeyringVault, MemoryVault, SessionVault,
-    StoredSession,
+    ApiClient, ClientConfig, ClientError, Flows, KeyringVault, SessionVault, StoredSession,
 };
 use unipos_server::{Clock, Config, RunningServer, SentMail};
 

@@ -673,6 +673,8 @@ async fn logout_with_a_keychain_that_will_not_clear_still_revokes_the_session_on
 
 #[tokio::test]
 async fn every_answer_and_error_carries_the_request_id_the_server_logged() {
+    // The server's log as `--log-format json` writes it, where support looks the id up.
+    let log = unipos_server::testing::json_log();
     let t = TestServer::start().await;
     let (flows, _) = t.flows();
     let ok = flows.request_reset(DEMO_EMAIL).await.unwrap();
@@ -685,6 +687,15 @@ async fn every_answer_and_error_carries_the_request_id_the_server_logged() {
     let json = serde_json::to_value(&err).unwrap();
     assert_eq!(json["request_id"], ids[1].as_str());
     assert_eq!(json["status"], 429);
+    for (id, status, code) in [(&ids[0], 202, "-"), (&ids[1], 429, "rate_limited")] {
+        let lines = log.requests(id);
+        assert_eq!(lines.len(), 1, "the server logged {id} once: {lines:?}");
+        assert_eq!(lines[0]["route"], "/api/v1/password/forgot");
+        assert_eq!(
+            (&lines[0]["status"], &lines[0]["error_code"]),
+            (&status.into(), &code.into())
+        );
+    }
 }
 
 fn uuid_like(s: &str) -> bool {

@@ -231,6 +231,22 @@ fn router(state: AppState) -> Router {
     ))
 }
 
+/// The log of `--log-format json`, written to `writer`: one JSON object per line, the event's
+/// fields at the top and its span's (the request's `request_id`) under `span`.
+pub fn json_log<W>(filter: tracing_subscriber::EnvFilter, writer: W) -> impl tracing::Subscriber
+where
+    W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + Send + Sync + 'static,
+{
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(writer)
+        .json()
+        .flatten_event(true)
+        .with_current_span(true)
+        .with_span_list(false)
+        .finish()
+}
+
 /// `http://ADDR` for a bound address, with an unspecified address (`0.0.0.0`, `::`) replaced by
 /// loopback, so it can be used as a base URL on this machine.
 fn local_base(addr: SocketAddr) -> anyhow::Result<BaseUrl> {

@@ -9,6 +9,7 @@ use std::time::Duration;
 use clap::builder::BoolishValueParser;
 use clap::Parser;
 use ipnet::IpNet;
+use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::EnvFilter;
 use unipos_protocol::{app_links, BaseUrl};
 use unipos_server::{dev, spawn, Config, DbLocation, PoolSize};
@@ -321,20 +322,14 @@ async fn stop_signal() {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let log = tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr);
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     match args.log_format {
-        LogFormat::Text => log.with_ansi(std::io::stderr().is_terminal()).init(),
-        // The event's fields at the top, and its span's (request_id) under "span".
-        LogFormat::Json => log
-            .json()
-            .flatten_event(true)
-            .with_current_span(true)
-            .with_span_list(false)
+        LogFormat::Text => tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .with_ansi(std::io::stderr().is_terminal())
             .init(),
+        LogFormat::Json => unipos_server::json_log(filter, std::io::stderr).init(),
     }
     let mut config = args.into_config();
     fit_connections_to_file_limit(&mut config);

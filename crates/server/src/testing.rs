@@ -243,6 +243,56 @@ impl Store {
     }
 }
 
+/// The log of every server of this test process, in the format of `--log-format json`, as
+/// support reads it to find a request by its id. The first call installs it as the process's
+/// tracing subscriber; later calls answer the same log.
+pub fn json_log() -> &'static JsonLog {
+    static LOG: std::sync::OnceLock<JsonLog> = std::sync::OnceLock::new();
+    LOG.get_or_init(|| {
+        use tracing_subscriber::util::SubscriberInitExt;
+        let log = JsonLog(std::sync::Arc::new(std::sync::Mutex::new(Vec::new())));
+        let writer = log.0.clone();
+        crate::json_log(tracing_subscriber::EnvFilter::new("info"), move || {
+            LogWriter(writer.clone())
+        })
+        .try_init()
+        .expect("no other tracing subscriber in this test process");
+        log
+    })
+}
+
+/// What [`json_log`] holds.
+pub struct JsonLog(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl JsonLog {
+    /// The request lines (`"message": "request"`) of the request with this id, as
+    /// `jq 'select(.span.request_id == ID)'` finds them.
+    pub fn requests(&self, request_id: &str) -> Vec<serde_json::Value> {
+        let bytes = self.0.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        String::from_utf8_lossy(&bytes)
+            .lines()
+            .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+            .filter(|l| l["message"] == "request" && l["span"]["request_id"] == request_id)
+            .collect()
+    }
+}
+
+struct LogWriter(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 fn refused(e: crate::error::ApiError) -> anyhow::Error {
     anyhow::anyhow!("refused: {}", e.code())
 }

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Runs the API tests (crates/server/tests/api) against PostgreSQL: pg_virtualenv (postgresql-common)
-# makes a throw-away cluster on a free port, the tests run beside it with UNIPOS_TEST_POSTGRES
-# pointing at it (each test gets a database of its own there), and the cluster is dropped when they
-# end. The same tests run on SQLite in the workspace's `cargo test`. Extra arguments go to
-# `cargo test` (a test name filter, `-- --nocapture`).
+# Runs the server's tests against PostgreSQL: its unit tests (those that touch the database get
+# a database of their own there), and the API tests (crates/server/tests/api: every endpoint, the
+# server binary, the upgrade of a database at each earlier schema step). pg_virtualenv
+# (postgresql-common) makes a throw-away cluster on a free port, the tests run beside it with
+# UNIPOS_TEST_POSTGRES pointing at it (each test gets a database of its own there), and the
+# cluster is dropped when they end. The same tests run on SQLite in the workspace's `cargo test`.
+# Extra arguments go to `cargo test` (a test name filter, `-- --nocapture`).
 #
 #   scripts/api-postgres.sh [CARGO TEST ARGS...]
 set -euo pipefail
@@ -18,5 +20,5 @@ fi
 # shellcheck disable=SC2016 # (expanded by the inner shell, inside the cluster's environment)
 exec pg_virtualenv -o max_connections=300 -o fsync=off -t sh -c '
   export UNIPOS_TEST_POSTGRES="postgres://$PGUSER:$PGPASSWORD@${PGHOST:-localhost}:${PGPORT:-5432}"
-  exec cargo test --locked -p unipos-server --test api "$@"
+  exec cargo test --locked -p unipos-server --lib --test api "$@"
 ' api-postgres "$@"

@@ -201,10 +201,21 @@ impl Db {
         }
     }
 
-    /// A throw-away SQLite database in memory (unit tests).
+    /// A database of its own for a unit test: a throw-away SQLite one in memory, or, when the
+    /// tests run against PostgreSQL (`UNIPOS_TEST_POSTGRES`), a new database on that server.
     #[cfg(test)]
-    pub fn memory() -> Db {
-        Db::open(&DbLocation::Sqlite(":memory:".into()), PoolSize::default()).unwrap()
+    pub fn for_unit_test() -> Db {
+        use std::sync::atomic::{AtomicU32, Ordering};
+        static MADE: AtomicU32 = AtomicU32::new(0);
+        let location = match crate::testing::postgres_server() {
+            Some(server) => {
+                let n = MADE.fetch_add(1, Ordering::SeqCst);
+                let name = format!("unipos_unit_{}_{n}", std::process::id());
+                crate::testing::postgres_database(&server, &name)
+            }
+            None => DbLocation::Sqlite(":memory:".into()),
+        };
+        crate::testing::open(&location).unwrap()
     }
 
     /// Runs `f` with a connection on a blocking thread.

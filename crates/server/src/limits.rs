@@ -110,7 +110,7 @@ mod tests {
 
     #[test]
     fn allows_up_to_the_limit_then_says_when_to_retry() {
-        let db = Db::memory();
+        let db = Db::for_unit_test();
         let l = Limiter::new(
             "test",
             vec![Rule {
@@ -138,7 +138,7 @@ mod tests {
 
     #[test]
     fn every_rule_must_allow_and_the_longest_wait_wins() {
-        let db = Db::memory();
+        let db = Db::for_unit_test();
         let l = Limiter::new(
             "test",
             vec![

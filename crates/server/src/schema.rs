@@ -375,19 +375,24 @@ fn too_new(version: usize, known: usize) -> anyhow::Error {
 /// which would otherwise delete the rows that refer to it), and checked before the commit, as
 /// SQLite's procedure for altering a table says; they are on again afterwards.
 pub fn migrate_sqlite(conn: &mut rusqlite::Connection) -> anyhow::Result<()> {
+    migrate_sqlite_to(conn, SQLITE.len())
+}
+
+/// [`migrate_sqlite`] up to step `target` only (a database as an older server left it).
+pub fn migrate_sqlite_to(conn: &mut rusqlite::Connection, target: usize) -> anyhow::Result<()> {
     conn.pragma_update(None, "foreign_keys", false)?;
-    let migrated = run_sqlite_steps(conn);
+    let migrated = run_sqlite_steps(conn, target);
     conn.pragma_update(None, "foreign_keys", true)?;
     migrated
 }
 
-fn run_sqlite_steps(conn: &mut rusqlite::Connection) -> anyhow::Result<()> {
+fn run_sqlite_steps(conn: &mut rusqlite::Connection, target: usize) -> anyhow::Result<()> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let version: usize = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
     if version > SQLITE.len() {
         return Err(too_new(version, SQLITE.len()));
     }
-    for (index, step) in SQLITE.iter().enumerate().skip(version) {
+    for (index, step) in SQLITE[..target].iter().enumerate().skip(version) {
         tx.execute_batch(step)
             .with_context(|| format!("schema step {}", index + 1))?;
         tx.pragma_update(None, "user_version", index + 1)?;
@@ -405,6 +410,11 @@ fn run_sqlite_steps(conn: &mut rusqlite::Connection) -> anyhow::Result<()> {
 /// Runs the PostgreSQL steps the database lacks, in one transaction under an advisory lock: a
 /// second server starting at the same moment waits for it, then finds nothing left to do.
 pub fn migrate_postgres(client: &mut postgres::Client) -> anyhow::Result<()> {
+    migrate_postgres_to(client, POSTGRES.len())
+}
+
+/// [`migrate_postgres`] up to step `target` only (a database as an older server left it).
+pub fn migrate_postgres_to(client: &mut postgres::Client, target: usize) -> anyhow::Result<()> {
     let mut tx = client.transaction()?;
     tx.execute(
         "SELECT pg_advisory_xact_lock(hashtextextended('unipos_schema', 0))",
@@ -421,7 +431,7 @@ pub fn migrate_postgres(client: &mut postgres::Client) -> anyhow::Result<()> {
     if version > POSTGRES.len() {
         return Err(too_new(version, POSTGRES.len()));
     }
-    for (index, step) in POSTGRES.iter().enumerate().skip(version) {
+    for (index, step) in POSTGRES[..target].iter().enumerate().skip(version) {
         tx.batch_execute(step)
             .with_context(|| format!("schema step {}", index + 1))?;
         tx.execute(

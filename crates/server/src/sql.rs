@@ -554,23 +554,22 @@ mod tests {
 
     #[test]
     fn a_dropped_transaction_is_rolled_back_and_a_committed_one_kept() {
-        let c = rusqlite::Connection::open_in_memory().unwrap();
-        let mut conn = Conn::sqlite(&c);
-        conn.batch("CREATE TABLE t (v INTEGER)").unwrap();
-        {
-            let mut tx = conn.immediate("t").unwrap();
-            tx.execute("INSERT INTO t (v) VALUES (?1)", args![1i64])
-                .unwrap();
-        }
-        let tx = {
-            let mut tx = conn.immediate("t").unwrap();
-            tx.execute("INSERT INTO t (v) VALUES (?1)", args![2i64])
-                .unwrap();
-            tx
-        };
-        tx.commit().unwrap();
-        let all = conn
-            .query_all("SELECT v FROM t", args![], |r| r.get::<i64>(0))
+        let db = crate::db::Db::for_unit_test();
+        let all = db
+            .with(|conn| -> DbResult<Vec<i64>> {
+                conn.batch("CREATE TABLE t (v BIGINT)")?;
+                {
+                    let mut tx = conn.immediate("t")?;
+                    tx.execute("INSERT INTO t (v) VALUES (?1)", args![1i64])?;
+                }
+                let tx = {
+                    let mut tx = conn.immediate("t")?;
+                    tx.execute("INSERT INTO t (v) VALUES (?1)", args![2i64])?;
+                    tx
+                };
+                tx.commit()?;
+                conn.query_all("SELECT v FROM t", args![], |r| r.get::<i64>(0))
+            })
             .unwrap();
         assert_eq!(all, vec![2]);
     }
@@ -584,29 +583,31 @@ mod tests {
         assert_eq!(shown, "[<text, 12 bytes>, <bytes, 4>, 3, NULL]");
     }
 
+    /// On the store the tests run against: SQLite, or PostgreSQL under `scripts/api-postgres.sh`.
     #[test]
-    fn arguments_and_columns_round_trip_on_sqlite() {
-        let c = rusqlite::Connection::open_in_memory().unwrap();
-        let mut conn = Conn::sqlite(&c);
-        let row = conn
-            .query_one(
-                "SELECT ?1, ?2, ?3, ?4, ?5",
-                args![7u32, true, "text", None::<&str>, Some(-3i64)],
-                |r| {
-                    Ok((
-                        r.get::<u32>(0)?,
-                        r.get::<bool>(1)?,
-                        r.get::<String>(2)?,
-                        r.get::<Option<String>>(3)?,
-                        r.get::<Option<i64>>(4)?,
-                    ))
-                },
-            )
+    fn arguments_and_columns_round_trip() {
+        let db = crate::db::Db::for_unit_test();
+        let (row, none) = db
+            .with(|conn| -> DbResult<_> {
+                let row = conn.query_one(
+                    "SELECT CAST(?1 AS BIGINT), CAST(?2 AS BOOLEAN), CAST(?3 AS TEXT), \
+                     CAST(?4 AS TEXT), CAST(?5 AS BIGINT)",
+                    args![7u32, true, "text", None::<&str>, Some(-3i64)],
+                    |r| {
+                        Ok((
+                            r.get::<u32>(0)?,
+                            r.get::<bool>(1)?,
+                            r.get::<String>(2)?,
+                            r.get::<Option<String>>(3)?,
+                            r.get::<Option<i64>>(4)?,
+                        ))
+                    },
+                )?;
+                let none = conn.query_one("SELECT 1 WHERE 1 = 0", args![], |r| r.get::<i64>(0));
+                Ok((row, none))
+            })
             .unwrap();
         assert_eq!(row, (7, true, "text".to_owned(), None, Some(-3)));
-        assert!(matches!(
-            conn.query_one("SELECT 1 WHERE 0", args![], |r| r.get::<i64>(0)),
-            Err(DbError::NoRow)
-        ));
+        assert!(matches!(none, Err(DbError::NoRow)), "{none:?}");
     }
 }

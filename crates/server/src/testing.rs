@@ -19,7 +19,7 @@ use crate::db::{Db, DbLocation, PoolSize};
 use crate::dev::{self, DevTeam, NewMember, SignInAs};
 use crate::secrets::hash_password;
 use crate::sessions::NewSession;
-use crate::sql::DbError;
+use crate::sql::{Conn, DbError, PgConn};
 use crate::{store, Config, RunningServer, SentMail};
 
 impl Config {
@@ -54,7 +54,7 @@ pub fn seed_demo(location: &DbLocation, clock: &Clock) -> anyhow::Result<()> {
 
 /// Opens (and migrates) the database at `location`, on a thread of its own: PostgreSQL's
 /// blocking client must not run on an async runtime's thread.
-fn open(location: &DbLocation) -> anyhow::Result<Db> {
+pub(crate) fn open(location: &DbLocation) -> anyhow::Result<Db> {
     std::thread::scope(|s| {
         s.spawn(|| Db::open(location, PoolSize::default()))
             .join()
@@ -111,6 +111,44 @@ pub fn postgres_database(server: &str, name: &str) -> DbLocation {
         .unwrap()
     });
     DbLocation::Postgres(format!("{server}/{name}"))
+}
+
+/// How many schema steps the store at `location` has (SQLite's or PostgreSQL's).
+pub fn schema_steps(location: &DbLocation) -> usize {
+    match location {
+        DbLocation::Sqlite(_) => crate::schema::SQLITE.len(),
+        DbLocation::Postgres(_) => crate::schema::POSTGRES.len(),
+    }
+}
+
+/// Makes the database at `location` as a server of schema step `step` left it: its store's
+/// first `step` migration steps, then what `write` writes (rows as that server stored them),
+/// and nothing more. A server started on it later migrates the rest.
+pub fn at_schema_step<T: Send>(
+    location: &DbLocation,
+    step: usize,
+    write: impl FnOnce(&mut Conn<'_>) -> Result<T, DbError> + Send,
+) -> anyhow::Result<T> {
+    match location {
+        DbLocation::Sqlite(path) => {
+            let mut conn = rusqlite::Connection::open(path)?;
+            crate::schema::migrate_sqlite_to(&mut conn, step)?;
+            Ok(write(&mut Conn::sqlite(&conn))?)
+        }
+        // On a thread of its own: the blocking client must not run on an async runtime's thread.
+        DbLocation::Postgres(url) => std::thread::scope(|s| {
+            s.spawn(|| -> anyhow::Result<T> {
+                let mut client = postgres::Client::connect(url, postgres::NoTls)?;
+                crate::schema::migrate_postgres_to(&mut client, step)?;
+                let mut pg = PgConn::new(client);
+                let written = write(&mut Conn::postgres(&mut pg))?;
+                drop(pg);
+                Ok(written)
+            })
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        }),
+    }
 }
 
 impl RunningServer {

@@ -1,5 +1,6 @@
 //! Integration tests of the reference server over real HTTP: each test starts its own server on an
-//! ephemeral loopback port, with a real SQLite file in a temporary folder.
+//! ephemeral loopback port, as in production (no `--dev`), with a real SQLite file in a temporary
+//! folder (or a PostgreSQL database, under `scripts/api-postgres.sh`).
 
 mod common;
 #[path = "../../src/account_sheet/pdf_tools.rs"]
@@ -20,4 +21,5 @@ mod reset;
 mod sessions;
 mod storage;
 mod transport;
+mod upgrade;
 mod web;

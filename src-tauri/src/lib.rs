@@ -39,6 +39,14 @@ pub fn error_codes() -> Vec<&'static str> {
         .collect()
 }
 
+/// The codes of a reset link that no longer works, each with its own screen.
+pub fn dead_link_codes() -> Vec<&'static str> {
+    unipos_client::unipos_protocol::ErrorCode::DEAD_LINK
+        .iter()
+        .map(|c| c.as_str())
+        .collect()
+}
+
 /// The commands and events the web view sees, and the constants the bindings carry.
 pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
     tauri_specta::Builder::<R>::new()
@@ -69,6 +77,7 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             commands::startup_reached,
         ])
         .constant("ERROR_CODES", error_codes())
+        .constant("DEAD_LINK_CODES", dead_link_codes())
         .constant(
             "RESET_MAIL_SUBJECT",
             unipos_client::unipos_protocol::RESET_MAIL_SUBJECT,

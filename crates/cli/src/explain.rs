@@ -48,10 +48,7 @@ pub fn member_saw(code: ClientErrorCode, shown: Shown) -> Option<Vec<String>> {
     let name = code.as_str();
     let error = text(&format!("error.{name}"), &[])?;
     let sender = [("sender", MAIL_SENDER)];
-    let dead = matches!(
-        code,
-        ClientErrorCode::Protocol(TokenExpired | TokenUsed | TokenSuperseded | TokenInvalid)
-    );
+    let dead = matches!(code, ClientErrorCode::Protocol(c) if c.is_dead_link());
     let refused_link = name.starts_with("link_");
     // A dead link opens its own screen wherever it was met (the check and the reset alike).
     if dead {

@@ -177,6 +177,21 @@ error_codes! {
 }
 
 impl ErrorCode {
+    /// The answers about a reset link that worked once and no longer does (or never did): each
+    /// has its own screen in the app (`LinkProblem.svelte`, through the bindings' `DEAD_LINK_CODES`),
+    /// its own explanation in `unipos report explain`, and its line in DEEPLINKS.md.
+    pub const DEAD_LINK: [ErrorCode; 4] = [
+        ErrorCode::TokenExpired,
+        ErrorCode::TokenUsed,
+        ErrorCode::TokenSuperseded,
+        ErrorCode::TokenInvalid,
+    ];
+
+    /// Whether this is one of [`ErrorCode::DEAD_LINK`].
+    pub fn is_dead_link(self) -> bool {
+        ErrorCode::DEAD_LINK.contains(&self)
+    }
+
     /// A 5xx code that says what the server cannot do right now (it is at its bound, or lacks a
     /// part), not that it failed: a client passes it on as it is, with when to try again.
     pub fn is_unavailable(self) -> bool {
@@ -277,6 +292,21 @@ mod tests {
                 "{s} is not snake_case"
             );
         }
+    }
+
+    /// DEEPLINKS.md names the dead links' codes, each with its own screen: the same list.
+    #[test]
+    fn deeplinks_md_names_the_dead_link_codes() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../DEEPLINKS.md");
+        let text = std::fs::read_to_string(&path).unwrap().replace('\n', " ");
+        let sentence = text
+            .split("each has its own screen:")
+            .nth(1)
+            .and_then(|rest| rest.split('.').next())
+            .expect("DEEPLINKS.md says which dead links have their own screen");
+        let named: Vec<&str> = sentence.split('`').skip(1).step_by(2).collect();
+        let listed: Vec<&str> = ErrorCode::DEAD_LINK.iter().map(|c| c.as_str()).collect();
+        assert_eq!(named, listed);
     }
 
     #[test]

@@ -70,6 +70,8 @@ export const commands = {
 };
 
 /* Constants */
+export const DEAD_LINK_CODES = ["token_expired","token_used","token_superseded","token_invalid"] as const;
+
 export const ERROR_CODES = ["email_empty","email_leading_whitespace","email_trailing_whitespace","email_inner_whitespace","email_fullwidth","email_too_long","email_invalid","token_invalid","token_expired","token_used","token_superseded","reset_link_other_device","password_mismatch","password_policy","current_password_incorrect","invalid_credentials","account_locked","sso_required","sso_managed","session_expired","password_reset_by_admin","admin_required","member_not_found","member_uses_sso","member_uses_email","login_id_taken","login_id_invalid","display_name_invalid","account_sheet_unavailable","rate_limited","bad_request","payload_too_large","unsupported_media_type","request_timeout","not_found","method_not_allowed","internal","unavailable","too_many_connections","server_busy","host_not_allowed","link_unparseable","link_scheme","link_userinfo","link_host","link_port","link_path","link_extra_parts","link_token_missing","link_token_duplicate","link_token_malformed","link_too_long","base_url_invalid","base_url_insecure","offline","connection_refused","timeout","tls","server_error","bad_response","keychain_unavailable","not_logged_in","unknown"] as const;
 
 export const MAIL_SENDER = "no-reply@mail.unipos.me" as const;

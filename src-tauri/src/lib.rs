@@ -331,13 +331,10 @@ mod tests {
         assert!(error_codes().contains(&"offline"));
     }
 
-    /// `collect_commands!` (the handler and the bindings) and `commands.rs` (the manifest,
-    /// through `build.rs`) list the same commands: none is served without a permission, none
-    /// is written and forgotten.
-    #[test]
-    fn the_handler_and_the_bindings_serve_every_command_of_commands_rs() {
+    /// The commands of `collect_commands!`, as the bindings invoke them.
+    fn invoked_commands() -> BTreeSet<String> {
         let bindings = generated_bindings();
-        let invoked: BTreeSet<String> = bindings
+        bindings
             .match_indices("__TAURI_INVOKE")
             .filter_map(|(i, m)| {
                 let rest = &bindings[i + m.len()..];
@@ -345,9 +342,34 @@ mod tests {
                 let name = &rest[start..];
                 Some(name[..name.find('"')?].to_owned())
             })
-            .collect();
+            .collect()
+    }
+
+    /// `collect_commands!` (the handler and the bindings) and `commands.rs` (the manifest,
+    /// through `build.rs`) list the same commands: none is served without a permission, none
+    /// is written and forgotten.
+    #[test]
+    fn the_handler_and_the_bindings_serve_every_command_of_commands_rs() {
         let manifest: BTreeSet<String> = COMMAND_NAMES.iter().map(|s| s.to_string()).collect();
-        assert_eq!(invoked, manifest);
+        assert_eq!(invoked_commands(), manifest);
+    }
+
+    /// The README's list of the app's commands is `collect_commands!`'s.
+    #[test]
+    fn the_readme_lists_every_command_and_no_other() {
+        let readme = std::fs::read_to_string(crate_dir().join("../README.md")).unwrap();
+        let list = readme
+            .split("- **Commands** (`src-tauri/src/commands.rs`):")
+            .nth(1)
+            .and_then(|rest| rest.split("A failure is").next())
+            .expect("the README's list of commands");
+        let named: BTreeSet<String> = list
+            .split('`')
+            .skip(1)
+            .step_by(2)
+            .map(str::to_owned)
+            .collect();
+        assert_eq!(named, invoked_commands());
     }
 
     #[test]

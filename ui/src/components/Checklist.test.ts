@@ -1,26 +1,13 @@
 import { render } from "@testing-library/svelte";
 import { describe, expect, it } from "vitest";
-import type { PasswordPolicy, RuleCheck } from "../generated/bindings";
 import { setLanguage } from "../lib/i18n.svelte";
+import { checklistPolicy, rustChecklist } from "../test/checklists";
 import Checklist from "./Checklist.svelte";
 
-const policy: PasswordPolicy = {
-  min_length: 8,
-  max_length: 128,
-  require_lower: true,
-  require_upper: false,
-  require_digit: true,
-  require_symbol: false,
-};
+const policy = checklistPolicy;
 
 /** What `policy_checklist` answers for "password123": every rule met but the last. */
-const items: RuleCheck[] = [
-  { rule: "min_length", met: true },
-  { rule: "max_length", met: true },
-  { rule: "require_lower", met: true },
-  { rule: "require_digit", met: true },
-  { rule: "common_password", met: false },
-];
+const items = rustChecklist({ password: "password123" });
 
 function lines(): HTMLElement[] {
   return [...document.querySelectorAll<HTMLElement>("#rules li")];

@@ -1,9 +1,10 @@
 import { fireEvent, render, screen, waitFor } from "@testing-library/svelte";
 import { describe, expect, it } from "vitest";
-import type { LinkChecked, RuleCheck } from "../generated/bindings";
+import type { LinkChecked } from "../generated/bindings";
 import { app } from "../lib/app.svelte";
 import { setLanguage } from "../lib/i18n.svelte";
 import { backend, count, held, info, refuse, taro } from "../test/backend";
+import { checklistPolicy, rustChecklist } from "../test/checklists";
 import Reset from "./Reset.svelte";
 
 /** A link this device asked for: Reset goes straight to the password form. */
@@ -13,14 +14,7 @@ const checked: LinkChecked = {
   email_hint: "t***@example.com",
   login_id: null,
   expires_at: "2030-01-01T09:00:00Z",
-  policy: {
-    min_length: 8,
-    max_length: 128,
-    require_lower: true,
-    require_upper: false,
-    require_digit: true,
-    require_symbol: false,
-  },
+  policy: checklistPolicy,
   token_hint: "AbCdEf…",
   asked_here: true,
 };
@@ -36,17 +30,8 @@ const sheetLink: LinkChecked = {
   asked_here: false,
 };
 
-/** A stand-in for the `policy_checklist` command: which rules a password meets. */
-function checklist({ password }: Record<string, unknown>): RuleCheck[] {
-  const p = password as string;
-  return [
-    { rule: "min_length", met: p.length >= 8 },
-    { rule: "max_length", met: p.length <= 128 },
-    { rule: "require_lower", met: /[a-z]/.test(p) },
-    { rule: "require_digit", met: /[0-9]/.test(p) },
-    { rule: "common_password", met: !["password123", "qwerty123"].includes(p.toLowerCase()) },
-  ];
-}
+/** The `policy_checklist` command, answering as Rust does. */
+const checklist = rustChecklist;
 
 function rule(name: string) {
   return document.querySelector(`[data-rule="${name}"]`) as HTMLElement;

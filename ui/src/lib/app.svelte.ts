@@ -38,23 +38,39 @@ const emptyPreferences: Preferences = {
   api_url: null,
 };
 
+/** The model's fields as the app starts, before start-up answers. */
+export function initialState() {
+  return {
+    route: { name: "starting" } as Route,
+    supportOpen: false,
+    info: null as AppInfo | null,
+    preferences: { ...emptyPreferences } as Preferences,
+    hasSession: false,
+    user: null as User | null,
+    restoreError: null as ClientError | null,
+    notice: null as Notice | null,
+    sent: null as (ResetRequested & { at: number }) | null,
+    drafts: { forgotEmail: "", loginEmail: "", team: "", loginId: "" },
+  };
+}
+
 class AppModel {
-  route = $state<Route>({ name: "starting" });
+  route = $state<Route>(initialState().route);
   /** Support, opened from a logged-out screen: it shows over the screen, which stays as it was
    *  (what was typed, the error shown) for when the member comes back. */
-  supportOpen = $state(false);
-  info = $state<AppInfo | null>(null);
-  preferences = $state<Preferences>({ ...emptyPreferences });
+  supportOpen = $state(initialState().supportOpen);
+  info = $state<AppInfo | null>(initialState().info);
+  preferences = $state<Preferences>(initialState().preferences);
   /** A session is stored; `user` fills in once `GET /me` answers. */
-  hasSession = $state(false);
-  user = $state<User | null>(null);
+  hasSession = $state(initialState().hasSession);
+  user = $state<User | null>(initialState().user);
   /** Why the stored session could not be restored (offline, …), while it is kept. */
-  restoreError = $state<ClientError | null>(null);
-  notice = $state<Notice | null>(null);
+  restoreError = $state<ClientError | null>(initialState().restoreError);
+  notice = $state<Notice | null>(initialState().notice);
   /** The last "Send" that went through, for Check your email. */
-  sent = $state<(ResetRequested & { at: number }) | null>(null);
+  sent = $state<(ResetRequested & { at: number }) | null>(initialState().sent);
   /** What the member typed, kept across errors, Back and failed requests. */
-  drafts = $state({ forgotEmail: "", loginEmail: "", team: "", loginId: "" });
+  drafts = $state(initialState().drafts);
 
   go(route: Route, notice: Notice | null = null): void {
     this.notice = notice;
@@ -73,19 +89,6 @@ class AppModel {
       this.signedOut();
       if (loggedIn) this.go({ name: "login" });
     }
-  }
-
-  reset(): void {
-    this.route = { name: "starting" };
-    this.supportOpen = false;
-    this.info = null;
-    this.preferences = { ...emptyPreferences };
-    this.hasSession = false;
-    this.user = null;
-    this.restoreError = null;
-    this.notice = null;
-    this.sent = null;
-    this.drafts = { forgotEmail: "", loginEmail: "", team: "", loginId: "" };
   }
 
   applyPreferences(preferences: Preferences): void {

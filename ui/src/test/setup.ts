@@ -1,11 +1,11 @@
 import { cleanup } from "@testing-library/svelte";
 import { clearMocks } from "@tauri-apps/api/mocks";
 import { afterEach, beforeEach } from "vitest";
-import { app } from "../lib/app.svelte";
 import { setLanguage } from "../lib/i18n.svelte";
+import { resetApp } from "./app";
 
 beforeEach(() => {
-  app.reset();
+  resetApp();
   setLanguage("en");
 });
 

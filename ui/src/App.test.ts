@@ -1,4 +1,4 @@
-import { fireEvent, render, screen, waitFor } from "@testing-library/svelte";
+import { fireEvent, render, screen, waitFor, within } from "@testing-library/svelte";
 import { describe, expect, it } from "vitest";
 import App from "./App.svelte";
 import type { ApiUrlChange, LinkChecked, LoggedOut, Startup } from "./generated/bindings";
@@ -188,19 +188,35 @@ describe("Menus", () => {
   };
 
   it("on a phone, the menu button at the top left opens a drawer with Settings and Log out", async () => {
-    backend({ ...loggedIn, startup: startup({ has_session: true, preferences: { ...noPreferences, presentation: "phone" } }) });
+    const calls = backend({
+      ...loggedIn,
+      startup: startup({ has_session: true, preferences: { ...noPreferences, presentation: "phone" } }),
+    });
     render(App);
     await screen.findByText("Hello, Taro Yamada");
     const menu = screen.getByRole("button", { name: "Menu" });
     expect(menu.closest("header")?.firstElementChild).toBe(menu);
     await fireEvent.click(menu);
     const drawer = screen.getByRole("dialog", { name: "Menu" });
+    const navigation = within(within(drawer).getByRole("navigation", { name: "Menu" }));
+    expect(navigation.getAllByRole("button").map((b) => b.textContent)).toEqual([
+      "Timeline",
+      "Settings",
+      "Log out",
+    ]);
     expect(document.activeElement?.textContent).toBe("Timeline");
-    await fireEvent.click(screen.getByRole("button", { name: "Settings" }));
+    await fireEvent.click(within(drawer).getByRole("button", { name: "Settings" }));
     expect(screen.queryByRole("dialog")).toBeNull();
     await fireEvent.click(screen.getByRole("button", { name: /Account/ }));
     expect(screen.getByRole("button", { name: "Change" })).toBeTruthy();
-    expect(drawer).toBeTruthy();
+
+    // Log out is in the drawer, and logs out.
+    await fireEvent.click(screen.getByRole("button", { name: "Menu" }));
+    const again = screen.getByRole("dialog", { name: "Menu" });
+    await fireEvent.click(within(again).getByRole("button", { name: "Log out" }));
+    expect(await screen.findByRole("heading", { name: "Log in" })).toBeTruthy();
+    expect(screen.getByText("You are logged out.")).toBeTruthy();
+    expect(calls.filter((c) => c.cmd === "logout")).toHaveLength(1);
   });
 
   it("on a desktop, the member's icon at the top right opens a menu; Escape closes it", async () => {

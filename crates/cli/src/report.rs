@@ -451,19 +451,37 @@ fn header(r: &SupportReport) -> Vec<(&'static str, String)> {
     ]
 }
 
+/// For each route of the API the app calls (the member's, not Team Admin's), the CLI command
+/// that makes the same call.
+const SAME_CALL: [(&str, &str); 8] = [
+    (
+        "/password/forgot",
+        "forgot '<address of a staging account>'",
+    ),
+    (
+        "/password/reset/check",
+        "check-link '<a link from a staging reset mail>'",
+    ),
+    (
+        "/password/reset",
+        "reset '<a link from a staging reset mail>' --password-stdin",
+    ),
+    (
+        "/sessions",
+        "login --email '<address of a staging account>' --password-stdin",
+    ),
+    ("/sessions/current", "logout"),
+    ("/me", "me"),
+    ("/me/password", "change-password --password-stdin"),
+    ("/timeline", "timeline"),
+];
+
 /// The CLI command that makes the same call as the app's call to `route`.
 fn command_for(route: &str) -> Option<&'static str> {
-    Some(match route {
-        "/password/forgot" => "forgot '<address of a staging account>'",
-        "/password/reset/check" => "check-link '<a link from a staging reset mail>'",
-        "/password/reset" => "reset '<a link from a staging reset mail>' --password-stdin",
-        "/sessions" => "login --email '<address of a staging account>' --password-stdin",
-        "/sessions/current" => "logout",
-        "/me" => "me",
-        "/me/password" => "change-password --password-stdin",
-        "/timeline" => "timeline",
-        _ => return None,
-    })
+    SAME_CALL
+        .iter()
+        .find(|(r, _)| *r == route)
+        .map(|(_, command)| *command)
 }
 
 fn reproduce(
@@ -590,5 +608,40 @@ impl Explained {
             }
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The table names every route of the member's API, as the server serves it, and nothing
+    /// else: a route the app calls has a command that reproduces it, and no command names a
+    /// route that is gone.
+    #[test]
+    fn the_reproduction_table_covers_the_servers_member_routes() {
+        let doc = serde_json::to_value(unipos_server::openapi()).unwrap();
+        let mut served: Vec<String> = doc["paths"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .filter(|(_, operations)| {
+                // Team Admin's routes are the CLI's own (`unipos admin`), never the app's.
+                !operations.as_object().unwrap().values().any(|op| {
+                    op["tags"]
+                        .as_array()
+                        .is_some_and(|tags| tags.iter().any(|t| t == "admin"))
+                })
+            })
+            .map(|(path, _)| {
+                path.strip_prefix(unipos_client::unipos_protocol::API_PREFIX)
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect();
+        let mut table: Vec<String> = SAME_CALL.iter().map(|(r, _)| (*r).to_owned()).collect();
+        served.sort();
+        table.sort();
+        assert_eq!(table, served);
     }
 }

@@ -740,6 +740,39 @@ impl Session {
         Element::from(found)
     }
 
+    /// The visible controls of the screen that holds the control `name` (buttons, links, fields,
+    /// tabs, disclosures) that are not wholly above it: empty when `name` is the screen's
+    /// lowest control.
+    pub async fn controls_not_above(&self, name: &str) -> Result<Vec<String>> {
+        let control = self.control(name).await?;
+        let found = self
+            .js(
+                "const me = arguments[0];
+                 const screen = me.closest('section') || document.body;
+                 const top = me.getBoundingClientRect().top;
+                 return [...screen.querySelectorAll('button,a,input,select,textarea,summary,[role=tab]')]
+                    .filter(e => e !== me)
+                    // Shown: not in a folded disclosure (its summary aside), and with a box.
+                    .filter(e => { const d = e.closest('details'); return !d || d.open || e.closest('summary'); })
+                    .filter(e => { const r = e.getBoundingClientRect(); return r.width > 0 && r.height > 0; })
+                    .filter(e => e.getBoundingClientRect().bottom > top + 0.5)
+                    .map(e => (e.getAttribute('aria-label') || e.textContent || e.id || e.tagName).trim())",
+                json!([control.reference()]),
+            )
+            .await?;
+        let names = found
+            .as_array()
+            .ok_or_else(|| anyhow!("not a list of controls: {found}"))?;
+        names
+            .iter()
+            .map(|n| {
+                n.as_str()
+                    .map(str::to_owned)
+                    .ok_or_else(|| anyhow!("not a control's name: {n}"))
+            })
+            .collect()
+    }
+
     /// The horizontal centre of the control `name`, in CSS pixels from the window's left edge.
     pub async fn center_x(&self, name: &str) -> Result<f64> {
         let control = self.control(name).await?;
@@ -901,28 +934,48 @@ impl Session {
         if let Some(error) = found.get("error") {
             bail!("axe-core failed: {error}");
         }
-        let text = |v: &Value, key: &str| v[key].as_str().unwrap_or_default().to_owned();
+        // An answer of another shape is an error, never "no violation".
+        let text = |v: &Value, key: &str| -> Result<String> {
+            v[key]
+                .as_str()
+                .map(str::to_owned)
+                .ok_or_else(|| anyhow!("axe-core answered a violation without {key:?}: {v}"))
+        };
         let violations = found["violations"]
             .as_array()
-            .map(Vec::as_slice)
-            .unwrap_or_default()
+            .ok_or_else(|| anyhow!("axe-core answered no list of violations: {found}"))?
             .iter()
-            .map(|v| AxeViolation {
-                rule: text(v, "rule"),
-                impact: text(v, "impact"),
-                help: text(v, "help"),
-                targets: v["targets"]
+            .map(|v| -> Result<AxeViolation> {
+                let targets = v["targets"]
                     .as_array()
-                    .map(Vec::as_slice)
-                    .unwrap_or_default()
+                    .ok_or_else(|| anyhow!("axe-core answered a violation without targets: {v}"))?
                     .iter()
-                    .filter_map(|t| t.as_str().map(str::to_owned))
-                    .collect(),
+                    .map(|t| {
+                        t.as_str()
+                            .map(str::to_owned)
+                            .ok_or_else(|| anyhow!("not a target: {t}"))
+                    })
+                    .collect::<Result<_>>()?;
+                Ok(AxeViolation {
+                    rule: text(v, "rule")?,
+                    impact: text(v, "impact")?,
+                    help: text(v, "help")?,
+                    targets,
+                })
             })
-            .collect();
+            .collect::<Result<_>>()?;
+        let passes = found["passes"]
+            .as_u64()
+            .ok_or_else(|| anyhow!("axe-core answered no count of passed rules: {found}"))?;
+        // A run that checked nothing (an empty page, a context that matched no element) passed
+        // no rule: that is not a screen without violations.
+        ensure!(
+            passes > 0,
+            "axe-core passed no rule on this screen: {found}"
+        );
         Ok(AxeReport {
             violations,
-            passes: found["passes"].as_u64().unwrap_or_default() as usize,
+            passes: passes as usize,
         })
     }
 

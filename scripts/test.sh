@@ -34,7 +34,7 @@ step "tests (inside a private D-Bus session with an unlocked gnome-keyring)"
 # The vault tests talk to the real Secret Service; the keyring lives in a throwaway HOME.
 UNIPOS_REQUIRE_KEYCHAIN=1 scripts/with-keyring.sh cargo test --workspace --exclude unipos-e2e --locked
 
-step "API tests again, on PostgreSQL (a throw-away cluster from pg_virtualenv)"
+step "server: unit and API tests again, on PostgreSQL (a throw-away cluster from pg_virtualenv)"
 scripts/api-postgres.sh
 
 step "API: schemathesis against openapi.json, every operation, a real non-dev server (about a minute)"

@@ -89,7 +89,7 @@ async fn a_trailing_space_is_refused_with_a_one_tap_fix_then_send_works() -> Res
             app.fill("Email address", &typed).await?;
             app.click("Send").await?;
             let alert = app
-                .alert_with("Remove the space at the end of the email address.")
+                .alert_with(&Texts::load("en")?.get("error.email_trailing_whitespace"))
                 .await?;
             ensure!(alert.contains("email_trailing_whitespace"), "{alert}");
             ensure!(

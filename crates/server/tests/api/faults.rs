@@ -406,7 +406,9 @@ fn through(proxy: &crate::proxy::TcpProxy, url: &str) -> unipos_server::DbLocati
 }
 
 /// The database is the store's own fault: PostgreSQL stopped under two instances.
-#[tokio::test]
+// Two worker threads: the proxy in front of PostgreSQL runs on this test's runtime, and opening a
+// test server's database blocks the thread that asks until the database answers through it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_gone_under_two_instances_is_503_unavailable_and_both_serve_again_when_back() {
     let probe = tempfile::tempdir().unwrap();
     let unipos_server::DbLocation::Postgres(_) = database_in(probe.path()) else {

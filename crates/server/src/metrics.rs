@@ -89,6 +89,8 @@ pub struct Metrics {
     pub lockouts: Counter,
     outbox_backlog: Gauge,
     outbox_oldest_age: Gauge<f64, AtomicU64>,
+    /// 1 while this instance's deliverer is handling a mail (composing, sending, recording).
+    pub mail_delivering: Gauge,
     pub mail_sent: Family<MailLabels, Counter>,
     pub mail_retried: Family<MailLabels, Counter>,
     pub mail_given_up: Family<MailLabels, Counter>,
@@ -108,6 +110,7 @@ impl Default for Metrics {
             lockouts: Counter::default(),
             outbox_backlog: Gauge::default(),
             outbox_oldest_age: Gauge::default(),
+            mail_delivering: Gauge::default(),
             mail_sent: Family::default(),
             mail_retried: Family::default(),
             mail_given_up: Family::default(),
@@ -150,6 +153,11 @@ impl Default for Metrics {
             "outbox_oldest_age_seconds",
             "Age of the oldest mail waiting in the outbox (0 when none)",
             m.outbox_oldest_age.clone(),
+        );
+        registry.register(
+            "mail_delivering",
+            "1 while this instance is delivering a mail (its link made, sent, recorded)",
+            m.mail_delivering.clone(),
         );
         registry.register("mail_sent", "Mails the relay accepted", m.mail_sent.clone());
         registry.register(

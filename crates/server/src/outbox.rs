@@ -197,7 +197,11 @@ impl Deliverer {
                     "mail",
                     request_id = row.request_id.as_deref().unwrap_or("-")
                 );
+                // The mail's file appears before its link's record is settled: the gauge says
+                // when the delivery is over.
+                self.metrics.mail_delivering.set(1);
                 self.handle(row, now + lease_ms).instrument(span).await;
+                self.metrics.mail_delivering.set(0);
             }
         }
     }

@@ -161,6 +161,14 @@ impl RunningServer {
             .unwrap_or_default()
     }
 
+    /// Whether this server's deliverer is handling a mail now: a mail whose file is there is
+    /// fully delivered (its link recorded, older links superseded) once this is false.
+    pub fn delivering_mail(&self) -> bool {
+        self.state
+            .as_ref()
+            .is_some_and(|s| s.metrics.mail_delivering.get() != 0)
+    }
+
     /// How many password hashes and checks (argon2 runs) the server made since it started.
     pub fn password_hash_runs(&self) -> u64 {
         self.state.as_ref().map_or(0, |s| s.hasher.runs())

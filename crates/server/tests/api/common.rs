@@ -267,12 +267,13 @@ impl TestServer {
             .collect()
     }
 
-    /// Waits until at least `n` mails to `to` were sent, and answers all of them.
+    /// Waits until at least `n` mails to `to` were sent and this server is done delivering
+    /// them (a mail's file appears before its link is recorded), and answers all of them.
     pub async fn wait_for_mail(&self, to: &str, n: usize) -> Vec<SentMail> {
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
             let mails = self.outbox(Some(to)).await;
-            if mails.len() >= n {
+            if mails.len() >= n && !self.server().delivering_mail() {
                 return mails;
             }
             assert!(
@@ -299,7 +300,7 @@ impl TestServer {
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
             let mails = self.reset_mails(email).await;
-            if mails.len() > before {
+            if mails.len() > before && !self.server().delivering_mail() {
                 return token_of(&mails.last().unwrap().links[0]);
             }
             assert!(

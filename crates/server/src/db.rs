@@ -428,44 +428,98 @@ mod tests {
             .unwrap()
     }
 
+    /// A database of this test's own on the store the tests run against: a SQLite file in a
+    /// folder not made yet, or a new PostgreSQL database (`UNIPOS_TEST_POSTGRES`).
+    fn fresh_database(dir: &Path) -> DbLocation {
+        match crate::testing::postgres_server() {
+            Some(_) => crate::testing::database(dir),
+            None => DbLocation::Sqlite(dir.join("nested/db.sqlite3")),
+        }
+    }
+
+    /// The schema step the database is at, as the store records it.
+    fn schema_version(location: &DbLocation) -> usize {
+        match location {
+            DbLocation::Sqlite(path) => user_version(path),
+            DbLocation::Postgres(url) => {
+                let mut c = postgres::Client::connect(url, postgres::NoTls).unwrap();
+                let v: i64 = c
+                    .query_one("SELECT version FROM unipos_schema", &[])
+                    .unwrap()
+                    .get(0);
+                usize::try_from(v).unwrap()
+            }
+        }
+    }
+
+    /// Makes the database look as a newer server left it.
+    fn set_schema_version(location: &DbLocation, version: usize) {
+        match location {
+            DbLocation::Sqlite(path) => rusqlite::Connection::open(path)
+                .unwrap()
+                .pragma_update(None, "user_version", version)
+                .unwrap(),
+            DbLocation::Postgres(url) => {
+                let mut c = postgres::Client::connect(url, postgres::NoTls).unwrap();
+                c.execute(
+                    "UPDATE unipos_schema SET version = $1",
+                    &[&i64::try_from(version).unwrap()],
+                )
+                .unwrap();
+            }
+        }
+    }
+
     #[test]
     fn migrations_run_once_and_reopening_is_harmless() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("nested/db.sqlite3");
-        drop(Db::open(&path.as_path().into(), POOL).unwrap());
-        assert_eq!(user_version(&path), schema::SQLITE.len());
-        Db::open(&path.as_path().into(), POOL).unwrap();
+        let location = fresh_database(dir.path());
+        drop(Db::open(&location, POOL).unwrap());
+        assert_eq!(
+            schema_version(&location),
+            crate::testing::schema_steps(&location)
+        );
+        drop(Db::open(&location, POOL).unwrap());
+        assert_eq!(
+            schema_version(&location),
+            crate::testing::schema_steps(&location)
+        );
     }
 
     #[test]
     fn a_database_from_a_newer_server_is_refused() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("db.sqlite3");
-        drop(Db::open(&path.as_path().into(), POOL).unwrap());
-        rusqlite::Connection::open(&path)
-            .unwrap()
-            .pragma_update(None, "user_version", 99)
-            .unwrap();
-        let err = Db::open(&path.as_path().into(), POOL).err().unwrap();
+        let location = fresh_database(dir.path());
+        drop(Db::open(&location, POOL).unwrap());
+        set_schema_version(&location, 99);
+        let err = Db::open(&location, POOL).err().unwrap();
         assert!(format!("{err:#}").contains("newer"), "{err:#}");
     }
 
     #[test]
-    fn servers_starting_at_the_same_moment_on_an_empty_file_migrate_it_once() {
+    fn servers_starting_at_the_same_moment_on_an_empty_database_migrate_it_once() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("db.sqlite3");
+        let location = fresh_database(dir.path());
+        if let DbLocation::Sqlite(path) = &location {
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        }
         let opened: Vec<_> = (0..8)
             .map(|_| {
-                let path = path.clone();
-                std::thread::spawn(move || Db::open(&DbLocation::Sqlite(path), POOL).map(drop))
+                let location = location.clone();
+                std::thread::spawn(move || Db::open(&location, POOL).map(drop))
             })
             .collect();
         for o in opened {
             o.join().unwrap().unwrap();
         }
-        assert_eq!(user_version(&path), schema::SQLITE.len());
+        assert_eq!(
+            schema_version(&location),
+            crate::testing::schema_steps(&location)
+        );
     }
 
+    // SQLite's steps 4 and 5 rebuild tables (SQLite cannot alter a constraint); PostgreSQL's
+    // steps alter them in place, and the API's upgrade test covers every step of both stores.
     #[test]
     fn a_file_made_before_step_4_keeps_its_failed_logins_and_posts_in_order() {
         let dir = tempfile::tempdir().unwrap();

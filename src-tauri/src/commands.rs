@@ -24,19 +24,30 @@ type Result<T> = std::result::Result<T, ClientError>;
 /// Where "Log in with SSO" leads, under the web base.
 pub const SSO_PATH: &str = "/login/sso";
 
-/// The help centre's pages, by the titles the seed page links to.
-pub fn help_url(topic: HelpTopic) -> &'static str {
-    match topic {
-        HelpTopic::LoginIdPassword => {
-            "https://help.unipos.me/hc/search?query=I+forgot+%2F+want+to+reset+my+password+%28with+Login+ID%29"
+/// The help centre's pages, by the titles the seed page links to, in the language the app
+/// shows: a member reading Japanese gets the Japanese help centre and its titles.
+pub fn help_url(topic: HelpTopic, language: Language) -> url::Url {
+    let (locale, title) = match (language, topic) {
+        (Language::En, HelpTopic::LoginIdPassword) => (
+            "en-us",
+            "I forgot / want to reset my password (with Login ID)",
+        ),
+        (Language::En, HelpTopic::SsoLogin) => {
+            ("en-us", "How to sign up / log in / log out (with SSO)")
         }
-        HelpTopic::SsoLogin => {
-            "https://help.unipos.me/hc/search?query=How+to+sign+up+%2F+log+in+%2F+log+out+%28with+SSO%29"
+        (Language::En, HelpTopic::CantReceiveEmail) => {
+            ("en-us", "I can't receive a password reset email")
         }
-        HelpTopic::CantReceiveEmail => {
-            "https://help.unipos.me/hc/search?query=I+can%27t+receive+a+password+reset+email"
+        (Language::Ja, HelpTopic::LoginIdPassword) => {
+            ("ja", "パスワードを忘れた・再設定したい（ログインID）")
         }
-    }
+        (Language::Ja, HelpTopic::SsoLogin) => {
+            ("ja", "新規登録・ログイン・ログアウトの方法（SSO）")
+        }
+        (Language::Ja, HelpTopic::CantReceiveEmail) => ("ja", "パスワード再設定メールが届かない"),
+    };
+    let search = format!("https://help.unipos.me/hc/{locale}/search");
+    url::Url::parse_with_params(&search, [("query", title)]).expect("the help centre's address")
 }
 
 fn info_of(state: &AppState) -> AppInfo {
@@ -251,11 +262,11 @@ pub fn open_sso(state: State<'_, AppState>) -> bool {
     opened(state.open_in_browser(&url))
 }
 
-/// A help-centre page in the browser. `false` if none opened.
+/// A help-centre page in the browser, in the language the app shows. `false` if none opened.
 #[tauri::command]
 #[specta::specta]
-pub fn open_help(state: State<'_, AppState>, topic: HelpTopic) -> bool {
-    opened(state.open_in_browser(help_url(topic)))
+pub fn open_help(state: State<'_, AppState>, topic: HelpTopic, language: Language) -> bool {
+    opened(state.open_in_browser(help_url(topic, language).as_str()))
 }
 
 /// The stored session's member (`GET /me`); an expired session is dropped.

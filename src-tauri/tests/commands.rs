@@ -627,7 +627,17 @@ fn an_sso_member_is_sent_to_sso_and_the_sso_page_opens_in_the_browser() {
     assert_eq!(e["code"], "sso_required");
     assert_eq!(t.ok("open_sso", json!({})), true);
     assert_eq!(
-        t.ok("open_help", json!({"topic": "cant_receive_email"})),
+        t.ok(
+            "open_help",
+            json!({"topic": "cant_receive_email", "language": "en"})
+        ),
+        true
+    );
+    assert_eq!(
+        t.ok(
+            "open_help",
+            json!({"topic": "cant_receive_email", "language": "ja"})
+        ),
         true
     );
     let opened = t.opened.0.lock().unwrap().clone();
@@ -635,7 +645,10 @@ fn an_sso_member_is_sent_to_sso_and_the_sso_page_opens_in_the_browser() {
         opened,
         [
             format!("{}/login/sso", t.server().web_base().as_str()),
-            "https://help.unipos.me/hc/search?query=I+can%27t+receive+a+password+reset+email"
+            "https://help.unipos.me/hc/en-us/search?query=I+can%27t+receive+a+password+reset+email"
+                .to_owned(),
+            // 「パスワード再設定メールが届かない」 on the Japanese help centre.
+            "https://help.unipos.me/hc/ja/search?query=%E3%83%91%E3%82%B9%E3%83%AF%E3%83%BC%E3%83%89%E5%86%8D%E8%A8%AD%E5%AE%9A%E3%83%A1%E3%83%BC%E3%83%AB%E3%81%8C%E5%B1%8A%E3%81%8B%E3%81%AA%E3%81%84"
                 .to_owned(),
         ]
     );

@@ -53,8 +53,8 @@ export const commands = {
 	loginWithLoginId: (team: string, loginId: string, password: string) => typedError<LoggedIn, ClientError>(__TAURI_INVOKE("login_with_login_id", { team, loginId, password })),
 	/**  "Log in with SSO": the organisation's SSO page in the browser. `false` if none opened. */
 	openSso: () => __TAURI_INVOKE<boolean>("open_sso"),
-	/**  A help-centre page in the browser. `false` if none opened. */
-	openHelp: (topic: HelpTopic) => __TAURI_INVOKE<boolean>("open_help", { topic }),
+	/**  A help-centre page in the browser, in the language the app shows. `false` if none opened. */
+	openHelp: (topic: HelpTopic, language: Language) => __TAURI_INVOKE<boolean>("open_help", { topic, language }),
 	/**  The stored session's member (`GET /me`); an expired session is dropped. */
 	restoreSession: () => typedError<User, ClientError>(__TAURI_INVOKE("restore_session")),
 	/**  `GET /timeline`. */

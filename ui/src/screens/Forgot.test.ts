@@ -210,7 +210,23 @@ describe("Forgot password", () => {
     await fireEvent.click(
       screen.getByRole("button", { name: "I forgot / want to reset my password (with Login ID)" }),
     );
-    expect(calls.find((c) => c.cmd === "open_help")?.args).toEqual({ topic: "login_id_password" });
+    expect(calls.find((c) => c.cmd === "open_help")?.args).toEqual({
+      topic: "login_id_password",
+      language: "en",
+    });
+  });
+
+  it("opens the help pages in the language the app shows", async () => {
+    setLanguage("ja");
+    const calls = backend({ open_help: () => true });
+    render(Forgot);
+    await fireEvent.click(
+      screen.getByRole("button", { name: "パスワードを忘れた・再設定したい（ログインID）" }),
+    );
+    expect(calls.find((c) => c.cmd === "open_help")?.args).toEqual({
+      topic: "login_id_password",
+      language: "ja",
+    });
   });
 });
 

@@ -358,13 +358,24 @@ fn form_error(lang: Lang, e: &ApiError, policy: &PasswordPolicy) -> FormError {
             } else {
                 fill(lang, "rule.failed", &[("rules", &list(lang, &missing))])
             };
-            let common = if failed.contains(&PolicyRule::CommonPassword) {
+            let is_common = failed.contains(&PolicyRule::CommonPassword);
+            let common = if is_common {
                 text(lang, "rule.failed_common").to_owned()
             } else {
                 String::new()
             };
+            // One next step, after every cause.
+            let fix = text(
+                lang,
+                if is_common {
+                    "rule.fix_common"
+                } else {
+                    "rule.fix_missing"
+                },
+            )
+            .to_owned();
             (
-                texts::sentences(lang, &[error, rules, common]),
+                texts::sentences(lang, &[error, rules, common, fix]),
                 Some(Field::New),
             )
         }
@@ -504,9 +515,10 @@ impl Ctx<'_> {
             lang,
             "page.bound.paste",
             &[
+                // The field sits in Log in's closed section: the page names the section first.
+                ("section", text(lang, "login.paste_title")),
                 ("paste", text(lang, "check.paste_label")),
                 ("login", text(lang, "login.title")),
-                ("check", text(lang, "check.title")),
             ],
         );
         let alert = error.map_or_else(String::new, |e| {

@@ -33,6 +33,8 @@ const AVOID: [RegExp, string][] = [
   [/フォルダ(?!ー)/u, "フォルダー"],
   [/あなた/u, "(no あなた: leave the member out, or 〇〇さん)"],
   [/ています…$/u, "a busy text as 〜中… (送信中…, 保存中…)"],
+  // One politeness level for asking the member to check something.
+  [/(?<!ご)確認してください/u, "ご確認ください"],
 ];
 
 /** Half-width punctuation that Japanese text writes full-width: ：（）？！、「」 and one …. */
@@ -99,6 +101,7 @@ describe("the Japanese catalogue follows the conventions", () => {
       "timeline.hello": "{who}さん、こんにちは",
       "char.ideographic_space": "全角スペース（{code_point}）",
       "error.email_invalid": "taro@example.com のような正しいメールアドレスを入力してください。",
+      "error.offline": "インターネットに接続されていません。端末の通信環境を確認してください。",
     };
     const found = problems(slips, english).map((line) => line.split(" in ")[0]);
     expect(found).toEqual([
@@ -110,6 +113,7 @@ describe("the Japanese catalogue follows the conventions", () => {
       'cant.spam: "あなた": use (no あなた: leave the member out, or 〇〇さん)',
       'forgot.sending: "ています…": use a busy text as 〜中… (送信中…, 保存中…)',
       'timeline.hello: placeholders ["who"], English has ["name"]',
+      'error.offline: "確認してください": use ご確認ください',
     ]);
   });
 

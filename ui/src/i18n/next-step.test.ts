@@ -8,7 +8,7 @@ import ja from "./ja.json";
 /** Error texts whose next step the screen adds, with where it comes from. */
 const EXEMPT: Record<string, string> = {
   "error.password_policy":
-    "Reset and Account follow it with the rules still missing (rule.failed) and, for a common password, what to choose instead (rule.failed_common)",
+    "Reset, Account and the reset page follow it with the rules still missing (rule.failed), why a common password is refused (rule.failed_common), and then once what to do (rule.fix_missing or rule.fix_common)",
   "error.rate_limited":
     "the API always sends retry_after_s with it, and ErrorAlert adds when to try again (common.retry_in)",
   "error.too_many_connections":

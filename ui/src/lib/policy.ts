@@ -20,7 +20,7 @@ function missingRule(rule: CountedRule, policy: PasswordPolicy | null): string {
 
 /**
  * The code's sentence, then the missing rules, then, when the password is common or built from
- * the member's own name, address or Login ID, that sentence.
+ * the member's own name, address or Login ID, that sentence; last, once, what to do.
  */
 export function policyRefusal(
   failed: PolicyRule[] | null | undefined,
@@ -33,5 +33,6 @@ export function policyRefusal(
     errorText("password_policy"),
     missing.length > 0 ? t("rule.failed", { rules: listOf(named) }) : "",
     rules.includes("common_password") ? t("rule.failed_common") : "",
+    t(rules.includes("common_password") ? "rule.fix_common" : "rule.fix_missing"),
   );
 }

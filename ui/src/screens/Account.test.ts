@@ -72,7 +72,10 @@ describe("Settings > Account", () => {
     await fireEvent.click(screen.getByRole("button", { name: "保存" }));
     await waitFor(() => expect(document.getElementById("account-new-error")).not.toBeNull());
     const line = document.getElementById("account-new-error")!.textContent!;
-    expect(line).toContain("条件を満たすパスワードを入力してください。満たしていない条件：必要な文字数、数字を含む。");
+    // The cause, the conditions missing, then what to do.
+    expect(line).toContain(
+      "満たしていない条件：必要な文字数、数字を含む。すべての条件を満たすパスワードを入力してください。",
+    );
     expect(line).toContain("エラーコード：password_policy");
   });
 
@@ -88,7 +91,8 @@ describe("Settings > Account", () => {
     const line = document.getElementById("account-new-error")!.textContent!;
     expect(line).toContain(
       "The new password does not meet your organisation's rules. Common passwords, and passwords " +
-        "made from your name, email address or Login ID, can't be used. Choose another password.",
+        "made from your name, email address or Login ID, can't be used. Choose another password that " +
+        "meets every rule.",
     );
     expect(line).not.toContain("Missing");
     expect(line).toContain("Code: password_policy");

@@ -171,7 +171,7 @@ describe("Reset", () => {
     expect(line).toContain(
       "The new password does not meet your organisation's rules. Missing: At least 8 characters. " +
         "Common passwords, and passwords made from your name, email address or Login ID, can't be used. " +
-        "Choose another password.",
+        "Choose another password that meets every rule.",
     );
     expect(line).toContain("Code: password_policy");
   });
@@ -195,11 +195,14 @@ describe("Reset", () => {
     await fireEvent.click(screen.getByRole("button", { name: "パスワードを設定してログイン" }));
     await waitFor(() => expect(document.getElementById("reset-new-error")).not.toBeNull());
     expect(document.getElementById("reset-new-error")!.textContent).toContain(
-      "新しいパスワードが、会社で定められた条件を満たしていません。条件を満たすパスワードを入力してください。" +
+      "新しいパスワードが、会社で定められた条件を満たしていません。" +
         "満たしていない条件：8文字以上、数字を含む。" +
         "よく使われるパスワードや、名前・メールアドレス・ログインIDを含むパスワードは使えません。" +
-        "別のパスワードを入力してください。",
+        "すべての条件を満たす、別のパスワードを入力してください。",
     );
+    // The causes first, and one next step: the action is not said twice.
+    const said = document.getElementById("reset-new-error")!.textContent!;
+    expect(said.match(/ください/g)).toHaveLength(1);
   });
 
   it("sets the password, logs in and goes to the Timeline", async () => {
@@ -340,7 +343,7 @@ describe("Reset: a link this device did not ask for", () => {
     setLanguage("ja");
     backend({ check_reset_link: () => notAskedHere, policy_checklist: checklist });
     render(Reset);
-    expect(await screen.findByRole("heading", { name: "アカウントを確認してください" })).toBeTruthy();
+    expect(await screen.findByRole("heading", { name: "アカウントをご確認ください" })).toBeTruthy();
     expect(
       screen.getByText("このリンクで設定するのは、t***@example.com のアカウントのパスワードです。"),
     ).toBeTruthy();

@@ -286,8 +286,16 @@ async fn a_link_the_app_asked_for_gets_only_the_app_and_no_form() {
         "{html}"
     );
     assert!(page.reply.header("set-cookie").is_none());
-    // The paste field is on Log in (and on Check your email), not under Reset Password.
-    assert!(html.contains("&quot;Link from the email&quot; on Log in (or on Check your email)"));
+    // The paste field is in Log in's closed section: the page says to open the section first,
+    // by the name it has on Log in.
+    assert!(
+        html.contains(
+            "On Log in, tap &quot;Have a link from a reset email or an Account Information \
+             form?&quot; near the bottom to open it, and paste the link from the email into \
+             &quot;Link from the email&quot;."
+        ),
+        "{html}"
+    );
 }
 
 #[tokio::test]
@@ -395,6 +403,7 @@ async fn mismatched_or_weak_passwords_get_the_apps_codes_and_texts_and_leave_the
     assert!(html.contains(&en("error.password_policy")), "{html}");
     assert!(html.contains(&en("rule.failed").replace("{rules}", &en("rule.require_digit"))));
     assert!(html.contains(&en("rule.failed_common")));
+    assert!(html.contains(&en("rule.fix_common")), "one next step, last");
     assert!(html.contains("Code: password_policy"));
     assert!(html.contains("aria-describedby=\"rules form-error\" aria-invalid=\"true\""));
 

@@ -12,21 +12,9 @@ import type {
 import { tick } from "svelte";
 import { attempt, commands } from "./api";
 import { languageFor, setLanguage, type Key } from "./i18n.svelte";
+import { isLoggedIn, type Route } from "./routes";
 
-export type SettingsSection = "menu" | "account" | "language" | "support";
-
-export type Route =
-  | { name: "starting" }
-  | { name: "login" }
-  | { name: "forgot" }
-  | { name: "check_email" }
-  | { name: "cant_receive" }
-  /** `account_checked`: the token hint of the link whose account the member already confirmed
-   *  (Reset asks once, not again after logging out for it). */
-  | { name: "reset"; account_checked?: string }
-  | { name: "link_problem"; error: ClientError }
-  | { name: "timeline"; note?: "forgot_while_logged_in" }
-  | { name: "settings"; section: SettingsSection };
+export type { Route, SettingsSection } from "./routes";
 
 /** A message shown once on the next screen. */
 export type Notice = { key: Key; tone: "info" | "error" };
@@ -80,7 +68,7 @@ class AppModel {
 
   /** After Support pointed the app at another API: that API's session, or none. */
   afterApiChange(hasSession: boolean): void {
-    const loggedIn = this.route.name === "timeline" || this.route.name === "settings";
+    const loggedIn = isLoggedIn(this.route);
     this.hasSession = hasSession;
     if (hasSession) {
       void this.restore();
@@ -148,7 +136,7 @@ class AppModel {
     const notice = this.endedNotice(error.code);
     if (notice === null) return false;
     this.signedOut();
-    if (this.route.name === "timeline" || this.route.name === "settings") {
+    if (isLoggedIn(this.route)) {
       this.go({ name: "login" }, { key: notice, tone: "info" });
     }
     return true;

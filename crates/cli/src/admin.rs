@@ -8,7 +8,7 @@ use serde_json::json;
 use unipos_client::unipos_protocol::{AddMemberRequest, AdminMember, ContinueWith};
 use unipos_client::Flows;
 
-use crate::{http_line, Done, Failure};
+use crate::output::{http_line, Done, Failure};
 
 #[derive(Subcommand, Debug)]
 pub enum AdminCommand {

@@ -14,7 +14,8 @@ use utoipa::IntoResponses;
 use crate::client_addr::ClientKey;
 use crate::clock::rfc3339;
 use crate::error::ApiError;
-use crate::extract::{self, ApiJson, Auth, RequestId};
+use crate::extract::{ApiJson, Auth};
+use crate::request_log::{self, RequestId};
 use crate::reset_tokens::{check_binding, token_state};
 use crate::secrets::{self, token_hash};
 use crate::sessions::NewSession;
@@ -158,7 +159,7 @@ pub async fn forgot(
 ) -> Result<(StatusCode, Json<ForgotAccepted>), ApiError> {
     state.limit_client(&client).await?;
     let email = Email::parse(&req.email).map_err(|e| ApiError::email(&e))?;
-    extract::note_email_hint(&email);
+    request_log::note_email_hint(&email);
     // Keyed on the address whether or not it belongs to anyone, so a 429 tells nothing either.
     if let Some(challenge) = &req.code_challenge {
         check_binding_value(challenge).map_err(|code| {
@@ -222,7 +223,7 @@ pub async fn reset_check(
             .map(|e| e.hint()),
     };
     if let Some(hint) = &email_hint {
-        extract::note_hint(hint);
+        request_log::note_hint(hint);
     }
     Ok(Json(ResetCheckResponse {
         email_hint,
@@ -313,7 +314,7 @@ pub(crate) async fn set_password_by_link(
     let (row, user, team) = state.usable_token(&req.token).await?;
     check_binding(&row, req.code_verifier.as_deref())?;
     if let Some(email) = user.email.as_deref().and_then(|e| Email::parse(e).ok()) {
-        extract::note_email_hint(&email);
+        request_log::note_email_hint(&email);
     }
     check_new_password(
         &req.new_password,
@@ -417,7 +418,7 @@ pub async fn login(
     let (key, lookup, password) = match req {
         LoginRequest::Email { email, password } => {
             let email = Email::parse(&email).map_err(|e| ApiError::email(&e))?;
-            extract::note_email_hint(&email);
+            request_log::note_email_hint(&email);
             let normalized = email.normalized();
             (
                 store::email_login_key(&normalized),

@@ -40,6 +40,7 @@ mod lockout;
 mod mail;
 mod metrics;
 mod outbox;
+mod request_log;
 mod reset_page;
 mod reset_tokens;
 mod schema;
@@ -227,7 +228,7 @@ fn router(state: AppState) -> Router {
     };
     routes.layer(axum::middleware::from_fn_with_state(
         state,
-        extract::request_context,
+        request_log::request_context,
     ))
 }
 

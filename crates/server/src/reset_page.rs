@@ -36,8 +36,8 @@ use unipos_protocol::{
 use crate::api::{set_password_by_link, AfterReset, NewPasswordByLink};
 use crate::client_addr::ClientKey;
 use crate::error::ApiError;
-use crate::extract::RequestId;
 use crate::html::escape_html;
+use crate::request_log::RequestId;
 use crate::AppState;
 use texts::{fill, list, sentences, text, Lang};
 

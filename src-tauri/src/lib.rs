@@ -9,6 +9,8 @@ use tauri_plugin_store::StoreExt;
 use tauri_specta::collect_commands;
 use unipos_client::KeyringVault;
 
+#[cfg(target_os = "linux")]
+mod browser;
 pub mod commands;
 #[cfg(target_os = "linux")]
 mod handover;
@@ -120,7 +122,7 @@ impl<R: Runtime> Browser for SystemBrowser<R> {
     fn open(&self, url: &str) -> Result<(), String> {
         // Without what the app set for its own web view (web_view_env.rs).
         #[cfg(target_os = "linux")]
-        return web_view_env::open_in_browser(url);
+        return browser::open_in_browser(url);
         #[cfg(not(target_os = "linux"))]
         {
             use tauri_plugin_opener::OpenerExt;

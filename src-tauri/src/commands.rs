@@ -12,11 +12,11 @@ use unipos_client::{
 
 use unipos_client::support::LinkArrival;
 
-use crate::links::{IncomingLink, LinkArrived, LinkTarget};
 use crate::state::AppState;
 use crate::support::ReportView;
 use crate::wire::{
-    ApiUrlChange, AppInfo, HelpTopic, Language, LoginTab, Preferences, Presentation, Startup,
+    ApiUrlChange, AppInfo, HelpTopic, IncomingLink, Language, LinkArrived, LinkTarget, LoginTab,
+    Preferences, Presentation, Startup,
 };
 
 type Result<T> = std::result::Result<T, ClientError>;

@@ -9,6 +9,7 @@ use tauri_plugin_store::StoreExt;
 use tauri_specta::collect_commands;
 use unipos_client::KeyringVault;
 
+pub mod arrival;
 #[cfg(target_os = "linux")]
 mod browser;
 pub mod commands;
@@ -184,7 +185,7 @@ fn setup<R: Runtime>(app: &mut tauri::App<R>) -> Result<(), Box<dyn std::error::
         }
     });
     app.manage(state);
-    links::listen(app);
+    arrival::listen(app);
     Ok(())
 }
 
@@ -207,8 +208,8 @@ pub fn run() {
     // First, so a second launch hands its arguments over before anything else starts.
     #[cfg(desktop)]
     let builder = builder.plugin(tauri_plugin_single_instance::init(|app, args, _cwd| {
-        for link in links::link_arguments(args) {
-            links::deliver_link(app, &link);
+        for link in arrival::link_arguments(args) {
+            arrival::deliver_link(app, &link);
         }
         if let Some(window) = app.get_webview_window("main") {
             let _ = window.unminimize();

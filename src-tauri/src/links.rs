@@ -1,6 +1,5 @@
-//! Links into the app: how one arrives (a cold start's arguments or URLs, a second launch, the
-//! OS's open-URL event, a paste), the rules it must pass, and the one place it waits for the UI.
-//! The contract, per platform, is `DEEPLINKS.md`.
+//! Links into the app: the rules a link must pass, and the one place it waits for the UI (how
+//! one arrives from the OS is `arrival.rs`). The contract, per platform, is `DEEPLINKS.md`.
 //!
 //! The reset token never leaves Rust: it lives in the [`PendingReset`] that [`Links`] holds. The
 //! web view learns where a link leads ([`LinkTarget`], with a short hint of the token for
@@ -9,10 +8,7 @@
 use std::collections::VecDeque;
 use std::sync::{Mutex, MutexGuard};
 
-use serde::{Deserialize, Serialize};
-use specta::Type;
 use tauri::ipc::Channel;
-use tauri::{Manager, Runtime};
 use unipos_client::support::{
     self, LinkArrival, LinkEvent, LINK_OPENED_FORGOT, LINK_OPENED_LOGIN, LINK_OPENED_RESET,
     LINK_VALID, MAX_LINK_EVENTS,
@@ -20,34 +16,7 @@ use unipos_client::support::{
 use unipos_client::unipos_protocol::PasswordPolicy;
 use unipos_client::{ClientError, Flows, OpenedLink, PendingReset};
 
-use crate::state::AppState;
-
-/// Where an accepted link leads. The reset token stays in Rust.
-#[derive(Debug, Clone, Serialize, Type)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum LinkTarget {
-    /// The Reset screen; `token_hint` is the token's first characters, for support.
-    Reset { token_hint: String },
-    /// The Forgot screen, or the Timeline with a note when a session exists.
-    Forgot { logged_in: bool },
-    /// Log in, or the Timeline when a session exists.
-    Login { logged_in: bool },
-}
-
-/// A link the OS handed to the app (cold or warm start), as the UI learns of it.
-#[derive(Debug, Serialize, Type)]
-#[serde(tag = "status", rename_all = "snake_case")]
-pub enum IncomingLink {
-    Opened { target: LinkTarget },
-    Refused { error: ClientError },
-}
-
-/// Sent when the OS hands the app a link; the UI then calls `take_incoming_link`. It travels on
-/// the channel the UI gave `watch_links`, not as an event: the web view may listen to no event
-/// at all, so neither can a script that got into it, nor hear the deep-link plugin's own
-/// `deep-link://new-url` event, which carries the raw URL with its token.
-#[derive(Debug, Clone, Serialize, Deserialize, Type)]
-pub struct LinkArrived {}
+use crate::wire::{IncomingLink, LinkArrived, LinkTarget};
 
 /// What the app knows of links between commands.
 #[derive(Debug, Default)]
@@ -195,7 +164,7 @@ impl Links {
     }
 
     /// Tells the UI a link is waiting; before it watches, `startup` hands the link over.
-    fn tell_ui(&self) {
+    pub fn tell_ui(&self) {
         let watcher = self.watcher.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(channel) = watcher.as_ref() {
             if let Err(e) = channel.send(LinkArrived {}) {
@@ -210,76 +179,6 @@ impl Links {
 
     pub fn policy(&self) -> Option<PasswordPolicy> {
         self.lock().policy.clone()
-    }
-}
-
-/// Hands a link from the OS to the state and tells the UI.
-pub fn deliver_link<R: Runtime>(app: &tauri::AppHandle<R>, raw: &str) {
-    let state = app.state::<AppState>();
-    state.links.deliver(&state.flows(), raw, LinkArrival::Warm);
-    state.links.tell_ui();
-}
-
-/// The program's arguments that can be links (the first is the program; flags are not links).
-pub fn link_arguments(args: impl IntoIterator<Item = String>) -> Vec<String> {
-    args.into_iter()
-        .skip(1)
-        .filter(|a| !a.starts_with('-'))
-        .collect()
-}
-
-/// The links the app was started with. On Linux and Windows they arrive as raw arguments, which
-/// go to the link rules exactly as written (a parsed URL would already have normalised the
-/// look-alike hosts the rules must refuse); elsewhere the OS delivers them as URLs.
-fn startup_links<R: Runtime>(app: &tauri::App<R>) -> Vec<String> {
-    #[cfg(any(target_os = "linux", target_os = "windows"))]
-    {
-        let _ = app;
-        // Arguments that are not UTF-8 cannot be links; `env::args()` would panic on them.
-        link_arguments(std::env::args_os().filter_map(|a| a.into_string().ok()))
-    }
-    #[cfg(not(any(target_os = "linux", target_os = "windows")))]
-    {
-        use tauri_plugin_deep_link::DeepLinkExt;
-        app.deep_link()
-            .get_current()
-            .ok()
-            .flatten()
-            .unwrap_or_default()
-            .into_iter()
-            .map(|u| u.to_string())
-            .collect()
-    }
-}
-
-/// At start (the state is managed): the links the app was started with wait for the first
-/// screen, and later ones from the OS are delivered as they come. A second launch's arguments
-/// come through the single-instance plugin (`run`) or `handover.rs`.
-pub fn listen<R: Runtime>(app: &tauri::App<R>) {
-    let state = app.state::<AppState>();
-    for link in startup_links(app) {
-        state
-            .links
-            .deliver(&state.flows(), &link, LinkArrival::ColdStart);
-    }
-
-    #[cfg(any(target_os = "macos", mobile))]
-    {
-        use tauri_plugin_deep_link::DeepLinkExt;
-        let handle = app.handle().clone();
-        app.deep_link().on_open_url(move |event| {
-            for url in event.urls() {
-                deliver_link(&handle, url.as_str());
-            }
-        });
-    }
-    // Debug builds on Linux and Windows are not installed, so nothing registered the scheme.
-    #[cfg(all(debug_assertions, any(target_os = "linux", target_os = "windows")))]
-    {
-        use tauri_plugin_deep_link::DeepLinkExt;
-        if let Err(e) = app.deep_link().register_all() {
-            log::warn!("could not register the unipos: scheme: {e}");
-        }
     }
 }
 
@@ -392,18 +291,5 @@ mod tests {
         assert!(take(&links, &flows).is_none());
         assert!(links.pending_reset().is_none());
         assert!(links.policy().is_none());
-    }
-
-    #[test]
-    fn only_plain_arguments_are_taken_as_links() {
-        let args = [
-            "/usr/bin/unipos-app",
-            "--verbose",
-            "unipos://forgot_password",
-        ];
-        assert_eq!(
-            link_arguments(args.iter().map(|s| s.to_string())),
-            vec!["unipos://forgot_password".to_owned()]
-        );
     }
 }

@@ -1,5 +1,5 @@
 //! The app's own values that the commands send to the web view: preferences, facts for the
-//! Support settings, what the first screen needs (links are `links.rs`). The client's and the
+//! Support settings, what the first screen needs, where a link leads. The client's and the
 //! protocol's values travel as those crates define them (their `specta` feature types them for
 //! the bindings).
 //!
@@ -8,8 +8,6 @@
 use serde::{Deserialize, Serialize};
 use specta::Type;
 use unipos_client::ClientError;
-
-use crate::links::IncomingLink;
 
 /// The interface language, when the member chose one (otherwise the OS language is used).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Type)]
@@ -99,3 +97,30 @@ pub enum HelpTopic {
     /// "I can't receive a password reset email"
     CantReceiveEmail,
 }
+
+/// Where an accepted link leads. The reset token stays in Rust.
+#[derive(Debug, Clone, Serialize, Type)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum LinkTarget {
+    /// The Reset screen; `token_hint` is the token's first characters, for support.
+    Reset { token_hint: String },
+    /// The Forgot screen, or the Timeline with a note when a session exists.
+    Forgot { logged_in: bool },
+    /// Log in, or the Timeline when a session exists.
+    Login { logged_in: bool },
+}
+
+/// A link the OS handed to the app (cold or warm start), as the UI learns of it.
+#[derive(Debug, Serialize, Type)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum IncomingLink {
+    Opened { target: LinkTarget },
+    Refused { error: ClientError },
+}
+
+/// Sent when the OS hands the app a link; the UI then calls `take_incoming_link`. It travels on
+/// the channel the UI gave `watch_links`, not as an event: the web view may listen to no event
+/// at all, so neither can a script that got into it, nor hear the deep-link plugin's own
+/// `deep-link://new-url` event, which carries the raw URL with its token.
+#[derive(Debug, Clone, Serialize, Deserialize, Type)]
+pub struct LinkArrived {}

@@ -393,7 +393,7 @@ fn forgot_password_by_email_ends_on_the_timeline_and_no_token_reaches_the_web_vi
     // The link from the email arrives from the OS; the UI learns where it leads, not the token.
     let link = t.reset_link(DEMO_EMAIL, 1);
     let token = App_::token_of(&link);
-    unipos_app_lib::links::deliver_link(t.app.handle(), &link);
+    unipos_app_lib::arrival::deliver_link(t.app.handle(), &link);
     let incoming = t.ok("take_incoming_link", json!({}));
     assert_eq!(incoming["status"], "opened");
     assert_eq!(incoming["target"]["kind"], "reset");
@@ -722,7 +722,7 @@ fn the_first_screen_reads_only_local_facts_and_log_out_clears_the_session() {
 #[test]
 fn the_forgot_link_while_logged_in_says_so_so_the_ui_shows_the_timeline() {
     let t = App_::start();
-    unipos_app_lib::links::deliver_link(t.app.handle(), "unipos://forgot_password");
+    unipos_app_lib::arrival::deliver_link(t.app.handle(), "unipos://forgot_password");
     let incoming = t.ok("take_incoming_link", json!({}));
     assert_eq!(
         incoming["target"],
@@ -745,7 +745,7 @@ fn a_refused_link_from_the_os_is_reported_once_with_its_code() {
     let host = t.server().web_base().url().host_str().unwrap().to_owned();
     let look_alike = web.replace(&host, "\u{FF11}\u{FF12}\u{FF17}.\u{FF10}.\u{FF10}.\u{FF11}");
     assert_ne!(look_alike, web);
-    unipos_app_lib::links::deliver_link(
+    unipos_app_lib::arrival::deliver_link(
         t.app.handle(),
         &format!("{look_alike}/reset_password?token={token}"),
     );

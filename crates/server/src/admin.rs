@@ -25,8 +25,8 @@ use crate::error::ApiError;
 use crate::extract::{ApiJson, Auth};
 use crate::request_log::RequestId;
 use crate::secrets::{new_token, token_hash};
+use crate::state::AppState;
 use crate::store::{self, NewUser, UserRow};
-use crate::AppState;
 
 /// Members listed at most (a query narrows a larger team down).
 const MAX_LISTED: u32 = 200;

@@ -19,8 +19,8 @@ use crate::request_log::{self, RequestId};
 use crate::reset_tokens::{check_binding, token_state};
 use crate::secrets::{self, token_hash};
 use crate::sessions::NewSession;
+use crate::state::AppState;
 use crate::store::{self, Team, UserRow};
-use crate::AppState;
 
 // The three types below only describe responses in the OpenAPI document; they are never built.
 

@@ -9,7 +9,7 @@ use axum::http::HeaderMap;
 use ipnet::IpNet;
 
 use crate::error::ApiError;
-use crate::AppState;
+use crate::state::AppState;
 
 /// The client a rate limit counts: the peer, or behind a trusted proxy the right-most address of
 /// `X-Forwarded-For` that is not itself a trusted proxy (the one the proxy saw; entries to its left

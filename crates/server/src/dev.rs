@@ -20,8 +20,8 @@ use crate::extract::ApiJson;
 use crate::outbox::{self, SentMail};
 use crate::secrets::hash_password;
 use crate::sql::{Conn, DbResult};
+use crate::state::AppState;
 use crate::store::{self, NewUser, Team, UserRow};
-use crate::AppState;
 
 pub const DEMO_TEAM: &str = "demo";
 pub const DEMO_TEAM_NAME: &str = "Unipos Demo";

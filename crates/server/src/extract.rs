@@ -10,8 +10,8 @@ use unipos_protocol::ErrorCode;
 
 use crate::error::ApiError;
 use crate::secrets::token_hash;
+use crate::state::AppState;
 use crate::store::{self, UserRow};
-use crate::AppState;
 
 /// The largest request body accepted.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;

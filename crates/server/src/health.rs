@@ -12,7 +12,7 @@ use serde_json::json;
 
 use crate::error::UNAVAILABLE_RETRY_S;
 use crate::schema;
-use crate::AppState;
+use crate::state::AppState;
 
 /// `GET /healthz`: 200 while the process serves requests (a liveness probe: restart it if not).
 pub async fn healthz() -> Response {

@@ -4,7 +4,6 @@
 //! port); the `unipos-server` binary is a thin command-line front to it.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
-use std::ops::Deref;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -48,6 +47,7 @@ mod secrets;
 mod serve;
 mod sessions;
 pub mod sql;
+mod state;
 mod store;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -64,40 +64,11 @@ use limits::{Limiter, Rule};
 use mail::Mailer;
 use metrics::Metrics;
 use outbox::Deliverer;
+use state::{AppState, Shared};
 
 /// How long [`RunningServer::shutdown`] may take: requests in flight, and the mail deliverer's
 /// grace, end within it (under the 10 s an orchestrator usually waits after SIGTERM).
 const SHUTDOWN_WITHIN: Duration = Duration::from_secs(9);
-
-/// What every handler shares.
-#[derive(Clone)]
-pub(crate) struct AppState(Arc<Shared>);
-
-pub(crate) struct Shared {
-    config: Config,
-    db: db::Db,
-    clock: Clock,
-    links: LinkRules,
-    forgot_limiter: Limiter,
-    client_limiter: Limiter,
-    hasher: hashing::Hasher,
-    /// Wakes the mail deliverer when a mail was queued.
-    mail_due: Arc<Notify>,
-    /// What Account Information sheets are set in; `None` when no font was found (sheets are
-    /// then answered `account_sheet_unavailable`).
-    sheet_font: Option<Arc<account_sheet::SheetFont>>,
-    /// The series `/metrics` serves.
-    metrics: Arc<Metrics>,
-    /// True once the server is told to stop (readiness then fails).
-    stopping: watch::Receiver<bool>,
-}
-
-impl Deref for AppState {
-    type Target = Shared;
-    fn deref(&self) -> &Shared {
-        &self.0
-    }
-}
 
 #[derive(OpenApi)]
 #[openapi(

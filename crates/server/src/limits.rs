@@ -4,8 +4,8 @@
 use crate::client_addr::ClientKey;
 use crate::clock::secs_until;
 use crate::error::ApiError;
+use crate::state::AppState;
 use crate::store;
-use crate::AppState;
 
 /// At most `limit` events per `window_ms`.
 #[derive(Debug, Clone, Copy)]

@@ -8,8 +8,8 @@ use crate::clock::secs_until;
 use crate::db::Db;
 use crate::error::ApiError;
 use crate::secrets::{self, HashForm, Verified};
+use crate::state::AppState;
 use crate::store;
-use crate::AppState;
 
 /// An attempt that counts as failed until its password is judged. Dropped before that (the
 /// client hung up, the request timed out), it is given back: an abandoned check is no guess.

@@ -33,8 +33,8 @@ use crate::error::ApiError;
 use crate::mail::{admin_reset_body, changed_body, reset_body, Mailer};
 use crate::metrics::{MailLabels, Metrics};
 use crate::secrets::{new_token, token_hash};
+use crate::state::AppState;
 use crate::store::{self, MailKind, OutboxRow};
-use crate::AppState;
 
 /// The longest wait between two tries of a mail.
 pub const MAX_BACKOFF: Duration = Duration::from_secs(5 * 60);

@@ -13,7 +13,7 @@ use tracing::Instrument;
 use unipos_protocol::{Email, ErrorCode, REQUEST_ID_HEADER};
 
 use crate::error::ApiError;
-use crate::AppState;
+use crate::state::AppState;
 
 /// The request's id (as `X-Request-Id` answers it), for work done later on its behalf.
 #[derive(Debug, Clone)]

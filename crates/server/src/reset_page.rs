@@ -38,7 +38,7 @@ use crate::client_addr::ClientKey;
 use crate::error::ApiError;
 use crate::html::escape_html;
 use crate::request_log::RequestId;
-use crate::AppState;
+use crate::state::AppState;
 use texts::{fill, list, sentences, text, Lang};
 
 /// The page's only stylesheet. The button is the app's own primary colour (`--accent` in

@@ -6,8 +6,8 @@ use unipos_protocol::{ErrorCode, LoginMethod, ResetToken};
 
 use crate::error::ApiError;
 use crate::secrets::token_hash;
+use crate::state::AppState;
 use crate::store::{self, ResetTokenRow, Team, UserRow};
-use crate::AppState;
 
 impl AppState {
     /// The token's row, member and team if the token can still be used; else the token error.

@@ -4,8 +4,8 @@ use unipos_protocol::{Session, SessionResponse};
 
 use crate::clock::rfc3339;
 use crate::secrets::{new_token, token_hash};
+use crate::state::AppState;
 use crate::store::UserRow;
-use crate::AppState;
 
 /// A new session for a member: the token to hand out, its hash to store, when it ends.
 pub struct NewSession {

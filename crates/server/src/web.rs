@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 use unipos_protocol::ErrorCode;
 
 use crate::error::ApiError;
-use crate::AppState;
+use crate::state::AppState;
 
 fn reset_path_pattern(state: &AppState) -> String {
     format!("{}/reset_password*", state.links.web_base().path_prefix())

@@ -6,6 +6,11 @@
 // - `permissions/account-screens.toml`: the set of those permissions the capabilities grant.
 // It also reads the capabilities from the top-level `capabilities/` folder, and stops a mobile
 // release whose app-link IDs are still placeholders (`check_app_link_ids`).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a build script fails by panicking, with its reason"
+)]
 
 use std::path::Path;
 

@@ -26,6 +26,10 @@ pub const SSO_PATH: &str = "/login/sso";
 
 /// The help centre's pages, by the titles the seed page links to, in the language the app
 /// shows: a member reading Japanese gets the Japanese help centre and its titles.
+#[allow(
+    clippy::expect_used,
+    reason = "the help centre's address is a constant, and a test opens every page"
+)]
 pub fn help_url(topic: HelpTopic, language: Language) -> url::Url {
     let (locale, title) = match (language, topic) {
         (Language::En, HelpTopic::LoginIdPassword) => (

@@ -222,6 +222,10 @@ pub fn run() {
     let builder = builder
         .plugin(tauri_plugin_sharekit::init())
         .plugin(tauri_plugin_barcode_scanner::init());
+    #[allow(
+        clippy::expect_used,
+        reason = "at start: an app that cannot build its window has nothing to show"
+    )]
     let app = builder
         .plugin(tauri_plugin_deep_link::init())
         .plugin(tauri_plugin_store::Builder::new().build())

@@ -4,6 +4,11 @@
 //! Every test that starts the app ([`App_`]) is also checked, when it ends, for the promise that
 //! no token reaches the web view: no response it got may hold a reset token the server mailed
 //! or a session token the vault was asked to save (see `impl Drop for App_`).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests: a failed unwrap is the test's failure"
+)]
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};

@@ -3,6 +3,11 @@
 //!
 //! Subcommands that keep a session use the real keychain: run inside `scripts/with-keyring.sh`
 //! (without a reachable keychain those tests skip, or fail under `UNIPOS_REQUIRE_KEYCHAIN=1`).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests: a failed unwrap is the test's failure"
+)]
 
 #[path = "../../client/tests/support/mod.rs"]
 mod support;

@@ -1,5 +1,10 @@
 //! `unipos report explain`, run as a subprocess on reports built with the app's own
 //! `SupportReport` type. Nothing is sent, so no server is needed.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests: a failed unwrap is the test's failure"
+)]
 
 use std::collections::HashMap;
 use std::io::Write;

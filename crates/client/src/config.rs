@@ -39,6 +39,10 @@ pub struct ClientConfig {
 }
 
 impl Default for ClientConfig {
+    #[allow(
+        clippy::expect_used,
+        reason = "DEFAULT_BASE is a constant, and a test parses it"
+    )]
     fn default() -> Self {
         let base = BaseUrl::parse(DEFAULT_BASE).expect("the default base is valid");
         ClientConfig {

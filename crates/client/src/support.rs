@@ -154,6 +154,10 @@ const MAX_FACT_CHARS: usize = 200;
 
 impl SupportReport {
     /// The report as the member copies it: indented JSON.
+    #[allow(
+        clippy::expect_used,
+        reason = "a report of strings and numbers always serializes"
+    )]
     pub fn to_text(&self) -> String {
         serde_json::to_string_pretty(self).expect("a report always serializes")
     }

@@ -1,5 +1,10 @@
 //! For tests (the `testing` feature, which release builds do not have; and this crate's own unit
 //! tests): a session vault in memory, and a loopback port where connections are refused.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test support: a failure is the test's"
+)]
 
 use std::collections::HashMap;
 use std::sync::Mutex;

@@ -34,8 +34,8 @@ impl std::fmt::Debug for StoredSession {
 }
 
 impl StoredSession {
-    fn to_secret(&self) -> String {
-        serde_json::to_string(self).expect("two strings always serialize")
+    fn to_secret(&self) -> Result<String, ClientError> {
+        serde_json::to_string(self).map_err(unwritable)
     }
 }
 
@@ -262,7 +262,7 @@ impl SessionVault for KeyringVault {
     }
 
     fn save(&self, account: &str, session: &StoredSession) -> Result<(), ClientError> {
-        self.write(account, &session.to_secret())
+        self.write(account, &session.to_secret()?)
     }
 
     fn clear(&self, account: &str) -> Result<(), ClientError> {
@@ -274,7 +274,7 @@ impl SessionVault for KeyringVault {
     }
 
     fn save_binding(&self, account: &str, binding: &ResetBinding) -> Result<(), ClientError> {
-        let secret = serde_json::to_string(binding).expect("three strings always serialize");
+        let secret = serde_json::to_string(binding).map_err(unwritable)?;
         self.write(&binding_account(account), &secret)
     }
 
@@ -294,7 +294,7 @@ impl SessionVault for KeyringVault {
         if pending.tokens.is_empty() {
             return self.delete(&revokes_account(account));
         }
-        let secret = serde_json::to_string(pending).expect("strings always serialize");
+        let secret = serde_json::to_string(pending).map_err(unwritable)?;
         self.write(&revokes_account(account), &secret)
     }
 
@@ -331,6 +331,15 @@ fn unavailable(e: KeyringError) -> ClientError {
     ClientError::KeychainUnavailable {
         message: message.to_owned(),
         cause,
+    }
+}
+
+/// A keychain item that could not be written as JSON (it holds only strings, so this does not
+/// happen; it is answered as a keychain failure, never a panic).
+fn unwritable(e: serde_json::Error) -> ClientError {
+    ClientError::KeychainUnavailable {
+        message: "The keychain item could not be written.".to_owned(),
+        cause: e.to_string(),
     }
 }
 
@@ -462,10 +471,10 @@ mod tests {
             expires_at: "2030-01-01T00:00:00Z".into(),
         };
         assert_eq!(
-            s.to_secret(),
+            s.to_secret().unwrap(),
             r#"{"token":"SECRET","expires_at":"2030-01-01T00:00:00Z"}"#
         );
-        let read: StoredSession = serde_json::from_str(&s.to_secret()).unwrap();
+        let read: StoredSession = serde_json::from_str(&s.to_secret().unwrap()).unwrap();
         assert_eq!(read, s);
         assert!(!format!("{s:?}").contains("SECRET"));
     }

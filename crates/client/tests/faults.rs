@@ -4,6 +4,11 @@
 //! The servers are started here on 127.0.0.1:0 and write raw HTTP by hand. A port where
 //! connections must be refused is held bound but not listening ([`ClosedPort`]), never released
 //! and bound again, so no other process can take it meanwhile.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests: a failed unwrap is the test's failure"
+)]
 
 use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};

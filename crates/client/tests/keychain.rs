@@ -4,7 +4,11 @@
 //! Run inside `scripts/with-keyring.sh`, which provides a throwaway unlocked keyring and sets
 //! `UNIPOS_REQUIRE_KEYCHAIN=1`: then an unreachable keychain FAILS these tests. Without that
 //! variable they skip (with a note) when no keychain answers.
-
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests: a failed unwrap is the test's failure"
+)]
 #![cfg(target_os = "linux")]
 
 mod support;

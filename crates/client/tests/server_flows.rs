@@ -1,4 +1,9 @@
 //! Every flow, and every error code the client can meet, against the real `unipos-server`.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests: a failed unwrap is the test's failure"
+)]
 
 mod support;
 

@@ -8,7 +8,11 @@
 //! (so the machine's own store is never touched), first without the root, then with it added, as
 //! `update-ca-certificates` would add it. The environment is the process's: this file holds one
 //! test.
-
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests: a failed unwrap is the test's failure"
+)]
 #![cfg(target_os = "linux")]
 
 mod support;

@@ -1,4 +1,9 @@
 //! The email rules, case by case: what members actually type, on desktops and through Japanese IMEs.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests: a failed unwrap is the test's failure"
+)]
 
 use unipos_protocol::{CharKind, Email, ErrorCode};
 

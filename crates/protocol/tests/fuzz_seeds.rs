@@ -2,6 +2,11 @@
 //! `fuzz/corpus/<target>/` go through `check` of `fuzz/oracles/<target>.rs`, the same code the
 //! libFuzzer target runs (`scripts/fuzz.sh`), so the oracles are built and hold on every seed in
 //! every test run. As libFuzzer's `&str` targets do, a seed that is not UTF-8 is skipped.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests: a failed unwrap is the test's failure"
+)]
 
 use std::path::{Path, PathBuf};
 

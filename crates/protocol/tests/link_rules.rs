@@ -1,5 +1,10 @@
 //! The link rules, case by case: what a reset link may look like, and the look-alikes that must
 //! never reach the "set a new password" screen.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests: a failed unwrap is the test's failure"
+)]
 
 use unipos_protocol::{AppLink, BaseUrl, ErrorCode, LinkRules};
 

@@ -2,6 +2,11 @@
 //! start from well-formed addresses and links and damage them the ways members and attackers do
 //! (IME spaces and full-width forms; other hosts, ports and paths behind user-info, percent and
 //! case tricks), so the interesting cases come up in most runs rather than by luck.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests: a failed unwrap is the test's failure"
+)]
 
 use proptest::prelude::*;
 use proptest::sample::select;

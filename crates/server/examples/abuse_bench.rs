@@ -5,6 +5,11 @@
 //!
 //! Attacking clients use source addresses 127.0.0.2–127.0.0.21 (all of 127.0.0.0/8 is this
 //! machine), the "normal request" that measures latency comes from 127.0.0.1.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a benchmark: a failure stops it, with its reason"
+)]
 
 use std::io::{BufRead, BufReader};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};

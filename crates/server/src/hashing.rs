@@ -40,6 +40,10 @@ pub struct Hasher {
 }
 
 impl Hasher {
+    #[allow(
+        clippy::expect_used,
+        reason = "at start: without its workers the server could check no password"
+    )]
     pub fn new(workers: usize, queue: usize, wait: Duration) -> Hasher {
         let (jobs, inbox) = std::sync::mpsc::channel::<Job>();
         let inbox = Arc::new(std::sync::Mutex::new(inbox));

@@ -146,6 +146,10 @@ pub fn dev_openapi_json() -> String {
     pretty_json(&dev::openapi())
 }
 
+#[allow(
+    clippy::expect_used,
+    reason = "the document is made of strings and maps, and the openapi test writes it"
+)]
 fn pretty_json(doc: &utoipa::openapi::OpenApi) -> String {
     let mut json = doc
         .to_pretty_json()

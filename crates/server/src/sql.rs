@@ -320,6 +320,10 @@ impl PgConn {
         }
     }
 
+    #[allow(
+        clippy::expect_used,
+        reason = "the client is taken only when the connection is dropped"
+    )]
     pub(crate) fn client(&mut self) -> &mut postgres::Client {
         self.client
             .as_mut()

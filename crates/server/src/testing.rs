@@ -5,6 +5,11 @@
 //!
 //! Nothing here changes how the server behaves: it is started with the same [`spawn`] and a
 //! configuration without `--dev`, so sent mail is forgotten once it is out, as in production.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test support: a failure is the test's"
+)]
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};

@@ -7,6 +7,11 @@
 //! `WebKitWebDriver`, and the app built with production assets; for the browser, `chromium` and
 //! `chromedriver`. `scripts/test.sh` provides all of them (`scripts/e2e.sh` runs just these
 //! tests); outside them every test fails and says why.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests: a failed unwrap is the test's failure"
+)]
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};

@@ -1,6 +1,11 @@
 //! The flows of the app, end to end: the built app, driven as a member would drive it (by the
 //! texts and labels on screen), against the real server, at phone (390×844) and desktop
 //! (1280×800) sizes.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests: a failed unwrap is the test's failure"
+)]
 
 use std::time::Duration;
 

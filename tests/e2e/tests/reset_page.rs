@@ -5,6 +5,11 @@
 //!
 //! With `UNIPOS_SCREENSHOTS=DIR` each state is also saved as
 //! `DIR/reset-page-<state>-<lang>-<size>.png` (always into `target/e2e-screenshots/`).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests: a failed unwrap is the test's failure"
+)]
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;

@@ -5,6 +5,11 @@
 //! `UNIPOS_SCREENSHOTS=DIR` each screen is also saved as `DIR/<screen>-<size>.png`, and with
 //! `UNIPOS_SCREENSHOTS_LANGUAGE=ja` the tour runs in Japanese (`<screen>-ja-<size>.png`).
 //! Screens are reached by what a member sees (texts, labels) in the language of the run.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests: a failed unwrap is the test's failure"
+)]
 
 use std::path::PathBuf;
 use std::time::Duration;

@@ -7,6 +7,10 @@ use std::sync::OnceLock;
 /// The app's English texts, as the screens show them.
 const EN_JSON: &str = include_str!("../../../../ui/src/i18n/en.json");
 
+#[allow(
+    clippy::expect_used,
+    reason = "en.json is compiled in, and the catalogue check keeps it a flat object"
+)]
 fn catalogue() -> &'static HashMap<String, String> {
     static CATALOGUE: OnceLock<HashMap<String, String>> = OnceLock::new();
     CATALOGUE.get_or_init(|| serde_json::from_str(EN_JSON).expect("en.json is a flat object"))

@@ -202,8 +202,7 @@ impl SheetFont {
             );
         }
         // Another sheet may have loaded it meanwhile: either copy will do.
-        let _ = self.loaded.set(loaded);
-        Ok(self.loaded.get().expect("set just now"))
+        Ok(self.loaded.get_or_init(|| loaded))
     }
 }
 

@@ -51,6 +51,10 @@ pub fn secret_for(headers: &HeaderMap) -> String {
 }
 
 /// The `Set-Cookie` value that hands the secret to the browser, for the reset page's `path`.
+#[allow(
+    clippy::expect_used,
+    reason = "the secret is base64url and the path the page's own: a valid header value"
+)]
 pub fn set_cookie(secret: &str, path: &str, secure: bool) -> HeaderValue {
     let secure = if secure { "; Secure" } else { "" };
     HeaderValue::from_str(&format!(

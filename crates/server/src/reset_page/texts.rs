@@ -81,6 +81,10 @@ const APP_JA: &str = include_str!("../../../../ui/src/i18n/ja.json");
 const PAGE_EN: &str = include_str!("en.json");
 const PAGE_JA: &str = include_str!("ja.json");
 
+#[allow(
+    clippy::expect_used,
+    reason = "the catalogues are compiled in, and the page's tests read every one"
+)]
 fn catalogue(app: &str, page: &str) -> HashMap<String, String> {
     let mut all: HashMap<String, String> =
         serde_json::from_str(app).expect("the app's catalogue is a flat object of strings");

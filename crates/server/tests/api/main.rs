@@ -1,6 +1,11 @@
 //! Integration tests of the reference server over real HTTP: each test starts its own server on an
 //! ephemeral loopback port, as in production (no `--dev`), with a real SQLite file in a temporary
 //! folder (or a PostgreSQL database, under `scripts/api-postgres.sh`).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests: a failed unwrap is the test's failure"
+)]
 
 mod common;
 #[path = "../../src/account_sheet/pdf_tools.rs"]

@@ -194,7 +194,8 @@ pub async fn check_reset_link(state: State<'_, AppState>) -> Result<LinkChecked>
     let checked = checked.map_err(|e| state.fail(e))?;
     // What support (and the package test) reads to know the member reached a usable Reset screen.
     log::info!(
-        "reset link checked: valid ({}), Reset shows",
+        "{} ({}), Reset shows",
+        unipos_client::support::LOG_RESET_LINK_VALID,
         pending.token_hint()
     );
     state.links.set_policy(checked.policy.clone());

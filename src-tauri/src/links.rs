@@ -11,7 +11,7 @@ use std::sync::{Mutex, MutexGuard};
 use tauri::ipc::Channel;
 use unipos_client::support::{
     self, LinkArrival, LinkEvent, LINK_OPENED_FORGOT, LINK_OPENED_LOGIN, LINK_OPENED_RESET,
-    LINK_VALID, MAX_LINK_EVENTS,
+    LINK_VALID, LOG_RESET_LINK_RECEIVED, MAX_LINK_EVENTS,
 };
 use unipos_client::unipos_protocol::PasswordPolicy;
 use unipos_client::{ClientError, Flows, OpenedLink, PendingReset};
@@ -61,7 +61,9 @@ impl Links {
     pub fn deliver(&self, flows: &Flows, raw: &str, came: LinkArrival) {
         let verdict = flows.open_link(raw);
         match &verdict {
-            Ok(OpenedLink::Reset(p)) => log::info!("reset link received ({})", p.token_hint()),
+            Ok(OpenedLink::Reset(p)) => {
+                log::info!("{LOG_RESET_LINK_RECEIVED} ({})", p.token_hint())
+            }
             Ok(OpenedLink::Forgot) => log::info!("forgot-password link received"),
             Ok(OpenedLink::Login) => log::info!("login link received"),
             Err(e) => log::info!("link refused: {}", e.code()),

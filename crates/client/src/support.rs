@@ -128,6 +128,13 @@ pub const LINK_OPENED_LOGIN: &str = "opened_login";
 /// [`LinkEvent::checked`] of a link the server said works.
 pub const LINK_VALID: &str = "valid";
 
+/// The app's log line when a reset link arrives, followed by ` (HINT…)`: support, the
+/// end-to-end tests and `scripts/package-test.sh` look for it.
+pub const LOG_RESET_LINK_RECEIVED: &str = "reset link received";
+/// The app's log line once the server said the link works and Reset shows, followed by
+/// ` (HINT…), Reset shows`.
+pub const LOG_RESET_LINK_VALID: &str = "reset link checked: valid";
+
 /// The last error the app showed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ShownError {
@@ -272,6 +279,18 @@ pub fn known_code(code: &str) -> Option<ClientErrorCode> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The installed-package test waits for the app's log lines by their text: the same text.
+    #[test]
+    fn the_package_test_waits_for_the_log_lines_the_app_writes() {
+        let script = include_str!("../../../scripts/package-test.sh");
+        for line in [LOG_RESET_LINK_RECEIVED, LOG_RESET_LINK_VALID] {
+            assert!(
+                script.contains(&format!("wait_for_log \"{line} (")),
+                "package-test.sh does not wait for {line:?}"
+            );
+        }
+    }
 
     fn call(i: usize) -> ApiCall {
         ApiCall {

@@ -10,6 +10,7 @@
 use std::time::Duration;
 
 use anyhow::{ensure, Context, Result};
+use unipos_client::support::{LOG_RESET_LINK_RECEIVED, LOG_RESET_LINK_VALID};
 use unipos_e2e::*;
 
 const NEW_PASSWORD: &str = "Fresh-pass-42";
@@ -126,6 +127,16 @@ async fn the_reset_link_opens_the_reset_screen_warm_and_cold() -> Result<()> {
         backend.launch_again_with(&app_link)?;
         app.wait_for_screen("Set a new password").await?;
         app.wait_for_text("t***@example.com").await?;
+        // The lines support (and scripts/package-test.sh) read: the link came, and it works.
+        let token = link.split_once("token=").context("the link's token")?.1;
+        let hint = &token[..6];
+        let log = backend.app_log()?;
+        for line in [LOG_RESET_LINK_RECEIVED, LOG_RESET_LINK_VALID] {
+            ensure!(
+                log.contains(&format!("{line} ({hint}")),
+                "no {line:?} in {log}"
+            );
+        }
         app.screenshot(&screenshot_path(&format!(
             "reset-warm-link-{}",
             size.name()

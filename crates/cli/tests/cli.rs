@@ -90,7 +90,7 @@ fn at<'a>(api: &'a str, web: &'a str, rest: &[&'a str]) -> Vec<&'a str> {
 }
 
 fn bases(t: &TestServer) -> (String, String) {
-    (t.api_base(), t.server.web_base().as_str().to_owned())
+    (t.api_base(), t.server().web_base().as_str().to_owned())
 }
 
 fn secret_tool_lookup(account: &str) -> Option<String> {
@@ -916,7 +916,7 @@ impl Pass<'_> {
 
 /// The link of the `n`th reset mail to the demo member (other mails to them are skipped).
 async fn nth_reset_link(t: &TestServer, n: usize) -> String {
-    let prefix = format!("{}/reset_password?token=", t.server.web_base().as_str());
+    let prefix = format!("{}/reset_password?token=", t.server().web_base().as_str());
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     loop {
         let resets: Vec<_> = t

@@ -603,12 +603,13 @@ async fn blocking<T: Send + 'static>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::{ClosedPort, MemoryVault};
+    use crate::testing::MemoryVault;
+    use unipos_testsupport::HeldPort;
 
     /// Flows whose API is a port held closed: a request that slips out is refused, loudly.
-    fn flows(vault: MemoryVault) -> (Flows, ClosedPort) {
-        let port = ClosedPort::new();
-        let config = ClientConfig::with_bases(port.base(), "https://unipos.me").unwrap();
+    fn flows(vault: MemoryVault) -> (Flows, HeldPort) {
+        let port = HeldPort::new();
+        let config = ClientConfig::with_bases(&port.base(), "https://unipos.me").unwrap();
         (Flows::new(config, Arc::new(vault)).unwrap(), port)
     }
 
@@ -689,8 +690,8 @@ mod tests {
     #[tokio::test]
     async fn logout_clears_the_local_session_even_when_the_server_is_unreachable() {
         let vault = Arc::new(MemoryVault::new());
-        let port = ClosedPort::new();
-        let config = ClientConfig::with_bases(port.base(), "https://unipos.me").unwrap();
+        let port = HeldPort::new();
+        let config = ClientConfig::with_bases(&port.base(), "https://unipos.me").unwrap();
         vault
             .save(
                 config.api_base.as_str(),

@@ -1,5 +1,5 @@
 //! For tests (the `testing` feature, which release builds do not have; and this crate's own unit
-//! tests): a session vault in memory, and a loopback port where connections are refused.
+//! tests): a session vault in memory.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -106,40 +106,6 @@ impl SessionVault for MemoryVault {
     }
 }
 
-/// A loopback port that is bound (so nothing else can take it) but not listening: every
-/// connection to it is refused, for as long as it is held. [`ClosedPort::into_socket`] hands the
-/// socket over, to listen on the same port later.
-pub struct ClosedPort {
-    socket: tokio::net::TcpSocket,
-    base: String,
-}
-
-impl ClosedPort {
-    pub fn new() -> ClosedPort {
-        let socket = tokio::net::TcpSocket::new_v4().expect("a TCP socket");
-        socket
-            .bind(std::net::SocketAddr::from(([127, 0, 0, 1], 0)))
-            .expect("a loopback port");
-        let base = format!("http://{}", socket.local_addr().expect("its address"));
-        ClosedPort { socket, base }
-    }
-
-    /// `http://127.0.0.1:PORT`.
-    pub fn base(&self) -> &str {
-        &self.base
-    }
-
-    pub fn into_socket(self) -> tokio::net::TcpSocket {
-        self.socket
-    }
-}
-
-impl Default for ClosedPort {
-    fn default() -> ClosedPort {
-        ClosedPort::new()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -163,18 +129,5 @@ mod tests {
     fn an_unavailable_vault_says_so() {
         let err = MemoryVault::unavailable().load("x").unwrap_err();
         assert_eq!(err.code(), "keychain_unavailable");
-    }
-
-    #[tokio::test]
-    async fn a_closed_port_refuses_connections_while_it_is_held() {
-        let port = ClosedPort::new();
-        let addr = port.base().trim_start_matches("http://").to_owned();
-        let refused = tokio::net::TcpStream::connect(&addr).await.unwrap_err();
-        assert_eq!(refused.kind(), std::io::ErrorKind::ConnectionRefused);
-        let listener = port.into_socket().listen(1).unwrap();
-        let (connected, accepted) =
-            tokio::join!(tokio::net::TcpStream::connect(&addr), listener.accept());
-        connected.unwrap();
-        accepted.unwrap();
     }
 }

@@ -2,7 +2,7 @@
 //! request id that was sent, and never panic or hang.
 //!
 //! The servers are started here on 127.0.0.1:0 and write raw HTTP by hand. A port where
-//! connections must be refused is held bound but not listening ([`ClosedPort`]), never released
+//! connections must be refused is held bound but not listening ([`HeldPort`]), never released
 //! and bound again, so no other process can take it meanwhile.
 #![allow(
     clippy::unwrap_used,
@@ -17,9 +17,9 @@ use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpListener;
-use unipos_client::testing::ClosedPort;
 use unipos_client::unipos_protocol::{Email, ErrorCode, LoginRequest, ResetToken};
 use unipos_client::{ApiClient, ClientConfig, ClientError};
+use unipos_testsupport::HeldPort;
 
 /// What the fake server saw.
 #[derive(Default)]
@@ -149,8 +149,8 @@ fn serve(listener: TcpListener, behaviour: Behaviour) -> Arc<Seen> {
 }
 
 /// A server appears on the port held closed: from now on connections are accepted and answered.
-fn listen(port: ClosedPort, behaviour: Behaviour) -> Arc<Seen> {
-    serve(port.into_socket().listen(16).unwrap(), behaviour)
+fn listen(port: HeldPort, behaviour: Behaviour) -> Arc<Seen> {
+    serve(port.listen(), behaviour)
 }
 
 fn response(status: &str, headers: &[(&str, &str)], body: &str) -> Behaviour {
@@ -240,8 +240,8 @@ async fn the_servers_request_id_is_kept_when_it_sends_one() {
 
 #[tokio::test]
 async fn connection_refused_is_its_own_code() {
-    let port = ClosedPort::new();
-    let err = client(port.base())
+    let port = HeldPort::new();
+    let err = client(&port.base())
         .forgot(&email(), None)
         .await
         .unwrap_err();
@@ -525,8 +525,8 @@ const CHECK_OK: &str = r#"{"email_hint":"t***@example.com","expires_at":"2030-01
 #[tokio::test(start_paused = true)]
 async fn a_read_whose_connection_is_refused_is_sent_once_more_after_a_pause() {
     let _hold = hold_clock();
-    let port = ClosedPort::new();
-    let c = client(port.base());
+    let port = HeldPort::new();
+    let c = client(&port.base());
     let mut read = tokio::spawn(async move { c.reset_check(&token(), None).await });
     // The first attempt is refused; then the read waits out its pause, on a clock that does
     // not move, so it cannot finish. (A second of real time for the first attempt to be made.)
@@ -555,8 +555,8 @@ async fn a_read_whose_connection_is_refused_is_sent_once_more_after_a_pause() {
 #[tokio::test(start_paused = true)]
 async fn a_read_is_retried_only_once() {
     let _hold = hold_clock();
-    let port = ClosedPort::new();
-    let c = client(port.base());
+    let port = HeldPort::new();
+    let c = client(&port.base());
     let mut read = tokio::spawn(async move { c.reset_check(&token(), None).await });
     if let Some(early) = within_real(Duration::from_secs(1), &mut read).await {
         panic!("the read came back without trying again: {early:?}");
@@ -576,8 +576,8 @@ async fn a_read_is_retried_only_once() {
 async fn a_write_whose_connection_is_refused_is_never_sent_again() {
     let _hold = hold_clock();
     for write in ["forgot", "reset", "login", "change_password", "logout"] {
-        let port = ClosedPort::new();
-        let c = client(port.base());
+        let port = HeldPort::new();
+        let c = client(&port.base());
         let mut call = tokio::spawn(async move {
             match write {
                 "forgot" => c.forgot(&email(), None).await.map(|_| ()),

@@ -217,7 +217,7 @@ async fn a_well_formed_link_that_was_never_sent_is_invalid() {
     let (flows, _) = t.flows();
     let link = format!(
         "{}/reset_password?token={}",
-        t.server.web_base(),
+        t.server().web_base(),
         unknown_token()
     );
     let err = flows.check_link(&link).await.unwrap_err();
@@ -226,7 +226,7 @@ async fn a_well_formed_link_that_was_never_sent_is_invalid() {
     let app_link = format!("unipos://reset_password?token={}", unknown_token());
     assert_eq!(code(flows.check_link(&app_link).await), "token_invalid");
     // A link to another host never reaches the server.
-    let port = t.server.addr().port();
+    let port = t.server().addr().port();
     let evil = format!(
         "http://127.0.0.2:{port}/reset_password?token={}",
         unknown_token()
@@ -365,7 +365,7 @@ async fn an_api_base_with_a_wrong_path_meets_not_found() {
     let t = TestServer::start().await;
     let config = ClientConfig::with_bases(
         &format!("{}/wrong", t.api_base()),
-        t.server.web_base().as_str(),
+        t.server().web_base().as_str(),
     )
     .unwrap();
     let flows = Flows::new(config, Arc::new(MemoryVault::new())).unwrap();
@@ -379,7 +379,7 @@ async fn the_unauthenticated_endpoints_rate_limit_a_busy_client() {
     let (flows, _) = t.flows();
     let link = format!(
         "{}/reset_password?token={}",
-        t.server.web_base(),
+        t.server().web_base(),
         unknown_token()
     );
     assert_eq!(code(flows.check_link(&link).await), "token_invalid");
@@ -423,9 +423,9 @@ async fn logout_while_the_server_is_gone_still_clears_the_local_session() {
         .login_with_email(DEMO_EMAIL, DEMO_PASSWORD)
         .await
         .unwrap();
-    let TestServer { server, .. } = t;
-    let api_base = server.base_url().as_str().to_owned();
-    server.shutdown().await.unwrap();
+    let mut t = t;
+    let api_base = t.api_base();
+    t.shutdown().await;
 
     let out = flows.logout().await.unwrap();
     assert!(!out.remote_revoked);
@@ -711,7 +711,7 @@ fn uuid_like(s: &str) -> bool {
 async fn an_sso_member_cannot_change_a_password_the_organisation_manages() {
     let t = TestServer::start().await;
     // SSO members get a session from their identity provider.
-    let signed_in = t.server.store().sign_in(DEMO_SSO_EMAIL).unwrap();
+    let signed_in = t.server().store().sign_in(DEMO_SSO_EMAIL).unwrap();
     let (flows, vault) = t.flows();
     let session = unipos_client::StoredSession {
         token: signed_in.session.token,
@@ -739,7 +739,7 @@ async fn the_call_log_keeps_route_status_code_and_request_id_and_nothing_that_wa
     let sent = flows.request_reset(DEMO_EMAIL).await.unwrap();
     let dead = format!(
         "{}/reset_password?token={}",
-        t.server.web_base(),
+        t.server().web_base(),
         unknown_token()
     );
     let refused = flows.check_link(&dead).await.unwrap_err();
@@ -747,8 +747,8 @@ async fn the_call_log_keeps_route_status_code_and_request_id_and_nothing_that_wa
         .login_with_email(DEMO_EMAIL, WRONG_PASSWORD)
         .await
         .unwrap_err();
-    let TestServer { server, .. } = t;
-    server.shutdown().await.unwrap();
+    let mut t = t;
+    t.shutdown().await;
     let down = flows.request_reset("hanako@example.com").await.unwrap_err();
 
     let log = calls.calls();
@@ -970,9 +970,9 @@ async fn a_logout_the_server_could_not_hear_is_sent_again_at_the_next_start() {
         .await
         .unwrap();
     let token = vault.load(&t.api_base()).unwrap().unwrap().token;
-    let TestServer { server, dir, .. } = t;
-    let (addr, api_base) = (server.addr(), server.base_url().as_str().to_owned());
-    server.shutdown().await.unwrap();
+    let mut t = t;
+    let (addr, api_base) = (t.server().addr(), t.api_base());
+    t.shutdown().await;
 
     let out = flows.logout().await.unwrap();
     assert!(!out.remote_revoked);
@@ -992,7 +992,7 @@ async fn a_logout_the_server_could_not_hear_is_sent_again_at_the_next_start() {
     assert_eq!(vault.pending_revokes(&api_base).unwrap().tokens.len(), 1);
 
     // Back online, the same server and database.
-    let mut config = unipos_server::Config::for_tests(dir.path());
+    let mut config = unipos_server::Config::for_tests(t.dir.path());
     config.listen = addr;
     let server = unipos_server::spawn(config).await.unwrap();
     assert_eq!(flows.revoke_pending().await.unwrap(), 1);

@@ -31,9 +31,9 @@ const SYSTEM_BUNDLE: &str = "/etc/ssl/certs/ca-certificates.crt";
 #[tokio::test]
 async fn a_server_is_trusted_once_its_root_is_in_the_os_trust_store_and_not_before() {
     let t = TestServer::start().await;
-    let (root_pem, terminator) = inspecting_terminator(t.server.addr()).await;
+    let (root_pem, terminator) = inspecting_terminator(t.server().addr()).await;
     let client = || {
-        let config = ClientConfig::with_bases(&terminator, t.server.web_base().as_str())
+        let config = ClientConfig::with_bases(&terminator, t.server().web_base().as_str())
             .unwrap()
             .app("unipos-client-tests", "0.0.0");
         ApiClient::new(config).unwrap()

@@ -13,6 +13,7 @@ use unipos_client::{
     ApiClient, ClientConfig, ClientError, Flows, KeyringVault, SessionVault, StoredSession,
 };
 use unipos_server::{Clock, Config, RunningServer, SentMail};
+pub use unipos_testsupport::{token_of, HeldPort, TestBackend};
 
 pub use unipos_client::unipos_protocol::{PASSWORD_CHANGED_MAIL_SUBJECT, RESET_MAIL_SUBJECT};
 pub use unipos_server::dev::{
@@ -20,11 +21,22 @@ pub use unipos_server::dev::{
     DEMO_LOGIN_ID_DISPLAY_NAME, DEMO_LOGIN_ID_PASSWORD, DEMO_PASSWORD, DEMO_SSO_EMAIL, DEMO_TEAM,
 };
 
+/// The reference server of one test (unipos-testsupport), and this crate's ways to talk to it.
 pub struct TestServer {
-    pub server: RunningServer,
-    /// The server's clock: tests move it forward instead of sleeping.
-    pub clock: Clock,
-    pub dir: tempfile::TempDir,
+    backend: TestBackend,
+}
+
+impl std::ops::Deref for TestServer {
+    type Target = TestBackend;
+    fn deref(&self) -> &TestBackend {
+        &self.backend
+    }
+}
+
+impl std::ops::DerefMut for TestServer {
+    fn deref_mut(&mut self) -> &mut TestBackend {
+        &mut self.backend
+    }
 }
 
 impl TestServer {
@@ -33,21 +45,16 @@ impl TestServer {
     }
 
     pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> TestServer {
-        let dir = tempfile::tempdir().unwrap();
-        let mut config = Config::for_tests(dir.path());
-        adjust(&mut config);
-        let clock = config.clock.clone();
-        let server = unipos_server::testing::spawn_with_demo(config)
-            .await
-            .unwrap();
-        TestServer { server, clock, dir }
+        TestServer {
+            backend: TestBackend::start_with(adjust).await,
+        }
     }
 
     /// A client config for this server: its API base, and its web base for the link rules.
     pub fn client_config(&self) -> ClientConfig {
         ClientConfig::with_bases(
-            self.server.base_url().as_str(),
-            self.server.web_base().as_str(),
+            self.server().base_url().as_str(),
+            self.server().web_base().as_str(),
         )
         .unwrap()
         .app("unipos-client-tests", "0.0.0")
@@ -70,59 +77,7 @@ impl TestServer {
     }
 
     pub fn api_base(&self) -> String {
-        self.server.base_url().as_str().to_owned()
-    }
-
-    pub fn mails_to(&self, to: &str) -> Vec<SentMail> {
-        self.server
-            .outbox()
-            .into_iter()
-            .filter(|m| m.to.eq_ignore_ascii_case(to))
-            .collect()
-    }
-
-    /// Waits (mail is sent by a background worker) until `to` has received `count` mails.
-    pub async fn wait_for_mails(&self, to: &str, count: usize) -> Vec<SentMail> {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            let mails = self.mails_to(to);
-            if mails.len() >= count {
-                return mails;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "no mail #{count} to {to} within 10 s"
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    }
-
-    /// The reset link of the newest reset mail to `to` (after waiting for mail #`nth`).
-    pub async fn reset_link(&self, to: &str, nth: usize) -> String {
-        let mails = self.wait_for_mails(to, nth).await;
-        let mail = mails
-            .iter()
-            .rev()
-            .find(|m| m.subject == RESET_MAIL_SUBJECT)
-            .expect("a reset mail");
-        let prefix = format!("{}/reset_password?token=", self.server.web_base().as_str());
-        mail.links
-            .iter()
-            .find(|l| l.starts_with(&prefix))
-            .unwrap_or_else(|| panic!("no {prefix}… link in {:?}", mail.links))
-            .clone()
-    }
-
-    pub fn eml_files(&self) -> Vec<PathBuf> {
-        let dir = self.dir.path().join("outbox");
-        std::fs::read_dir(dir)
-            .map(|entries| {
-                entries
-                    .filter_map(|e| e.ok().map(|e| e.path()))
-                    .filter(|p| p.extension().is_some_and(|x| x == "eml"))
-                    .collect()
-            })
-            .unwrap_or_default()
+        self.server().base_url().as_str().to_owned()
     }
 }
 

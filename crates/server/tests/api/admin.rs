@@ -239,7 +239,7 @@ async fn an_admins_reset_logs_out_every_session_ends_every_link_and_the_old_pass
         .assert_error(ErrorCode::InvalidCredentials);
 
     // The member gets a reset mail (the one that says the admin reset it), and its link works.
-    let mails = s.wait_for_mail(DEMO_EMAIL, 2).await;
+    let mails = s.wait_for_mails(DEMO_EMAIL, 2).await;
     let link = &mails.last().unwrap().links[0];
     let token = token_of(link);
     let checked: ResetCheckResponse =

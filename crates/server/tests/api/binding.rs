@@ -21,7 +21,7 @@ async fn bound_token(s: &TestServer) -> String {
     )
     .await
     .assert_status(202);
-    let mails = s.wait_for_mail(DEMO_EMAIL, before + 1).await;
+    let mails = s.wait_for_mails(DEMO_EMAIL, before + 1).await;
     token_of(&mails.last().unwrap().links[0])
 }
 

@@ -6,25 +6,38 @@ use std::time::{Duration, Instant};
 use reqwest::header::{HeaderMap, CONTENT_TYPE};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
-use tempfile::TempDir;
 use unipos_protocol::{ErrorCode, ErrorEnvelope, SessionResponse, RESET_MAIL_SUBJECT};
 pub use unipos_server::sql::Arg;
 use unipos_server::sql::DbError;
 pub use unipos_server::testing::Store;
-use unipos_server::{Clock, Config, Db, DbLocation, PoolSize, RunningServer, SentMail};
+use unipos_server::{Clock, Config, Db, DbLocation, PoolSize, SentMail};
+pub use unipos_testsupport::{token_of, TestBackend};
 
 pub use unipos_server::dev::{
     DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD, DEMO_EMAIL, DEMO_LOGIN_ID, DEMO_LOGIN_ID_PASSWORD,
     DEMO_PASSWORD, DEMO_SSO_EMAIL, DEMO_TEAM,
 };
 
+/// The reference server of one test (unipos-testsupport: its folder, clock and mail), and an
+/// HTTP client for its API and pages.
 pub struct TestServer {
-    pub server: Option<RunningServer>,
-    pub dir: TempDir,
-    pub clock: Clock,
+    backend: TestBackend,
     pub http: reqwest::Client,
     pub api: String,
     pub base: String,
+}
+
+impl std::ops::Deref for TestServer {
+    type Target = TestBackend;
+    fn deref(&self) -> &TestBackend {
+        &self.backend
+    }
+}
+
+impl std::ops::DerefMut for TestServer {
+    fn deref_mut(&mut self) -> &mut TestBackend {
+        &mut self.backend
+    }
 }
 
 /// A response read whole.
@@ -90,23 +103,15 @@ impl TestServer {
     /// A server as in production (no `--dev`), on a database seeded with the demo
     /// organisation, with its mail written to `dir/outbox`.
     pub async fn start_with(configure: impl FnOnce(&mut Config)) -> TestServer {
-        let dir = tempfile::tempdir().unwrap();
-        let mut config = Config::for_tests(dir.path());
-        configure(&mut config);
-        let clock = config.clock.clone();
-        let server = unipos_server::testing::spawn_with_demo(config)
-            .await
-            .expect("the server starts");
+        let backend = TestBackend::start_with(configure).await;
         let http = http_client()
             .timeout(Duration::from_secs(20))
             .build()
             .unwrap();
         TestServer {
-            api: server.api_url(),
-            base: server.base_url().to_string(),
-            server: Some(server),
-            dir,
-            clock,
+            api: backend.server().api_url(),
+            base: backend.server().base_url().to_string(),
+            backend,
             http,
         }
     }
@@ -115,10 +120,6 @@ impl TestServer {
     /// `/dev` endpoints.
     pub async fn start_dev() -> TestServer {
         TestServer::start_with(|c| c.dev = true).await
-    }
-
-    pub fn server(&self) -> &RunningServer {
-        self.server.as_ref().unwrap()
     }
 
     /// The server's database, to set up what production gets from an admin or a mail system.
@@ -267,23 +268,6 @@ impl TestServer {
             .collect()
     }
 
-    /// Waits until at least `n` mails to `to` were sent and this server is done delivering
-    /// them (a mail's file appears before its link is recorded), and answers all of them.
-    pub async fn wait_for_mail(&self, to: &str, n: usize) -> Vec<SentMail> {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            let mails = self.outbox(Some(to)).await;
-            if mails.len() >= n && !self.server().delivering_mail() {
-                return mails;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "expected {n} mails to {to}, have {mails:?}"
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    }
-
     /// Reset mails to `to` so far, oldest first (not the "password changed" notices).
     pub async fn reset_mails(&self, to: &str) -> Vec<SentMail> {
         self.outbox(Some(to))
@@ -310,10 +294,6 @@ impl TestServer {
             );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
-    }
-
-    pub async fn shutdown(&mut self) {
-        self.server.take().unwrap().shutdown().await.unwrap();
     }
 }
 
@@ -390,13 +370,6 @@ pub fn stored_bytes(dir: &Path) -> Vec<u8> {
             })
             .unwrap(),
     }
-}
-
-/// The token of a `…/reset_password?token=T` link.
-pub fn token_of(link: &str) -> String {
-    link.split_once("?token=")
-        .map(|(_, t)| t.to_owned())
-        .unwrap_or_else(|| panic!("no token in {link}"))
 }
 
 /// A password the demo organisation's policy accepts, different per `n`.

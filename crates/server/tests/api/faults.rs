@@ -785,7 +785,7 @@ async fn a_full_disk_is_503_unavailable_and_nothing_is_lost_when_space_is_back()
     let file = disk.path().join("unipos.sqlite3");
     let s = TestServer::start_with(|c| c.db = unipos_server::DbLocation::Sqlite(file)).await;
     s.forgot(DEMO_EMAIL).await.assert_status(202);
-    s.wait_for_mail(DEMO_EMAIL, 1).await;
+    s.wait_for_mails(DEMO_EMAIL, 1).await;
 
     // Fill the disk.
     let filler = disk.path().join("filler");
@@ -835,6 +835,6 @@ async fn a_full_disk_is_503_unavailable_and_nothing_is_lost_when_space_is_back()
     s.get_as("/me", &session).await.assert_status(200);
     advance(&s.clock, 13 * 60);
     s.forgot(DEMO_EMAIL).await.assert_status(202);
-    let mails = s.wait_for_mail(DEMO_EMAIL, promised + 1).await;
+    let mails = s.wait_for_mails(DEMO_EMAIL, promised + 1).await;
     assert_eq!(mails.len(), promised + 1, "each mail once");
 }

@@ -59,7 +59,7 @@ async fn forgot_mails_only_members_who_sign_in_by_email_and_are_deliverable() {
     }
     // The worker takes jobs in order: once the member's mail is out, the others were decided.
     s.forgot(DEMO_EMAIL).await.assert_status(202);
-    let mails = s.wait_for_mail(DEMO_EMAIL, 1).await;
+    let mails = s.wait_for_mails(DEMO_EMAIL, 1).await;
     let all = s.outbox(None).await;
     assert_eq!(all.len(), 1, "{all:?}");
     assert_eq!(mails[0].subject, RESET_MAIL_SUBJECT);
@@ -138,7 +138,7 @@ async fn forgot_allows_five_mails_per_address_per_hour() {
     let s = TestServer::start().await;
     for n in 1..=5 {
         s.forgot(DEMO_EMAIL).await.assert_status(202);
-        let mails = s.wait_for_mail(DEMO_EMAIL, n).await;
+        let mails = s.wait_for_mails(DEMO_EMAIL, n).await;
         assert_eq!(mails.len(), n, "{mails:?}");
         assert_eq!(mails[n - 1].subject, RESET_MAIL_SUBJECT);
         advance(&s.clock, 61);
@@ -156,7 +156,7 @@ async fn forgot_allows_five_mails_per_address_per_hour() {
         .add_member(json!({"email": "ken@example.com", "password": "Ken-password-1", "display_name": "Ken", "login_method": "email"}))
         .unwrap();
     s.forgot("ken@example.com").await.assert_status(202);
-    s.wait_for_mail("ken@example.com", 1).await;
+    s.wait_for_mails("ken@example.com", 1).await;
     assert_eq!(s.outbox(Some(DEMO_EMAIL)).await.len(), 5);
 }
 
@@ -211,7 +211,7 @@ async fn reset_links_are_built_from_the_web_base_never_from_the_host_header() {
         )
         .await;
     reply.assert_status(202);
-    let mails = s.wait_for_mail(DEMO_EMAIL, 1).await;
+    let mails = s.wait_for_mails(DEMO_EMAIL, 1).await;
     let link = &mails[0].links[0];
     assert!(
         link.starts_with("https://unipos.example/app/reset_password?token="),

@@ -33,7 +33,7 @@ async fn two_instances_on_one_database_behave_as_one() {
     b.forgot(DEMO_EMAIL)
         .await
         .assert_error(ErrorCode::RateLimited);
-    let mails = b.wait_for_mail(DEMO_EMAIL, 1).await;
+    let mails = b.wait_for_mails(DEMO_EMAIL, 1).await;
     tokio::time::sleep(std::time::Duration::from_millis(600)).await;
     assert_eq!(a.outbox(Some(DEMO_EMAIL)).await, mails, "sent once");
 

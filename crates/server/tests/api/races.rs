@@ -264,7 +264,7 @@ async fn a_resend_that_never_goes_out_leaves_the_delivered_link_working() {
     std::fs::remove_file(&dir).unwrap();
     std::fs::create_dir(&dir).unwrap();
     advance(&s.clock, 10);
-    let mails = s.wait_for_mail(DEMO_EMAIL, 1).await;
+    let mails = s.wait_for_mails(DEMO_EMAIL, 1).await;
     assert_eq!(delivered, 1);
     let second = token_of(&mails[0].links[0]);
     assert_ne!(second, first);

@@ -237,7 +237,7 @@ async fn reset_logs_in_revokes_every_other_session_and_mails_a_notice() {
     s.login(DEMO_EMAIL, &good_password(7))
         .await
         .assert_status(201);
-    let mails = s.wait_for_mail(DEMO_EMAIL, 2).await;
+    let mails = s.wait_for_mails(DEMO_EMAIL, 2).await;
     assert_eq!(mails[1].subject, PASSWORD_CHANGED_MAIL_SUBJECT);
     assert!(mails[1].links.is_empty());
 }

@@ -334,7 +334,7 @@ async fn changing_the_password_ends_every_session_and_answers_a_new_one() {
     s.login(DEMO_EMAIL, &good_password(5))
         .await
         .assert_status(201);
-    let mails = s.wait_for_mail(DEMO_EMAIL, 1).await;
+    let mails = s.wait_for_mails(DEMO_EMAIL, 1).await;
     assert_eq!(mails[0].subject, PASSWORD_CHANGED_MAIL_SUBJECT);
 }
 

@@ -161,7 +161,7 @@ async fn bound_token(s: &TestServer) -> String {
     )
     .await
     .assert_status(202);
-    let mails = s.wait_for_mail(DEMO_EMAIL, before + 1).await;
+    let mails = s.wait_for_mails(DEMO_EMAIL, before + 1).await;
     token_of(&mails.last().unwrap().links[0])
 }
 
@@ -355,7 +355,7 @@ async fn the_form_sets_the_password_as_the_api_does_and_logs_no_one_in() {
     s.get_as("/me", &old_session)
         .await
         .assert_error(ErrorCode::SessionExpired);
-    let mails = s.wait_for_mail(DEMO_EMAIL, 2).await;
+    let mails = s.wait_for_mails(DEMO_EMAIL, 2).await;
     assert_ne!(mails[1].subject, unipos_protocol::RESET_MAIL_SUBJECT);
     let again = open_link(&s, &token).await;
     again.reply.assert_status(410);
@@ -445,8 +445,8 @@ async fn dead_links_say_what_happened_and_what_to_do_next() {
     )
     .await
     .assert_status(303);
-    s.wait_for_mail(DEMO_EMAIL, 2).await; // the "password changed" notice
-                                          // Superseded by the next mail, and that one expired.
+    s.wait_for_mails(DEMO_EMAIL, 2).await; // the "password changed" notice
+                                           // Superseded by the next mail, and that one expired.
     advance(&s.clock, 61);
     let superseded = s.reset_token_for(DEMO_EMAIL).await;
     advance(&s.clock, 61);

@@ -1,9 +1,9 @@
 //! The app's commands as the web view calls them (Tauri's mock runtime, real IPC requests),
 //! against the real reference server on an ephemeral loopback port, with an in-memory vault.
 //!
-//! Every test that starts the app ([`App_`]) is also checked, when it ends, for the promise that
+//! Every test that starts the app ([`TestApp`]) is also checked, when it ends, for the promise that
 //! no token reaches the web view: no response it got may hold a reset token the server mailed
-//! or a session token the vault was asked to save (see `impl Drop for App_`).
+//! or a session token the vault was asked to save (see `impl Drop for TestApp`).
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -25,7 +25,8 @@ use unipos_server::dev::{
     DEMO_DISPLAY_NAME, DEMO_EMAIL, DEMO_LOGIN_ID, DEMO_LOGIN_ID_DISPLAY_NAME,
     DEMO_LOGIN_ID_PASSWORD, DEMO_PASSWORD, DEMO_SSO_EMAIL, DEMO_TEAM,
 };
-use unipos_server::{Clock, Config, RunningServer};
+use unipos_server::RunningServer;
+use unipos_testsupport::{token_of, TestBackend};
 
 const NEW_PASSWORD: &str = "Fresh-pass-42";
 
@@ -84,11 +85,10 @@ struct Response {
 /// The app with its real commands, a running reference server, and every response kept. When it
 /// is dropped at the end of a test, it checks that no response held a token (a test cannot skip
 /// this: the check is in `Drop`).
-struct App_ {
+struct TestApp {
     app: App<MockRuntime>,
     window: WebviewWindow<MockRuntime>,
-    server: Option<RunningServer>,
-    clock: Clock,
+    backend: TestBackend,
     runtime: tokio::runtime::Runtime,
     vault: Arc<dyn SessionVault>,
     saved: SavedPreferences,
@@ -98,35 +98,30 @@ struct App_ {
     session_tokens: Arc<Mutex<Vec<String>>>,
     /// The reset tokens mailed by a server that has since been stopped.
     mailed_before_stop: Vec<String>,
-    _dir: tempfile::TempDir,
 }
 
-impl App_ {
-    fn start() -> App_ {
-        App_::start_with(Preferences::default())
+impl TestApp {
+    fn start() -> TestApp {
+        TestApp::start_with(Preferences::default())
     }
 
-    fn start_with(preferences: Preferences) -> App_ {
-        App_::start_with_vault(preferences, Arc::new(MemoryVault::new()))
+    fn start_with(preferences: Preferences) -> TestApp {
+        TestApp::start_with_vault(preferences, Arc::new(MemoryVault::new()))
     }
 
-    fn start_with_vault(preferences: Preferences, vault: Arc<dyn SessionVault>) -> App_ {
+    fn start_with_vault(preferences: Preferences, vault: Arc<dyn SessionVault>) -> TestApp {
         let session_tokens = Arc::new(Mutex::new(Vec::new()));
         let vault: Arc<dyn SessionVault> = Arc::new(RecordingVault {
             inner: vault,
             tokens: session_tokens.clone(),
         });
-        let dir = tempfile::tempdir().unwrap();
-        let config = Config::for_tests(dir.path());
-        let clock = config.clock.clone();
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
             .build()
             .unwrap();
-        let server = runtime
-            .block_on(unipos_server::testing::spawn_with_demo(config))
-            .unwrap();
+        let backend = runtime.block_on(TestBackend::start());
+        let server = backend.server();
         // The server's web base is its own address: links in its mails point there.
         let config =
             ClientConfig::with_bases(server.base_url().as_str(), server.web_base().as_str())
@@ -150,11 +145,10 @@ impl App_ {
         let window = WebviewWindowBuilder::new(&app, "main", Default::default())
             .build()
             .unwrap();
-        App_ {
+        TestApp {
             app,
             window,
-            server: Some(server),
-            clock,
+            backend,
             runtime,
             vault,
             saved,
@@ -162,7 +156,6 @@ impl App_ {
             responses: Mutex::new(Vec::new()),
             session_tokens,
             mailed_before_stop: Vec::new(),
-            _dir: dir,
         }
     }
 
@@ -205,26 +198,13 @@ impl App_ {
         }
     }
 
-    /// The newest reset link mailed to `to`, waiting for mail number `nth`.
+    /// The link of reset mail #`nth` to `to`, once it is there.
     fn reset_link(&self, to: &str, nth: usize) -> String {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            let mails: Vec<_> = self
-                .server()
-                .outbox()
-                .into_iter()
-                .filter(|m| m.to == to && m.subject == "【Unipos】Password reset")
-                .collect();
-            if mails.len() >= nth {
-                return mails[nth - 1].links[0].clone();
-            }
-            assert!(Instant::now() < deadline, "no reset mail #{nth} to {to}");
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        self.runtime.block_on(self.backend.reset_link(to, nth))
     }
 
     /// The same app started again (a new process would find the same keychain). Call its
-    /// commands with [`App_::call_in`], so that they are checked too.
+    /// commands with [`TestApp::call_in`], so that they are checked too.
     fn restart(
         &self,
         vault: Arc<dyn SessionVault>,
@@ -259,25 +239,20 @@ impl App_ {
     }
 
     fn server(&self) -> &RunningServer {
-        self.server.as_ref().expect("the server runs")
+        self.backend.server()
     }
 
     /// Stops the server, keeping the reset tokens it mailed for the final check.
     fn stop_server(&mut self) {
         let mailed = self.mailed_tokens();
         self.mailed_before_stop.extend(mailed);
-        let server = self.server.take().expect("the server runs");
-        self.runtime.block_on(server.shutdown()).unwrap();
-    }
-
-    fn token_of(link: &str) -> String {
-        link.split("token=").nth(1).unwrap().to_owned()
+        self.runtime.block_on(self.backend.shutdown());
     }
 
     /// The reset tokens in the running server's outbox, once every reset mail the app asked for
     /// has been sent (mail goes out in the background).
     fn mailed_tokens(&self) -> Vec<String> {
-        let Some(server) = &self.server else {
+        let Some(server) = self.backend.running() else {
             return Vec::new();
         };
         let asked = self
@@ -292,14 +267,14 @@ impl App_ {
             let outbox = server.outbox();
             let resets = outbox
                 .iter()
-                .filter(|m| m.subject == unipos_client::unipos_protocol::RESET_MAIL_SUBJECT)
+                .filter(|m| m.links.iter().any(|l| l.contains("token=")))
                 .count();
             if resets >= asked {
                 return outbox
                     .iter()
                     .flat_map(|m| &m.links)
                     .filter(|l| l.contains("token="))
-                    .map(|l| App_::token_of(l))
+                    .map(|l| token_of(l))
                     .collect();
             }
             assert!(
@@ -351,7 +326,7 @@ impl App_ {
     }
 }
 
-impl Drop for App_ {
+impl Drop for TestApp {
     /// The check every test gets: no response held a token. (Skipped when the test already
     /// failed: a second panic would abort and hide the first.)
     fn drop(&mut self) {
@@ -378,7 +353,7 @@ fn request(cmd: &str, args: Value) -> InvokeRequest {
 
 #[test]
 fn forgot_password_by_email_ends_on_the_timeline_and_no_token_reaches_the_web_view() {
-    let t = App_::start();
+    let t = TestApp::start();
 
     // Forgot password: a trailing ideographic space is refused locally, with the one-tap fix.
     let refusal = t.ok("check_email", json!({"input": "taro@example.com\u{3000}"}));
@@ -397,7 +372,7 @@ fn forgot_password_by_email_ends_on_the_timeline_and_no_token_reaches_the_web_vi
 
     // The link from the email arrives from the OS; the UI learns where it leads, not the token.
     let link = t.reset_link(DEMO_EMAIL, 1);
-    let token = App_::token_of(&link);
+    let token = token_of(&link);
     unipos_app_lib::arrival::deliver_link(t.app.handle(), &link);
     let incoming = t.ok("take_incoming_link", json!({}));
     assert_eq!(incoming["status"], "opened");
@@ -488,7 +463,7 @@ fn forgot_password_by_email_ends_on_the_timeline_and_no_token_reaches_the_web_vi
 
 #[test]
 fn a_pasted_link_that_only_looks_like_ours_is_refused_with_its_code() {
-    let t = App_::start();
+    let t = TestApp::start();
     let token = "Zz9-_".repeat(9);
     let web = t.server().web_base().as_str().to_owned();
     let host = t.server().web_base().url().host_str().unwrap().to_owned();
@@ -525,7 +500,7 @@ fn a_pasted_link_that_only_looks_like_ours_is_refused_with_its_code() {
 
 #[test]
 fn expired_superseded_and_unknown_links_each_get_their_own_code() {
-    let t = App_::start();
+    let t = TestApp::start();
     let web = t.server().web_base().as_str().to_owned();
 
     t.ok(
@@ -538,7 +513,7 @@ fn expired_superseded_and_unknown_links_each_get_their_own_code() {
 
     t.ok("request_reset", json!({"email": DEMO_EMAIL}));
     let first = t.reset_link(DEMO_EMAIL, 1);
-    t.clock.advance(Duration::from_secs(61));
+    t.backend.clock.advance(Duration::from_secs(61));
     t.ok("request_reset", json!({"email": DEMO_EMAIL}));
     let second = t.reset_link(DEMO_EMAIL, 2);
     t.ok("open_link", json!({"url": first}));
@@ -549,7 +524,7 @@ fn expired_superseded_and_unknown_links_each_get_their_own_code() {
 
     t.ok("open_link", json!({"url": second}));
     t.ok("check_reset_link", json!({}));
-    t.clock.advance(Duration::from_secs(2 * 3600));
+    t.backend.clock.advance(Duration::from_secs(2 * 3600));
     let expired = t.refused("check_reset_link", json!({}));
     assert_eq!(expired["code"], "token_expired");
     assert_eq!(expired["status"], 410);
@@ -557,7 +532,7 @@ fn expired_superseded_and_unknown_links_each_get_their_own_code() {
 
 #[test]
 fn send_twice_within_the_interval_is_rate_limited_with_the_seconds_to_wait() {
-    let t = App_::start();
+    let t = TestApp::start();
     let first = Instant::now();
     t.ok("request_reset", json!({"email": DEMO_EMAIL}));
     let e = t.refused("request_reset", json!({"email": DEMO_EMAIL}));
@@ -581,7 +556,7 @@ fn send_twice_within_the_interval_is_rate_limited_with_the_seconds_to_wait() {
 #[test]
 fn logging_in_by_login_id_remembers_the_tab_and_a_wrong_password_leaves_its_request_id_in_the_support_report(
 ) {
-    let t = App_::start();
+    let t = TestApp::start();
     let wrong = t.refused(
         "login_with_login_id",
         json!({"team": DEMO_TEAM, "loginId": DEMO_LOGIN_ID, "password": "nope-nope-1"}),
@@ -624,7 +599,7 @@ fn logging_in_by_login_id_remembers_the_tab_and_a_wrong_password_leaves_its_requ
 
 #[test]
 fn an_sso_member_is_sent_to_sso_and_the_sso_page_opens_in_the_browser() {
-    let t = App_::start();
+    let t = TestApp::start();
     let e = t.refused(
         "login_with_email",
         json!({"email": DEMO_SSO_EMAIL, "password": "anything-1"}),
@@ -661,7 +636,7 @@ fn an_sso_member_is_sent_to_sso_and_the_sso_page_opens_in_the_browser() {
 
 #[test]
 fn change_password_reports_a_wrong_current_password_a_mismatch_and_the_policy() {
-    let t = App_::start();
+    let t = TestApp::start();
     t.log_in();
     let change = |current: &str, new: &str, confirmation: &str| {
         t.call(
@@ -698,7 +673,7 @@ fn change_password_reports_a_wrong_current_password_a_mismatch_and_the_policy() 
 
 #[test]
 fn the_first_screen_reads_only_local_facts_and_log_out_clears_the_session() {
-    let mut t = App_::start();
+    let mut t = TestApp::start();
     let start = t.ok("startup", json!({}));
     assert_eq!(start["has_session"], false);
     assert_eq!(start["info"]["api_url"], t.server().base_url().as_str());
@@ -726,7 +701,7 @@ fn the_first_screen_reads_only_local_facts_and_log_out_clears_the_session() {
 
 #[test]
 fn the_forgot_link_while_logged_in_says_so_so_the_ui_shows_the_timeline() {
-    let t = App_::start();
+    let t = TestApp::start();
     unipos_app_lib::arrival::deliver_link(t.app.handle(), "unipos://forgot_password");
     let incoming = t.ok("take_incoming_link", json!({}));
     assert_eq!(
@@ -742,7 +717,7 @@ fn the_forgot_link_while_logged_in_says_so_so_the_ui_shows_the_timeline() {
 
 #[test]
 fn a_refused_link_from_the_os_is_reported_once_with_its_code() {
-    let t = App_::start();
+    let t = TestApp::start();
     let token = "Zz9-_".repeat(9);
     // Our own link in every part but the host, written in full-width digits (which the URL
     // parser would quietly map to our host).
@@ -762,7 +737,7 @@ fn a_refused_link_from_the_os_is_reported_once_with_its_code() {
 
 #[test]
 fn the_api_url_preference_takes_only_what_the_client_rules_allow() {
-    let t = App_::start();
+    let t = TestApp::start();
     let e = t.refused(
         "set_api_url",
         json!({"apiUrl": "http://staging.unipos.example"}),
@@ -801,14 +776,16 @@ fn the_api_url_preference_takes_only_what_the_client_rules_allow() {
 /// sent to that API (nor to the real one through it).
 #[test]
 fn a_chosen_api_url_is_the_links_base_too_so_a_genuine_mails_token_never_goes_there() {
-    let t = App_::start();
+    let t = TestApp::start();
     t.ok("request_reset", json!({"email": DEMO_EMAIL}));
     let genuine = t.reset_link(DEMO_EMAIL, 1);
     // The "support" server: another real server, on another port.
     let dir = tempfile::tempdir().unwrap();
     let other = t
         .runtime
-        .block_on(unipos_server::spawn(Config::for_tests(dir.path())))
+        .block_on(unipos_server::spawn(unipos_server::Config::for_tests(
+            dir.path(),
+        )))
         .unwrap();
     let other_url = other.base_url().as_str().to_owned();
     let change = t.ok("set_api_url", json!({"apiUrl": other_url}));
@@ -829,7 +806,7 @@ fn a_chosen_api_url_is_the_links_base_too_so_a_genuine_mails_token_never_goes_th
 
 #[test]
 fn language_and_presentation_preferences_are_saved() {
-    let t = App_::start();
+    let t = TestApp::start();
     let prefs = t.ok("set_language", json!({"language": "ja"}));
     assert_eq!(prefs["language"], "ja");
     let prefs = t.ok("set_presentation", json!({"presentation": "phone"}));
@@ -940,7 +917,7 @@ fn the_session_is_kept_in_the_os_keychain_and_restored_at_the_next_start() {
         );
         return;
     }
-    let t = App_::start_with_vault(Preferences::default(), Arc::new(KeyringVault::new()));
+    let t = TestApp::start_with_vault(Preferences::default(), Arc::new(KeyringVault::new()));
     t.log_in();
     let token = t.session_token().expect("the session is in the keychain");
 

@@ -914,29 +914,6 @@ impl Pass<'_> {
     }
 }
 
-/// The link of the `n`th reset mail to the demo member (other mails to them are skipped).
-async fn nth_reset_link(t: &TestServer, n: usize) -> String {
-    let prefix = format!("{}/reset_password?token=", t.server().web_base().as_str());
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    loop {
-        let resets: Vec<_> = t
-            .mails_to(DEMO_EMAIL)
-            .into_iter()
-            .filter(|m| m.subject == RESET_MAIL_SUBJECT)
-            .collect();
-        if resets.len() >= n {
-            return resets[n - 1]
-                .links
-                .iter()
-                .find(|l| l.starts_with(&prefix))
-                .expect("a reset link in the mail")
-                .clone();
-        }
-        assert!(std::time::Instant::now() < deadline, "no reset mail #{n}");
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
-}
-
 #[tokio::test]
 async fn no_token_password_or_whole_address_is_printed_by_any_command() {
     let Some(_) = keychain() else { return };
@@ -991,7 +968,7 @@ async fn no_token_password_or_whole_address_is_printed_by_any_command() {
             "forgot shows the hint of the address:\n{}",
             run.all()
         );
-        let link = nth_reset_link(&t, n + 1).await;
+        let link = t.reset_link(DEMO_EMAIL, n + 1).await;
         let reset_token = link.split("token=").nth(1).unwrap().to_owned();
         secrets.push((format!("the reset token ({mode})"), reset_token.clone()));
 
@@ -1243,7 +1220,7 @@ async fn a_real_link_is_read_from_stdin_so_no_process_list_or_history_holds_it()
     let (api, web) = bases(&t);
     let run = unipos(&at(&api, &web, &["forgot", DEMO_EMAIL]), None, &[]).await;
     assert_eq!(run.code, 0, "{}", run.all());
-    let link = nth_reset_link(&t, 1).await;
+    let link = t.reset_link(DEMO_EMAIL, 1).await;
 
     let run = unipos(
         &at(&api, &web, &["check-link", "-"]),

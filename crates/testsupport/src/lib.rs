@@ -13,7 +13,6 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use unipos_protocol::RESET_MAIL_SUBJECT;
 use unipos_server::{Clock, Config, RunningServer, SentMail};
 
 pub use unipos_server::dev::{
@@ -59,6 +58,11 @@ impl TestBackend {
         self.server.as_ref().expect("the server is running")
     }
 
+    /// The server, unless [`TestBackend::shutdown`] stopped it.
+    pub fn running(&self) -> Option<&RunningServer> {
+        self.server.as_ref()
+    }
+
     /// Stops the server as SIGTERM would; the folder (database, mail) stays.
     pub async fn shutdown(&mut self) {
         if let Some(server) = self.server.take() {
@@ -92,23 +96,35 @@ impl TestBackend {
         }
     }
 
-    /// The reset link of the newest reset mail to `to`, once mail #`nth` to `to` is there.
-    pub async fn reset_link(&self, to: &str, nth: usize) -> String {
-        let mails = self.wait_for_mails(to, nth).await;
-        let mail = mails
-            .iter()
-            .rev()
-            .find(|m| m.subject == RESET_MAIL_SUBJECT)
-            .unwrap_or_else(|| panic!("no reset mail to {to} in {mails:?}"));
+    /// The reset links mailed to `to` so far, oldest first: one per reset mail, in whichever
+    /// language it was written (a "password changed" notice has none).
+    pub fn reset_links(&self, to: &str) -> Vec<String> {
         let prefix = format!(
             "{}/reset_password?token=",
             self.server().web_base().as_str()
         );
-        mail.links
-            .iter()
-            .find(|l| l.starts_with(&prefix))
-            .unwrap_or_else(|| panic!("no {prefix}… link in {:?}", mail.links))
-            .clone()
+        self.mails_to(to)
+            .into_iter()
+            .filter_map(|m| m.links.into_iter().find(|l| l.starts_with(&prefix)))
+            .collect()
+    }
+
+    /// The link of reset mail #`nth` to `to` (counting from 1), once it is there and the
+    /// deliverer is done with it.
+    pub async fn reset_link(&self, to: &str, nth: usize) -> String {
+        let deadline = Instant::now() + MAIL_PATIENCE;
+        loop {
+            let links = self.reset_links(to);
+            if links.len() >= nth && !self.server().delivering_mail() {
+                return links[nth - 1].clone();
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no reset mail #{nth} to {to} within {MAIL_PATIENCE:?}: {:?}",
+                self.mails_to(to)
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
     }
 
     /// The `.eml` files the server wrote.

@@ -1,12 +1,12 @@
 //! A server per test, and a small HTTP vocabulary over reqwest.
 
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use reqwest::header::{HeaderMap, CONTENT_TYPE};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
-use unipos_protocol::{ErrorCode, ErrorEnvelope, SessionResponse, RESET_MAIL_SUBJECT};
+use unipos_protocol::{ErrorCode, ErrorEnvelope, SessionResponse};
 pub use unipos_server::sql::Arg;
 use unipos_server::sql::DbError;
 pub use unipos_server::testing::Store;
@@ -268,32 +268,11 @@ impl TestServer {
             .collect()
     }
 
-    /// Reset mails to `to` so far, oldest first (not the "password changed" notices).
-    pub async fn reset_mails(&self, to: &str) -> Vec<SentMail> {
-        self.outbox(Some(to))
-            .await
-            .into_iter()
-            .filter(|m| m.subject == RESET_MAIL_SUBJECT)
-            .collect()
-    }
-
     /// Asks for a reset mail, waits for it and answers the token of its link.
     pub async fn reset_token_for(&self, email: &str) -> String {
-        let before = self.reset_mails(email).await.len();
+        let before = self.reset_links(email).len();
         self.forgot(email).await.assert_status(202);
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            let mails = self.reset_mails(email).await;
-            if mails.len() > before && !self.server().delivering_mail() {
-                return token_of(&mails.last().unwrap().links[0]);
-            }
-            assert!(
-                Instant::now() < deadline,
-                "no reset mail #{} to {email}: {mails:?}",
-                before + 1
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        token_of(&self.reset_link(email, before + 1).await)
     }
 }
 

@@ -81,7 +81,7 @@ impl App {
         // single-instance (one app per D-Bus session), and the new session would wait for a
         // window that never comes.
         end_apps(&binary, None).await?;
-        let (held, native_held) = (HeldPort::new()?, HeldPort::new()?);
+        let (held, native_held) = (HeldPort::new(), HeldPort::new());
         let (port, native_port) = (held.port(), native_held.port());
         let mut command = Command::new("tauri-driver");
         command

@@ -3,60 +3,53 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, ensure, Context, Result};
 use serde_json::{json, Value};
-use unipos_server::{Clock, Config, RunningServer, SentMail};
+use unipos_server::SentMail;
+use unipos_testsupport::TestBackend;
 
 use crate::*;
 
 /// The member's world: the reference server with its demo organisation, and a home folder of
 /// the app's own (store, WebKit data) that lives as long as the test.
 pub struct Backend {
-    pub server: RunningServer,
-    /// The server's clock: tests move it forward instead of waiting.
-    pub clock: Clock,
-    _server_dir: tempfile::TempDir,
+    /// The server, its folder and its clock (tests move it forward instead of waiting).
+    backend: TestBackend,
     home: tempfile::TempDir,
     api_url: String,
 }
 
+impl std::ops::Deref for Backend {
+    type Target = TestBackend;
+    fn deref(&self) -> &TestBackend {
+        &self.backend
+    }
+}
+
 impl Backend {
     pub async fn start() -> Result<Backend> {
-        let server_dir = tempfile::tempdir()?;
-        let config = Config::for_tests(server_dir.path());
-        let clock = config.clock.clone();
-        let server = unipos_server::testing::spawn_with_demo(config).await?;
-        let api_url = server.base_url().as_str().to_owned();
+        let backend = TestBackend::start().await;
         Ok(Backend {
-            server,
-            clock,
-            _server_dir: server_dir,
+            api_url: backend.server().base_url().as_str().to_owned(),
+            backend,
             home: tempfile::tempdir()?,
-            api_url,
         })
     }
 
     /// A backend whose API address refuses connections (the server is down), held so that
     /// nothing else takes it; [`Backend::start_server_at`] brings the server up there later.
     pub fn down() -> Result<(HeldPort, tempfile::TempDir)> {
-        Ok((HeldPort::new()?, tempfile::tempdir()?))
+        Ok((HeldPort::new(), tempfile::tempdir()?))
     }
 
     /// Starts the server on `port`, which stays held until the server listens on it.
     pub async fn start_server_at(port: HeldPort, home: tempfile::TempDir) -> Result<Backend> {
-        let server_dir = tempfile::tempdir()?;
-        let mut config = Config::for_tests(server_dir.path());
-        config.listen = port.addr();
-        let clock = config.clock.clone();
-        let server = unipos_server::testing::spawn_with_demo(config).await?;
+        let backend = TestBackend::start_with(|config| config.listen = port.addr()).await;
         drop(port);
         Ok(Backend {
-            api_url: server.base_url().as_str().to_owned(),
-            server,
-            clock,
-            _server_dir: server_dir,
+            api_url: backend.server().base_url().as_str().to_owned(),
+            backend,
             home,
         })
     }
@@ -97,33 +90,12 @@ impl Backend {
 
     /// Mails sent to `to`, oldest first, waiting until there are at least `count`.
     pub async fn mails_to(&self, to: &str, count: usize) -> Result<Vec<SentMail>> {
-        let deadline = Instant::now() + PATIENCE;
-        loop {
-            let mails: Vec<SentMail> = self
-                .server
-                .outbox()
-                .into_iter()
-                .filter(|m| m.to.eq_ignore_ascii_case(to))
-                .collect();
-            if mails.len() >= count {
-                return Ok(mails);
-            }
-            if Instant::now() > deadline {
-                bail!("mail #{count} to {to} did not arrive");
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        Ok(self.backend.wait_for_mails(to, count).await)
     }
 
-    /// The link of the newest reset mail to `to`, once mail #`nth` has arrived.
+    /// The link of reset mail #`nth` to `to`, once it is there.
     pub async fn reset_link(&self, to: &str, nth: usize) -> Result<String> {
-        let mails = self.mails_to(to, nth).await?;
-        mails
-            .iter()
-            .rev()
-            .find(|m| m.subject == unipos_protocol::RESET_MAIL_SUBJECT)
-            .and_then(|m| m.links.first().cloned())
-            .ok_or_else(|| anyhow!("no reset mail to {to}"))
+        Ok(self.backend.reset_link(to, nth).await)
     }
 
     /// What the team's admin does for a Login ID member, over the API: log in, reset the
@@ -216,7 +188,7 @@ impl Backend {
 
     /// Every reset token the server has mailed so far.
     pub fn mailed_tokens(&self) -> Vec<String> {
-        self.server
+        self.server()
             .outbox()
             .iter()
             .flat_map(|m| &m.links)
@@ -246,7 +218,7 @@ impl Backend {
             log += &std::fs::read_to_string(entry?.path())?;
         }
         // Kept beside the drivers' logs: `target/e2e-logs/app-PORT.log`.
-        let port = self.server.addr().port();
+        let port = self.server().addr().port();
         let copy = repo_root().join(format!("target/e2e-logs/app-{port}.log"));
         std::fs::create_dir_all(copy.parent().unwrap_or(&dir))?;
         std::fs::write(copy, &log)?;

@@ -42,7 +42,7 @@ impl Browser {
                 "{path} is missing: install Debian's {package} (scripts/setup.sh does)"
             );
         }
-        let port = HeldPort::new()?;
+        let port = HeldPort::new();
         let mut command = Command::new(CHROMEDRIVER);
         command
             .arg(format!("--port={}", port.port()))

@@ -30,7 +30,6 @@ mod axe;
 mod backend;
 mod browser;
 mod paths;
-mod port;
 mod texts;
 mod webdriver;
 
@@ -40,8 +39,8 @@ pub use backend::{app_env, Backend};
 pub use browser::{Browser, ForeignSite};
 pub(crate) use paths::driver_log;
 pub use paths::{app_binary, cli_binary, repo_root, screenshot_path};
-pub use port::HeldPort;
 pub use texts::Texts;
+pub use unipos_testsupport::HeldPort;
 pub(crate) use webdriver::http_client;
 pub use webdriver::{Element, Session};
 

@@ -169,6 +169,7 @@ impl ApiClient {
         let body = ForgotRequest {
             email: email.as_str().to_owned(),
             code_challenge: code_challenge.map(str::to_owned),
+            lang: None,
         };
         self.call_json(
             Method::POST,
@@ -214,6 +215,7 @@ impl ApiClient {
             new_password: new_password.to_owned(),
             new_password_confirmation: new_password_confirmation.to_owned(),
             code_verifier: code_verifier.map(str::to_owned),
+            lang: None,
         };
         self.call_json(
             Method::POST,
@@ -271,6 +273,7 @@ impl ApiClient {
             current_password: current_password.to_owned(),
             new_password: new_password.to_owned(),
             new_password_confirmation: new_password_confirmation.to_owned(),
+            lang: None,
         };
         self.call_json(
             Method::PUT,

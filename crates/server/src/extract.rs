@@ -12,7 +12,7 @@ use http_body_util::{BodyExt, LengthLimitError, Limited};
 use serde::de::DeserializeOwned;
 use serde_json::json;
 use tracing::Instrument;
-use unipos_protocol::{Email, ErrorCode, REQUEST_ID_HEADER};
+use unipos_protocol::{Email, ErrorCode, Language, REQUEST_ID_HEADER};
 
 use crate::error::ApiError;
 use crate::secrets::token_hash;
@@ -172,6 +172,41 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestId {
             .get::<RequestId>()
             .cloned()
             .unwrap_or_else(|| RequestId("-".to_owned())))
+    }
+}
+
+/// The language of a request's mail: the one it asks for (a body's `lang`), else its
+/// `Accept-Language` header's, else English ([`unipos_protocol::Language::for_request`]).
+pub fn request_language(asked: Option<Language>, headers: &axum::http::HeaderMap) -> Language {
+    let header = headers
+        .get_all(header::ACCEPT_LANGUAGE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect::<Vec<_>>()
+        .join(",");
+    Language::for_request(asked, &header)
+}
+
+/// A request's `Accept-Language`, for [`AcceptLanguage::or`] with what its body asks for.
+#[derive(Debug, Clone)]
+pub struct AcceptLanguage(axum::http::HeaderMap);
+
+impl AcceptLanguage {
+    /// The mail's language: `asked` (the body's `lang`) when given, else the header's.
+    pub fn or(&self, asked: Option<Language>) -> Language {
+        request_language(asked, &self.0)
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for AcceptLanguage {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let mut headers = axum::http::HeaderMap::new();
+        for value in parts.headers.get_all(header::ACCEPT_LANGUAGE) {
+            headers.append(header::ACCEPT_LANGUAGE, value.clone());
+        }
+        Ok(AcceptLanguage(headers))
     }
 }
 

@@ -7,7 +7,7 @@ use reqwest::header::{HeaderMap, CONTENT_TYPE};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use tempfile::TempDir;
-use unipos_protocol::{ErrorCode, ErrorEnvelope, SessionResponse, RESET_MAIL_SUBJECT};
+use unipos_protocol::{ErrorCode, ErrorEnvelope, Language, SessionResponse};
 pub use unipos_server::sql::Arg;
 use unipos_server::sql::DbError;
 pub use unipos_server::testing::Store;
@@ -289,7 +289,11 @@ impl TestServer {
         self.outbox(Some(to))
             .await
             .into_iter()
-            .filter(|m| m.subject == RESET_MAIL_SUBJECT)
+            .filter(|m| {
+                Language::ALL
+                    .iter()
+                    .any(|l| m.subject == l.reset_mail_subject())
+            })
             .collect()
     }
 

@@ -14,6 +14,7 @@ mod faults;
 mod forgot;
 mod hostile;
 mod instances;
+mod mail_language;
 mod openapi;
 mod proxy;
 mod races;

@@ -242,19 +242,15 @@ fn html_page(lang: Language, inner: &str) -> String {
 
 /// What the reset mails say about the link: copy it if it does not open, until when it works,
 /// and what to do once it has expired.
-fn link_advice(lang: Language, ttl: Duration, expires_at_ms: i64) -> Vec<Block> {
-    let (ttl, until, again) = (
-        for_people(ttl, lang),
-        at(expires_at_ms, lang),
-        ask_again(lang),
-    );
+fn link_advice(lang: Language, expires_at_ms: i64) -> Vec<Block> {
+    let (until, again) = (at(expires_at_ms, lang), ask_again(lang));
     match lang {
         Language::En => vec![
             Block::Para(vec![
                 "If the link does not open, copy the whole address above and paste it into your browser's address bar.".to_owned(),
             ]),
             Block::Para(vec![
-                format!("The link works once, for {ttl} (until {until})."),
+                format!("The link works once, until {until}."),
                 format!("If it has expired, {again} to get a new email."),
             ]),
         ],
@@ -263,7 +259,7 @@ fn link_advice(lang: Language, ttl: Duration, expires_at_ms: i64) -> Vec<Block> 
                 "リンクが開かない場合は、上のURLを最後までコピーして、ブラウザのアドレス欄に貼り付けてください。".to_owned(),
             ]),
             Block::Para(vec![
-                format!("このリンクの有効期限は{ttl}（{until}まで）で、使えるのは1回だけです。"),
+                format!("このリンクの有効期限は{until}までです。使えるのは1回だけです。"),
                 format!("有効期限が切れた場合は、{again}して、再設定メールをもう一度送信してください。"),
             ]),
         ],
@@ -295,7 +291,7 @@ pub fn reset_body(
         url: link.to_owned(),
         button,
     });
-    blocks.extend(link_advice(lang, ttl, expires_at_ms));
+    blocks.extend(link_advice(lang, expires_at_ms));
     blocks.push(Block::Para(vec![match lang {
         Language::En => {
             "If you did not ask for this, ignore this email: your password stays as it is."
@@ -335,7 +331,7 @@ pub fn admin_reset_body(
         url: link.to_owned(),
         button,
     });
-    blocks.extend(link_advice(lang, ttl, expires_at_ms));
+    blocks.extend(link_advice(lang, expires_at_ms));
     render(lang, display_name, &blocks)
 }
 
@@ -492,7 +488,7 @@ mod tests {
             );
             assert!(
                 body.text
-                    .contains("有効期限は60分（2026年12月2日 13:45（日本時間）まで）"),
+                    .contains("このリンクの有効期限は2026年12月2日 13:45（日本時間）までです。使えるのは1回だけです。"),
                 "{}",
                 body.text
             );
@@ -520,9 +516,8 @@ mod tests {
         assert!(!admin.contains("破棄"), "nothing to ignore: {admin}");
         let en = reset_body(Language::En, "Taro", "taro@example.com", LINK, ttl, AT_MS);
         assert!(
-            en.text.contains(
-                "The link works once, for 60 minutes (until 2 December 2026, 04:45 UTC)."
-            ),
+            en.text
+                .contains("The link works once, until 2 December 2026, 04:45 UTC."),
             "{}",
             en.text
         );

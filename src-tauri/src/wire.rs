@@ -11,13 +11,9 @@ use unipos_client::ClientError;
 
 use crate::links::IncomingLink;
 
-/// The interface language, when the member chose one (otherwise the OS language is used).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Type)]
-#[serde(rename_all = "snake_case")]
-pub enum Language {
-    En,
-    Ja,
-}
+/// The interface language (the protocol's: the mails and the reset page speak the same two),
+/// when the member chose one (otherwise the OS language is used).
+pub use unipos_client::unipos_protocol::Language;
 
 /// The Log in tab used last.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Type)]

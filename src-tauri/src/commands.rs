@@ -133,11 +133,16 @@ pub fn check_email(input: String) -> Option<EmailError> {
     Email::parse(&input).err()
 }
 
-/// Forgot password → **Send**.
+/// Forgot password → **Send**. The mail comes in `language`, the one the app shows; the answer
+/// names its subject.
 #[tauri::command]
 #[specta::specta]
-pub async fn request_reset(state: State<'_, AppState>, email: String) -> Result<ResetRequested> {
-    let flows = state.flows();
+pub async fn request_reset(
+    state: State<'_, AppState>,
+    email: String,
+    language: Language,
+) -> Result<ResetRequested> {
+    let flows = state.flows().with_language(language);
     let sent = flows.request_reset(&email).await;
     sent.map_err(|e| state.fail(e))
 }
@@ -213,16 +218,18 @@ pub fn policy_checklist(state: State<'_, AppState>, password: String) -> Vec<Rul
         .unwrap_or_default()
 }
 
-/// **"Set password and login"** with the held link; the session goes to the keychain.
+/// **"Set password and login"** with the held link; the session goes to the keychain. The
+/// "password changed" notice comes in `language`.
 #[tauri::command]
 #[specta::specta]
 pub async fn set_password_and_login(
     state: State<'_, AppState>,
     new_password: String,
     new_password_confirmation: String,
+    language: Language,
 ) -> Result<LoggedIn> {
     let pending = state.links.pending_reset().ok_or_else(no_link)?;
-    let flows = state.flows();
+    let flows = state.flows().with_language(language);
     let done = flows
         .set_password_and_login(&pending, &new_password, &new_password_confirmation)
         .await
@@ -290,7 +297,7 @@ pub async fn timeline(state: State<'_, AppState>) -> Result<Timeline> {
     posts.map(|reply| reply.value).map_err(|e| state.fail(e))
 }
 
-/// Settings > Account > **Save**.
+/// Settings > Account > **Save**. The "password changed" notice comes in `language`.
 #[tauri::command]
 #[specta::specta]
 pub async fn change_password(
@@ -298,8 +305,9 @@ pub async fn change_password(
     current_password: String,
     new_password: String,
     new_password_confirmation: String,
+    language: Language,
 ) -> Result<PasswordChanged> {
-    let flows = state.flows();
+    let flows = state.flows().with_language(language);
     let done = flows
         .change_password(&current_password, &new_password, &new_password_confirmation)
         .await;

@@ -86,10 +86,6 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
         ])
         .constant("ERROR_CODES", error_codes())
         .constant("DEAD_LINK_CODES", dead_link_codes())
-        .constant(
-            "RESET_MAIL_SUBJECT",
-            unipos_client::unipos_protocol::RESET_MAIL_SUBJECT,
-        )
         .constant("MAIL_SENDER", unipos_client::unipos_protocol::MAIL_SENDER)
 }
 

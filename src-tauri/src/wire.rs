@@ -9,13 +9,9 @@ use serde::{Deserialize, Serialize};
 use specta::Type;
 use unipos_client::ClientError;
 
-/// The interface language, when the member chose one (otherwise the OS language is used).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Type)]
-#[serde(rename_all = "snake_case")]
-pub enum Language {
-    En,
-    Ja,
-}
+/// The interface language (the protocol's: the mails and the reset page speak the same two),
+/// when the member chose one (otherwise the OS language is used).
+pub use unipos_client::unipos_protocol::Language;
 
 /// The Log in tab used last.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Type)]

@@ -365,10 +365,18 @@ fn forgot_password_by_email_ends_on_the_timeline_and_no_token_reaches_the_web_vi
         Value::Null
     );
 
-    // Send.
-    let sent = t.ok("request_reset", json!({"email": DEMO_EMAIL}));
+    // Send, from the app shown in Japanese: the mail and its subject are Japanese.
+    let sent = t.ok(
+        "request_reset",
+        json!({"email": DEMO_EMAIL, "language": "ja"}),
+    );
     assert_eq!(sent["email_hint"], "t***@example.com");
     assert_eq!(sent["resend_after_s"], 60);
+    assert_eq!(sent["mail_language"], "ja");
+    assert_eq!(
+        sent["mail_subject"],
+        unipos_client::unipos_protocol::RESET_MAIL_SUBJECT_JA
+    );
 
     // The link from the email arrives from the OS; the UI learns where it leads, not the token.
     let link = t.reset_link(DEMO_EMAIL, 1);
@@ -419,15 +427,17 @@ fn forgot_password_by_email_ends_on_the_timeline_and_no_token_reaches_the_web_vi
     // A mismatch is refused and the link still works; then "Set password and login".
     let mismatch = t.refused(
         "set_password_and_login",
-        json!({"newPassword": NEW_PASSWORD, "newPasswordConfirmation": "Fresh-pass-43"}),
+        json!({"newPassword": NEW_PASSWORD, "newPasswordConfirmation": "Fresh-pass-43", "language": "ja"}),
     );
     assert_eq!(mismatch["code"], "password_mismatch");
     assert_eq!(mismatch["status"], 422);
     let signed_in = t.ok(
         "set_password_and_login",
-        json!({"newPassword": NEW_PASSWORD, "newPasswordConfirmation": NEW_PASSWORD}),
+        json!({"newPassword": NEW_PASSWORD, "newPasswordConfirmation": NEW_PASSWORD, "language": "ja"}),
     );
     assert_eq!(signed_in["user"]["display_name"], DEMO_DISPLAY_NAME);
+    let reset_mail = &t.server().outbox()[0];
+    assert_eq!(reset_mail.subject, sent["mail_subject"].as_str().unwrap());
     let session = t.session_token().expect("the session is in the keychain");
 
     // Timeline.
@@ -493,7 +503,7 @@ fn a_pasted_link_that_only_looks_like_ours_is_refused_with_its_code() {
     // Nothing is held: "Set password and login" has no link to use.
     let e = t.refused(
         "set_password_and_login",
-        json!({"newPassword": NEW_PASSWORD, "newPasswordConfirmation": NEW_PASSWORD}),
+        json!({"newPassword": NEW_PASSWORD, "newPasswordConfirmation": NEW_PASSWORD, "language": "en"}),
     );
     assert_eq!(e["code"], "link_token_missing");
 }
@@ -511,10 +521,16 @@ fn expired_superseded_and_unknown_links_each_get_their_own_code() {
     assert_eq!(unknown["code"], "token_invalid");
     assert_eq!(unknown["status"], 404);
 
-    t.ok("request_reset", json!({"email": DEMO_EMAIL}));
+    t.ok(
+        "request_reset",
+        json!({"email": DEMO_EMAIL, "language": "en"}),
+    );
     let first = t.reset_link(DEMO_EMAIL, 1);
     t.backend.clock.advance(Duration::from_secs(61));
-    t.ok("request_reset", json!({"email": DEMO_EMAIL}));
+    t.ok(
+        "request_reset",
+        json!({"email": DEMO_EMAIL, "language": "en"}),
+    );
     let second = t.reset_link(DEMO_EMAIL, 2);
     t.ok("open_link", json!({"url": first}));
     assert_eq!(
@@ -534,8 +550,14 @@ fn expired_superseded_and_unknown_links_each_get_their_own_code() {
 fn send_twice_within_the_interval_is_rate_limited_with_the_seconds_to_wait() {
     let t = TestApp::start();
     let first = Instant::now();
-    t.ok("request_reset", json!({"email": DEMO_EMAIL}));
-    let e = t.refused("request_reset", json!({"email": DEMO_EMAIL}));
+    t.ok(
+        "request_reset",
+        json!({"email": DEMO_EMAIL, "language": "en"}),
+    );
+    let e = t.refused(
+        "request_reset",
+        json!({"email": DEMO_EMAIL, "language": "en"}),
+    );
     let between = first.elapsed().as_secs();
     assert_eq!(e["code"], "rate_limited");
     assert_eq!(e["status"], 429);
@@ -548,7 +570,10 @@ fn send_twice_within_the_interval_is_rate_limited_with_the_seconds_to_wait() {
         "{wait} s to wait, {between} s after the first request"
     );
     // A refused address never reaches the server, so it is never rate limited.
-    let e = t.refused("request_reset", json!({"email": " taro@example.com"}));
+    let e = t.refused(
+        "request_reset",
+        json!({"email": " taro@example.com", "language": "en"}),
+    );
     assert_eq!(e["code"], "email_leading_whitespace");
     assert_eq!(e["details"]["fix"], DEMO_EMAIL);
 }
@@ -641,7 +666,7 @@ fn change_password_reports_a_wrong_current_password_a_mismatch_and_the_policy() 
     let change = |current: &str, new: &str, confirmation: &str| {
         t.call(
             "change_password",
-            json!({"currentPassword": current, "newPassword": new, "newPasswordConfirmation": confirmation}),
+            json!({"currentPassword": current, "newPassword": new, "newPasswordConfirmation": confirmation, "language": "en"}),
         )
     };
     let e = change("wrong-pass-1", NEW_PASSWORD, NEW_PASSWORD).unwrap_err();
@@ -777,7 +802,10 @@ fn the_api_url_preference_takes_only_what_the_client_rules_allow() {
 #[test]
 fn a_chosen_api_url_is_the_links_base_too_so_a_genuine_mails_token_never_goes_there() {
     let t = TestApp::start();
-    t.ok("request_reset", json!({"email": DEMO_EMAIL}));
+    t.ok(
+        "request_reset",
+        json!({"email": DEMO_EMAIL, "language": "en"}),
+    );
     let genuine = t.reset_link(DEMO_EMAIL, 1);
     // The "support" server: another real server, on another port.
     let dir = tempfile::tempdir().unwrap();

@@ -4,7 +4,7 @@ use std::io::Read;
 
 use serde_json::{json, Value};
 use unipos_client::support::SupportReport;
-use unipos_client::unipos_protocol::{Email, MAIL_SENDER, RESET_MAIL_SUBJECT};
+use unipos_client::unipos_protocol::{Email, MAIL_SENDER};
 use unipos_client::{open_link, ClientConfig, Flows, OpenedLink, ENV_API_URL, ENV_WEB_BASE};
 
 use crate::cli::{Cli, Command, ReportCommand};
@@ -167,9 +167,10 @@ async fn forgot(flows: &Flows, email: &str) -> Result<Done, Failure> {
     Ok(Done {
         human: format!(
             "{}If {} belongs to a member who signs in by email, a reset mail is on its way \
-             (\"{RESET_MAIL_SUBJECT}\" from {MAIL_SENDER}). You can ask again in {} s.\n",
+             (\"{}\" from {MAIL_SENDER}). You can ask again in {} s.\n",
             http_line(sent.status, "accepted", &sent.request_id),
             sent.email_hint,
+            sent.mail_subject,
             sent.resend_after_s
         ),
         json: serde_json::to_value(&sent).unwrap_or_default(),

@@ -9,15 +9,15 @@ use std::error::Error as StdError;
 use std::sync::Arc;
 use std::time::Duration;
 
-use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, CONTENT_TYPE, RETRY_AFTER};
+use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, ACCEPT_LANGUAGE, CONTENT_TYPE, RETRY_AFTER};
 use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use unipos_protocol::{
     AddMemberRequest, AdminMember, AdminMembers, AdminPasswordReset, ChangePasswordRequest, Email,
-    ErrorCode, ErrorEnvelope, ForgotAccepted, ForgotRequest, LoginRequest, ResetCheckRequest,
-    ResetCheckResponse, ResetRequest, ResetToken, SessionResponse, Timeline, User, API_PREFIX,
-    PDF_MEDIA_TYPE, REQUEST_ID_HEADER,
+    ErrorCode, ErrorEnvelope, ForgotAccepted, ForgotRequest, Language, LoginRequest,
+    ResetCheckRequest, ResetCheckResponse, ResetRequest, ResetToken, SessionResponse, Timeline,
+    User, API_PREFIX, PDF_MEDIA_TYPE, REQUEST_ID_HEADER,
 };
 
 use crate::support::{ApiCall, CallLog};
@@ -93,6 +93,8 @@ pub struct ApiClient {
     http: reqwest::Client,
     config: Arc<ClientConfig>,
     calls: CallLog,
+    /// The language the mails caused by this client's requests are written in (their `lang`).
+    language: Language,
 }
 
 impl std::fmt::Debug for ApiClient {
@@ -140,7 +142,21 @@ impl ApiClient {
             http,
             config: Arc::new(config),
             calls: CallLog::default(),
+            language: Language::default(),
         })
+    }
+
+    /// Sends `language` as the `lang` of the requests that cause a mail (forgot, reset, change
+    /// password) and as every request's `Accept-Language` (an admin's reset has no body): the
+    /// mail comes in the language the member uses. English unless set.
+    pub fn with_language(mut self, language: Language) -> ApiClient {
+        self.language = language;
+        self
+    }
+
+    /// The language the mails this client causes are written in.
+    pub fn language(&self) -> Language {
+        self.language
     }
 
     /// Records this client's calls in `calls` (shared with the clients before it, so the support
@@ -169,6 +185,7 @@ impl ApiClient {
         let body = ForgotRequest {
             email: email.as_str().to_owned(),
             code_challenge: code_challenge.map(str::to_owned),
+            lang: Some(self.language),
         };
         self.call_json(
             Method::POST,
@@ -214,6 +231,7 @@ impl ApiClient {
             new_password: new_password.to_owned(),
             new_password_confirmation: new_password_confirmation.to_owned(),
             code_verifier: code_verifier.map(str::to_owned),
+            lang: Some(self.language),
         };
         self.call_json(
             Method::POST,
@@ -271,6 +289,7 @@ impl ApiClient {
             current_password: current_password.to_owned(),
             new_password: new_password.to_owned(),
             new_password_confirmation: new_password_confirmation.to_owned(),
+            lang: Some(self.language),
         };
         self.call_json(
             Method::PUT,
@@ -534,7 +553,9 @@ impl ApiClient {
                 .http
                 .request(method.clone(), &url)
                 .header(REQUEST_ID_HEADER, &request_id)
-                .header(ACCEPT, "application/json");
+                .header(ACCEPT, "application/json")
+                // For a request without a body that causes a mail (an admin's reset).
+                .header(ACCEPT_LANGUAGE, self.language.code());
             if let Some(b) = &body {
                 req = req.header(CONTENT_TYPE, "application/json").body(b.clone());
             }

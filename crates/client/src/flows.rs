@@ -11,7 +11,7 @@ use serde::Serialize;
 use unipos_protocol::binding::{base64url, code_challenge};
 use unipos_protocol::{
     AddMemberRequest, AdminMember, AdminMembers, AdminPasswordReset, AppLink, Email, ErrorCode,
-    LinkError, LinkRules, LoginIdAccount, LoginRequest, PasswordPolicy, ResetToken,
+    Language, LinkError, LinkRules, LoginIdAccount, LoginRequest, PasswordPolicy, ResetToken,
     SessionResponse, Timeline, User,
 };
 
@@ -69,6 +69,10 @@ pub struct ResetRequested {
     pub email_hint: String,
     /// Seconds before "Send again" is offered.
     pub resend_after_s: u32,
+    /// The language the reset mail is written in (the one this request asked for).
+    pub mail_language: Language,
+    /// The subject of that mail, as the member will find it in their inbox.
+    pub mail_subject: String,
 }
 
 /// What the Reset screen shows before the member types a password.
@@ -167,6 +171,13 @@ impl Flows {
         &self.api
     }
 
+    /// Mails these flows cause (reset, password changed) come in `language`
+    /// (see [`ApiClient::with_language`]).
+    pub fn with_language(mut self, language: Language) -> Flows {
+        self.api = self.api.with_language(language);
+        self
+    }
+
     /// Records the calls in `calls` (see [`ApiClient::with_call_log`]).
     pub fn with_call_log(mut self, calls: crate::support::CallLog) -> Flows {
         self.api = self.api.with_call_log(calls);
@@ -192,6 +203,8 @@ impl Flows {
             request_id: reply.request_id,
             email_hint: email.hint(),
             resend_after_s: reply.value.resend_after_s,
+            mail_language: self.api.language(),
+            mail_subject: self.api.language().reset_mail_subject().to_owned(),
         })
     }
 

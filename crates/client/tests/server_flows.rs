@@ -96,6 +96,57 @@ async fn forgot_password_by_email_ends_logged_in_on_the_timeline() {
     assert_eq!(mails[1].subject, PASSWORD_CHANGED_MAIL_SUBJECT);
 }
 
+/// The flows send their language with every request that causes a mail: the reset mail, the
+/// password-changed notices and an admin's reset come in it, and "Send" says which subject to
+/// look for.
+#[tokio::test]
+async fn mail_comes_in_the_language_the_flows_are_set_to() {
+    let t = TestServer::start().await;
+    let (flows, _) = t.flows();
+    let ja = flows.clone().with_language(Language::Ja);
+
+    let sent = ja.request_reset(DEMO_EMAIL).await.unwrap();
+    assert_eq!(sent.mail_language, Language::Ja);
+    assert_eq!(sent.mail_subject, RESET_MAIL_SUBJECT_JA);
+    let link = t.reset_link(DEMO_EMAIL, 1).await;
+    assert_eq!(t.mails_to(DEMO_EMAIL)[0].subject, sent.mail_subject);
+    let pending = ja.reset_link(&link).unwrap();
+    ja.set_password_and_login(&pending, NEW_PASSWORD, NEW_PASSWORD)
+        .await
+        .unwrap();
+    let mails = t.wait_for_mails(DEMO_EMAIL, 2).await;
+    assert_eq!(mails[1].subject, PASSWORD_CHANGED_MAIL_SUBJECT_JA);
+
+    // The same session, the app switched to English: Settings > Account > Save.
+    let en = ja.clone().with_language(Language::En);
+    en.change_password(NEW_PASSWORD, "Fresh-pass-43", "Fresh-pass-43")
+        .await
+        .unwrap();
+    let mails = t.wait_for_mails(DEMO_EMAIL, 3).await;
+    assert_eq!(mails[2].subject, PASSWORD_CHANGED_MAIL_SUBJECT);
+
+    // Flows never told a language write English, as before.
+    let (plain, _) = t.flows();
+    t.clock.advance(Duration::from_secs(61));
+    let sent = plain.request_reset(DEMO_EMAIL).await.unwrap();
+    assert_eq!(sent.mail_language, Language::En);
+    assert_eq!(sent.mail_subject, RESET_MAIL_SUBJECT);
+    let mails = t.wait_for_mails(DEMO_EMAIL, 4).await;
+    assert_eq!(mails[3].subject, RESET_MAIL_SUBJECT);
+
+    // An admin's reset (a request without a body) carries the admin's language too.
+    let (admin, _) = t.flows();
+    let admin = admin.with_language(Language::Ja);
+    admin
+        .login_with_email(DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD)
+        .await
+        .unwrap();
+    let members = admin.admin_members(DEMO_EMAIL).await.unwrap().value.members;
+    admin.admin_reset_password(&members[0].id).await.unwrap();
+    let mails = t.wait_for_mails(DEMO_EMAIL, 5).await;
+    assert_eq!(mails[4].subject, RESET_MAIL_SUBJECT_JA);
+}
+
 #[tokio::test]
 async fn an_address_the_rules_refuse_is_never_sent_and_the_fix_is_offered() {
     let t = TestServer::start().await;

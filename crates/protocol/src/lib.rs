@@ -10,6 +10,7 @@ pub mod base_url;
 pub mod binding;
 pub mod email;
 pub mod error;
+pub mod language;
 pub mod link;
 pub mod member;
 pub mod policy;
@@ -19,6 +20,10 @@ pub mod wire;
 pub use base_url::{BaseUrl, BaseUrlError};
 pub use email::{CharKind, CharReport, Email, EmailError, EmailRule};
 pub use error::{ErrorBody, ErrorCode, ErrorEnvelope};
+pub use language::{
+    Language, PASSWORD_CHANGED_MAIL_SUBJECT, PASSWORD_CHANGED_MAIL_SUBJECT_JA, RESET_MAIL_SUBJECT,
+    RESET_MAIL_SUBJECT_JA,
+};
 pub use link::{AppLink, LinkError, LinkRules, ResetLink};
 pub use member::{check_display_name, check_login_id, login_id_hint, Role};
 pub use policy::{normalize_password, PasswordOwner, PasswordPolicy, PolicyRule};
@@ -31,10 +36,6 @@ pub const API_PREFIX: &str = "/api/v1";
 pub const PDF_MEDIA_TYPE: &str = "application/pdf";
 /// Sender of every mail the service sends.
 pub const MAIL_SENDER: &str = "no-reply@mail.unipos.me";
-/// Subject of the reset mail, exactly as the help centre tells members to look for it.
-pub const RESET_MAIL_SUBJECT: &str = "【Unipos】Password reset";
-/// Subject of the notice sent after a password was reset or changed.
-pub const PASSWORD_CHANGED_MAIL_SUBJECT: &str = "【Unipos】Your password was changed";
 /// The request header that ties a client's call to the server's log line.
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 /// The custom URL scheme the app registers.

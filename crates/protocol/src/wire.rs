@@ -131,6 +131,11 @@ pub struct ForgotRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(schema_with = schema::binding_value))]
     pub code_challenge: Option<String>,
+    /// The language of the mail this request causes ([`crate::Language::for_request`]):
+    /// absent, the request's `Accept-Language`, else English. The app sends the language it
+    /// shows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lang: Option<crate::Language>,
 }
 
 /// `202` from `POST /password/forgot`: the same for every well-formed address.
@@ -202,6 +207,10 @@ pub struct ResetRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(schema_with = schema::binding_value))]
     pub code_verifier: Option<String>,
+    /// The language of the "password changed" notice this request causes (see `lang` of
+    /// `POST /password/forgot`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lang: Option<crate::Language>,
 }
 
 /// `POST /sessions`: by email address, or by team + Login ID. Its OpenAPI schema is written out
@@ -232,6 +241,10 @@ pub struct ChangePasswordRequest {
     pub new_password: String,
     /// The same password again (compared in NFKC form); else 422 `password_mismatch`.
     pub new_password_confirmation: String,
+    /// The language of the "password changed" notice this request causes (see `lang` of
+    /// `POST /password/forgot`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lang: Option<crate::Language>,
 }
 
 // Request bodies carry passwords and tokens: their Debug output must never show them, so a stray
@@ -249,8 +262,8 @@ macro_rules! redacted_debug {
     };
 }
 redacted_debug!(ResetCheckRequest {} hides { token, code_verifier });
-redacted_debug!(ResetRequest {} hides { token, new_password, new_password_confirmation, code_verifier });
-redacted_debug!(ChangePasswordRequest {} hides { current_password, new_password, new_password_confirmation });
+redacted_debug!(ResetRequest { lang } hides { token, new_password, new_password_confirmation, code_verifier });
+redacted_debug!(ChangePasswordRequest { lang } hides { current_password, new_password, new_password_confirmation });
 redacted_debug!(Session { expires_at } hides { token });
 
 impl std::fmt::Debug for LoginRequest {
@@ -434,6 +447,7 @@ mod tests {
             new_password: "SECRET-PW-1".into(),
             new_password_confirmation: "SECRET-PW-2".into(),
             code_verifier: Some("SECRET-VERIFIER".into()),
+            lang: Some(crate::Language::Ja),
         };
         let login = LoginRequest::Email {
             email: "taro@example.com".into(),

@@ -12,17 +12,18 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use unipos_protocol::{
     check_display_name, check_login_id, AddMemberRequest, AdminMember, AdminMembers,
-    AdminPasswordReset, ContinueWith, ErrorCode, ErrorEnvelope, LoginMethod, Role, PDF_MEDIA_TYPE,
+    AdminPasswordReset, ContinueWith, ErrorCode, ErrorEnvelope, Language, LoginMethod, Role,
+    PDF_MEDIA_TYPE,
 };
 use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 use utoipa::openapi::RefOr;
 use utoipa::{IntoResponses, ToSchema};
 
-use crate::account_sheet::{self, SheetFacts, SheetLanguage};
+use crate::account_sheet::{self, SheetFacts};
 use crate::api::{BodyErrors, RateLimited, TimedOut, Unauthenticated};
 use crate::client_addr::ClientKey;
 use crate::error::ApiError;
-use crate::extract::{ApiJson, Auth};
+use crate::extract::{AcceptLanguage, ApiJson, Auth};
 use crate::request_log::RequestId;
 use crate::secrets::{new_token, token_hash};
 use crate::state::AppState;
@@ -216,9 +217,12 @@ pub async fn password_reset(
     State(state): State<AppState>,
     client: ClientKey,
     request_id: RequestId,
+    accept_language: AcceptLanguage,
     AdminAuth { admin }: AdminAuth,
     Path(member_id): Path<String>,
 ) -> Result<Json<AdminPasswordReset>, ApiError> {
+    // The request has no body: the mail is in the language of the admin's Accept-Language.
+    let lang = accept_language.or(None);
     state.limit_client(&client).await?;
     let member = state.member_of(&admin, member_id).await?;
     let continue_with = match member.login_method {
@@ -241,6 +245,7 @@ pub async fn password_reset(
                     request_id: Some(&request_id.0),
                     // The admin asked: no app of the member's holds a verifier.
                     code_challenge: None,
+                    lang,
                 };
                 store::queue_mail(&mut tx, &mail, now)?;
             }
@@ -300,8 +305,8 @@ pub async fn account_sheet(
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
     let language = match query_param(query.as_deref(), "lang").as_deref() {
-        None | Some("en") => SheetLanguage::En,
-        Some("ja") => SheetLanguage::Ja,
+        None | Some("en") => Language::En,
+        Some("ja") => Language::Ja,
         Some(_) => {
             return Err(ApiError::with_message(
                 ErrorCode::BadRequest,

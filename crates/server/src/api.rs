@@ -6,15 +6,15 @@ use axum::Json;
 use unipos_protocol::binding::check_binding_value;
 use unipos_protocol::{
     login_id_hint, normalize_password, ChangePasswordRequest, Email, ErrorCode, ErrorEnvelope,
-    ForgotAccepted, ForgotRequest, LoginIdAccount, LoginMethod, LoginRequest, ResetCheckRequest,
-    ResetCheckResponse, ResetRequest, SessionResponse, Timeline,
+    ForgotAccepted, ForgotRequest, Language, LoginIdAccount, LoginMethod, LoginRequest,
+    ResetCheckRequest, ResetCheckResponse, ResetRequest, SessionResponse, Timeline,
 };
 use utoipa::IntoResponses;
 
 use crate::client_addr::ClientKey;
 use crate::clock::rfc3339;
 use crate::error::ApiError;
-use crate::extract::{ApiJson, Auth};
+use crate::extract::{AcceptLanguage, ApiJson, Auth};
 use crate::request_log::{self, RequestId};
 use crate::reset_tokens::{check_binding, token_state};
 use crate::secrets::{self, token_hash};
@@ -106,13 +106,15 @@ fn check_new_password(
 
 /// The "password changed" mail to a member who has an address, queued in the transaction that
 /// changes the password.
-struct ChangedNotice(Option<(String, String, String)>);
+struct ChangedNotice(Option<(String, String, String)>, Language);
 
-fn changed_notice(user: &UserRow, request_id: RequestId) -> ChangedNotice {
+/// The notice is in the language of the request that changed the password.
+fn changed_notice(user: &UserRow, request_id: RequestId, lang: Language) -> ChangedNotice {
     ChangedNotice(
         user.email
             .clone()
             .map(|to| (to, user.display_name.clone(), request_id.0)),
+        lang,
     )
 }
 
@@ -127,6 +129,7 @@ impl ChangedNotice {
                     display_name: Some(name),
                     request_id: Some(request_id),
                     code_challenge: None,
+                    lang: self.1,
                 },
                 now,
             ),
@@ -155,6 +158,7 @@ pub async fn forgot(
     State(state): State<AppState>,
     client: ClientKey,
     request_id: RequestId,
+    accept_language: AcceptLanguage,
     ApiJson(req): ApiJson<ForgotRequest>,
 ) -> Result<(StatusCode, Json<ForgotAccepted>), ApiError> {
     state.limit_client(&client).await?;
@@ -170,7 +174,12 @@ pub async fn forgot(
         .limit(&state.forgot_limiter, email.normalized())
         .await?;
     state
-        .queue_reset_request(&email, &request_id.0, req.code_challenge)
+        .queue_reset_request(
+            &email,
+            &request_id.0,
+            req.code_challenge,
+            accept_language.or(req.lang),
+        )
         .await?;
     Ok((
         StatusCode::ACCEPTED,
@@ -256,6 +265,7 @@ pub async fn reset(
     State(state): State<AppState>,
     client: ClientKey,
     request_id: RequestId,
+    accept_language: AcceptLanguage,
     ApiJson(req): ApiJson<ResetRequest>,
 ) -> Result<Json<SessionResponse>, ApiError> {
     state.limit_client(&client).await?;
@@ -266,6 +276,7 @@ pub async fn reset(
             code_verifier: req.code_verifier,
             new_password: req.new_password,
             new_password_confirmation: req.new_password_confirmation,
+            lang: accept_language.or(req.lang),
         },
         request_id,
         AfterReset::LogIn,
@@ -284,6 +295,8 @@ pub(crate) struct NewPasswordByLink {
     pub code_verifier: Option<String>,
     pub new_password: String,
     pub new_password_confirmation: String,
+    /// The language of the "password changed" notice.
+    pub lang: Language,
 }
 
 /// Whether a reset also logs the member in: the app gets a session; the reset page, which has
@@ -339,7 +352,7 @@ pub(crate) async fn set_password_by_link(
     let user_id = user.id.clone();
     let login_key = user.login_key();
     let login_method = user.login_method;
-    let notice = changed_notice(&user, request_id);
+    let notice = changed_notice(&user, request_id, req.lang);
     let token = req.token;
     state
         .db
@@ -571,6 +584,7 @@ pub async fn change_password(
     State(state): State<AppState>,
     client: ClientKey,
     request_id: RequestId,
+    accept_language: AcceptLanguage,
     auth: Auth,
     ApiJson(req): ApiJson<ChangePasswordRequest>,
 ) -> Result<Json<SessionResponse>, ApiError> {
@@ -627,7 +641,7 @@ pub async fn change_password(
     let now = state.clock.now_ms();
     let (user_id, current) = (user.id.clone(), auth.session_id);
     let verified_phc = user.password_hash.clone();
-    let notice = changed_notice(&user, request_id);
+    let notice = changed_notice(&user, request_id, accept_language.or(req.lang));
     let session = state.new_session(now);
     let (session_hash, session_expires) = (session.hash.clone(), session.expires_at);
     state

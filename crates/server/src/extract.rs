@@ -1,4 +1,5 @@
-//! Extractors that answer in the API's own error shape: a JSON body, a session.
+//! Extractors that answer in the API's own error shape: a JSON body, a session; and the
+//! language a request's mail is written in.
 
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::header;
@@ -6,7 +7,7 @@ use axum::http::request::Parts;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use serde::de::DeserializeOwned;
 use serde_json::json;
-use unipos_protocol::ErrorCode;
+use unipos_protocol::{ErrorCode, Language};
 
 use crate::error::ApiError;
 use crate::secrets::token_hash;
@@ -150,6 +151,41 @@ impl FromRequestParts<AppState> for Auth {
             .await?;
         let (session_id, user) = found.map_err(ApiError::new)?;
         Ok(Auth { session_id, user })
+    }
+}
+
+/// The language of a request's mail: the one it asks for (a body's `lang`), else its
+/// `Accept-Language` header's, else English ([`unipos_protocol::Language::for_request`]).
+pub fn request_language(asked: Option<Language>, headers: &axum::http::HeaderMap) -> Language {
+    let header = headers
+        .get_all(header::ACCEPT_LANGUAGE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect::<Vec<_>>()
+        .join(",");
+    Language::for_request(asked, &header)
+}
+
+/// A request's `Accept-Language`, for [`AcceptLanguage::or`] with what its body asks for.
+#[derive(Debug, Clone)]
+pub struct AcceptLanguage(axum::http::HeaderMap);
+
+impl AcceptLanguage {
+    /// The mail's language: `asked` (the body's `lang`) when given, else the header's.
+    pub fn or(&self, asked: Option<Language>) -> Language {
+        request_language(asked, &self.0)
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for AcceptLanguage {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let mut headers = axum::http::HeaderMap::new();
+        for value in parts.headers.get_all(header::ACCEPT_LANGUAGE) {
+            headers.append(header::ACCEPT_LANGUAGE, value.clone());
+        }
+        Ok(AcceptLanguage(headers))
     }
 }
 

@@ -52,6 +52,7 @@ mod store;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod web;
+mod when;
 
 pub use clock::Clock;
 pub use config::Config;

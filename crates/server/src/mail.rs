@@ -11,9 +11,11 @@ use lettre::message::{Mailbox, MultiPart, SinglePart};
 use lettre::{
     Address, AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor,
 };
-use unipos_protocol::MAIL_SENDER;
+use unipos_protocol::{Language, MAIL_SENDER};
 
 use crate::html::escape_html;
+use crate::reset_page::texts;
+use crate::when::when;
 
 enum Transport {
     Smtp(AsyncSmtpTransport<Tokio1Executor>),
@@ -125,149 +127,279 @@ fn compose(to: &str, subject: &str, body: &Body) -> anyhow::Result<Message> {
 }
 
 /// "60 minutes" / "60分", "45 seconds" / "45秒".
-fn for_people(ttl: Duration) -> (String, String) {
+fn for_people(ttl: Duration, lang: Language) -> String {
     let secs = ttl.as_secs();
-    if secs < 120 {
-        (format!("{secs} seconds"), format!("{secs}秒"))
-    } else {
-        let minutes = secs / 60;
-        (format!("{minutes} minutes"), format!("{minutes}分"))
+    match (lang, secs < 120) {
+        (Language::En, true) => format!("{secs} seconds"),
+        (Language::Ja, true) => format!("{secs}秒"),
+        (Language::En, false) => format!("{} minutes", secs / 60),
+        (Language::Ja, false) => format!("{}分", secs / 60),
     }
 }
 
-fn html_page(inner: &str) -> String {
+/// A time in the member's language: UTC in English, Japan time in Japanese.
+fn at(ms: i64, lang: Language) -> String {
+    when(ms, lang).unwrap_or_else(|_| crate::clock::rfc3339(ms))
+}
+
+/// The app's own label for `key` (the catalogues the app and the reset page share).
+fn label(lang: Language, key: &'static str) -> &'static str {
+    texts::text(lang, key)
+}
+
+/// Where a member asks for a new reset mail, in the app's words: "Reset Password" under
+/// "Forgot your password?" at the bottom of the Log in screen.
+fn ask_again(lang: Language) -> String {
+    let (login, forgot, reset) = (
+        label(lang, "login.title"),
+        label(lang, "login.forgot_prompt"),
+        label(lang, "login.reset_password"),
+    );
+    match lang {
+        Language::En => format!(
+            "tap \"{reset}\" under \"{forgot}\" at the bottom of the Unipos app's \"{login}\" screen"
+        ),
+        Language::Ja => {
+            format!("Uniposアプリの「{login}」画面の下にある「{forgot}」の「{reset}」をタップ")
+        }
+    }
+}
+
+/// The closing lines of every mail: the address cannot take replies, and who sent it.
+fn closing(lang: Language) -> [&'static str; 2] {
+    match lang {
+        Language::En => [
+            "This email was sent from a send-only address: replies to it cannot be received. For questions, contact your company's Unipos admin.",
+            "Unipos",
+        ],
+        Language::Ja => [
+            "※このメールは送信専用のメールアドレスからお送りしています。ご返信いただいても受信できません。ご不明な点は、会社のUnipos管理者にお問い合わせください。",
+            "Unipos",
+        ],
+    }
+}
+
+/// The greeting: "Hello Taro," / "山田太郎 様".
+fn greeting(lang: Language, name: &str) -> String {
+    match lang {
+        Language::En => format!("Hello {name},"),
+        Language::Ja => format!("{name} 様"),
+    }
+}
+
+/// A mail's paragraphs, written once and rendered as text and as HTML. A paragraph's lines are
+/// kept apart in the text part and joined in the HTML part (`<br>`).
+enum Block {
+    /// Plain sentences.
+    Para(Vec<String>),
+    /// The reset link: on a line of its own in the text, a button and the copyable address in
+    /// the HTML.
+    Link { url: String, button: String },
+}
+
+fn render(lang: Language, name: &str, blocks: &[Block]) -> Body {
+    let [notice, signature] = closing(lang);
+    let mut text = format!("{}\n\n", greeting(lang, name));
+    let mut html = format!("<p>{}</p>\n", escape_html(&greeting(lang, name)));
+    for block in blocks {
+        match block {
+            Block::Para(lines) => {
+                text.push_str(&lines.join("\n"));
+                text.push_str("\n\n");
+                let lines: Vec<String> = lines.iter().map(|l| escape_html(l)).collect();
+                html.push_str(&format!("<p>{}</p>\n", lines.join("<br>\n")));
+            }
+            Block::Link { url, button } => {
+                text.push_str(url);
+                text.push_str("\n\n");
+                let (url, button) = (escape_html(url), escape_html(button));
+                html.push_str(&format!(
+                    "<p><a href=\"{url}\" style=\"display: inline-block; padding: 10px 18px; background: #ff6a3d; color: #fff; text-decoration: none; border-radius: 6px;\">{button}</a></p>\n\
+                     <p style=\"word-break: break-all;\"><a href=\"{url}\">{url}</a></p>\n"
+                ));
+            }
+        }
+    }
+    text.push_str(&format!("{notice}\n\n--\n{signature}\n"));
+    html.push_str(&format!(
+        "<p style=\"color: #777; font-size: 12px;\">{}</p>\n<p>--<br>\n{}</p>",
+        escape_html(notice),
+        escape_html(signature)
+    ));
+    Body {
+        text,
+        html: html_page(lang, &html),
+    }
+}
+
+fn html_page(lang: Language, inner: &str) -> String {
     format!(
-        "<!DOCTYPE html>\n<html lang=\"ja\"><head><meta charset=\"utf-8\"><title>Unipos</title></head>\n\
-         <body style=\"font-family: sans-serif; line-height: 1.6; color: #222;\">\n{inner}\n\
-         <p style=\"color: #777; font-size: 12px;\">Unipos — no-reply@mail.unipos.me</p>\n</body></html>\n"
+        "<!DOCTYPE html>\n<html lang=\"{}\"><head><meta charset=\"utf-8\"><title>Unipos</title></head>\n\
+         <body style=\"font-family: sans-serif; line-height: 1.6; color: #222;\">\n{inner}\n</body></html>\n",
+        lang.code()
     )
 }
 
-pub fn reset_body(display_name: &str, to: &str, link: &str, ttl: Duration) -> Body {
-    let (ttl_en, ttl_ja) = for_people(ttl);
-    let text = format!(
-        "{display_name} 様\n\n\
-         Uniposアカウント（{to}）のパスワード再設定のご依頼を受け付けました。\n\
-         {ttl_ja}以内に次のリンクを開いて、新しいパスワードを設定してください。\n\n\
-         {link}\n\n\
-         このリンクは1回だけ使えます。お心当たりがない場合は、このメールを破棄してください。パスワードは変更されません。\n\n\
-         ----\n\n\
-         Hello {display_name},\n\n\
-         We received a request to reset the password of your Unipos account ({to}).\n\
-         Open this link within {ttl_en} to set a new password:\n\n\
-         {link}\n\n\
-         The link works once. If you did not ask for this, ignore this email: your password stays as it is.\n"
-    );
-    let (name, to_html, link_html) = (
-        escape_html(display_name),
-        escape_html(to),
-        escape_html(link),
-    );
-    let inner = format!(
-        "<p>{name} 様</p>\n\
-         <p>Uniposアカウント（{to_html}）のパスワード再設定のご依頼を受け付けました。{ttl_ja}以内に次のボタンから新しいパスワードを設定してください。</p>\n\
-         <p><a href=\"{link_html}\" style=\"display: inline-block; padding: 10px 18px; background: #ff6a3d; color: #fff; text-decoration: none; border-radius: 6px;\">パスワードを再設定 / <span lang=\"en\">Reset Password</span></a></p>\n\
-         <p>このリンクは1回だけ使えます。お心当たりがない場合は、このメールを破棄してください。パスワードは変更されません。</p>\n\
-         <div lang=\"en\">\n\
-         <p>Hello {name},</p>\n\
-         <p>We received a request to reset the password of your Unipos account ({to_html}). Open this link within {ttl_en} to set a new password:</p>\n\
-         <p><a href=\"{link_html}\">{link_html}</a></p>\n\
-         <p>The link works once. If you did not ask for this, ignore this email: your password stays as it is.</p>\n\
-         </div>"
-    );
-    Body {
-        text,
-        html: html_page(&inner),
+/// What the reset mails say about the link: copy it if it does not open, until when it works,
+/// and what to do once it has expired.
+fn link_advice(lang: Language, expires_at_ms: i64) -> Vec<Block> {
+    let (until, again) = (at(expires_at_ms, lang), ask_again(lang));
+    match lang {
+        Language::En => vec![
+            Block::Para(vec![
+                "If the link does not open, copy the whole address above and paste it into your browser's address bar.".to_owned(),
+            ]),
+            Block::Para(vec![
+                format!("The link works once, until {until}."),
+                format!("If it has expired, {again} to get a new email."),
+            ]),
+        ],
+        Language::Ja => vec![
+            Block::Para(vec![
+                "リンクが開かない場合は、上のURLを最後までコピーして、ブラウザのアドレス欄に貼り付けてください。".to_owned(),
+            ]),
+            Block::Para(vec![
+                format!("このリンクの有効期限は{until}までです。使えるのは1回だけです。"),
+                format!("有効期限が切れた場合は、{again}して、再設定メールをもう一度送信してください。"),
+            ]),
+        ],
     }
+}
+
+/// The reset mail a member asked for ("Send" on Forgot), wholly in `lang`.
+pub fn reset_body(
+    lang: Language,
+    display_name: &str,
+    to: &str,
+    link: &str,
+    ttl: Duration,
+    expires_at_ms: i64,
+) -> Body {
+    let time = for_people(ttl, lang);
+    let button = label(lang, "login.reset_password").to_owned();
+    let mut blocks = match lang {
+        Language::En => vec![Block::Para(vec![
+            format!("We received a request to reset the password of your Unipos account ({to})."),
+            format!("Open this link within {time} to set a new password:"),
+        ])],
+        Language::Ja => vec![Block::Para(vec![
+            format!("Uniposアカウント（{to}）のパスワード再設定のご依頼を受け付けました。"),
+            format!("{time}以内に次のリンクを開いて、新しいパスワードを設定してください。"),
+        ])],
+    };
+    blocks.push(Block::Link {
+        url: link.to_owned(),
+        button,
+    });
+    blocks.extend(link_advice(lang, expires_at_ms));
+    blocks.push(Block::Para(vec![match lang {
+        Language::En => {
+            "If you did not ask for this, ignore this email: your password stays as it is."
+                .to_owned()
+        }
+        Language::Ja => {
+            "お心当たりがない場合は、このメールを破棄してください。パスワードは変更されません。"
+                .to_owned()
+        }
+    }]));
+    render(lang, display_name, &blocks)
 }
 
 /// The reset mail after the team's admin reset the member's password: the old password no
 /// longer works, so unlike [`reset_body`] there is nothing to ignore.
-pub fn admin_reset_body(display_name: &str, to: &str, link: &str, ttl: Duration) -> Body {
-    let (ttl_en, ttl_ja) = for_people(ttl);
-    let text = format!(
-        "{display_name} 様\n\n\
-         会社のUnipos管理者が、Uniposアカウント（{to}）のパスワードを再設定しました。これまでのパスワードではログインできません。\n\
-         {ttl_ja}以内に次のリンクを開いて、新しいパスワードを設定してください。\n\n\
-         {link}\n\n\
-         このリンクは1回だけ使えます。有効期限が切れた場合は、Uniposアプリのログイン画面の「パスワードを再設定」から再設定メールを送信してください。\n\n\
-         ----\n\n\
-         Hello {display_name},\n\n\
-         Your company's Unipos admin reset the password of your Unipos account ({to}). The old password no longer works.\n\
-         Open this link within {ttl_en} to set a new password:\n\n\
-         {link}\n\n\
-         The link works once. If it has expired, tap \"Reset Password\" on the app's Log in screen to get a new email.\n"
-    );
-    let (name, to_html, link_html) = (
-        escape_html(display_name),
-        escape_html(to),
-        escape_html(link),
-    );
-    let inner = format!(
-        "<p>{name} 様</p>\n\
-         <p>会社のUnipos管理者が、Uniposアカウント（{to_html}）のパスワードを再設定しました。これまでのパスワードではログインできません。{ttl_ja}以内に次のボタンから新しいパスワードを設定してください。</p>\n\
-         <p><a href=\"{link_html}\" style=\"display: inline-block; padding: 10px 18px; background: #ff6a3d; color: #fff; text-decoration: none; border-radius: 6px;\">パスワードを再設定 / <span lang=\"en\">Reset Password</span></a></p>\n\
-         <p>このリンクは1回だけ使えます。有効期限が切れた場合は、Uniposアプリのログイン画面の「パスワードを再設定」から再設定メールを送信してください。</p>\n\
-         <div lang=\"en\">\n\
-         <p>Hello {name},</p>\n\
-         <p>Your company's Unipos admin reset the password of your Unipos account ({to_html}). The old password no longer works. Open this link within {ttl_en} to set a new password:</p>\n\
-         <p><a href=\"{link_html}\">{link_html}</a></p>\n\
-         <p>The link works once. If it has expired, tap \"Reset Password\" on the app's Log in screen to get a new email.</p>\n\
-         </div>"
-    );
-    Body {
-        text,
-        html: html_page(&inner),
-    }
+pub fn admin_reset_body(
+    lang: Language,
+    display_name: &str,
+    to: &str,
+    link: &str,
+    ttl: Duration,
+    expires_at_ms: i64,
+) -> Body {
+    let time = for_people(ttl, lang);
+    let button = label(lang, "login.reset_password").to_owned();
+    let mut blocks = match lang {
+        Language::En => vec![Block::Para(vec![
+            format!("Your company's Unipos admin reset the password of your Unipos account ({to}). The old password no longer works."),
+            format!("Open this link within {time} to set a new password:"),
+        ])],
+        Language::Ja => vec![Block::Para(vec![
+            format!("会社のUnipos管理者が、Uniposアカウント（{to}）のパスワードを再設定しました。これまでのパスワードではログインできません。"),
+            format!("{time}以内に次のリンクを開いて、新しいパスワードを設定してください。"),
+        ])],
+    };
+    blocks.push(Block::Link {
+        url: link.to_owned(),
+        button,
+    });
+    blocks.extend(link_advice(lang, expires_at_ms));
+    render(lang, display_name, &blocks)
 }
 
-pub fn changed_body(display_name: &str, to: &str) -> Body {
-    let text = format!(
-        "{display_name} 様\n\n\
-         Uniposアカウント（{to}）のパスワードが変更されました。ほかの端末では、すべてログアウトされています。\n\
-         お心当たりがない場合は、すぐにUniposアプリのログイン画面の「パスワードを再設定」からパスワードを再設定し、会社のUnipos管理者にご連絡ください。\n\n\
-         ----\n\n\
-         Hello {display_name},\n\n\
-         The password of your Unipos account ({to}) was just changed, and every other device was logged out.\n\
-         If this was not you, reset your password now with \"Reset Password\" in the app and tell your administrator.\n"
-    );
-    let (name, to_html) = (escape_html(display_name), escape_html(to));
-    let inner = format!(
-        "<p>{name} 様</p>\n\
-         <p>Uniposアカウント（{to_html}）のパスワードが変更されました。ほかの端末では、すべてログアウトされています。\
-         お心当たりがない場合は、すぐにUniposアプリのログイン画面の「パスワードを再設定」からパスワードを再設定し、会社のUnipos管理者にご連絡ください。</p>\n\
-         <div lang=\"en\">\n\
-         <p>Hello {name},</p>\n\
-         <p>The password of your Unipos account ({to_html}) was just changed, and every other device was logged out. \
-         If this was not you, reset your password now with \"Reset Password\" in the app and tell your administrator.</p>\n\
-         </div>"
-    );
-    Body {
-        text,
-        html: html_page(&inner),
-    }
+/// The notice that the password was changed (by a reset link or in Settings), saying when, and
+/// what to do if it was not the member.
+pub fn changed_body(lang: Language, display_name: &str, to: &str, changed_at_ms: i64) -> Body {
+    let (when, again) = (at(changed_at_ms, lang), ask_again(lang));
+    let blocks = match lang {
+        Language::En => vec![
+            Block::Para(vec![format!(
+                "The password of your Unipos account ({to}) was changed on {when}, and every other device was logged out."
+            )]),
+            Block::Para(vec![
+                "If this was not you, someone else may know your password.".to_owned(),
+                format!("Reset your password now: {again}. Then tell your company's Unipos admin."),
+                "If it was you, there is nothing more to do.".to_owned(),
+            ]),
+        ],
+        Language::Ja => vec![
+            Block::Para(vec![
+                format!("Uniposアカウント（{to}）のパスワードが、{when}に変更されました。"),
+                "ほかの端末では、すべてログアウトされています。".to_owned(),
+            ]),
+            Block::Para(vec![
+                "お心当たりがない場合は、第三者がパスワードを知っているおそれがあります。".to_owned(),
+                format!("すぐに{again}してパスワードを再設定し、会社のUnipos管理者にご連絡ください。"),
+                "ご自身で変更した場合は、対応は不要です。".to_owned(),
+            ]),
+        ],
+    };
+    render(lang, display_name, &blocks)
 }
 
 #[cfg(test)]
 mod tests {
-    use unipos_protocol::{PASSWORD_CHANGED_MAIL_SUBJECT, RESET_MAIL_SUBJECT};
-
     use super::*;
+
+    const LINK: &str = "https://unipos.me/reset_password?token=abc";
+    /// 2026-12-02T04:45:00Z, 13:45 in Japan.
+    const AT_MS: i64 = 1_796_186_700_000;
+
+    fn all_bodies(lang: Language, name: &str, to: &str) -> [Body; 3] {
+        let ttl = Duration::from_secs(3600);
+        [
+            reset_body(lang, name, to, LINK, ttl, AT_MS),
+            admin_reset_body(lang, name, to, LINK, ttl, AT_MS),
+            changed_body(lang, name, to, AT_MS),
+        ]
+    }
 
     #[test]
     fn the_reset_mail_has_the_subject_sender_and_link_in_both_parts() {
-        let link = "https://unipos.me/reset_password?token=abc";
         let body = reset_body(
+            Language::En,
             "<Taro>",
             "taro@example.com",
-            link,
+            LINK,
             Duration::from_secs(3600),
+            AT_MS,
         );
-        assert!(body.text.contains(link));
+        assert!(body.text.contains(LINK));
         assert!(body.text.contains("60 minutes"));
-        assert!(body.html.contains(&format!("<a href=\"{link}\">")));
+        assert!(body
+            .html
+            .contains(&format!("<a href=\"{LINK}\">{LINK}</a>")));
         assert!(body.html.contains("&lt;Taro&gt;"));
-        let message = compose("taro@example.com", RESET_MAIL_SUBJECT, &body).unwrap();
+        let message =
+            compose("taro@example.com", Language::En.reset_mail_subject(), &body).unwrap();
         let raw = String::from_utf8(message.formatted()).unwrap();
         assert!(
             raw.contains("From: Unipos <no-reply@mail.unipos.me>"),
@@ -281,72 +413,150 @@ mod tests {
         assert!(raw.contains("@mail.unipos.me>\r\n"), "{raw}");
     }
 
-    /// The Japanese part of a text mail: everything before the `----` line.
-    fn japanese(text: &str) -> &str {
-        text.split("\n----\n").next().unwrap()
-    }
-
-    /// A half-width space beside a Japanese character, other than the greeting's `〇〇 様`.
+    /// A half-width space beside a Japanese character, other than the greeting's `〇〇 様` and
+    /// the space between a date and its time (`2026年12月2日 13:45`).
     fn space_beside_japanese(text: &str) -> Option<String> {
         let is_ja = |c: char| matches!(c, '\u{3000}'..='\u{30FF}' | '\u{3400}'..='\u{9FFF}' | '\u{FF01}'..='\u{FF60}');
         let chars: Vec<char> = text.chars().collect();
         chars.windows(3).find_map(|w| {
             let beside = w[1] == ' ' && (is_ja(w[0]) || is_ja(w[2]));
-            (beside && w[2] != '様').then(|| w.iter().collect())
+            let date_time = w[0] == '日' && w[2].is_ascii_digit();
+            (beside && w[2] != '様' && !date_time).then(|| w.iter().collect())
         })
     }
 
     #[test]
-    fn the_japanese_parts_use_the_app_s_words_and_spacing() {
-        let reset = reset_body(
-            "山田太郎",
-            "taro@example.com",
-            "https://unipos.me/reset_password?token=abc",
-            Duration::from_secs(3600),
-        );
-        let changed = changed_body("山田太郎", "taro@example.com");
-        let by_admin = admin_reset_body(
-            "山田太郎",
-            "taro@example.com",
-            "https://unipos.me/reset_password?token=abc",
-            Duration::from_secs(3600),
-        );
-        for body in [&reset, &changed, &by_admin] {
-            let ja = japanese(&body.text);
-            assert!(ja.starts_with("山田太郎 様\n"), "{ja}");
-            assert_eq!(space_beside_japanese(ja), None, "{ja}");
+    fn each_language_s_mails_are_wholly_in_that_language() {
+        for body in all_bodies(Language::Ja, "山田太郎", "taro@example.com") {
+            assert!(body.text.starts_with("山田太郎 様\n"), "{}", body.text);
+            assert_eq!(space_beside_japanese(&body.text), None, "{}", body.text);
+            // Latin letters only in the name of the service, the address and the link.
+            let rest = body
+                .text
+                .replace("Unipos", "")
+                .replace("taro@example.com", "")
+                .replace(LINK, "")
+                .replace("URL", "");
             assert!(
-                !ja.contains("Reset Password"),
-                "the button's Japanese name: {ja}"
+                !rest.chars().any(|c| c.is_ascii_alphabetic()),
+                "English in the Japanese mail: {rest}"
             );
-            assert!(body.html.contains("<div lang=\"en\">"), "English is marked");
+            assert!(body.html.contains("<html lang=\"ja\">"));
+            assert!(!body.html.contains("lang=\"en\""));
         }
-        assert!(japanese(&reset.text).contains("60分以内"));
-        let ja = japanese(&by_admin.text);
-        assert!(ja.contains("会社のUnipos管理者が"), "{ja}");
+        for body in all_bodies(Language::En, "Taro", "taro@example.com") {
+            assert!(body.text.starts_with("Hello Taro,\n"), "{}", body.text);
+            assert!(
+                !body.text.chars().any(|c| c > '\u{2FFF}'),
+                "Japanese in the English mail: {}",
+                body.text
+            );
+            assert!(body.html.contains("<html lang=\"en\">"));
+        }
+    }
+
+    #[test]
+    fn reset_mails_give_the_copyable_link_its_expiry_the_way_on_a_send_only_notice_and_a_signature()
+    {
+        let ttl = Duration::from_secs(3600);
+        let ja = reset_body(
+            Language::Ja,
+            "山田太郎",
+            "taro@example.com",
+            LINK,
+            ttl,
+            AT_MS,
+        );
+        let by_admin = admin_reset_body(
+            Language::Ja,
+            "山田太郎",
+            "taro@example.com",
+            LINK,
+            ttl,
+            AT_MS,
+        );
+        for body in [&ja, &by_admin] {
+            assert!(
+                body.text.contains(&format!("\n\n{LINK}\n\n")),
+                "{}",
+                body.text
+            );
+            assert!(
+                body.text.contains("上のURLを最後までコピーして"),
+                "{}",
+                body.text
+            );
+            assert!(
+                body.text
+                    .contains("このリンクの有効期限は2026年12月2日 13:45（日本時間）までです。使えるのは1回だけです。"),
+                "{}",
+                body.text
+            );
+            assert!(
+                body.text.contains("有効期限が切れた場合は、Uniposアプリの「ログイン」画面の下にある「パスワードをお忘れの方」の「パスワードを再設定」をタップして、再設定メールをもう一度送信してください。"),
+                "{}",
+                body.text
+            );
+            assert!(body.text.contains("送信専用"), "{}", body.text);
+            assert!(body.text.ends_with("\n--\nUnipos\n"), "{}", body.text);
+            assert!(body
+                .html
+                .contains(&format!("<a href=\"{LINK}\">{LINK}</a>")));
+            assert!(body.html.contains(">パスワードを再設定</a>"));
+            assert!(body.html.contains("送信専用"));
+        }
+        assert!(ja.text.contains("60分以内"));
+        assert!(ja.text.contains("このメールを破棄してください。"));
+        let admin = &by_admin.text;
+        assert!(admin.contains("会社のUnipos管理者が"), "{admin}");
         assert!(
-            ja.contains("これまでのパスワードではログインできません。"),
+            admin.contains("これまでのパスワードではログインできません。"),
+            "{admin}"
+        );
+        assert!(!admin.contains("破棄"), "nothing to ignore: {admin}");
+        let en = reset_body(Language::En, "Taro", "taro@example.com", LINK, ttl, AT_MS);
+        assert!(
+            en.text
+                .contains("The link works once, until 2 December 2026, 04:45 UTC."),
+            "{}",
+            en.text
+        );
+        assert!(en.text.contains("If it has expired, tap \"Reset Password\" under \"Forgot your password?\" at the bottom of the Unipos app's \"Log in\" screen to get a new email."), "{}", en.text);
+        assert!(en
+            .text
+            .contains("send-only address: replies to it cannot be received"));
+        assert!(en.text.ends_with("\n--\nUnipos\n"), "{}", en.text);
+    }
+
+    #[test]
+    fn the_password_changed_notice_says_when_in_the_member_s_time_and_what_to_do() {
+        let ja = changed_body(Language::Ja, "山田太郎", "taro@example.com", AT_MS).text;
+        assert!(
+            ja.contains("パスワードが、2026年12月2日 13:45（日本時間）に変更されました。"),
             "{ja}"
         );
-        assert!(
-            !by_admin.text.contains("ignore this email"),
-            "nothing to ignore"
-        );
-        let ja = japanese(&changed.text);
         assert!(
             ja.contains("ほかの端末では、すべてログアウトされています。"),
             "{ja}"
         );
-        assert!(ja.contains("「パスワードを再設定」"), "{ja}");
-        assert!(changed.html.contains("「パスワードを再設定」"));
+        assert!(ja.contains("「パスワードを再設定」をタップしてパスワードを再設定し、会社のUnipos管理者にご連絡ください。"), "{ja}");
+        let en = changed_body(Language::En, "Taro", "taro@example.com", AT_MS).text;
+        assert!(
+            en.contains("was changed on 2 December 2026, 04:45 UTC"),
+            "{en}"
+        );
+        assert!(en.contains("If this was not you"), "{en}");
+        for text in [&ja, &en] {
+            assert!(text.ends_with("\n--\nUnipos\n"), "{text}");
+        }
     }
 
     #[test]
     fn carrier_addresses_with_consecutive_dots_can_be_mailed() {
-        let body = changed_body("Taro", "taro..x.@docomo.ne.jp");
+        let body = changed_body(Language::Ja, "Taro", "taro..x.@docomo.ne.jp", AT_MS);
         let message = compose(
             "taro..x.@docomo.ne.jp",
-            PASSWORD_CHANGED_MAIL_SUBJECT,
+            Language::Ja.password_changed_mail_subject(),
             &body,
         );
         assert!(message.is_ok(), "{:?}", message.err());

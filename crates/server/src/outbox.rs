@@ -23,9 +23,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use tokio::sync::{watch, Notify};
 use tracing::Instrument;
-use unipos_protocol::{
-    Email, LinkRules, LoginMethod, PASSWORD_CHANGED_MAIL_SUBJECT, RESET_MAIL_SUBJECT,
-};
+use unipos_protocol::{Email, Language, LinkRules, LoginMethod};
 
 use crate::clock::{rfc3339, Clock};
 use crate::db::Db;
@@ -59,10 +57,11 @@ pub struct SentMail {
     pub links: Vec<String>,
 }
 
-fn subject(kind: MailKind) -> &'static str {
+/// A mail's subject: the protocol's, in the mail's language.
+fn subject(kind: MailKind, lang: Language) -> &'static str {
     match kind {
-        MailKind::PasswordChanged => PASSWORD_CHANGED_MAIL_SUBJECT,
-        MailKind::ResetRequest | MailKind::AdminReset => RESET_MAIL_SUBJECT,
+        MailKind::PasswordChanged => lang.password_changed_mail_subject(),
+        MailKind::ResetRequest | MailKind::AdminReset => lang.reset_mail_subject(),
     }
 }
 
@@ -76,7 +75,7 @@ pub fn sent(
     Ok(rows
         .into_iter()
         .map(|row| SentMail {
-            subject: subject(row.kind).to_owned(),
+            subject: subject(row.kind, row.lang).to_owned(),
             sent_at: rfc3339(row.sent_at.unwrap_or_default()),
             links: row.token.iter().map(|t| links.reset_url(t)).collect(),
             to: row.to,
@@ -85,12 +84,14 @@ pub fn sent(
 }
 
 impl AppState {
-    /// Queues a reset request for the address and wakes the deliverer.
+    /// Queues a reset request for the address, its mail to be written in `lang`, and wakes the
+    /// deliverer.
     pub async fn queue_reset_request(
         &self,
         email: &Email,
         request_id: &str,
         code_challenge: Option<String>,
+        lang: Language,
     ) -> Result<(), ApiError> {
         let (to, request_id, now) = (
             email.normalized(),
@@ -105,6 +106,7 @@ impl AppState {
                     display_name: None,
                     request_id: Some(&request_id),
                     code_challenge: code_challenge.as_deref(),
+                    lang,
                 };
                 Ok(store::queue_mail(c, &mail, now)?)
             })
@@ -149,6 +151,8 @@ struct Issued {
     to: String,
     display_name: String,
     token: String,
+    /// When the link stops working (ms).
+    expires_at: i64,
 }
 
 enum Lookup {
@@ -222,16 +226,25 @@ impl Deliverer {
                     MailKind::AdminReset => admin_reset_body,
                     _ => reset_body,
                 };
-                let body = compose(&member.display_name, &member.to, &link, self.reset_ttl);
+                let body = compose(
+                    row.lang,
+                    &member.display_name,
+                    &member.to,
+                    &link,
+                    self.reset_ttl,
+                    member.expires_at,
+                );
                 issued = Some((member.user_id, token_hash(&member.token)));
                 (member.to.clone(), body, Some((member.to, member.token)))
             }
             MailKind::PasswordChanged => {
                 let name = row.display_name.as_deref().unwrap_or_default();
-                (row.to.clone(), changed_body(name, &row.to), None)
+                // Queued in the transaction that changed the password: its time is the change's.
+                let body = changed_body(row.lang, name, &row.to, row.created_at);
+                (row.to.clone(), body, None)
             }
         };
-        let subject = subject(row.kind);
+        let subject = subject(row.kind, row.lang);
         let mut lease_until = lease_until;
         let sent = self
             .send_holding(id, &mut lease_until, &to, subject, &body)
@@ -412,6 +425,7 @@ impl Deliverer {
                                 to: user.email.clone().unwrap_or_default(),
                                 display_name: user.display_name,
                                 token,
+                                expires_at,
                             })
                         }
                     }

@@ -17,7 +17,7 @@
 //! (and so out of history) as the page loads.
 
 mod guard;
-mod texts;
+pub(crate) mod texts;
 
 use std::sync::LazyLock;
 
@@ -39,7 +39,7 @@ use crate::error::ApiError;
 use crate::html::escape_html;
 use crate::request_log::RequestId;
 use crate::state::AppState;
-use texts::{fill, list, sentences, text, Lang};
+use texts::{fill, lang_for_request, list, sentences, text, Lang};
 
 /// The page's only stylesheet. The button is the app's own primary colour (`--accent` in
 /// `ui/src/app.css`): 5.2:1 with white text, WCAG AA.
@@ -701,7 +701,7 @@ pub async fn page(
     let query = parse_query(query.as_deref());
     let ctx = Ctx {
         state: &state,
-        lang: Lang::for_request(query.lang.as_deref(), &headers),
+        lang: lang_for_request(query.lang.as_deref(), &headers),
     };
     let token = match query.token {
         Ok(token) => token,
@@ -765,7 +765,7 @@ pub async fn submit(
     };
     let ctx = Ctx {
         state: &state,
-        lang: Lang::for_request(field("lang").as_deref(), &headers),
+        lang: lang_for_request(field("lang").as_deref(), &headers),
     };
     if let Err(e) = &fields {
         return ctx.failed_page(e, None).into_response();
@@ -790,6 +790,8 @@ pub async fn submit(
             code_verifier: None,
             new_password: field("new_password").unwrap_or_default(),
             new_password_confirmation: field("new_password_confirmation").unwrap_or_default(),
+            // The page's language (its switch, else Accept-Language) is the notice's.
+            lang: ctx.lang,
         },
         request_id,
         AfterReset::NoSession,
@@ -847,7 +849,7 @@ pub async fn password_set(RawQuery(query): RawQuery, headers: HeaderMap) -> Resp
             .find(|(k, _)| *k == name)
             .map(|(_, v)| v.to_owned())
     };
-    let lang = Lang::for_request(param("lang").as_deref(), &headers);
+    let lang = lang_for_request(param("lang").as_deref(), &headers);
     let login_id = param("account").as_deref() == Some("login_id");
     let account = if login_id { "&account=login_id" } else { "" };
     let body = if login_id {

@@ -214,6 +214,12 @@ pub const SQLITE: &[&str] = &[
     );
     CREATE INDEX sso_domains_by_team ON sso_domains(team_id);
     "#,
+    // 8: the language a mail is written in, from the request that caused it (`lang`, else
+    // `Accept-Language`); mail queued by an older server goes out in English, as it would have.
+    r#"
+    ALTER TABLE mail_outbox ADD COLUMN lang TEXT NOT NULL DEFAULT 'en'
+        CHECK (lang IN ('en', 'ja'));
+    "#,
 ];
 
 /// Ordered schema steps for PostgreSQL; the `unipos_schema` table says how many have run. Never
@@ -359,6 +365,11 @@ pub const POSTGRES: &[&str] = &[
         created_at BIGINT NOT NULL
     );
     CREATE INDEX sso_domains_by_team ON sso_domains(team_id);
+    "#,
+    // 5: SQLite's step 8 (the language a mail is written in).
+    r#"
+    ALTER TABLE mail_outbox ADD COLUMN lang TEXT NOT NULL DEFAULT 'en'
+        CHECK (lang IN ('en', 'ja'));
     "#,
 ];
 

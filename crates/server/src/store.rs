@@ -3,7 +3,7 @@
 
 use crate::sql::{args, Conn, DbError, DbResult, Row};
 use unipos_protocol::{
-    AdminMember, Email, LoginMethod, PasswordOwner, PasswordPolicy, Post, Role, User,
+    AdminMember, Email, Language, LoginMethod, PasswordOwner, PasswordPolicy, Post, Role, User,
 };
 
 use crate::secrets::HashForm;
@@ -825,8 +825,11 @@ pub struct OutboxRow {
     pub sent_at: Option<i64>,
     /// A reset request's binding to the app that asked (its challenge), for the token.
     pub code_challenge: Option<String>,
-    /// When it was queued (ms): how long it is tried is counted from here.
+    /// When it was queued (ms): how long it is tried is counted from here. For a
+    /// password-changed notice, when the password was changed (the same transaction).
     pub created_at: i64,
+    /// The language it is written in (the request's that caused it).
+    pub lang: Language,
 }
 
 impl std::fmt::Debug for OutboxRow {
@@ -851,12 +854,14 @@ fn outbox_row(r: &Row<'_, '_>) -> DbResult<OutboxRow> {
         sent_at: r.get(7)?,
         code_challenge: r.get(8)?,
         created_at: r.get(9)?,
+        // A value the CHECK allows; the column's default for anything else.
+        lang: Language::parse(&r.get::<String>(10)?).unwrap_or_default(),
     })
 }
 
 const OUTBOX_COLUMNS: &str =
     "id, kind, to_addr, display_name, token, request_id, attempts, sent_at, code_challenge, \
-     created_at";
+     created_at, lang";
 
 /// A mail to queue.
 pub struct NewMail<'a> {
@@ -866,20 +871,23 @@ pub struct NewMail<'a> {
     pub request_id: Option<&'a str>,
     /// A reset request's binding to the app that asked for it.
     pub code_challenge: Option<&'a str>,
+    /// The language to write it in.
+    pub lang: Language,
 }
 
 /// Queues a mail, due at once.
 pub fn queue_mail(c: &mut Conn<'_>, mail: &NewMail<'_>, now: i64) -> DbResult<()> {
     c.execute(
         "INSERT INTO mail_outbox (kind, to_addr, display_name, request_id, created_at, \
-         not_before, code_challenge) VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6)",
+         not_before, code_challenge, lang) VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6, ?7)",
         args![
             mail.kind.as_str(),
             mail.to,
             mail.display_name,
             mail.request_id,
             now,
-            mail.code_challenge
+            mail.code_challenge,
+            mail.lang.code()
         ],
     )?;
     Ok(())

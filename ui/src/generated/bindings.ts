@@ -22,8 +22,11 @@ export const commands = {
 	setApiUrl: (apiUrl: string | null, confirmedHost: string | null) => typedError<ApiUrlChange, ClientError>(__TAURI_INVOKE("set_api_url", { apiUrl, confirmedHost })),
 	/**  The protocol's email rules (nothing is sent): `None` when the address is acceptable. */
 	checkEmail: (input: string) => __TAURI_INVOKE<EmailError | null>("check_email", { input }),
-	/**  Forgot password → **Send**. */
-	requestReset: (email: string) => typedError<ResetRequested, ClientError>(__TAURI_INVOKE("request_reset", { email })),
+	/**
+	 *  Forgot password → **Send**. The mail comes in `language`, the one the app shows; the answer
+	 *  names its subject.
+	 */
+	requestReset: (email: string, language: Language) => typedError<ResetRequested, ClientError>(__TAURI_INVOKE("request_reset", { email, language })),
 	/**  A link pasted into Check your email: the link rules, then held in Rust. */
 	openLink: (url: string) => typedError<LinkTarget, ClientError>(__TAURI_INVOKE("open_link", { url })),
 	/**
@@ -45,8 +48,11 @@ export const commands = {
 	checkResetLink: () => typedError<LinkChecked, ClientError>(__TAURI_INVOKE("check_reset_link")),
 	/**  The checklist of the policy from the last link check, for `password`. */
 	policyChecklist: (password: string) => __TAURI_INVOKE<RuleCheck[]>("policy_checklist", { password }),
-	/**  **"Set password and login"** with the held link; the session goes to the keychain. */
-	setPasswordAndLogin: (newPassword: string, newPasswordConfirmation: string) => typedError<LoggedIn, ClientError>(__TAURI_INVOKE("set_password_and_login", { newPassword, newPasswordConfirmation })),
+	/**
+	 *  **"Set password and login"** with the held link; the session goes to the keychain. The
+	 *  "password changed" notice comes in `language`.
+	 */
+	setPasswordAndLogin: (newPassword: string, newPasswordConfirmation: string, language: Language) => typedError<LoggedIn, ClientError>(__TAURI_INVOKE("set_password_and_login", { newPassword, newPasswordConfirmation, language })),
 	/**  Log in with an email address. */
 	loginWithEmail: (email: string, password: string) => typedError<LoggedIn, ClientError>(__TAURI_INVOKE("login_with_email", { email, password })),
 	/**  Log in with team + Login ID. */
@@ -59,8 +65,8 @@ export const commands = {
 	restoreSession: () => typedError<User, ClientError>(__TAURI_INVOKE("restore_session")),
 	/**  `GET /timeline`. */
 	timeline: () => typedError<Timeline, ClientError>(__TAURI_INVOKE("timeline")),
-	/**  Settings > Account > **Save**. */
-	changePassword: (currentPassword: string, newPassword: string, newPasswordConfirmation: string) => typedError<PasswordChanged, ClientError>(__TAURI_INVOKE("change_password", { currentPassword, newPassword, newPasswordConfirmation })),
+	/**  Settings > Account > **Save**. The "password changed" notice comes in `language`. */
+	changePassword: (currentPassword: string, newPassword: string, newPasswordConfirmation: string, language: Language) => typedError<PasswordChanged, ClientError>(__TAURI_INVOKE("change_password", { currentPassword, newPassword, newPasswordConfirmation, language })),
 	/**  Log out: the session leaves the keychain whatever the server says. */
 	logout: () => typedError<LoggedOut, ClientError>(__TAURI_INVOKE("logout")),
 	/**  Settings > Support: the support report the member copies for support staff. */
@@ -75,8 +81,6 @@ export const DEAD_LINK_CODES = ["token_expired","token_used","token_superseded",
 export const ERROR_CODES = ["email_empty","email_leading_whitespace","email_trailing_whitespace","email_inner_whitespace","email_fullwidth","email_too_long","email_invalid","token_invalid","token_expired","token_used","token_superseded","reset_link_other_device","password_mismatch","password_policy","current_password_incorrect","invalid_credentials","account_locked","sso_required","sso_managed","session_expired","password_reset_by_admin","admin_required","member_not_found","member_uses_sso","member_uses_email","login_id_taken","login_id_invalid","display_name_invalid","account_sheet_unavailable","rate_limited","bad_request","payload_too_large","unsupported_media_type","request_timeout","not_found","method_not_allowed","internal","unavailable","too_many_connections","server_busy","host_not_allowed","link_unparseable","link_scheme","link_userinfo","link_host","link_port","link_path","link_extra_parts","link_token_missing","link_token_duplicate","link_token_malformed","link_too_long","base_url_invalid","base_url_insecure","offline","connection_refused","timeout","tls","server_error","bad_response","keychain_unavailable","not_logged_in","unknown"] as const;
 
 export const MAIL_SENDER = "no-reply@mail.unipos.me" as const;
-
-export const RESET_MAIL_SUBJECT = "【Unipos】Password reset" as const;
 
 /* Types */
 /**  What `set_api_url` did. */
@@ -360,8 +364,10 @@ export type HelpTopic =
 /**  A link the OS handed to the app (cold or warm start), as the UI learns of it. */
 export type IncomingLink = { status: "opened"; target: LinkTarget } | { status: "refused"; error: ClientError };
 
-/**  The interface language, when the member chose one (otherwise the OS language is used). */
-export type Language = "en" | "ja";
+/**  English or Japanese (`"en"`, `"ja"` on the wire and in the app's store file). */
+export type Language = 
+/**  English, also for a request that says nothing. */
+"en" | "ja";
 
 /**
  *  Sent when the OS hands the app a link; the UI then calls `take_incoming_link`. It travels on
@@ -521,6 +527,10 @@ export type ResetRequested = {
 	email_hint: string,
 	/**  Seconds before "Send again" is offered. */
 	resend_after_s: number,
+	/**  The language the reset mail is written in (the one this request asked for). */
+	mail_language: Language,
+	/**  The subject of that mail, as the member will find it in their inbox. */
+	mail_subject: string,
 };
 
 /**  One line of the checklist: a rule the policy has, and whether the password meets it. */

@@ -125,6 +125,8 @@ describe("Settings > Account", () => {
       currentPassword: "Unipos-demo-1",
       newPassword: "Fresh-pass-42",
       newPasswordConfirmation: "Fresh-pass-42",
+      // The notice mail comes in the language the app shows.
+      language: "en",
     });
     expect(screen.queryByLabelText("Current password")).toBeNull();
   });

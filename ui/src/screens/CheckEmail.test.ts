@@ -1,11 +1,22 @@
 import { fireEvent, render, screen, waitFor } from "@testing-library/svelte";
 import en from "../i18n/en.json";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import type { ResetRequested } from "../generated/bindings";
 import { app } from "../lib/app.svelte";
+import { setLanguage } from "../lib/i18n.svelte";
 import { backend, count, refuse } from "../test/backend";
 import CheckEmail from "./CheckEmail.svelte";
 
-const sent = { status: 202, request_id: "r1", email_hint: "t***@example.com", resend_after_s: 60 };
+// As Rust answers `request_reset`: the subject of the mail sent, in the language it asked for.
+const sent: ResetRequested = {
+  status: 202,
+  request_id: "r1",
+  email_hint: "t***@example.com",
+  resend_after_s: 60,
+  mail_language: "en",
+  mail_subject: "【Unipos】Password reset",
+};
+const sentInJapanese: ResetRequested = { ...sent, mail_language: "ja", mail_subject: "【Unipos】パスワード再設定" };
 
 describe("Check your email", () => {
   beforeEach(() => {
@@ -18,9 +29,41 @@ describe("Check your email", () => {
   it("names the email's title and sender to look for", () => {
     backend({});
     render(CheckEmail);
-    expect(screen.getByText("【Unipos】Password reset")).toBeTruthy();
+    const subject = screen.getByText("【Unipos】Password reset");
+    expect(subject.getAttribute("lang")).toBe("en");
     expect(screen.getByText("no-reply@mail.unipos.me")).toBeTruthy();
     expect(screen.getByText(/If t\*\*\*@example\.com is registered/)).toBeTruthy();
+  });
+
+  it("names the Japanese subject, marked Japanese, when the mail was sent in Japanese", () => {
+    setLanguage("ja");
+    app.sent = { ...sentInJapanese, at: Date.now() };
+    backend({});
+    render(CheckEmail);
+    const subject = screen.getByText("【Unipos】パスワード再設定");
+    expect(subject.tagName).toBe("DD");
+    expect(subject.getAttribute("lang")).toBe("ja");
+    expect(screen.queryByText("【Unipos】Password reset")).toBeNull();
+  });
+
+  it("shows the subject of the mail sent, in its language, after the app changed language", () => {
+    // Sent in Japanese, then the member switched the app to English: the mail is still Japanese.
+    app.sent = { ...sentInJapanese, at: Date.now() };
+    backend({});
+    render(CheckEmail);
+    expect(screen.getByText("【Unipos】パスワード再設定").getAttribute("lang")).toBe("ja");
+  });
+
+  it("asks for the mail again in the language shown, and shows the new mail's subject", async () => {
+    setLanguage("ja");
+    app.sent = { ...sent, resend_after_s: 0, at: Date.now() };
+    const calls = backend({ request_reset: () => sentInJapanese });
+    render(CheckEmail);
+    expect(screen.getByText("【Unipos】Password reset").getAttribute("lang")).toBe("en");
+    await fireEvent.click(screen.getByRole("button", { name: "再設定メールを再送信" }));
+    await waitFor(() => expect(count(calls, "request_reset")).toBe(1));
+    expect(calls[0]?.args).toEqual({ email: "taro@example.com", language: "ja" });
+    expect((await screen.findByText("【Unipos】パスワード再設定")).getAttribute("lang")).toBe("ja");
   });
 
   it("counts down from the server's interval before Send again is offered", async () => {
@@ -35,7 +78,7 @@ describe("Check your email", () => {
     expect(ready).toHaveProperty("disabled", false);
     await fireEvent.click(ready);
     await waitFor(() => expect(count(calls, "request_reset")).toBe(1));
-    expect(calls[0]?.args).toEqual({ email: "taro@example.com" });
+    expect(calls[0]?.args).toEqual({ email: "taro@example.com", language: "en" });
     expect(await screen.findByText(/We sent the email again/)).toBeTruthy();
     expect(screen.getByRole("button", { name: "Send again (60 s)" })).toBeTruthy();
   });

@@ -14,7 +14,14 @@ const trailingSpace: EmailError = {
   chars: [{ char: "\u3000", code_point: "U+3000", name: "IDEOGRAPHIC SPACE", kind: "ideographic_space", position: 17 }],
 };
 
-const sent = { status: 202, request_id: "req-1", email_hint: "t***@example.com", resend_after_s: 60 };
+const sent = {
+  status: 202,
+  request_id: "req-1",
+  email_hint: "t***@example.com",
+  resend_after_s: 60,
+  mail_language: "en",
+  mail_subject: "【Unipos】Password reset",
+};
 
 /**
  * The rules' verdicts, keyed by input, as the core answers them: `check_email` with the verdict,

@@ -221,6 +221,7 @@ describe("Reset", () => {
     expect(calls.find((c) => c.cmd === "set_password_and_login")?.args).toEqual({
       newPassword: "fresh-pass-42",
       newPasswordConfirmation: "fresh-pass-42",
+      language: "en",
     });
   });
 

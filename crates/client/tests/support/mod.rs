@@ -15,7 +15,10 @@ use unipos_client::{
 use unipos_server::{Clock, Config, RunningServer, SentMail};
 pub use unipos_testsupport::{token_of, HeldPort, TestBackend};
 
-pub use unipos_client::unipos_protocol::{PASSWORD_CHANGED_MAIL_SUBJECT, RESET_MAIL_SUBJECT};
+pub use unipos_client::unipos_protocol::{
+    Language, PASSWORD_CHANGED_MAIL_SUBJECT, PASSWORD_CHANGED_MAIL_SUBJECT_JA, RESET_MAIL_SUBJECT,
+    RESET_MAIL_SUBJECT_JA,
+};
 pub use unipos_server::dev::{
     DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD, DEMO_DISPLAY_NAME, DEMO_EMAIL, DEMO_LOGIN_ID,
     DEMO_LOGIN_ID_DISPLAY_NAME, DEMO_LOGIN_ID_PASSWORD, DEMO_PASSWORD, DEMO_SSO_EMAIL, DEMO_TEAM,

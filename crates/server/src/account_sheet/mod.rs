@@ -33,17 +33,13 @@ use skrifa::charmap::Charmap;
 use skrifa::instance::{LocationRef, Size};
 use skrifa::metrics::GlyphMetrics;
 use skrifa::{FontRef, MetadataProvider};
-use time::{OffsetDateTime, UtcOffset};
+use unipos_protocol::Language;
+
+use crate::when::{date_time, when};
+use time::UtcOffset;
 
 #[cfg(test)]
 mod pdf_tools;
-
-/// Which language the sheet is written in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SheetLanguage {
-    Ja,
-    En,
-}
 
 /// What the sheet says.
 #[derive(Debug, Clone, Copy)]
@@ -61,7 +57,7 @@ pub struct SheetFacts<'a> {
     pub expires_at_ms: i64,
     /// The reset link the QR code holds.
     pub link: &'a str,
-    pub language: SheetLanguage,
+    pub language: Language,
 }
 
 /// Where fonts with Latin and Japanese glyphs are usually installed, in order of preference. Each
@@ -306,51 +302,11 @@ const JA: Words = Words {
     qr_caption: "スマートフォンで読み取ってください",
 };
 
-fn words(language: SheetLanguage) -> &'static Words {
+fn words(language: Language) -> &'static Words {
     match language {
-        SheetLanguage::En => &EN,
-        SheetLanguage::Ja => &JA,
+        Language::En => &EN,
+        Language::Ja => &JA,
     }
-}
-
-/// Japan has no daylight saving time: always UTC+9.
-const JST: UtcOffset = match UtcOffset::from_hms(9, 0, 0) {
-    Ok(offset) => offset,
-    Err(_) => panic!("UTC+9 is a valid offset"),
-};
-
-fn date_time(ms: i64, offset: UtcOffset) -> anyhow::Result<OffsetDateTime> {
-    Ok(OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000))
-        .with_context(|| format!("{ms} ms is not a time the sheet can show"))?
-        .to_offset(offset))
-}
-
-/// "2 December 2026, 07:49 UTC" / "2026年12月2日 16:49（日本時間）", to the minute (rounded down).
-fn when(ms: i64, language: SheetLanguage) -> anyhow::Result<String> {
-    Ok(match language {
-        SheetLanguage::En => {
-            let t = date_time(ms, UtcOffset::UTC)?;
-            format!(
-                "{} {} {}, {:02}:{:02} UTC",
-                t.day(),
-                t.month(),
-                t.year(),
-                t.hour(),
-                t.minute()
-            )
-        }
-        SheetLanguage::Ja => {
-            let t = date_time(ms, JST)?;
-            format!(
-                "{}年{}月{}日 {:02}:{:02}（日本時間）",
-                t.year(),
-                u8::from(t.month()),
-                t.day(),
-                t.hour(),
-                t.minute()
-            )
-        }
-    })
 }
 
 /// Points from millimetres.
@@ -929,7 +885,7 @@ mod tests {
         })
     }
 
-    fn facts(language: SheetLanguage) -> SheetFacts<'static> {
+    fn facts(language: Language) -> SheetFacts<'static> {
         SheetFacts {
             team_name: "Unipos Demo",
             team_slug: "demo",
@@ -942,17 +898,13 @@ mod tests {
         }
     }
 
-    fn sheet(language: SheetLanguage) -> Vec<u8> {
+    fn sheet(language: Language) -> Vec<u8> {
         render(&facts(language), font()).expect("the sheet renders")
     }
 
     /// Lines joined again: Japanese has no spaces between words, English has one.
-    fn unwrapped(text: &str, language: SheetLanguage) -> String {
-        let join = if language == SheetLanguage::Ja {
-            ""
-        } else {
-            " "
-        };
+    fn unwrapped(text: &str, language: Language) -> String {
+        let join = if language == Language::Ja { "" } else { " " };
         text.lines().collect::<Vec<_>>().join(join)
     }
 
@@ -960,7 +912,7 @@ mod tests {
     fn the_link_is_the_one_qr_code_and_it_is_in_the_lower_right_quarter() {
         let token = LINK.rsplit_once("token=").unwrap().1;
         assert_eq!(token.len(), 43);
-        for language in [SheetLanguage::En, SheetLanguage::Ja] {
+        for language in [Language::En, Language::Ja] {
             let png = pdf_tools::render_page_png(&sheet(language), 150);
             let (w, h) = png.size();
             assert!(
@@ -986,8 +938,8 @@ mod tests {
 
     #[test]
     fn the_japanese_sheet_s_text_is_japanese_and_can_be_extracted() {
-        let text = pdf_tools::pdf_text(&sheet(SheetLanguage::Ja));
-        let joined = unwrapped(&text, SheetLanguage::Ja);
+        let text = pdf_tools::pdf_text(&sheet(Language::Ja));
+        let joined = unwrapped(&text, Language::Ja);
         for expected in [
             "アカウント情報",
             "鈴木 次郎",
@@ -1015,8 +967,8 @@ mod tests {
 
     #[test]
     fn the_english_sheet_s_text_is_english_and_can_be_extracted() {
-        let text = pdf_tools::pdf_text(&sheet(SheetLanguage::En));
-        let joined = unwrapped(&text, SheetLanguage::En);
+        let text = pdf_tools::pdf_text(&sheet(Language::En));
+        let joined = unwrapped(&text, Language::En);
         for expected in [
             "Account Information",
             "\"Set password and login\"",
@@ -1042,7 +994,7 @@ mod tests {
 
     #[test]
     fn the_japanese_sheet_embeds_only_a_subset_of_its_font_with_a_unicode_map() {
-        let pdf = sheet(SheetLanguage::Ja);
+        let pdf = sheet(Language::Ja);
         let font_size = std::fs::metadata(font().path()).unwrap().len();
         assert!(
             pdf.len() < 1_000_000 && (pdf.len() as u64) * 20 < font_size,
@@ -1058,24 +1010,6 @@ mod tests {
             let flags = &cols[cols.len() - 5..cols.len() - 2];
             assert_eq!(flags, ["yes", "yes", "yes"], "emb, sub, uni:\n{table}");
         }
-    }
-
-    #[test]
-    fn times_are_utc_in_english_and_japan_time_in_japanese() {
-        assert_eq!(
-            when(MADE_MS, SheetLanguage::En).unwrap(),
-            "2 December 2026, 07:49 UTC"
-        );
-        assert_eq!(
-            when(MADE_MS, SheetLanguage::Ja).unwrap(),
-            "2026年12月2日 16:49（日本時間）"
-        );
-        // 20:30 UTC is already the next day in Japan.
-        let evening = 1_796_243_400_000; // 2026-12-02T20:30:00Z
-        assert_eq!(
-            when(evening, SheetLanguage::Ja).unwrap(),
-            "2026年12月3日 05:30（日本時間）"
-        );
     }
 
     #[test]
@@ -1108,7 +1042,7 @@ mod tests {
         let long = "a-very-long-login-id-that-nobody-would-choose-but-someone-might-1234";
         // The longest links the server makes are about 170 characters.
         let longest_link = format!("{LINK}{}", "x".repeat(85));
-        for language in [SheetLanguage::En, SheetLanguage::Ja] {
+        for language in [Language::En, Language::Ja] {
             let facts = SheetFacts {
                 team_name:
                     "株式会社ユニポス・デモンストレーション・アンド・テスティング事業本部 Demo",
@@ -1211,9 +1145,7 @@ mod tests {
             return; // no Latin-only font here to try
         };
         let font = SheetFont::locate(Some(latin)).unwrap();
-        let e = render(&facts(SheetLanguage::En), &font)
-            .unwrap_err()
-            .to_string();
+        let e = render(&facts(Language::En), &font).unwrap_err().to_string();
         assert!(e.contains("Japanese glyphs"), "{e}");
     }
 

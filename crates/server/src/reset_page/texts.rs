@@ -7,73 +7,13 @@ use std::sync::LazyLock;
 
 use axum::http::HeaderMap;
 
-/// The two languages the page speaks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Lang {
-    En,
-    Ja,
-}
+/// The two languages the page speaks: the protocol's.
+pub use unipos_protocol::Language as Lang;
 
-impl Lang {
-    pub fn code(self) -> &'static str {
-        match self {
-            Lang::En => "en",
-            Lang::Ja => "ja",
-        }
-    }
-
-    pub fn other(self) -> Lang {
-        match self {
-            Lang::En => Lang::Ja,
-            Lang::Ja => Lang::En,
-        }
-    }
-
-    /// `en` or `ja`, as the language switch and the form send it.
-    pub fn parse(value: &str) -> Option<Lang> {
-        match value {
-            "en" => Some(Lang::En),
-            "ja" => Some(Lang::Ja),
-            _ => None,
-        }
-    }
-
-    /// The member's language: the one asked for by the language switch, else the first of
-    /// Japanese and English in `Accept-Language` by preference, else English.
-    pub fn for_request(asked: Option<&str>, headers: &HeaderMap) -> Lang {
-        if let Some(lang) = asked.and_then(Lang::parse) {
-            return lang;
-        }
-        let header = headers
-            .get_all(axum::http::header::ACCEPT_LANGUAGE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .collect::<Vec<_>>()
-            .join(",");
-        Lang::from_accept_language(&header)
-    }
-
-    /// `ja-JP,ja;q=0.9,en;q=0.8` → Japanese; a language with `q=0` is refused, not wanted.
-    pub fn from_accept_language(header: &str) -> Lang {
-        let mut wanted: Vec<(f32, usize, Lang)> = header
-            .split(',')
-            .enumerate()
-            .filter_map(|(order, item)| {
-                let mut parts = item.split(';');
-                let tag = parts.next()?.trim();
-                let primary = tag.split('-').next()?.to_ascii_lowercase();
-                let lang = Lang::parse(&primary)?;
-                let q = parts
-                    .filter_map(|p| p.trim().strip_prefix("q="))
-                    .filter_map(|q| q.trim().parse::<f32>().ok())
-                    .next()
-                    .unwrap_or(1.0);
-                (q > 0.0).then_some((q, order, lang))
-            })
-            .collect();
-        wanted.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-        wanted.first().map_or(Lang::En, |w| w.2)
-    }
+/// The member's language: the one asked for by the language switch, else the first of Japanese
+/// and English in `Accept-Language` by preference, else English.
+pub fn lang_for_request(asked: Option<&str>, headers: &HeaderMap) -> Lang {
+    crate::extract::request_language(asked.and_then(Lang::parse), headers)
 }
 
 const APP_EN: &str = include_str!("../../../../ui/src/i18n/en.json");
@@ -155,7 +95,7 @@ mod tests {
             ("", Lang::En),
             ("*", Lang::En),
         ] {
-            assert_eq!(Lang::from_accept_language(header), lang, "{header}");
+            assert_eq!(Lang::for_request(None, header), lang, "{header}");
         }
     }
 
@@ -166,9 +106,9 @@ mod tests {
             axum::http::header::ACCEPT_LANGUAGE,
             "ja-JP".parse().unwrap(),
         );
-        assert_eq!(Lang::for_request(Some("en"), &headers), Lang::En);
-        assert_eq!(Lang::for_request(None, &headers), Lang::Ja);
-        assert_eq!(Lang::for_request(Some("fr"), &headers), Lang::Ja);
+        assert_eq!(lang_for_request(Some("en"), &headers), Lang::En);
+        assert_eq!(lang_for_request(None, &headers), Lang::Ja);
+        assert_eq!(lang_for_request(Some("fr"), &headers), Lang::Ja);
     }
 
     #[test]

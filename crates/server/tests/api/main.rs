@@ -19,6 +19,7 @@ mod faults;
 mod forgot;
 mod hostile;
 mod instances;
+mod mail_language;
 mod openapi;
 mod proxy;
 mod races;

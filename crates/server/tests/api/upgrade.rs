@@ -1,11 +1,14 @@
 //! A database an older server left, at each earlier step of its store's schema (SQLite here,
 //! PostgreSQL under `scripts/api-postgres.sh`), is migrated when a server starts on it, and its
-//! members, sessions, reset links, failed logins and posts work as they did.
+//! members, sessions, reset links, failed logins and posts work as they did, and the mail it
+//! had queued goes out (in English, as that server would have sent it).
 
 use argon2::password_hash::{PasswordHasher, SaltString};
 use serde_json::json;
 use sha2::{Digest, Sha256};
-use unipos_protocol::{ErrorCode, Timeline};
+use unipos_protocol::{
+    ErrorCode, Timeline, PASSWORD_CHANGED_MAIL_SUBJECT, PASSWORD_CHANGED_MAIL_SUBJECT_JA,
+};
 use unipos_server::sql::{Conn, DbError};
 
 use crate::common::*;
@@ -20,8 +23,9 @@ fn sha256(token: &str) -> Vec<u8> {
 
 /// What an older server had stored for Ken of `acme`: his team, his password's hash (as typed:
 /// the form of the oldest servers), a session, a mailed reset link, a failed login and a post.
-/// Only the columns every step has.
-fn older_servers_rows(c: &mut Conn<'_>, now: i64) -> Result<(), DbError> {
+/// Only the columns every step has; a "password changed" notice waiting in the outbox where the
+/// step has one (`has_outbox`).
+fn older_servers_rows(c: &mut Conn<'_>, now: i64, has_outbox: bool) -> Result<(), DbError> {
     let salt = SaltString::generate(&mut rand_core::OsRng);
     let hash = argon2::Argon2::default()
         .hash_password(OLD_PASSWORD.as_bytes(), &salt)
@@ -66,6 +70,13 @@ fn older_servers_rows(c: &mut Conn<'_>, now: i64) -> Result<(), DbError> {
          VALUES ('p1', ?1, 'Mika', 'Ken', 'Thanks for the release!', 20, ?2)",
         &[Arg::Int(team), Arg::Int(now)],
     )?;
+    if has_outbox {
+        c.execute(
+            "INSERT INTO mail_outbox (kind, to_addr, display_name, request_id, created_at, \
+             not_before) VALUES ('password_changed', 'ken@acme.example', 'Ken', 'old-request', ?1, ?1)",
+            &[Arg::Int(now)],
+        )?;
+    }
     Ok(())
 }
 
@@ -81,10 +92,25 @@ async fn a_database_at_each_earlier_schema_step_is_upgraded_at_start_and_used() 
         }
         let clock = unipos_server::Clock::system();
         let now = clock.now_ms();
-        unipos_server::testing::at_schema_step(&db, step, |c| older_servers_rows(c, now))
-            .unwrap_or_else(|e| panic!("a database at step {step}: {e:#}"));
+        // SQLite has had an outbox since its step 3, PostgreSQL since its first.
+        let has_outbox = match &db {
+            unipos_server::DbLocation::Sqlite(_) => step >= 3,
+            unipos_server::DbLocation::Postgres(_) => true,
+        };
+        unipos_server::testing::at_schema_step(&db, step, |c| {
+            older_servers_rows(c, now, has_outbox)
+        })
+        .unwrap_or_else(|e| panic!("a database at step {step}: {e:#}"));
 
         let s = TestServer::start_with(|c| c.db = db).await;
+        if has_outbox {
+            // Queued before the mail had a language: English, as the older server wrote it.
+            let mails = s.wait_for_mails("ken@acme.example", 1).await;
+            assert_eq!(
+                mails[0].subject, PASSWORD_CHANGED_MAIL_SUBJECT,
+                "step {step}"
+            );
+        }
         // The session from before still works, and so does the mailed link.
         let me = s.get_as("/me", OLD_SESSION).await;
         me.assert_status(200);
@@ -116,10 +142,17 @@ async fn a_database_at_each_earlier_schema_step_is_upgraded_at_start_and_used() 
         let p = good_password(step as u32);
         s.post(
             "/password/reset",
-            json!({ "token": OLD_LINK, "new_password": p, "new_password_confirmation": p }),
+            json!({ "token": OLD_LINK, "new_password": p, "new_password_confirmation": p, "lang": "ja" }),
         )
         .await
         .assert_status(200);
+        // The notice of a change made after the upgrade is in the language its request asked for.
+        let before = usize::from(has_outbox);
+        let mails = s.wait_for_mails("ken@acme.example", before + 1).await;
+        assert_eq!(
+            mails[before].subject, PASSWORD_CHANGED_MAIL_SUBJECT_JA,
+            "step {step}"
+        );
         s.login("ken@acme.example", &p).await.assert_status(201);
         s.store()
             .add_member(json!({"email": "mika@acme.example", "team": "acme", "password": "Blue-river-88", "display_name": "Mika", "login_method": "email"}))

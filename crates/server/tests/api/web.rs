@@ -601,6 +601,60 @@ async fn the_page_leads_in_the_members_language_with_the_other_one_link_away() {
     assert!(mismatch.text().contains("エラーコード：password_mismatch"));
 }
 
+/// The password-changed notice a reset on the page causes is in the page's language (its switch,
+/// else the browser's Accept-Language), which the form carries.
+#[tokio::test]
+async fn the_notice_of_a_password_set_on_the_page_is_in_the_page_s_language() {
+    let s = TestServer::start().await;
+    for (n, (accept, lang, subject)) in [
+        (
+            "ja-JP,ja;q=0.9,en;q=0.8",
+            "ja",
+            unipos_protocol::PASSWORD_CHANGED_MAIL_SUBJECT_JA,
+        ),
+        (
+            "en-GB",
+            "en",
+            unipos_protocol::PASSWORD_CHANGED_MAIL_SUBJECT,
+        ),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        advance(&s.clock, 61);
+        let token = s.reset_token_for(DEMO_EMAIL).await;
+        let page = open(&s, &format!("token={token}"), accept).await;
+        assert!(page
+            .html()
+            .contains(&format!("name=\"lang\" value=\"{lang}\"")));
+        let new = good_password(n as u32 + 1);
+        let mut headers = vec![
+            ("cookie", page.cookie.clone().unwrap()),
+            ("sec-fetch-site", "same-origin".to_owned()),
+        ];
+        headers.push(("accept-language", accept.to_owned()));
+        let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        request(
+            &s,
+            Method::POST,
+            "/reset_password",
+            &headers,
+            Some(&[
+                ("token", &token),
+                ("form_secret", &page.secret.clone().unwrap()),
+                ("lang", lang),
+                ("new_password", &new),
+                ("new_password_confirmation", &new),
+            ]),
+        )
+        .await
+        .assert_status(303);
+        let mails = s.wait_for_mails(DEMO_EMAIL, 2 * (n + 1)).await;
+        let notice = mails.last().unwrap();
+        assert_eq!(notice.subject, subject, "{accept}");
+    }
+}
+
 #[tokio::test]
 async fn a_post_from_another_site_or_without_the_pages_secret_is_refused_and_changes_nothing() {
     let s = TestServer::start().await;

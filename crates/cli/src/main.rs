@@ -15,7 +15,8 @@ use clap::{ArgGroup, Parser, Subcommand};
 use serde_json::{json, Value};
 use unipos_client::support::{ReportError, SupportReport};
 use unipos_client::unipos_protocol::{
-    CharReport, Email, EmailError, PasswordPolicy, Timeline, User, MAIL_SENDER, RESET_MAIL_SUBJECT,
+    CharReport, Email, EmailError, PasswordPolicy, Timeline, User, APP_IDENTIFIER, MAIL_SENDER,
+    RESET_MAIL_SUBJECT,
 };
 use unipos_client::{
     open_link, ClientConfig, ClientError, Flows, OpenedLink, ENV_API_URL, ENV_WEB_BASE,
@@ -42,7 +43,8 @@ when no answer came: offline, connection_refused, timeout, tls), then what it fo
 Fields per subcommand:
   check-email      {\"ok\": true, \"email\"} | {\"ok\": false, \"code\", \"message\", \"fix\"?,
                    \"chars\": [{\"char\", \"code_point\", \"name\", \"kind\", \"position\"}]}
-  inspect-link     {\"ok\": true, \"kind\": \"reset\"|\"forgot\", \"token_hint\"?, \"web_base\"}
+  inspect-link     {\"ok\": true, \"kind\": \"reset\"|\"forgot\"|\"login\", \"token_hint\"?,
+                   \"web_base\"}
   forgot           {\"ok\": true, \"status\", \"request_id\", \"email_hint\", \"resend_after_s\"}
   check-link       {\"ok\": true, \"status\", \"request_id\", \"email_hint\", \"expires_at\",
                    \"policy\", \"token_hint\"}
@@ -69,9 +71,17 @@ Fields per subcommand:
   check-link's email_hint is absent for a Login ID member's link, which has
   login_id: {\"team\", \"team_name\", \"login_id_hint\"} instead.
 A reset token is only ever shown redacted (token_hint: its first 6 characters and `…`).
-Sessions are kept in the OS keychain (service me.unipos.account, account = the API base).
+";
 
-Environment: UNIPOS_API_URL, UNIPOS_WEB_BASE (the flags win); both default to https://unipos.me.";
+/// The long help's end: exit status, output, every subcommand's `--json` fields, the keychain
+/// item and the environment.
+fn after_long_help() -> String {
+    format!(
+        "{JSON_FIELDS}Sessions are kept in the OS keychain (service {APP_IDENTIFIER}, account = \
+         the API base).\n\nEnvironment: UNIPOS_API_URL, UNIPOS_WEB_BASE (the flags win); both \
+         default to https://unipos.me."
+    )
+}
 
 /// The Unipos account app's flows from a terminal.
 #[derive(Parser, Debug)]
@@ -80,7 +90,7 @@ Environment: UNIPOS_API_URL, UNIPOS_WEB_BASE (the flags win); both default to ht
     version,
     about = "The Unipos account app's flows from a terminal: check addresses and links, reset \
              and change passwords, log in and out, explain a member's support report.",
-    after_long_help = JSON_FIELDS
+    after_long_help = after_long_help()
 )]
 struct Cli {
     /// Print exactly one JSON object on stdout (fields: see --help).

@@ -53,7 +53,7 @@ pub mod testing;
 mod web;
 
 pub use clock::Clock;
-pub use config::Config;
+pub use config::{defaults, Config};
 pub use db::{Db, DbLocation, PoolSize};
 pub use extract::MAX_BODY_BYTES;
 pub use outbox::SentMail;

@@ -23,6 +23,8 @@ cd "$(dirname "$0")/.."
 root=$(pwd)
 out="$root/target/package-test"
 shots="$root/docs/screenshots"
+# The app's identifier (its data folder's name), as tauri.conf.json says it.
+identifier=$(node -p 'require(process.argv[1]).identifier' "$root/src-tauri/tauri.conf.json")
 
 say() { printf '%s\n' "$*"; }
 fail() { printf 'package test: FAILED: %s\n' "$*" >&2; exit 1; }
@@ -31,7 +33,7 @@ fail() { printf 'package test: FAILED: %s\n' "$*" >&2; exit 1; }
 # Inside: Xvfb, private D-Bus session, throwaway HOME and keychain; the package is installed.
 if [ "${UNIPOS_PACKAGE_TEST_INSIDE:-}" = 1 ]; then
   desktop_id=$1
-  log_file="$XDG_DATA_HOME/me.unipos.account/logs/Unipos.log"
+  log_file="$XDG_DATA_HOME/$identifier/logs/Unipos.log"
 
   say "$ xdg-mime query default x-scheme-handler/unipos"
   handler=$(xdg-mime query default x-scheme-handler/unipos)

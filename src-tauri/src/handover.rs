@@ -7,7 +7,7 @@
 //! and `org.SingleInstance.DBus.ExecuteCallback(argv, cwd)`.
 
 /// The app's identifier (`tauri.conf.json`; a test keeps them equal).
-pub const IDENTIFIER: &str = "me.unipos.account";
+pub const IDENTIFIER: &str = unipos_protocol::APP_IDENTIFIER;
 
 fn bus_name() -> String {
     format!("{IDENTIFIER}.SingleInstance")

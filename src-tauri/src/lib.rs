@@ -278,6 +278,7 @@ mod tests {
         let config: serde_json::Value =
             serde_json::from_str(include_str!("../tauri.conf.json")).unwrap();
         // `tauri android` and `tauri ios` take the package and bundle IDs from the identifier.
+        assert_eq!(config["identifier"], app_links::APP_IDENTIFIER);
         assert_eq!(config["identifier"], app_links::ANDROID_PACKAGE);
         assert_eq!(config["identifier"], app_links::APPLE_BUNDLE_ID);
         // On iOS and Android a reset link arrives only as a verified https app link: any app may

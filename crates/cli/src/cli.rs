@@ -1,6 +1,7 @@
 //! The command line: its flags, subcommands and `--help` (the JSON fields are in help.txt).
 
 use clap::{ArgGroup, Parser, Subcommand};
+use unipos_client::unipos_protocol::APP_IDENTIFIER;
 
 use crate::admin;
 use crate::input::read_lines;
@@ -10,6 +11,15 @@ use crate::output::Failure;
 /// JSON fields.
 const JSON_FIELDS: &str = include_str!("help.txt");
 
+/// The long help's end: the JSON fields, the keychain item and the environment.
+fn after_long_help() -> String {
+    format!(
+        "{JSON_FIELDS}Sessions are kept in the OS keychain (service {APP_IDENTIFIER}, account = \
+         the API base).\n\nEnvironment: UNIPOS_API_URL, UNIPOS_WEB_BASE (the flags win); both \
+         default to https://unipos.me."
+    )
+}
+
 /// The Unipos account app's flows from a terminal.
 #[derive(Parser, Debug)]
 #[command(
@@ -17,7 +27,7 @@ const JSON_FIELDS: &str = include_str!("help.txt");
     version,
     about = "The Unipos account app's flows from a terminal: check addresses and links, reset \
              and change passwords, log in and out, explain a member's support report.",
-    after_long_help = JSON_FIELDS
+    after_long_help = after_long_help()
 )]
 pub struct Cli {
     /// Print exactly one JSON object on stdout (fields: see --help).

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::ClientError;
 
 /// The keychain service name of every item the app stores.
-pub const VAULT_SERVICE: &str = "me.unipos.account";
+pub const VAULT_SERVICE: &str = unipos_protocol::APP_IDENTIFIER;
 
 /// A session as kept in the vault. Its `Debug` never shows the token.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -11,9 +11,15 @@
 //!
 //! This file has no dependencies: the app's build script includes it as it is.
 
-/// The Android application ID: the app's identifier in `src-tauri/tauri.conf.json` (a test of the
-/// app keeps them equal), which `tauri android` makes the package name.
-pub const ANDROID_PACKAGE: &str = "me.unipos.account";
+/// The app's identifier: the one spelling of it for the Rust code (the keychain's service, the
+/// single-instance bus name, the data folder the app's log is in, the mobile IDs below).
+/// `src-tauri/tauri.conf.json` says it again for Tauri, and the scripts read it there; a test of
+/// the app keeps the two equal.
+pub const APP_IDENTIFIER: &str = "me.unipos.account";
+
+/// The Android application ID: the app's identifier, which `tauri android` makes the package
+/// name.
+pub const ANDROID_PACKAGE: &str = APP_IDENTIFIER;
 
 /// SHA-256 fingerprints (`AA:BB:…`, upper case) of the certificates the Android app is signed
 /// with: the upload key and, with Play App Signing, the key Google Play signs with (Play Console >
@@ -27,7 +33,7 @@ pub const ANDROID_CERT_SHA256: &[&str] = &[];
 pub const APPLE_TEAM_ID: &str = "TEAMID";
 
 /// The iOS bundle ID: the same identifier.
-pub const APPLE_BUNDLE_ID: &str = ANDROID_PACKAGE;
+pub const APPLE_BUNDLE_ID: &str = APP_IDENTIFIER;
 
 /// `TEAMID.bundle.id`, as `apple-app-site-association` names the app.
 pub fn apple_app_id() -> String {

@@ -17,6 +17,7 @@ pub mod policy;
 pub mod token;
 pub mod wire;
 
+pub use app_links::APP_IDENTIFIER;
 pub use base_url::{BaseUrl, BaseUrlError};
 pub use email::{CharKind, CharReport, Email, EmailError, EmailRule};
 pub use error::{ErrorBody, ErrorCode, ErrorEnvelope};

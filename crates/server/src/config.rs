@@ -10,6 +10,51 @@ use unipos_protocol::{app_links, BaseUrl};
 use crate::clock::Clock;
 use crate::db::{DbLocation, PoolSize};
 
+/// The defaults of the command line, in one place: `unipos-server`'s flags (`default_value_t`)
+/// and [`Config::default`] take them from here, and a test holds the table of flags in
+/// crates/server/README.md to `unipos-server --help`.
+pub mod defaults {
+    use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
+    use std::time::Duration;
+
+    /// `--listen`
+    pub const LISTEN: SocketAddr = SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 8787));
+    /// `--db`
+    pub const DB: &str = ".data/unipos-server.sqlite3";
+    /// `--db-connections`
+    pub const DB_CONNECTIONS: u32 = 16;
+    /// How long a request waits for a PostgreSQL connection before 503 `server_busy`.
+    pub const DB_WAIT: Duration = Duration::from_secs(5);
+    /// `--outbox` with `--dev`.
+    pub const DEV_OUTBOX: &str = ".data/outbox";
+    /// `--reset-token-ttl`, seconds.
+    pub const RESET_TOKEN_TTL_S: u64 = 3600;
+    /// `--account-sheet-ttl`, seconds (7 days).
+    pub const ACCOUNT_SHEET_TTL_S: u64 = 7 * 24 * 3600;
+    /// `--mail-lease`, seconds.
+    pub const MAIL_LEASE_S: u64 = 10;
+    /// `--forgot-interval`, seconds.
+    pub const FORGOT_INTERVAL_S: u64 = 60;
+    /// `--forgot-max-per-hour`
+    pub const FORGOT_MAX_PER_HOUR: u32 = 5;
+    /// `--client-rate-limit`
+    pub const CLIENT_RATE_LIMIT: u32 = 300;
+    /// `--client-rate-window`, seconds.
+    pub const CLIENT_RATE_WINDOW_S: u64 = 300;
+    /// `--hash-queue`: this many per core.
+    pub const HASH_QUEUE_PER_CORE: usize = 64;
+    /// How long a password check waits for a hashing worker before 503 `server_busy`.
+    pub const HASH_WAIT: Duration = Duration::from_secs(2);
+    /// `--max-connections`
+    pub const MAX_CONNECTIONS: usize = 4096;
+    /// `--max-connections-per-client`
+    pub const MAX_CONNECTIONS_PER_CLIENT: usize = 32;
+    /// `--read-timeout`, seconds.
+    pub const READ_TIMEOUT_S: u64 = 10;
+    /// `--request-timeout`, seconds.
+    pub const REQUEST_TIMEOUT_S: u64 = 30;
+}
+
 /// How the server runs. [`Config::default`] matches the command line's defaults (tests that start
 /// the server in-process use `Config::for_tests`, of the `testing` feature).
 #[derive(Clone)]
@@ -93,32 +138,32 @@ pub struct Config {
 impl Default for Config {
     fn default() -> Self {
         Config {
-            listen: SocketAddr::from(([127, 0, 0, 1], 8787)),
-            db: DbLocation::Sqlite(PathBuf::from(".data/unipos-server.sqlite3")),
+            listen: defaults::LISTEN,
+            db: DbLocation::Sqlite(PathBuf::from(defaults::DB)),
             db_pool: PoolSize::default(),
-            outbox_dir: Some(PathBuf::from(".data/outbox")),
+            outbox_dir: Some(PathBuf::from(defaults::DEV_OUTBOX)),
             smtp_url: None,
             web_base: None,
-            reset_token_ttl: Duration::from_secs(3600),
-            account_sheet_ttl: Duration::from_secs(7 * 24 * 3600),
+            reset_token_ttl: Duration::from_secs(defaults::RESET_TOKEN_TTL_S),
+            account_sheet_ttl: Duration::from_secs(defaults::ACCOUNT_SHEET_TTL_S),
             sheet_font: None,
-            mail_lease: Duration::from_secs(10),
+            mail_lease: Duration::from_secs(defaults::MAIL_LEASE_S),
             metrics_listen: None,
             session_ttl: Duration::from_secs(30 * 24 * 3600),
-            forgot_interval: Duration::from_secs(60),
-            forgot_max_per_hour: 5,
-            client_limit: 300,
-            client_window: Duration::from_secs(300),
+            forgot_interval: Duration::from_secs(defaults::FORGOT_INTERVAL_S),
+            forgot_max_per_hour: defaults::FORGOT_MAX_PER_HOUR,
+            client_limit: defaults::CLIENT_RATE_LIMIT,
+            client_window: Duration::from_secs(defaults::CLIENT_RATE_WINDOW_S),
             lockout_threshold: 10,
             lockout_window: Duration::from_secs(15 * 60),
             hash_workers: cores(),
-            hash_queue: 64 * cores(),
-            hash_wait: Duration::from_secs(2),
-            header_read_timeout: Duration::from_secs(10),
-            body_read_timeout: Duration::from_secs(10),
-            request_timeout: Duration::from_secs(30),
-            max_connections: 4096,
-            max_connections_per_client: 32,
+            hash_queue: defaults::HASH_QUEUE_PER_CORE * cores(),
+            hash_wait: defaults::HASH_WAIT,
+            header_read_timeout: Duration::from_secs(defaults::READ_TIMEOUT_S),
+            body_read_timeout: Duration::from_secs(defaults::READ_TIMEOUT_S),
+            request_timeout: Duration::from_secs(defaults::REQUEST_TIMEOUT_S),
+            max_connections: defaults::MAX_CONNECTIONS,
+            max_connections_per_client: defaults::MAX_CONNECTIONS_PER_CLIENT,
             trusted_proxies: Vec::new(),
             dev: false,
             android_package: app_links::ANDROID_PACKAGE.to_owned(),

@@ -87,8 +87,8 @@ pub struct PoolSize {
 impl Default for PoolSize {
     fn default() -> Self {
         PoolSize {
-            max: 16,
-            wait: Duration::from_secs(5),
+            max: crate::config::defaults::DB_CONNECTIONS,
+            wait: crate::config::defaults::DB_WAIT,
         }
     }
 }

@@ -55,7 +55,7 @@ mod web;
 mod when;
 
 pub use clock::Clock;
-pub use config::Config;
+pub use config::{defaults, Config};
 pub use db::{Db, DbLocation, PoolSize};
 pub use extract::MAX_BODY_BYTES;
 pub use outbox::SentMail;

@@ -12,7 +12,7 @@ use ipnet::IpNet;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::EnvFilter;
 use unipos_protocol::{app_links, BaseUrl};
-use unipos_server::{dev, spawn, Config, DbLocation, PoolSize};
+use unipos_server::{defaults, dev, spawn, Config, DbLocation, PoolSize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum LogFormat {
@@ -26,7 +26,7 @@ enum LogFormat {
 struct Args {
     /// Address to listen on; port 0 picks a free one. The first line on stdout is
     /// `listening on http://ADDR`.
-    #[arg(long, env = "UNIPOS_LISTEN", default_value = "127.0.0.1:8787")]
+    #[arg(long, env = "UNIPOS_LISTEN", default_value_t = defaults::LISTEN)]
     listen: SocketAddr,
 
     /// Where the data lives: a SQLite file (created and migrated at start; `:memory:` for a
@@ -35,7 +35,7 @@ struct Args {
     #[arg(
         long,
         env = "UNIPOS_DB",
-        default_value = ".data/unipos-server.sqlite3",
+        default_value = defaults::DB,
         value_name = "FILE|URL",
         hide_env_values = true
     )]
@@ -48,7 +48,7 @@ struct Args {
     log_format: LogFormat,
 
     /// PostgreSQL only: connections to the database server this instance opens at most.
-    #[arg(long, env = "UNIPOS_DB_CONNECTIONS", default_value_t = 16)]
+    #[arg(long, env = "UNIPOS_DB_CONNECTIONS", default_value_t = defaults::DB_CONNECTIONS)]
     db_connections: u32,
 
     /// Folder where each mail is written as an .eml file (when no --smtp-url is given). Mail
@@ -67,7 +67,7 @@ struct Args {
         long,
         env = "UNIPOS_RESET_TOKEN_TTL",
         value_name = "SECONDS",
-        default_value_t = 3600
+        default_value_t = defaults::RESET_TOKEN_TTL_S
     )]
     reset_token_ttl: u64,
 
@@ -77,7 +77,7 @@ struct Args {
         long,
         env = "UNIPOS_ACCOUNT_SHEET_TTL",
         value_name = "SECONDS",
-        default_value_t = 7 * 24 * 3600
+        default_value_t = defaults::ACCOUNT_SHEET_TTL_S
     )]
     account_sheet_ttl: u64,
 
@@ -102,7 +102,7 @@ struct Args {
         long,
         env = "UNIPOS_MAIL_LEASE",
         value_name = "SECONDS",
-        default_value_t = 10
+        default_value_t = defaults::MAIL_LEASE_S
     )]
     mail_lease: u64,
 
@@ -121,17 +121,21 @@ struct Args {
         long,
         env = "UNIPOS_FORGOT_INTERVAL",
         value_name = "SECONDS",
-        default_value_t = 60
+        default_value_t = defaults::FORGOT_INTERVAL_S
     )]
     forgot_interval: u64,
 
     /// At most this many reset mails per address per hour.
-    #[arg(long, env = "UNIPOS_FORGOT_MAX_PER_HOUR", default_value_t = 5)]
+    #[arg(
+        long,
+        env = "UNIPOS_FORGOT_MAX_PER_HOUR",
+        default_value_t = defaults::FORGOT_MAX_PER_HOUR
+    )]
     forgot_max_per_hour: u32,
 
     /// Requests one client address may make to the login and reset endpoints per
     /// --client-rate-window.
-    #[arg(long, env = "UNIPOS_CLIENT_RATE_LIMIT", default_value_t = 300)]
+    #[arg(long, env = "UNIPOS_CLIENT_RATE_LIMIT", default_value_t = defaults::CLIENT_RATE_LIMIT)]
     client_rate_limit: u32,
 
     /// The window of --client-rate-limit, in seconds.
@@ -139,7 +143,7 @@ struct Args {
         long,
         env = "UNIPOS_CLIENT_RATE_WINDOW",
         value_name = "SECONDS",
-        default_value_t = 300
+        default_value_t = defaults::CLIENT_RATE_WINDOW_S
     )]
     client_rate_window: u64,
 
@@ -166,12 +170,16 @@ struct Args {
     hash_queue: Option<usize>,
 
     /// Open connections at most; more are closed at once.
-    #[arg(long, env = "UNIPOS_MAX_CONNECTIONS", default_value_t = 4096)]
+    #[arg(long, env = "UNIPOS_MAX_CONNECTIONS", default_value_t = defaults::MAX_CONNECTIONS)]
     max_connections: usize,
 
     /// Open connections from one client address (an IPv6 /64) at most; trusted proxies are
     /// exempt.
-    #[arg(long, env = "UNIPOS_MAX_CONNECTIONS_PER_CLIENT", default_value_t = 32)]
+    #[arg(
+        long,
+        env = "UNIPOS_MAX_CONNECTIONS_PER_CLIENT",
+        default_value_t = defaults::MAX_CONNECTIONS_PER_CLIENT
+    )]
     max_connections_per_client: usize,
 
     /// Seconds a client has to send a request's head (also: to start the next request on a
@@ -180,7 +188,7 @@ struct Args {
         long,
         env = "UNIPOS_READ_TIMEOUT",
         value_name = "SECONDS",
-        default_value_t = 10
+        default_value_t = defaults::READ_TIMEOUT_S
     )]
     read_timeout: u64,
 
@@ -189,7 +197,7 @@ struct Args {
         long,
         env = "UNIPOS_REQUEST_TIMEOUT",
         value_name = "SECONDS",
-        default_value_t = 30
+        default_value_t = defaults::REQUEST_TIMEOUT_S
     )]
     request_timeout: u64,
 
@@ -227,7 +235,7 @@ impl Args {
             },
             outbox_dir: self
                 .outbox
-                .or_else(|| self.dev.then(|| PathBuf::from(".data/outbox"))),
+                .or_else(|| self.dev.then(|| PathBuf::from(defaults::DEV_OUTBOX))),
             smtp_url: self.smtp_url,
             web_base: self.web_base,
             reset_token_ttl: Duration::from_secs(self.reset_token_ttl),

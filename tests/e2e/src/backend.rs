@@ -9,6 +9,8 @@ use serde_json::{json, Value};
 use unipos_server::SentMail;
 use unipos_testsupport::TestBackend;
 
+use unipos_protocol::APP_IDENTIFIER;
+
 use crate::*;
 
 /// The member's world: the reference server with its demo organisation, and a home folder of
@@ -171,7 +173,7 @@ impl Backend {
     /// The session token the app keeps in the keychain for this server, if any (`secret-tool`).
     pub fn session_token_in_keychain(&self) -> Result<Option<String>> {
         let out = Command::new("secret-tool")
-            .args(["lookup", "service", "me.unipos.account"])
+            .args(["lookup", "service", APP_IDENTIFIER])
             .args(["username", &self.api_url])
             .output()
             .context("secret-tool (libsecret-tools) is needed")?;
@@ -199,7 +201,11 @@ impl Backend {
     /// Where the app writes its log: tauri-plugin-log's `LogDir` target, the app's log folder
     /// (`$XDG_DATA_HOME/<identifier>/logs` on Linux) in this backend's home.
     pub fn app_log_dir(&self) -> PathBuf {
-        self.home.path().join(".local/share/me.unipos.account/logs")
+        self.home
+            .path()
+            .join(".local/share")
+            .join(APP_IDENTIFIER)
+            .join("logs")
     }
 
     /// Everything the app logged (`Unipos.log`, and any file the plugin rotated out), also
@@ -228,13 +234,13 @@ impl Backend {
     /// Whether `secret-tool` finds the app's session in the keychain for this server.
     pub fn session_in_keychain(&self) -> Result<bool> {
         let out = Command::new("secret-tool")
-            .args(["search", "--all", "service", "me.unipos.account"])
+            .args(["search", "--all", "service", APP_IDENTIFIER])
             .args(["username", &self.api_url])
             .output()
             .context("secret-tool (libsecret-tools) is needed")?;
         let listing = String::from_utf8_lossy(&out.stdout).into_owned()
             + &String::from_utf8_lossy(&out.stderr);
-        Ok(listing.contains("attribute.service = me.unipos.account"))
+        Ok(listing.contains(&format!("attribute.service = {APP_IDENTIFIER}")))
     }
 
     /// Logs in over the API directly (not through the app), to check a password.

@@ -2,9 +2,19 @@
 //! this CLI. [`advice_for`] is an exhaustive `match`: a new code does not compile until it is
 //! explained here.
 
+use std::sync::LazyLock;
+
 use serde::Serialize;
-use unipos_client::unipos_protocol::ErrorCode;
+use unipos_client::unipos_protocol::{ErrorCode, APP_IDENTIFIER};
 use unipos_client::{ClientErrorCode, ClientOnlyCode};
+
+/// What to do about `keychain_unavailable`: it names the keychain item (the app's identifier).
+static KEYCHAIN_NEXT: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "Ask the member to unlock the keychain (on Linux: a desktop session with the keyring \
+         unlocked; `secret-tool search service {APP_IDENTIFIER}` answers) and try again."
+    )
+});
 
 /// How support staff reproduce a code with this CLI.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -523,9 +533,7 @@ pub fn advice_for(code: ClientErrorCode) -> Advice {
                 "The device's keychain (Keychain, Credential Manager, the Android store, or on \
                  Linux the Secret Service: GNOME Keyring or KWallet) cannot be used, so no session \
                  can be kept.",
-                "Ask the member to unlock the keychain (on Linux: a desktop session with the \
-                 keyring unlocked; `secret-tool search service me.unipos.account` answers) and try \
-                 again.",
+                KEYCHAIN_NEXT.as_str(),
                 None,
                 false,
             ),

@@ -5,7 +5,7 @@
 use tauri::ipc::Channel;
 use tauri::State;
 use unipos_client::unipos_protocol::policy::RuleCheck;
-use unipos_client::unipos_protocol::{Email, EmailError, Timeline, User};
+use unipos_client::unipos_protocol::{Email, EmailError, PasswordPolicyResponse, Timeline, User};
 use unipos_client::{
     ClientError, LinkChecked, LoggedIn, LoggedOut, PasswordChanged, ResetRequested,
 };
@@ -295,6 +295,27 @@ pub async fn restore_session(state: State<'_, AppState>) -> Result<User> {
 pub async fn timeline(state: State<'_, AppState>) -> Result<Timeline> {
     let posts = state.flows().timeline().await;
     posts.map(|reply| reply.value).map_err(|e| state.fail(e))
+}
+
+/// Settings > Account: the rules of the member's organisation (`GET /me/password_policy`),
+/// kept for the checklist under the new password.
+#[tauri::command]
+#[specta::specta]
+pub async fn account_password_policy(state: State<'_, AppState>) -> Result<PasswordPolicyResponse> {
+    let reply = state.flows().password_policy().await;
+    let rules = reply.map(|r| r.value).map_err(|e| state.fail(e))?;
+    state.set_account_policy(rules.policy.clone());
+    Ok(rules)
+}
+
+/// The checklist of the policy Settings > Account fetched, for `password`.
+#[tauri::command]
+#[specta::specta]
+pub fn account_policy_checklist(state: State<'_, AppState>, password: String) -> Vec<RuleCheck> {
+    state
+        .account_policy()
+        .map(|p| p.checklist(&password))
+        .unwrap_or_default()
 }
 
 /// Settings > Account > **Save**. The "password changed" notice comes in `language`.

@@ -79,6 +79,8 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             commands::open_help,
             commands::restore_session,
             commands::timeline,
+            commands::account_password_policy,
+            commands::account_policy_checklist,
             commands::change_password,
             commands::logout,
             commands::support_report,
@@ -331,20 +333,37 @@ mod tests {
     }
 
     /// What `policy_checklist` answers, under the default policy, for the passwords the UI's
-    /// screen tests type: their stand-in for the command answers with it, so the order and
-    /// verdicts they check are Rust's.
+    /// screen tests type, and what `account_password_policy` and `account_policy_checklist`
+    /// answer for a member of an organisation with rules of its own: the tests' stand-ins for
+    /// the commands answer with it, so the rules, order, verdicts and `passwordrules` they check
+    /// are Rust's.
     #[test]
     fn the_checklists_beside_the_bindings_are_up_to_date() {
+        use unipos_client::unipos_protocol::{PasswordPolicy, PasswordPolicyResponse};
         const TYPED: [&str; 4] = ["", "fresh-pass-42", "Password123", "password123"];
-        let policy = unipos_client::unipos_protocol::PasswordPolicy::default();
-        let answers: serde_json::Map<String, serde_json::Value> = TYPED
-            .iter()
-            .map(|p| ((*p).to_owned(), serde_json::json!(policy.checklist(p))))
-            .collect();
+        const TYPED_IN_ACCOUNT: [&str; 4] = ["", "fresh", "fresh-pass-42", "Fresh-pass-42"];
+        let answers = |policy: &PasswordPolicy, typed: &[&str]| {
+            typed
+                .iter()
+                .map(|p| ((*p).to_owned(), serde_json::json!(policy.checklist(p))))
+                .collect::<serde_json::Map<String, serde_json::Value>>()
+        };
+        let policy = PasswordPolicy::default();
+        let organisations = PasswordPolicy {
+            min_length: 12,
+            max_length: 64,
+            require_upper: true,
+            ..PasswordPolicy::default()
+        };
         let mut fresh = serde_json::to_string_pretty(&serde_json::json!({
             "generated_by": "cargo test -p unipos-app --lib bindings (UNIPOS_WRITE_BINDINGS=1 rewrites it)",
             "policy": policy,
-            "answers": answers,
+            "passwordrules": policy.passwordrules(),
+            "answers": answers(&policy, &TYPED),
+            "account": {
+                "policy_response": PasswordPolicyResponse::from(organisations.clone()),
+                "answers": answers(&organisations, &TYPED_IN_ACCOUNT),
+            },
         }))
         .unwrap();
         fresh.push('\n');

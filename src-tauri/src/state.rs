@@ -5,6 +5,7 @@
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use unipos_client::support::{CallLog, ShownError};
+use unipos_client::unipos_protocol::PasswordPolicy;
 use unipos_client::{ClientConfig, ClientError, Flows, SessionVault};
 
 use crate::links::Links;
@@ -29,6 +30,8 @@ pub struct AppState {
     flows: Mutex<Flows>,
     /// The link waiting for the UI, and the held reset link.
     pub links: Links,
+    /// The logged-in member's organisation's policy, from Settings > Account, for its checklist.
+    account_policy: Mutex<Option<PasswordPolicy>>,
     preferences: Mutex<Preferences>,
     /// The last API calls, kept across changes of the API URL (the support report).
     calls: CallLog,
@@ -87,6 +90,7 @@ impl AppState {
             flows: Mutex::new(Flows::new(config, vault.clone())?.with_call_log(calls.clone())),
             vault,
             links: Links::default(),
+            account_policy: Mutex::new(None),
             preferences: Mutex::new(preferences),
             calls,
             last_error: Mutex::new(None),
@@ -99,6 +103,16 @@ impl AppState {
     /// The flows for the current configuration (cheap to clone; clones share a connection pool).
     pub fn flows(&self) -> Flows {
         lock(&self.flows).clone()
+    }
+
+    /// Keeps the member's organisation's policy for the checklist of Settings > Account.
+    pub fn set_account_policy(&self, policy: PasswordPolicy) {
+        *lock(&self.account_policy) = Some(policy);
+    }
+
+    /// The policy Settings > Account last fetched, if it did.
+    pub fn account_policy(&self) -> Option<PasswordPolicy> {
+        lock(&self.account_policy).clone()
     }
 
     /// Starts reading whether a session is stored, so that the first screen finds the answer

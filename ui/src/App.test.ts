@@ -4,6 +4,7 @@ import App from "./App.svelte";
 import type { ApiUrlChange, LinkChecked, LoggedOut, Startup } from "./generated/bindings";
 import { app } from "./lib/app.svelte";
 import { setLanguage } from "./lib/i18n.svelte";
+import { checklistPasswordRules, checklistPolicy } from "./test/checklists";
 import {
   backend,
   count,
@@ -38,7 +39,8 @@ const checkedLink: LinkChecked = {
   email_hint: "t***@example.com",
   login_id: null,
   expires_at: "2030-01-01T09:00:00Z",
-  policy: { min_length: 8, max_length: 128, require_lower: true, require_upper: false, require_digit: true, require_symbol: false },
+  policy: checklistPolicy,
+  passwordrules: checklistPasswordRules,
   token_hint: "AbCdEf…",
   asked_here: true,
 };

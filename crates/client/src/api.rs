@@ -16,8 +16,8 @@ use serde::Serialize;
 use unipos_protocol::{
     AddMemberRequest, AdminMember, AdminMembers, AdminPasswordReset, ChangePasswordRequest, Email,
     ErrorCode, ErrorEnvelope, ForgotAccepted, ForgotRequest, Language, LoginRequest,
-    ResetCheckRequest, ResetCheckResponse, ResetRequest, ResetToken, SessionResponse, Timeline,
-    User, API_PREFIX, PDF_MEDIA_TYPE, REQUEST_ID_HEADER,
+    PasswordPolicyResponse, ResetCheckRequest, ResetCheckResponse, ResetRequest, ResetToken,
+    SessionResponse, Timeline, User, API_PREFIX, PDF_MEDIA_TYPE, REQUEST_ID_HEADER,
 };
 
 use crate::support::{ApiCall, CallLog};
@@ -269,6 +269,21 @@ impl ApiClient {
         self.call_json(
             Method::GET,
             "/me",
+            None::<&()>,
+            Some(session_token),
+            Retry::OnConnectFailure,
+        )
+        .await
+    }
+
+    /// `GET /me/password_policy`: the rules of the member's organisation.
+    pub async fn password_policy(
+        &self,
+        session_token: &str,
+    ) -> Result<Reply<PasswordPolicyResponse>, ClientError> {
+        self.call_json(
+            Method::GET,
+            "/me/password_policy",
             None::<&()>,
             Some(session_token),
             Retry::OnConnectFailure,

@@ -11,8 +11,8 @@ use serde::Serialize;
 use unipos_protocol::binding::{base64url, code_challenge};
 use unipos_protocol::{
     AddMemberRequest, AdminMember, AdminMembers, AdminPasswordReset, AppLink, Email, ErrorCode,
-    Language, LinkError, LinkRules, LoginIdAccount, LoginRequest, PasswordPolicy, ResetToken,
-    SessionResponse, Timeline, User,
+    Language, LinkError, LinkRules, LoginIdAccount, LoginRequest, PasswordPolicy,
+    PasswordPolicyResponse, ResetToken, SessionResponse, Timeline, User,
 };
 
 use crate::api::AccountSheet;
@@ -90,6 +90,9 @@ pub struct LinkChecked {
     pub expires_at: String,
     /// The organisation's rules, for the checklist ([`PasswordPolicy::checklist`]).
     pub policy: PasswordPolicy,
+    /// The same rules as a new-password field's `passwordrules` attribute
+    /// ([`PasswordPolicy::passwordrules`]), for password managers.
+    pub passwordrules: String,
     /// The reset token redacted to a short prefix.
     pub token_hint: String,
     /// Whether this device asked for this link: it holds a request made within the last day,
@@ -227,6 +230,7 @@ impl Flows {
             email_hint: reply.value.email_hint,
             login_id: reply.value.login_id,
             expires_at: reply.value.expires_at,
+            passwordrules: reply.value.policy.passwordrules(),
             policy: reply.value.policy,
             token_hint: pending.token_hint(),
         })
@@ -440,6 +444,14 @@ impl Flows {
     pub async fn me(&self) -> Result<Reply<User>, ClientError> {
         let token = self.session_token().await?;
         let reply = self.api.me(&token).await;
+        self.forget_if_expired(reply).await
+    }
+
+    /// `GET /me/password_policy` with the stored session: the rules of the member's
+    /// organisation, for the checklist of Settings > Account.
+    pub async fn password_policy(&self) -> Result<Reply<PasswordPolicyResponse>, ClientError> {
+        let token = self.session_token().await?;
+        let reply = self.api.password_policy(&token).await;
         self.forget_if_expired(reply).await
     }
 

@@ -782,6 +782,50 @@ async fn an_sso_member_cannot_change_a_password_the_organisation_manages() {
 }
 
 #[tokio::test]
+async fn settings_account_gets_the_organisations_policy_and_sso_members_are_told_sso_manages_it() {
+    let t = TestServer::start().await;
+    let (flows, _vault) = t.flows();
+    assert_eq!(code(flows.password_policy().await), "not_logged_in");
+    t.server()
+        .store()
+        .set_team(
+            serde_json::json!({ "slug": DEMO_TEAM, "name": "Unipos Demo", "policy": {
+            "min_length": 10, "max_length": 64, "require_lower": true, "require_upper": true,
+            "require_digit": true, "require_symbol": false
+        } }),
+        )
+        .unwrap();
+    flows
+        .login_with_email(DEMO_EMAIL, DEMO_PASSWORD)
+        .await
+        .unwrap();
+    let reply = flows.password_policy().await.unwrap();
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.value.policy.min_length, 10);
+    assert!(reply.value.policy.require_upper);
+    assert_eq!(
+        reply.value.passwordrules,
+        "minlength: 10; maxlength: 64; required: lower; required: upper; required: digit; allowed: special;"
+    );
+    // The same rules hold the change itself to them.
+    let err = flows
+        .change_password(DEMO_PASSWORD, "short-1A", "short-1A")
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "password_policy");
+
+    let signed_in = t.server().store().sign_in(DEMO_SSO_EMAIL).unwrap();
+    let (sso, sso_vault) = t.flows();
+    let session = unipos_client::StoredSession {
+        token: signed_in.session.token,
+        expires_at: signed_in.session.expires_at,
+    };
+    sso_vault.save(&t.api_base(), &session).unwrap();
+    let err = sso.password_policy().await.unwrap_err();
+    assert_eq!((err.code(), err.status()), ("sso_managed", Some(403)));
+}
+
+#[tokio::test]
 async fn the_call_log_keeps_route_status_code_and_request_id_and_nothing_that_was_sent() {
     const WRONG_PASSWORD: &str = "Wrong-password-1";
     let t = TestServer::start().await;

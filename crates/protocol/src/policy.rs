@@ -152,6 +152,37 @@ impl PasswordPolicy {
         out
     }
 
+    /// The policy as the `passwordrules` attribute of a new-password field
+    /// (<https://developer.apple.com/password-rules/>), so a password manager that reads it
+    /// (Safari's, iCloud Keychain) suggests a password this policy accepts: the lengths, a
+    /// `required:` class per required kind of character, and the other kinds `allowed:`, so
+    /// suggestions are not made of the required kinds alone. For the default policy:
+    /// `minlength: 8; maxlength: 128; required: lower; required: digit; allowed: upper, special;`.
+    pub fn passwordrules(&self) -> String {
+        let mut rules = format!(
+            "minlength: {}; maxlength: {};",
+            self.min_length, self.max_length
+        );
+        let classes = [
+            (self.require_lower, "lower"),
+            (self.require_upper, "upper"),
+            (self.require_digit, "digit"),
+            (self.require_symbol, "special"),
+        ];
+        for (_, class) in classes.iter().filter(|(required, _)| *required) {
+            rules.push_str(&format!(" required: {class};"));
+        }
+        let allowed: Vec<&str> = classes
+            .iter()
+            .filter(|(required, _)| !*required)
+            .map(|(_, class)| *class)
+            .collect();
+        if !allowed.is_empty() {
+            rules.push_str(&format!(" allowed: {};", allowed.join(", ")));
+        }
+        rules
+    }
+
     /// The rules `password` breaks; empty when it is acceptable.
     pub fn check(&self, password: &str) -> Vec<PolicyRule> {
         self.check_for(password, &PasswordOwner::default())
@@ -347,6 +378,30 @@ mod tests {
         );
         // A three-letter name inside a longer word is a coincidence, not the name.
         assert!(p.check_for("kennel-house-7", &ken).is_empty());
+    }
+
+    #[test]
+    fn passwordrules_name_the_lengths_and_each_required_kind_and_allow_the_others() {
+        assert_eq!(
+            PasswordPolicy::default().passwordrules(),
+            "minlength: 8; maxlength: 128; required: lower; required: digit; allowed: upper, special;"
+        );
+        assert_eq!(
+            strict().passwordrules(),
+            "minlength: 10; maxlength: 20; required: lower; required: upper; required: digit; required: special;"
+        );
+        let lengths_only = PasswordPolicy {
+            min_length: 12,
+            max_length: 64,
+            require_lower: false,
+            require_upper: false,
+            require_digit: false,
+            require_symbol: true,
+        };
+        assert_eq!(
+            lengths_only.passwordrules(),
+            "minlength: 12; maxlength: 64; required: special; allowed: lower, upper, digit;"
+        );
     }
 
     #[test]

@@ -315,6 +315,28 @@ impl LoginMethod {
     }
 }
 
+/// `200` from `GET /me/password_policy`: the rules a new password of the logged-in member must
+/// meet (their organisation's), for the checklist of Settings > Account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct PasswordPolicyResponse {
+    pub policy: PasswordPolicy,
+    /// The policy as the `passwordrules` attribute of a new-password field
+    /// (<https://developer.apple.com/password-rules/>), for password managers that suggest
+    /// passwords: [`PasswordPolicy::passwordrules`].
+    pub passwordrules: String,
+}
+
+impl From<PasswordPolicy> for PasswordPolicyResponse {
+    fn from(policy: PasswordPolicy) -> Self {
+        PasswordPolicyResponse {
+            passwordrules: policy.passwordrules(),
+            policy,
+        }
+    }
+}
+
 /// `GET /me`, and the `user` of a new session.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

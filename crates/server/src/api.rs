@@ -7,7 +7,8 @@ use unipos_protocol::binding::check_binding_value;
 use unipos_protocol::{
     login_id_hint, normalize_password, ChangePasswordRequest, Email, ErrorCode, ErrorEnvelope,
     ForgotAccepted, ForgotRequest, Language, LoginIdAccount, LoginMethod, LoginRequest,
-    ResetCheckRequest, ResetCheckResponse, ResetRequest, SessionResponse, Timeline,
+    PasswordPolicyResponse, ResetCheckRequest, ResetCheckResponse, ResetRequest, SessionResponse,
+    Timeline,
 };
 use utoipa::IntoResponses;
 
@@ -557,6 +558,35 @@ pub async fn logout(State(state): State<AppState>, auth: Auth) -> Result<StatusC
 )]
 pub async fn me(auth: Auth) -> Json<unipos_protocol::User> {
     Json(auth.user.to_wire())
+}
+
+/// The password rules of the member's organisation: what `PUT /me/password` holds a new
+/// password to, for the checklist under the new password in Settings > Account.
+#[utoipa::path(
+    get,
+    path = "/me/password_policy",
+    tag = "me",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The organisation's policy, and the same as a `passwordrules` attribute", body = PasswordPolicyResponse),
+        (status = 403, description = "`sso_managed`: the member signs in with SSO; their password is not set here", body = ErrorEnvelope),
+        Unauthenticated,
+        TimedOut,
+    )
+)]
+pub async fn password_policy(
+    State(state): State<AppState>,
+    auth: Auth,
+) -> Result<Json<PasswordPolicyResponse>, ApiError> {
+    if auth.user.login_method == LoginMethod::Sso {
+        return Err(ApiError::new(ErrorCode::SsoManaged));
+    }
+    let team_id = auth.user.team_id;
+    let team = state
+        .db
+        .call(move |c| Ok(store::team_by_id(c, team_id)?))
+        .await?;
+    Ok(Json(team.policy.into()))
 }
 
 /// Change the password ("Save" in Settings > Account). Every session of the member is revoked,

@@ -123,6 +123,7 @@ fn documented_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(api::login))
         .routes(routes!(api::logout))
         .routes(routes!(api::me))
+        .routes(routes!(api::password_policy))
         .routes(routes!(api::change_password))
         .routes(routes!(api::timeline))
         .routes(routes!(admin::members, admin::add_member))

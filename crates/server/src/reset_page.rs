@@ -478,10 +478,12 @@ impl Ctx<'_> {
              <input type=\"hidden\" name=\"lang\" value=\"{lang_code}\">\n\
              <label for=\"new-password\">{new}</label>\n\
              <input id=\"new-password\" name=\"new_password\" type=\"password\" \
-             autocomplete=\"new-password\" required aria-describedby=\"{described_new}\"{new_invalid}>\n\
+             autocomplete=\"new-password\" passwordrules=\"{passwordrules}\" required \
+             aria-describedby=\"{described_new}\"{new_invalid}>\n\
              <label for=\"confirm-password\">{confirm}</label>\n\
              <input id=\"confirm-password\" name=\"new_password_confirmation\" type=\"password\" \
-             autocomplete=\"new-password\" required{aria_confirm}{confirm_invalid}>\n\
+             autocomplete=\"new-password\" passwordrules=\"{passwordrules}\" \
+             required{aria_confirm}{confirm_invalid}>\n\
              <div class=\"rules\" id=\"rules\">\n<p>{rules_title}</p>\n<ul>{rules}</ul>\n</div>\n\
              <button class=\"button\" type=\"submit\">{submit}</button>\n\
              </form>\n",
@@ -493,6 +495,7 @@ impl Ctx<'_> {
             new = t(lang, "reset.new"),
             confirm = t(lang, "reset.confirm"),
             new_invalid = error_for(Field::New),
+            passwordrules = escape_html(&policy.passwordrules()),
             confirm_invalid = error_for(Field::Confirm),
             rules_title = t(lang, "reset.rules"),
             submit = t(lang, "reset.submit"),

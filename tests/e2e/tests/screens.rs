@@ -16,6 +16,7 @@ use std::time::Duration;
 
 use anyhow::{ensure, Result};
 use unipos_e2e::*;
+use unipos_protocol::PasswordPolicy;
 
 const NEW_PASSWORD: &str = "Fresh-pass-42";
 /// A token of the right shape that the server never issued.
@@ -41,6 +42,12 @@ impl Tour {
 
     /// The screen as it is now: checked with axe, and photographed when asked to.
     async fn screen(&mut self, app: &App, screen: &str) -> Result<()> {
+        let picture = self.picture_name(screen);
+        self.screen_as(app, screen, &picture).await
+    }
+
+    /// [`Tour::screen`], photographed as `<picture>.png`.
+    async fn screen_as(&mut self, app: &App, screen: &str, picture: &str) -> Result<()> {
         let report = app.axe().await?;
         println!(
             "{:<28} {:<7} {}",
@@ -52,8 +59,7 @@ impl Tour {
             println!("    {v}");
         }
         if let Some(dir) = &self.pictures {
-            app.screenshot(&dir.join(format!("{}.png", self.picture_name(screen))))
-                .await?;
+            app.screenshot(&dir.join(format!("{picture}.png"))).await?;
         }
         self.checked.push((screen.to_owned(), report));
         Ok(())
@@ -290,6 +296,121 @@ impl Tour {
         self.screen(&app, "reset-login-id").await?;
         app.close().await
     }
+}
+
+impl Tour {
+    /// Settings > Account of a member whose organisation has rules of its own: the checklist
+    /// under the new password, ticked as they type, and the same rules for password managers.
+    /// Photographed as `account-checklist-<language>-<size>.png`.
+    async fn account_checklist(&mut self) -> Result<()> {
+        let texts = self.texts.clone();
+        let t = |key: &str| texts.get(key);
+        let policy = PasswordPolicy {
+            min_length: 10,
+            max_length: 64,
+            require_upper: true,
+            ..PasswordPolicy::default()
+        };
+        self.backend.server().store().set_team(serde_json::json!({
+            "slug": DEMO_TEAM, "name": "Unipos Demo", "policy": policy
+        }))?;
+
+        let app = self.launch(&[]).await?;
+        app.wait_for_screen(&t("login.title")).await?;
+        app.fill(&t("login.email"), DEMO_EMAIL).await?;
+        app.fill(&t("login.password"), DEMO_PASSWORD).await?;
+        app.click(&t("login.submit")).await?;
+        let hello = t("timeline.hello").replace("{name}", DEMO_DISPLAY_NAME);
+        app.wait_for_text(&hello).await?;
+        self.menu(&app, "nav.settings", false).await?;
+        app.wait_for_screen(&t("settings.title")).await?;
+        if self.size == Size::Phone {
+            app.click(&t("settings.account")).await?;
+            app.click(&t("account.change")).await?;
+        }
+        app.wait_until(
+            "the organisation's rules",
+            "return document.querySelector('#account-rules li[data-rule=require_upper]') !== null",
+        )
+        .await?;
+        let min_line = t("rule.min_length").replace("{n}", "10");
+        app.wait_for_text(&min_line).await?;
+        // Long enough, lower case and a digit, no upper-case letter yet.
+        app.fill(&t("account.new"), "fresh-pass-42").await?;
+        app.wait_until(
+            "the length rule to be met",
+            "return document.querySelector('#account-rules li.met[data-rule=min_length]') !== null",
+        )
+        .await?;
+        let state = app
+            .js(
+                "const rules = document.getElementById('account-rules');
+                 const confirm = document.querySelector('label[for=account-confirm]');
+                 const field = document.getElementById('account-new').closest('.field');
+                 return {
+                   unmet: [...rules.querySelectorAll('li:not(.met)')].map(li => li.dataset.rule),
+                   new_rules: document.getElementById('account-new').getAttribute('passwordrules'),
+                   confirm_rules: document.getElementById('account-confirm').getAttribute('passwordrules'),
+                   below_field: rules.getBoundingClientRect().top >= field.getBoundingClientRect().bottom - 1,
+                   above_confirm: rules.getBoundingClientRect().bottom <= confirm.getBoundingClientRect().top + 1,
+                   fits: document.documentElement.scrollWidth <= window.innerWidth,
+                 };",
+                serde_json::json!([]),
+            )
+            .await?;
+        ensure!(
+            state["unmet"] == serde_json::json!(["require_upper"]),
+            "{state}"
+        );
+        let rules = policy.passwordrules();
+        ensure!(state["new_rules"] == rules.as_str(), "{state}");
+        ensure!(state["confirm_rules"] == rules.as_str(), "{state}");
+        ensure!(
+            state["below_field"] == true && state["above_confirm"] == true,
+            "the checklist overlaps a field: {state}"
+        );
+        ensure!(
+            state["fits"] == true,
+            "the screen scrolls sideways: {state}"
+        );
+        let picture = format!(
+            "account-checklist-{}-{}",
+            self.texts.language(),
+            self.size.name()
+        );
+        self.screen_as(&app, "account-checklist", &picture).await?;
+        app.close().await
+    }
+}
+
+/// Settings > Account shows the organisation's own rules as a live checklist under the new
+/// password: on a phone in Japanese, on a desktop in English (with `UNIPOS_SCREENSHOTS`, the
+/// pictures `account-checklist-ja-phone.png` and `account-checklist-en-desktop.png`).
+#[tokio::test]
+async fn settings_account_shows_the_organisations_rules_as_a_live_checklist() -> Result<()> {
+    for (size, language) in [(Size::Phone, "ja"), (Size::Desktop, "en")] {
+        let mut tour = Tour {
+            backend: Backend::start().await?,
+            size,
+            texts: Texts::load(language)?,
+            pictures: std::env::var_os("UNIPOS_SCREENSHOTS").map(PathBuf::from),
+            checked: Vec::new(),
+        };
+        tour.account_checklist().await?;
+        for (screen, report) in &tour.checked {
+            let serious: Vec<String> = report
+                .serious_or_critical()
+                .map(|v| v.to_string())
+                .collect();
+            ensure!(
+                serious.is_empty(),
+                "{screen} ({language}, {}): {}",
+                size.name(),
+                serious.join("\n")
+            );
+        }
+    }
+    Ok(())
 }
 
 async fn tour(size: Size, texts: Texts) -> Result<Vec<(String, AxeReport)>> {

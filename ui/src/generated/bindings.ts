@@ -65,6 +65,13 @@ export const commands = {
 	restoreSession: () => typedError<User, ClientError>(__TAURI_INVOKE("restore_session")),
 	/**  `GET /timeline`. */
 	timeline: () => typedError<Timeline, ClientError>(__TAURI_INVOKE("timeline")),
+	/**
+	 *  Settings > Account: the rules of the member's organisation (`GET /me/password_policy`),
+	 *  kept for the checklist under the new password.
+	 */
+	accountPasswordPolicy: () => typedError<PasswordPolicyResponse, ClientError>(__TAURI_INVOKE("account_password_policy")),
+	/**  The checklist of the policy Settings > Account fetched, for `password`. */
+	accountPolicyChecklist: (password: string) => __TAURI_INVOKE<RuleCheck[]>("account_policy_checklist", { password }),
 	/**  Settings > Account > **Save**. The "password changed" notice comes in `language`. */
 	changePassword: (currentPassword: string, newPassword: string, newPasswordConfirmation: string, language: Language) => typedError<PasswordChanged, ClientError>(__TAURI_INVOKE("change_password", { currentPassword, newPassword, newPasswordConfirmation, language })),
 	/**  Log out: the session leaves the keychain whatever the server says. */
@@ -392,6 +399,11 @@ export type LinkChecked = {
 	expires_at: string,
 	/**  The organisation's rules, for the checklist ([`PasswordPolicy::checklist`]). */
 	policy: PasswordPolicy,
+	/**
+	 *  The same rules as a new-password field's `passwordrules` attribute
+	 *  ([`PasswordPolicy::passwordrules`]), for password managers.
+	 */
+	passwordrules: string,
 	/**  The reset token redacted to a short prefix. */
 	token_hint: string,
 	/**
@@ -472,6 +484,20 @@ export type PasswordPolicy = {
 	require_upper: boolean,
 	require_digit: boolean,
 	require_symbol: boolean,
+};
+
+/**
+ *  `200` from `GET /me/password_policy`: the rules a new password of the logged-in member must
+ *  meet (their organisation's), for the checklist of Settings > Account.
+ */
+export type PasswordPolicyResponse = {
+	policy: PasswordPolicy,
+	/**
+	 *  The policy as the `passwordrules` attribute of a new-password field
+	 *  (<https://developer.apple.com/password-rules/>), for password managers that suggest
+	 *  passwords: [`PasswordPolicy::passwordrules`].
+	 */
+	passwordrules: string,
 };
 
 /**  A single rule of a policy, as the checklist shows it. */

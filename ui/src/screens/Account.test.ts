@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { app } from "../lib/app.svelte";
 import { setLanguage } from "../lib/i18n.svelte";
 import { backend, count, held, info, jiro, refuse, taro } from "../test/backend";
+import { accountPolicy, rustAccountChecklist } from "../test/checklists";
 import Settings from "./Settings.svelte";
 
 function fill(label: string, value: string) {
@@ -121,7 +122,7 @@ describe("Settings > Account", () => {
     await fill("New password (again)", "Fresh-pass-42");
     await fireEvent.click(screen.getByRole("button", { name: "Save" }));
     expect(await screen.findByText(/Your password was changed/)).toBeTruthy();
-    expect(calls[0]?.args).toEqual({
+    expect(calls.find((c) => c.cmd === "change_password")?.args).toEqual({
       currentPassword: "Unipos-demo-1",
       newPassword: "Fresh-pass-42",
       newPasswordConfirmation: "Fresh-pass-42",
@@ -162,6 +163,123 @@ describe("Settings > Account", () => {
     render(Settings, { section: "account", presentation: "desktop" });
     expect(screen.getByText(/managed by your company's SSO/)).toBeTruthy();
     expect(screen.queryByLabelText("Current password")).toBeNull();
+  });
+});
+
+/** The organisation's rules, as Rust answers them (12 to 64 characters, an upper-case letter, …). */
+const rulesFromRust = {
+  account_password_policy: () => accountPolicy,
+  account_policy_checklist: rustAccountChecklist,
+};
+
+function line(rule: string) {
+  return document.querySelector(`#account-rules [data-rule="${rule}"]`) as HTMLElement;
+}
+
+function metRules(): string[] {
+  return [...document.querySelectorAll("#account-rules li.met")].map((li) => li.getAttribute("data-rule")!);
+}
+
+describe("Settings > Account's checklist of the organisation's rules", () => {
+  it("shows the rules from the command under the new password, and ticks them as the member types", async () => {
+    app.user = taro;
+    const calls = backend(rulesFromRust);
+    render(Settings, { section: "account", presentation: "desktop" });
+    await waitFor(() => expect(line("min_length")).toBeTruthy());
+    // The organisation's own numbers and rules, not the default policy's.
+    expect(accountPolicy.policy.min_length).toBe(12);
+    expect(line("min_length").textContent).toContain("At least 12 characters");
+    expect(line("max_length").textContent).toContain("At most 64 characters");
+    expect(line("require_upper").textContent).toContain("An upper-case letter");
+    expect(line("require_symbol")).toBeNull();
+    expect(document.querySelector("#account-rules .checklist-title, #account-rules p")?.textContent).toBe(
+      "Your new password needs",
+    );
+    expect(metRules()).toEqual(["max_length", "common_password"]);
+    // Under the new password, and read with it.
+    const field = screen.getByLabelText("New password");
+    expect(field.getAttribute("aria-describedby")).toContain("account-rules");
+    const rules = document.getElementById("account-rules")!;
+    expect(field.compareDocumentPosition(rules) & Node.DOCUMENT_POSITION_FOLLOWING).toBeTruthy();
+    expect(rules.compareDocumentPosition(screen.getByLabelText("New password (again)")) & Node.DOCUMENT_POSITION_FOLLOWING).toBeTruthy();
+
+    await fill("New password", "fresh");
+    await waitFor(() => expect(metRules()).toEqual(["max_length", "require_lower", "common_password"]));
+    await fill("New password", "fresh-pass-42");
+    await waitFor(() => expect(line("min_length").classList.contains("met")).toBe(true));
+    expect(line("require_upper").classList.contains("met")).toBe(false);
+    expect(line("require_upper").textContent).toContain("(not yet)");
+    await fill("New password", "Fresh-pass-42");
+    await waitFor(() => expect(line("require_upper").classList.contains("met")).toBe(true));
+    expect(document.querySelectorAll("#account-rules li:not(.met)").length).toBe(0);
+    expect(calls.filter((c) => c.cmd === "account_policy_checklist").map((c) => c.args.password)).toEqual([
+      "",
+      "fresh",
+      "fresh-pass-42",
+      "Fresh-pass-42",
+    ]);
+    expect(count(calls, "policy_checklist")).toBe(0);
+  });
+
+  it("gives password managers the rules on both new-password fields, and not on the current one", async () => {
+    app.user = taro;
+    backend(rulesFromRust);
+    render(Settings, { section: "account", presentation: "desktop" });
+    await waitFor(() =>
+      expect(screen.getByLabelText("New password").getAttribute("passwordrules")).toBe(accountPolicy.passwordrules),
+    );
+    expect(accountPolicy.passwordrules).toContain("minlength: 12; maxlength: 64;");
+    expect(screen.getByLabelText("New password (again)").getAttribute("passwordrules")).toBe(accountPolicy.passwordrules);
+    expect(screen.getByLabelText("New password (again)").getAttribute("autocomplete")).toBe("new-password");
+    expect(screen.getByLabelText("Current password").hasAttribute("passwordrules")).toBe(false);
+  });
+
+  it("on a phone in Japanese, shows the checklist once Change reveals the fields", async () => {
+    setLanguage("ja");
+    app.user = taro;
+    backend(rulesFromRust);
+    render(Settings, { section: "account", presentation: "phone" });
+    expect(document.getElementById("account-rules")).toBeNull();
+    await fireEvent.click(screen.getByRole("button", { name: "変更" }));
+    await waitFor(() => expect(line("min_length")).toBeTruthy());
+    expect(document.getElementById("account-rules")!.textContent).toContain("新しいパスワードの条件");
+    expect(line("min_length").textContent).toContain("12文字以上");
+    expect(line("require_upper").textContent).toContain("英大文字を含む");
+    expect(line("min_length").textContent).toContain("（まだ満たしていません）");
+    await fill("新しいパスワード", "Fresh-pass-42");
+    await waitFor(() => expect(line("min_length").textContent).toContain("（条件を満たしています）"));
+  });
+
+  it("without the rules (no connection), says they are checked on Save and keeps the form", async () => {
+    app.user = taro;
+    backend({ account_password_policy: () => refuse("offline") });
+    render(Settings, { section: "account", presentation: "desktop" });
+    expect(
+      await screen.findByText(
+        "The rules for a new password could not be loaded. They are checked when you save, so you can still change your password.",
+      ),
+    ).toBeTruthy();
+    expect(document.getElementById("account-rules")).toBeNull();
+    expect(screen.getByRole("button", { name: "Save" })).toBeTruthy();
+  });
+
+  it("an ended session while fetching the rules leads to Log in", async () => {
+    app.user = taro;
+    app.hasSession = true;
+    app.go({ name: "settings", section: "account" });
+    backend({ account_password_policy: () => refuse("session_expired", { status: 401 }) });
+    render(Settings, { section: "account", presentation: "desktop" });
+    await waitFor(() => expect(app.route.name).toBe("login"));
+    expect(app.notice).toEqual({ key: "session.expired", tone: "info" });
+  });
+
+  it("asks no rules for an SSO member, who has no password here", async () => {
+    app.user = { ...taro, login_method: "sso" };
+    const calls = backend(rulesFromRust);
+    render(Settings, { section: "account", presentation: "desktop" });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(count(calls, "account_password_policy")).toBe(0);
+    expect(document.getElementById("account-rules")).toBeNull();
   });
 });
 

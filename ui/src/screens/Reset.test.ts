@@ -4,7 +4,7 @@ import type { LinkChecked } from "../generated/bindings";
 import { app } from "../lib/app.svelte";
 import { setLanguage } from "../lib/i18n.svelte";
 import { backend, count, held, info, refuse, taro } from "../test/backend";
-import { checklistPolicy, rustChecklist } from "../test/checklists";
+import { checklistPasswordRules, checklistPolicy, rustChecklist } from "../test/checklists";
 import Reset from "./Reset.svelte";
 
 /** A link this device asked for: Reset goes straight to the password form. */
@@ -15,6 +15,7 @@ const checked: LinkChecked = {
   login_id: null,
   expires_at: "2030-01-01T09:00:00Z",
   policy: checklistPolicy,
+  passwordrules: checklistPasswordRules,
   token_hint: "AbCdEf…",
   asked_here: true,
 };
@@ -50,6 +51,18 @@ describe("Reset", () => {
     await waitFor(() => expect(rule("min_length").classList.contains("met")).toBe(true));
     expect(rule("require_digit").classList.contains("met")).toBe(true);
     expect(rule("require_digit").textContent).toContain("(done)");
+  });
+
+  it("gives password managers the policy as Rust words it for passwordrules, on both new-password fields", async () => {
+    backend({ check_reset_link: () => checked, policy_checklist: checklist });
+    render(Reset);
+    await screen.findByText("For t***@example.com");
+    for (const label of ["New password", "New password (again)"]) {
+      const field = screen.getByLabelText(label);
+      expect(field.getAttribute("autocomplete")).toBe("new-password");
+      expect(field.getAttribute("passwordrules")).toBe(checklistPasswordRules);
+    }
+    expect(checklistPasswordRules).toContain("minlength: 8;");
   });
 
   it("names the team and Login ID, and no email address, for an Account Information form's link", async () => {

@@ -50,6 +50,7 @@ fn the_document_is_openapi_3_1_and_covers_every_endpoint_of_the_contract() {
         ("post", "/sessions"),
         ("delete", "/sessions/current"),
         ("get", "/me"),
+        ("get", "/me/password_policy"),
         ("put", "/me/password"),
         ("get", "/timeline"),
     ] {

@@ -3,7 +3,10 @@
 use std::time::Duration;
 
 use serde_json::json;
-use unipos_protocol::{ErrorCode, LoginMethod, Timeline, User, PASSWORD_CHANGED_MAIL_SUBJECT};
+use unipos_protocol::{
+    ErrorCode, LoginMethod, PasswordPolicy, PasswordPolicyResponse, Timeline, User,
+    PASSWORD_CHANGED_MAIL_SUBJECT,
+};
 
 use crate::common::*;
 
@@ -395,6 +398,109 @@ async fn sso_members_cannot_change_a_password() {
     )
     .await
     .assert_error(ErrorCode::SsoManaged);
+}
+
+#[tokio::test]
+async fn the_password_policy_is_the_members_organisations_or_401() {
+    let s = TestServer::start().await;
+    let token = s.session_token(DEMO_EMAIL, DEMO_PASSWORD).await;
+    let reply = s.get_as("/me/password_policy", &token).await;
+    reply.assert_status(200);
+    let answered: PasswordPolicyResponse = serde_json::from_slice(&reply.body).unwrap();
+    assert_eq!(answered.policy, PasswordPolicy::default());
+    assert_eq!(
+        answered.passwordrules,
+        "minlength: 8; maxlength: 128; required: lower; required: digit; allowed: upper, special;"
+    );
+
+    // Another organisation's member gets that organisation's rules.
+    let strict = PasswordPolicy {
+        min_length: 12,
+        max_length: 64,
+        require_lower: true,
+        require_upper: true,
+        require_digit: true,
+        require_symbol: true,
+    };
+    s.store()
+        .set_team(json!({ "slug": "strict", "policy": strict }))
+        .unwrap();
+    s.store()
+        .add_member(json!({"email": "ken@strict.example", "team": "strict", "password": "Strict-pass-123", "display_name": "Ken", "login_method": "email"}))
+        .unwrap();
+    let ken = s
+        .session_token("ken@strict.example", "Strict-pass-123")
+        .await;
+    let answered: PasswordPolicyResponse =
+        serde_json::from_slice(&s.get_as("/me/password_policy", &ken).await.body).unwrap();
+    assert_eq!(answered.policy, strict);
+    assert_eq!(
+        answered.passwordrules,
+        "minlength: 12; maxlength: 64; required: lower; required: upper; required: digit; required: special;"
+    );
+    // What it answers is what a change is held to.
+    s.put_as(
+        "/me/password",
+        change_body("Strict-pass-123", "lowercase-only-1"),
+        &ken,
+    )
+    .await
+    .assert_error(ErrorCode::PasswordPolicy);
+
+    s.get("/me/password_policy")
+        .await
+        .assert_error(ErrorCode::SessionExpired);
+    s.get_as("/me/password_policy", "not-a-session")
+        .await
+        .assert_error(ErrorCode::SessionExpired);
+}
+
+/// An admin's change of the policy (here through `/dev/teams`) is answered at once, to members
+/// who logged in before it, Login ID members included.
+#[tokio::test]
+async fn a_changed_policy_is_answered_to_members_already_logged_in() {
+    let s = TestServer::start_dev().await;
+    let taro = s.session_token(DEMO_EMAIL, DEMO_PASSWORD).await;
+    let jiro = s
+        .post(
+            "/sessions",
+            json!({ "team": DEMO_TEAM, "login_id": DEMO_LOGIN_ID, "password": DEMO_LOGIN_ID_PASSWORD }),
+        )
+        .await
+        .session()
+        .session
+        .token;
+    let longer = PasswordPolicy {
+        min_length: 14,
+        require_upper: true,
+        ..PasswordPolicy::default()
+    };
+    s.post(
+        "/dev/teams",
+        json!({ "slug": DEMO_TEAM, "name": "Unipos Demo", "policy": longer }),
+    )
+    .await
+    .assert_status(200);
+    for token in [&taro, &jiro] {
+        let reply = s.get_as("/me/password_policy", token).await;
+        reply.assert_status(200);
+        let answered: PasswordPolicyResponse = serde_json::from_slice(&reply.body).unwrap();
+        assert_eq!(answered.policy, longer);
+        assert_eq!(
+            answered.passwordrules,
+            "minlength: 14; maxlength: 128; required: lower; required: upper; required: digit; allowed: special;"
+        );
+    }
+}
+
+/// SSO members have no password here: they are told so, as a change would tell them.
+#[tokio::test]
+async fn sso_members_are_answered_that_sso_manages_their_password() {
+    let s = TestServer::start().await;
+    let token = s.store().sign_in(DEMO_SSO_EMAIL).unwrap().session.token;
+    s.get_as("/me/password_policy", &token)
+        .await
+        .assert_error(ErrorCode::SsoManaged);
 }
 
 #[tokio::test]

@@ -238,6 +238,16 @@ async fn a_link_asked_for_outside_the_app_gets_the_form_and_no_custom_scheme_han
         "{html}"
     );
     assert_eq!(html.matches("autocomplete=\"new-password\"").count(), 2);
+    // Password managers suggest a password the demo organisation's policy accepts.
+    assert_eq!(
+        html.matches(
+            "autocomplete=\"new-password\" passwordrules=\"minlength: 8; maxlength: 128; \
+             required: lower; required: digit; allowed: upper, special;\""
+        )
+        .count(),
+        2,
+        "{html}"
+    );
     assert!(html.contains(&format!(
         "<label for=\"new-password\">{}</label>",
         en("reset.new")
@@ -263,6 +273,30 @@ async fn a_link_asked_for_outside_the_app_gets_the_form_and_no_custom_scheme_han
         "no hand-off of the token: {html}"
     );
     assert!(page.secret.is_some() && page.cookie.is_some());
+}
+
+/// The form's `passwordrules` and checklist are the member's organisation's, not the default.
+#[tokio::test]
+async fn the_form_gives_password_managers_the_organisations_own_rules() {
+    let s = TestServer::start().await;
+    s.store()
+        .set_team(json!({ "slug": "strict", "policy": {
+            "min_length": 12, "max_length": 64, "require_lower": true, "require_upper": true,
+            "require_digit": true, "require_symbol": true
+        } }))
+        .unwrap();
+    s.store()
+        .add_member(json!({"email": "ken@strict.example", "team": "strict", "password": "Strict-pass-123", "display_name": "Ken", "login_method": "email"}))
+        .unwrap();
+    let token = s.reset_token_for("ken@strict.example").await;
+    let html = open_link(&s, &token).await.html();
+    let rules = "passwordrules=\"minlength: 12; maxlength: 64; required: lower; required: upper; \
+                 required: digit; required: special;\"";
+    assert_eq!(html.matches(rules).count(), 2, "{html}");
+    assert!(html.contains(&format!(
+        "<li>{}</li>",
+        en("rule.min_length").replace("{n}", "12")
+    )));
 }
 
 #[tokio::test]
@@ -393,7 +427,8 @@ async fn mismatched_or_weak_passwords_get_the_apps_codes_and_texts_and_leave_the
     assert!(html.contains("role=\"alert\" id=\"form-error\""));
     assert!(html.contains(
         "name=\"new_password_confirmation\" type=\"password\" autocomplete=\"new-password\" \
-         required aria-describedby=\"form-error\" aria-invalid=\"true\""
+         passwordrules=\"minlength: 8; maxlength: 128; required: lower; required: digit; \
+         allowed: upper, special;\" required aria-describedby=\"form-error\" aria-invalid=\"true\""
     ));
     assert!(!html.contains(&good_password(1)), "no password is echoed");
 

@@ -92,6 +92,9 @@ pub enum Command {
     },
     /// Show the logged-in member.
     Me,
+    /// Show the rules of the logged-in member's organisation for a new password (what Settings >
+    /// Account's checklist shows), and them as Apple's passwordrules attribute.
+    PasswordPolicy,
     /// Change the password: stdin line 1 is the current password, line 2 the new one. Every
     /// other session is logged out; this one is renewed in the keychain.
     ChangePassword {

@@ -12,7 +12,7 @@ use unipos_client::support::{
     known_code, ApiCall, LinkArrival, LinkEvent, ShownError, SupportReport, LINK_OPENED_FORGOT,
     LINK_OPENED_LOGIN, LINK_OPENED_RESET, LINK_VALID,
 };
-use unipos_client::unipos_protocol::MAIL_SENDER;
+use unipos_client::unipos_protocol::{routes, MAIL_SENDER};
 use unipos_client::DEFAULT_BASE;
 
 use crate::explain::{self, Repro, Shown};
@@ -453,27 +453,25 @@ fn header(r: &SupportReport) -> Vec<(&'static str, String)> {
 
 /// For each route of the API the app calls (the member's, not Team Admin's), the CLI command
 /// that makes the same call.
-const SAME_CALL: [(&str, &str); 8] = [
+const SAME_CALL: [(&str, &str); 9] = [
+    (routes::FORGOT, "forgot '<address of a staging account>'"),
     (
-        "/password/forgot",
-        "forgot '<address of a staging account>'",
-    ),
-    (
-        "/password/reset/check",
+        routes::RESET_CHECK,
         "check-link '<a link from a staging reset mail>'",
     ),
     (
-        "/password/reset",
+        routes::RESET,
         "reset '<a link from a staging reset mail>' --password-stdin",
     ),
     (
-        "/sessions",
+        routes::SESSIONS,
         "login --email '<address of a staging account>' --password-stdin",
     ),
-    ("/sessions/current", "logout"),
-    ("/me", "me"),
-    ("/me/password", "change-password --password-stdin"),
-    ("/timeline", "timeline"),
+    (routes::CURRENT_SESSION, "logout"),
+    (routes::ME, "me"),
+    (routes::ME_PASSWORD, "change-password --password-stdin"),
+    (routes::ME_PASSWORD_POLICY, "password-policy"),
+    (routes::TIMELINE, "timeline"),
 ];
 
 /// The CLI command that makes the same call as the app's call to `route`.

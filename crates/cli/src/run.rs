@@ -67,6 +67,23 @@ pub async fn run(cli: Cli) -> Result<Done, Failure> {
                 json: json!({ "status": reply.status, "request_id": reply.request_id, "user": reply.value }),
             })
         }
+        Command::PasswordPolicy => {
+            let reply = flows(api, web)?.password_policy().await?;
+            Ok(Done {
+                human: format!(
+                    "{}Password rules: {}.\npasswordrules: {}\n",
+                    http_line(reply.status, "ok", &reply.request_id),
+                    describe_policy(&reply.value.policy),
+                    reply.value.passwordrules
+                ),
+                json: json!({
+                    "status": reply.status,
+                    "request_id": reply.request_id,
+                    "policy": reply.value.policy,
+                    "passwordrules": reply.value.passwordrules,
+                }),
+            })
+        }
         Command::ChangePassword { password_stdin } => {
             let [current, new] = read_passwords(password_stdin)?;
             let done = flows(api, web)?

@@ -428,6 +428,27 @@ async fn reset_me_timeline_change_password_and_logout_from_the_terminal() {
     assert_eq!(v["user"]["display_name"], DEMO_DISPLAY_NAME);
     assert_eq!(v["user"]["login_method"], "email");
 
+    // The organisation's rules, as Settings > Account's checklist shows them.
+    let run = unipos(&at(&api, &web, &["password-policy"]), None, &[]).await;
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert_request_id_line(&run, "200", "ok");
+    assert!(
+        run.stdout.contains("Password rules: 8–128 characters"),
+        "{}",
+        run.stdout
+    );
+    let v = unipos(&at(&api, &web, &["--json", "password-policy"]), None, &[])
+        .await
+        .json();
+    assert_eq!(v["policy"]["min_length"], 8);
+    assert!(
+        v["passwordrules"]
+            .as_str()
+            .unwrap()
+            .starts_with("minlength: 8;"),
+        "{v}"
+    );
+
     let run = unipos(&at(&api, &web, &["timeline"]), None, &[]).await;
     assert_eq!(run.code, 0);
     assert!(run.stdout.contains(" → "), "{}", run.stdout);

@@ -14,8 +14,8 @@ use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use unipos_protocol::{
-    AddMemberRequest, AdminMember, AdminMembers, AdminPasswordReset, ChangePasswordRequest, Email,
-    ErrorCode, ErrorEnvelope, ForgotAccepted, ForgotRequest, Language, LoginRequest,
+    routes, AddMemberRequest, AdminMember, AdminMembers, AdminPasswordReset, ChangePasswordRequest,
+    Email, ErrorCode, ErrorEnvelope, ForgotAccepted, ForgotRequest, Language, LoginRequest,
     PasswordPolicyResponse, ResetCheckRequest, ResetCheckResponse, ResetRequest, ResetToken,
     SessionResponse, Timeline, User, API_PREFIX, PDF_MEDIA_TYPE, REQUEST_ID_HEADER,
 };
@@ -189,7 +189,7 @@ impl ApiClient {
         };
         self.call_json(
             Method::POST,
-            "/password/forgot",
+            routes::FORGOT,
             Some(&body),
             None,
             Retry::Never,
@@ -210,7 +210,7 @@ impl ApiClient {
         };
         self.call_json(
             Method::POST,
-            "/password/reset/check",
+            routes::RESET_CHECK,
             Some(&body),
             None,
             Retry::OnConnectFailure,
@@ -233,14 +233,8 @@ impl ApiClient {
             code_verifier: code_verifier.map(str::to_owned),
             lang: Some(self.language),
         };
-        self.call_json(
-            Method::POST,
-            "/password/reset",
-            Some(&body),
-            None,
-            Retry::Never,
-        )
-        .await
+        self.call_json(Method::POST, routes::RESET, Some(&body), None, Retry::Never)
+            .await
     }
 
     /// `POST /sessions`, by email or by team + Login ID.
@@ -248,15 +242,21 @@ impl ApiClient {
         &self,
         request: &LoginRequest,
     ) -> Result<Reply<SessionResponse>, ClientError> {
-        self.call_json(Method::POST, "/sessions", Some(request), None, Retry::Never)
-            .await
+        self.call_json(
+            Method::POST,
+            routes::SESSIONS,
+            Some(request),
+            None,
+            Retry::Never,
+        )
+        .await
     }
 
     /// `DELETE /sessions/current`
     pub async fn logout(&self, session_token: &str) -> Result<Reply<NoContent>, ClientError> {
         self.call_empty(
             Method::DELETE,
-            "/sessions/current",
+            routes::CURRENT_SESSION,
             None::<&()>,
             Some(session_token),
             Retry::Never,
@@ -268,7 +268,7 @@ impl ApiClient {
     pub async fn me(&self, session_token: &str) -> Result<Reply<User>, ClientError> {
         self.call_json(
             Method::GET,
-            "/me",
+            routes::ME,
             None::<&()>,
             Some(session_token),
             Retry::OnConnectFailure,
@@ -283,7 +283,7 @@ impl ApiClient {
     ) -> Result<Reply<PasswordPolicyResponse>, ClientError> {
         self.call_json(
             Method::GET,
-            "/me/password_policy",
+            routes::ME_PASSWORD_POLICY,
             None::<&()>,
             Some(session_token),
             Retry::OnConnectFailure,
@@ -308,7 +308,7 @@ impl ApiClient {
         };
         self.call_json(
             Method::PUT,
-            "/me/password",
+            routes::ME_PASSWORD,
             Some(&body),
             Some(session_token),
             Retry::Never,
@@ -320,7 +320,7 @@ impl ApiClient {
     pub async fn timeline(&self, session_token: &str) -> Result<Reply<Timeline>, ClientError> {
         self.call_json(
             Method::GET,
-            "/timeline",
+            routes::TIMELINE,
             None::<&()>,
             Some(session_token),
             Retry::OnConnectFailure,
@@ -336,8 +336,8 @@ impl ApiClient {
     ) -> Result<Reply<AdminMembers>, ClientError> {
         let query: String = url::form_urlencoded::byte_serialize(query.as_bytes()).collect();
         let route = Route {
-            pattern: "/admin/members",
-            path: format!("/admin/members?query={query}"),
+            pattern: routes::ADMIN_MEMBERS,
+            path: format!("{}?query={query}", routes::ADMIN_MEMBERS),
         };
         self.call_json(
             Method::GET,
@@ -357,7 +357,7 @@ impl ApiClient {
     ) -> Result<Reply<AdminMember>, ClientError> {
         self.call_json(
             Method::POST,
-            "/admin/members",
+            routes::ADMIN_MEMBERS,
             Some(member),
             Some(session_token),
             Retry::Never,
@@ -372,8 +372,8 @@ impl ApiClient {
         member_id: &str,
     ) -> Result<Reply<AdminPasswordReset>, ClientError> {
         let route = Route {
-            pattern: "/admin/members/{member_id}/password_reset",
-            path: format!("/admin/members/{}/password_reset", segment(member_id)),
+            pattern: routes::ADMIN_PASSWORD_RESET,
+            path: routes::for_member(routes::ADMIN_PASSWORD_RESET, &segment(member_id)),
         };
         self.call_json(
             Method::POST,
@@ -394,10 +394,10 @@ impl ApiClient {
         lang: &str,
     ) -> Result<Reply<AccountSheet>, ClientError> {
         let route = Route {
-            pattern: "/admin/members/{member_id}/account_sheet",
+            pattern: routes::ADMIN_ACCOUNT_SHEET,
             path: format!(
-                "/admin/members/{}/account_sheet?lang={}",
-                segment(member_id),
+                "{}?lang={}",
+                routes::for_member(routes::ADMIN_ACCOUNT_SHEET, &segment(member_id)),
                 segment(lang)
             ),
         };

@@ -14,6 +14,7 @@ pub mod language;
 pub mod link;
 pub mod member;
 pub mod policy;
+pub mod routes;
 pub mod token;
 pub mod wire;
 

@@ -67,3 +67,20 @@ fn the_document_is_openapi_3_1_and_covers_every_endpoint_of_the_contract() {
     }
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
 }
+
+/// The server serves exactly the routes the protocol names (the client calls them by those
+/// names, and the CLI's support report reproduces them by them): one added on one side only
+/// fails here.
+#[test]
+fn the_served_routes_are_the_protocols_routes() {
+    let doc = serde_json::to_value(unipos_server::openapi()).unwrap();
+    let served: std::collections::BTreeSet<String> = doc["paths"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(|path| path.strip_prefix(API_PREFIX).unwrap().to_owned())
+        .collect();
+    let named: std::collections::BTreeSet<String> =
+        unipos_protocol::routes::all().map(str::to_owned).collect();
+    assert_eq!(served, named);
+}

@@ -74,7 +74,7 @@ fn info_of(state: &AppState) -> AppInfo {
 pub async fn startup(state: State<'_, AppState>) -> Result<Startup> {
     let (has_session, keychain_error) = match state.has_session().await {
         Ok(has) => (has, None),
-        Err(e) => (false, Some(state.fail(e))),
+        Err(e) => (false, Some(state.recorded(e))),
     };
     Ok(Startup {
         info: info_of(&state),
@@ -113,7 +113,7 @@ pub fn set_api_url(
 ) -> Result<ApiUrlChange> {
     let asked = state
         .set_api_url(api_url, confirmed_host.as_deref(), CONFIRM_ANOTHER_API)
-        .map_err(|e| state.fail(e))?;
+        .map_err(|e| state.recorded(e))?;
     Ok(match asked {
         Some(host) => ApiUrlChange::Confirm { host },
         None => ApiUrlChange::Applied {
@@ -129,7 +129,7 @@ const CONFIRM_ANOTHER_API: bool = !cfg!(debug_assertions);
 /// The protocol's email rules (nothing is sent): `None` when the address is acceptable.
 #[tauri::command]
 #[specta::specta]
-pub fn check_email(input: String) -> Option<EmailError> {
+pub fn check_address(input: String) -> Option<EmailError> {
     Email::parse(&input).err()
 }
 
@@ -144,7 +144,7 @@ pub async fn request_reset(
 ) -> Result<ResetRequested> {
     let flows = state.flows().with_language(language);
     let sent = flows.request_reset(&email).await;
-    sent.map_err(|e| state.fail(e))
+    sent.map_err(|e| state.recorded(e))
 }
 
 /// A link pasted into Check your email: the link rules, then held in Rust.
@@ -167,7 +167,7 @@ async fn open_given(state: &AppState, url: &str, came: LinkArrival) -> Result<Li
     let flows = state.flows();
     let verdict = flows.open_link(url);
     state.links.note(&verdict, came);
-    let opened = verdict.map_err(|e| state.fail(e))?;
+    let opened = verdict.map_err(|e| state.recorded(e))?;
     Ok(state.links.hold(&flows, opened).await)
 }
 
@@ -196,7 +196,7 @@ pub async fn check_reset_link(state: State<'_, AppState>) -> Result<LinkChecked>
     state
         .links
         .note_check(&pending, checked.as_ref().map(|_| ()));
-    let checked = checked.map_err(|e| state.fail(e))?;
+    let checked = checked.map_err(|e| state.recorded(e))?;
     // What support (and the package test) reads to know the member reached a usable Reset screen.
     log::info!(
         "{} ({}), Reset shows",
@@ -233,7 +233,7 @@ pub async fn set_password_and_login(
     let done = flows
         .set_password_and_login(&pending, &new_password, &new_password_confirmation)
         .await
-        .map_err(|e| state.fail(e))?;
+        .map_err(|e| state.recorded(e))?;
     state.links.forget_reset();
     Ok(done)
 }
@@ -248,7 +248,7 @@ pub async fn login_with_email(
 ) -> Result<LoggedIn> {
     state.update_preferences(|p| p.last_login_method = Some(LoginTab::Email));
     let done = state.flows().login_with_email(&email, &password).await;
-    done.map_err(|e| state.fail(e))
+    done.map_err(|e| state.recorded(e))
 }
 
 /// Log in with team + Login ID.
@@ -263,7 +263,7 @@ pub async fn login_with_login_id(
     state.update_preferences(|p| p.last_login_method = Some(LoginTab::LoginId));
     let flows = state.flows();
     let done = flows.login_with_login_id(&team, &login_id, &password).await;
-    done.map_err(|e| state.fail(e))
+    done.map_err(|e| state.recorded(e))
 }
 
 /// "Log in with SSO": the organisation's SSO page in the browser. `false` if none opened.
@@ -286,7 +286,7 @@ pub fn open_help(state: State<'_, AppState>, topic: HelpTopic, language: Languag
 #[specta::specta]
 pub async fn restore_session(state: State<'_, AppState>) -> Result<User> {
     let me = state.flows().me().await;
-    me.map(|reply| reply.value).map_err(|e| state.fail(e))
+    me.map(|reply| reply.value).map_err(|e| state.recorded(e))
 }
 
 /// `GET /timeline`.
@@ -294,7 +294,9 @@ pub async fn restore_session(state: State<'_, AppState>) -> Result<User> {
 #[specta::specta]
 pub async fn timeline(state: State<'_, AppState>) -> Result<Timeline> {
     let posts = state.flows().timeline().await;
-    posts.map(|reply| reply.value).map_err(|e| state.fail(e))
+    posts
+        .map(|reply| reply.value)
+        .map_err(|e| state.recorded(e))
 }
 
 /// Settings > Account: the rules of the member's organisation (`GET /me/password_policy`),
@@ -303,7 +305,7 @@ pub async fn timeline(state: State<'_, AppState>) -> Result<Timeline> {
 #[specta::specta]
 pub async fn account_password_policy(state: State<'_, AppState>) -> Result<PasswordPolicyResponse> {
     let reply = state.flows().password_policy().await;
-    let rules = reply.map(|r| r.value).map_err(|e| state.fail(e))?;
+    let rules = reply.map(|r| r.value).map_err(|e| state.recorded(e))?;
     state.set_account_policy(rules.policy.clone());
     Ok(rules)
 }
@@ -332,7 +334,7 @@ pub async fn change_password(
     let done = flows
         .change_password(&current_password, &new_password, &new_password_confirmation)
         .await;
-    done.map_err(|e| state.fail(e))
+    done.map_err(|e| state.recorded(e))
 }
 
 /// Settings > Support: the support report the member copies for support staff.
@@ -353,7 +355,11 @@ pub fn startup_reached(phase: crate::startup_trace::UiPhase) {
 #[tauri::command]
 #[specta::specta]
 pub async fn logout(state: State<'_, AppState>) -> Result<LoggedOut> {
-    let out = state.flows().logout().await.map_err(|e| state.fail(e))?;
+    let out = state
+        .flows()
+        .logout()
+        .await
+        .map_err(|e| state.recorded(e))?;
     if let Some(e) = &out.remote_error {
         log::info!("the server did not revoke the session: {}", e.code());
     }

@@ -64,7 +64,7 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             commands::set_language,
             commands::set_presentation,
             commands::set_api_url,
-            commands::check_email,
+            commands::check_address,
             commands::request_reset,
             commands::open_link,
             commands::open_scanned_link,

@@ -139,8 +139,9 @@ impl AppState {
         self.flows().has_session().await
     }
 
-    /// Records the error the UI is about to show (for the support report) and hands it on.
-    pub fn fail(&self, e: ClientError) -> ClientError {
+    /// The error the UI is about to show, recorded for the support report and handed on
+    /// (`.map_err(|e| state.recorded(e))`).
+    pub fn recorded(&self, e: ClientError) -> ClientError {
         log::info!(
             "command failed: {} request_id={}",
             e.code(),

@@ -356,12 +356,15 @@ fn forgot_password_by_email_ends_on_the_timeline_and_no_token_reaches_the_web_vi
     let t = TestApp::start();
 
     // Forgot password: a trailing ideographic space is refused locally, with the one-tap fix.
-    let refusal = t.ok("check_email", json!({"input": "taro@example.com\u{3000}"}));
+    let refusal = t.ok(
+        "check_address",
+        json!({"input": "taro@example.com\u{3000}"}),
+    );
     assert_eq!(refusal["code"], "email_trailing_whitespace");
     assert_eq!(refusal["fix"], DEMO_EMAIL);
     assert_eq!(refusal["chars"][0]["code_point"], "U+3000");
     assert_eq!(
-        t.ok("check_email", json!({"input": DEMO_EMAIL})),
+        t.ok("check_address", json!({"input": DEMO_EMAIL})),
         Value::Null
     );
 
@@ -887,7 +890,7 @@ fn the_capabilities_let_the_main_window_call_the_screens_commands_and_write_text
     let call = |cmd: &str, args: Value| {
         get_ipc_response(&main, request(cmd, args)).map(|b| b.deserialize::<Value>().unwrap())
     };
-    let refusal = call("check_email", json!({"input": " taro@example.com"})).unwrap();
+    let refusal = call("check_address", json!({"input": " taro@example.com"})).unwrap();
     assert_eq!(refusal["code"], "email_leading_whitespace");
 
     // "Copy support report" and "Copy details" write text to the clipboard (a machine without a
@@ -927,7 +930,7 @@ fn the_capabilities_let_the_main_window_call_the_screens_commands_and_write_text
 fn another_window_gets_no_command_at_all() {
     let (_app, other) = app_with_real_capabilities("other");
     let denied =
-        get_ipc_response(&other, request("check_email", json!({"input": "x"}))).unwrap_err();
+        get_ipc_response(&other, request("check_address", json!({"input": "x"}))).unwrap_err();
     assert!(denied.to_string().contains("not allowed"), "{denied}");
 }
 

@@ -21,7 +21,7 @@ export const commands = {
 	 */
 	setApiUrl: (apiUrl: string | null, confirmedHost: string | null) => typedError<ApiUrlChange, ClientError>(__TAURI_INVOKE("set_api_url", { apiUrl, confirmedHost })),
 	/**  The protocol's email rules (nothing is sent): `None` when the address is acceptable. */
-	checkEmail: (input: string) => __TAURI_INVOKE<EmailError | null>("check_email", { input }),
+	checkAddress: (input: string) => __TAURI_INVOKE<EmailError | null>("check_address", { input }),
 	/**
 	 *  Forgot password → **Send**. The mail comes in `language`, the one the app shows; the answer
 	 *  names its subject.

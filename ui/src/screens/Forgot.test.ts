@@ -24,13 +24,13 @@ const sent = {
 };
 
 /**
- * The rules' verdicts, keyed by input, as the core answers them: `check_email` with the verdict,
+ * The rules' verdicts, keyed by input, as the core answers them: `check_address` with the verdict,
  * and `request_reset` with the same verdict as the client's error (its fix and characters in
  * `details`) before anything is sent, or with `sent`.
  */
 function rules(verdicts: Record<string, EmailError>) {
   return {
-    check_email: ({ input }: Record<string, unknown>) => verdicts[input as string] ?? null,
+    check_address: ({ input }: Record<string, unknown>) => verdicts[input as string] ?? null,
     request_reset: ({ email }: Record<string, unknown>) => {
       const verdict = verdicts[email as string];
       if (!verdict) return sent;
@@ -60,7 +60,7 @@ describe("Forgot password", () => {
     expect(field().getAttribute("aria-invalid")).toBe("true");
     // One trip: the rules answered inside `request_reset`, and nothing was sent.
     expect(count(calls, "request_reset")).toBe(1);
-    expect(count(calls, "check_email")).toBe(0);
+    expect(count(calls, "check_address")).toBe(0);
 
     await fireEvent.click(screen.getByRole("button", { name: "Remove the space" }));
     expect(field().value).toBe("taro@example.com");
@@ -118,18 +118,18 @@ describe("Forgot password", () => {
     const calls = backend(rules({ "taro@": { code: "email_invalid", message: "", chars: [] } }));
     render(Forgot);
     await fireEvent.input(field(), { target: { value: "taro@" } });
-    expect(count(calls, "check_email")).toBe(0);
+    expect(count(calls, "check_address")).toBe(0);
 
     await fireEvent.click(screen.getByRole("button", { name: "Send" }));
     await screen.findByText("email_invalid");
     await fireEvent.input(field(), { target: { value: "taro@example.com" } });
     await waitFor(() => expect(screen.queryByText("email_invalid")).toBeNull());
-    expect(count(calls, "check_email")).toBe(1);
+    expect(count(calls, "check_address")).toBe(1);
   });
 
   it("sends one request for a double tap, with Send disabled while it is in flight", async () => {
     const answer = held<typeof sent>();
-    const calls = backend({ check_email: () => null, request_reset: () => answer.promise });
+    const calls = backend({ check_address: () => null, request_reset: () => answer.promise });
     render(Forgot);
     await fireEvent.input(field(), { target: { value: "taro@example.com" } });
     const send = screen.getByRole("button", { name: "Send" }) as HTMLButtonElement;
@@ -143,14 +143,14 @@ describe("Forgot password", () => {
     answer.resolve(sent);
     await waitFor(() => expect(app.route.name).toBe("check_email"));
     // One round trip for Send: the rules are applied inside `request_reset`.
-    expect(count(calls, "check_email")).toBe(0);
+    expect(count(calls, "check_address")).toBe(0);
     expect(count(calls, "request_reset")).toBe(1);
     expect(app.sent?.email_hint).toBe("t***@example.com");
   });
 
   it("keeps what was typed when the request fails, and shows the code with its request id", async () => {
     backend({
-      check_email: () => null,
+      check_address: () => null,
       request_reset: () => refuse("offline", { request_id: "req-9" }),
     });
     render(Forgot);
@@ -165,7 +165,7 @@ describe("Forgot password", () => {
 
   it("says how long to wait when the server rate-limits", async () => {
     backend({
-      check_email: () => null,
+      check_address: () => null,
       request_reset: () => refuse("rate_limited", { retry_after_s: 42, status: 429 }),
     });
     render(Forgot);
@@ -175,7 +175,7 @@ describe("Forgot password", () => {
   });
 
   it("keeps the typed address when the member goes back and returns", async () => {
-    backend({ check_email: () => null });
+    backend({ check_address: () => null });
     const first = render(Forgot);
     await fireEvent.input(field(), { target: { value: "taro@example.com" } });
     await fireEvent.click(screen.getByRole("button", { name: "Back to Log in" }));
@@ -240,7 +240,7 @@ describe("Forgot password", () => {
 describe("Forgot password while an API chosen in Support is used", () => {
   it("says Connected to the host under the title, and still after a failed Send", async () => {
     app.info = { ...info, chosen_api_host: "api.staging.example" };
-    backend({ check_email: () => null, request_reset: () => refuse("offline") });
+    backend({ check_address: () => null, request_reset: () => refuse("offline") });
     render(Forgot);
     const line = document.querySelector(".connected-to") as HTMLElement;
     expect(line.textContent).toContain("Connected to api.staging.example");

@@ -13,8 +13,8 @@ use unipos_client::{
 use unipos_client::support::LinkArrival;
 
 use crate::state::AppState;
-use crate::support::ReportView;
-use crate::wire::{
+use crate::support_report::ReportView;
+use crate::ui_values::{
     ApiUrlChange, AppInfo, HelpTopic, IncomingLink, Language, LinkArrived, LinkTarget, LoginTab,
     Preferences, Presentation, Startup,
 };
@@ -341,7 +341,7 @@ pub async fn change_password(
 #[tauri::command]
 #[specta::specta]
 pub async fn support_report(state: State<'_, AppState>, view: ReportView) -> Result<String> {
-    Ok(crate::support::report(&state, view).await.to_text())
+    Ok(crate::support_report::report(&state, view).await.to_text())
 }
 
 /// Start-up trace (`UNIPOS_TRACE_STARTUP=1`): the UI mounted, or painted its first screen.

@@ -18,15 +18,15 @@ mod handover;
 pub mod links;
 pub mod startup_trace;
 pub mod state;
-pub mod support;
+pub mod support_report;
+pub mod ui_values;
 #[cfg(target_os = "linux")]
 mod web_view_env;
-pub mod wire;
 
 // `COMMAND_NAMES`: every `#[tauri::command]` of `commands.rs`, as `build.rs` read them.
 include!(concat!(env!("OUT_DIR"), "/command_names.rs"));
 use state::{AppState, Browser, PreferenceFile};
-use wire::Preferences;
+use ui_values::Preferences;
 
 /// The store file of the non-secret preferences.
 pub const PREFERENCES_FILE: &str = "preferences.json";

@@ -16,7 +16,7 @@ use unipos_client::support::{
 use unipos_client::unipos_protocol::PasswordPolicy;
 use unipos_client::{ClientError, Flows, OpenedLink, PendingReset};
 
-use crate::wire::{IncomingLink, LinkArrived, LinkTarget};
+use crate::ui_values::{IncomingLink, LinkArrived, LinkTarget};
 
 /// What the app knows of links between commands.
 #[derive(Debug, Default)]

@@ -9,7 +9,7 @@ use unipos_client::unipos_protocol::PasswordPolicy;
 use unipos_client::{ClientConfig, ClientError, Flows, SessionVault};
 
 use crate::links::Links;
-use crate::wire::Preferences;
+use crate::ui_values::Preferences;
 
 /// Name and version sent in the `User-Agent`.
 pub const APP_NAME: &str = "UniposAccount";

@@ -18,7 +18,7 @@ use tauri::test::{get_ipc_response, mock_builder, mock_context, noop_assets, Moc
 use tauri::webview::InvokeRequest;
 use tauri::{App, Manager, WebviewWindow, WebviewWindowBuilder};
 use unipos_app_lib::state::{AppState, Browser, PreferenceFile};
-use unipos_app_lib::wire::Preferences;
+use unipos_app_lib::ui_values::Preferences;
 use unipos_client::testing::MemoryVault;
 use unipos_client::{ClientConfig, ClientError, SessionVault, StoredSession};
 use unipos_server::dev::{

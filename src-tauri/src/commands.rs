@@ -15,7 +15,7 @@ use unipos_client::support::LinkArrival;
 use crate::state::AppState;
 use crate::support_report::ReportView;
 use crate::ui_values::{
-    ApiUrlChange, AppInfo, HelpTopic, IncomingLink, Language, LinkArrived, LinkTarget, LoginTab,
+    ApiUrlChange, AppInfo, HelpTopic, IncomingLink, Language, LinkTarget, LinkWaiting, LoginTab,
     Preferences, Presentation, Startup,
 };
 
@@ -175,7 +175,7 @@ async fn open_given(state: &AppState, url: &str, came: LinkArrival) -> Result<Li
 /// `take_incoming_link`).
 #[tauri::command]
 #[specta::specta]
-pub fn watch_links(state: State<'_, AppState>, on_link: Channel<LinkArrived>) {
+pub fn watch_links(state: State<'_, AppState>, on_link: Channel<LinkWaiting>) {
     state.links.watch(on_link);
 }
 

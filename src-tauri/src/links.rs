@@ -16,7 +16,7 @@ use unipos_client::support::{
 use unipos_client::unipos_protocol::PasswordPolicy;
 use unipos_client::{ClientError, Flows, OpenedLink, PendingReset};
 
-use crate::ui_values::{IncomingLink, LinkArrived, LinkTarget};
+use crate::ui_values::{IncomingLink, LinkTarget, LinkWaiting};
 
 /// What the app knows of links between commands.
 #[derive(Debug, Default)]
@@ -37,7 +37,7 @@ pub struct Links {
     waiting: Mutex<Waiting>,
     events: Mutex<VecDeque<LinkEvent>>,
     /// Where the UI hears that a link arrived (`watch_links`).
-    watcher: Mutex<Option<Channel<LinkArrived>>>,
+    watcher: Mutex<Option<Channel<LinkWaiting>>>,
 }
 
 impl std::fmt::Debug for Links {
@@ -160,8 +160,8 @@ impl Links {
         *self.lock() = Waiting::default();
     }
 
-    /// The UI's channel for [`LinkArrived`]; a newer one (the page reloaded) replaces it.
-    pub fn watch(&self, channel: Channel<LinkArrived>) {
+    /// The UI's channel for [`LinkWaiting`]; a newer one (the page reloaded) replaces it.
+    pub fn watch(&self, channel: Channel<LinkWaiting>) {
         *self.watcher.lock().unwrap_or_else(|p| p.into_inner()) = Some(channel);
     }
 
@@ -169,7 +169,7 @@ impl Links {
     pub fn tell_ui(&self) {
         let watcher = self.watcher.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(channel) = watcher.as_ref() {
-            if let Err(e) = channel.send(LinkArrived {}) {
+            if let Err(e) = channel.send(LinkWaiting {}) {
                 log::warn!("could not tell the UI about a link: {e}");
             }
         }

@@ -119,4 +119,4 @@ pub enum IncomingLink {
 /// at all, so neither can a script that got into it, nor hear the deep-link plugin's own
 /// `deep-link://new-url` event, which carries the raw URL with its token.
 #[derive(Debug, Clone, Serialize, Deserialize, Type)]
-pub struct LinkArrived {}
+pub struct LinkWaiting {}

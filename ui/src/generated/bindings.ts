@@ -38,7 +38,7 @@ export const commands = {
 	 *  Gives Rust the channel on which the UI hears that the OS handed over a link (then it calls
 	 *  `take_incoming_link`).
 	 */
-	watchLinks: (onLink: Channel<LinkArrived>) => __TAURI_INVOKE<void>("watch_links", { onLink }),
+	watchLinks: (onLink: Channel<LinkWaiting>) => __TAURI_INVOKE<void>("watch_links", { onLink }),
 	/**  The link the OS opened the app with (cold start) or handed over since (warm start), once. */
 	takeIncomingLink: () => typedError<IncomingLink | null, ClientError>(__TAURI_INVOKE("take_incoming_link")),
 	/**
@@ -376,14 +376,6 @@ export type Language =
 /**  English, also for a request that says nothing. */
 "en" | "ja";
 
-/**
- *  Sent when the OS hands the app a link; the UI then calls `take_incoming_link`. It travels on
- *  the channel the UI gave `watch_links`, not as an event: the web view may listen to no event
- *  at all, so neither can a script that got into it, nor hear the deep-link plugin's own
- *  `deep-link://new-url` event, which carries the raw URL with its token.
- */
-export type LinkArrived = Record<string, never>;
-
 /**  What the Reset screen shows before the member types a password. */
 export type LinkChecked = {
 	status: number,
@@ -423,6 +415,14 @@ export type LinkTarget =
 { kind: "forgot"; logged_in: boolean } | 
 /**  Log in, or the Timeline when a session exists. */
 { kind: "login"; logged_in: boolean };
+
+/**
+ *  Sent when the OS hands the app a link; the UI then calls `take_incoming_link`. It travels on
+ *  the channel the UI gave `watch_links`, not as an event: the web view may listen to no event
+ *  at all, so neither can a script that got into it, nor hear the deep-link plugin's own
+ *  `deep-link://new-url` event, which carries the raw URL with its token.
+ */
+export type LinkWaiting = Record<string, never>;
 
 /**  A new session, stored in the vault. The token itself is not part of the result. */
 export type LoggedIn = {

@@ -6,7 +6,7 @@ import type {
   ClientError,
   ClientErrorCode,
   AppInfo,
-  LinkArrived,
+  LinkWaiting,
   LoggedOut,
   Preferences,
   User,
@@ -16,14 +16,14 @@ export type Call = { cmd: string; args: Record<string, unknown> };
 type Handler = (args: Record<string, unknown>) => unknown;
 
 /** The channel the app gave `watch_links`: where Rust says a link arrived. */
-let linkChannel: Channel<LinkArrived> | null = null;
+let linkChannel: Channel<LinkWaiting> | null = null;
 
 /** Commands every screen test answers alike, unless it says otherwise. */
 const defaults: Record<string, Handler> = {
   // The start-up trace's reports: the app answers nothing.
   startup_reached: () => null,
   watch_links: ({ onLink }) => {
-    linkChannel = onLink as Channel<LinkArrived>;
+    linkChannel = onLink as Channel<LinkWaiting>;
     return null;
   },
 };

@@ -275,34 +275,28 @@ pub fn reset_body(
     ttl: Duration,
     expires_at_ms: i64,
 ) -> Body {
-    let time = for_people(ttl, lang);
-    let button = label(lang, "login.reset_password").to_owned();
-    let mut blocks = match lang {
-        Language::En => vec![Block::Para(vec![
-            format!("We received a request to reset the password of your Unipos account ({to})."),
-            format!("Open this link within {time} to set a new password:"),
-        ])],
-        Language::Ja => vec![Block::Para(vec![
-            format!("Uniposアカウント（{to}）のパスワード再設定のご依頼を受け付けました。"),
-            format!("{time}以内に次のリンクを開いて、新しいパスワードを設定してください。"),
-        ])],
+    let why = match lang {
+        Language::En => {
+            format!("We received a request to reset the password of your Unipos account ({to}).")
+        }
+        Language::Ja => {
+            format!("Uniposアカウント（{to}）のパスワード再設定のご依頼を受け付けました。")
+        }
     };
-    blocks.push(Block::Link {
-        url: link.to_owned(),
-        button,
-    });
-    blocks.extend(link_advice(lang, expires_at_ms));
-    blocks.push(Block::Para(vec![match lang {
+    let not_you = match lang {
         Language::En => {
             "If you did not ask for this, ignore this email: your password stays as it is."
-                .to_owned()
         }
         Language::Ja => {
             "お心当たりがない場合は、このメールを破棄してください。パスワードは変更されません。"
-                .to_owned()
         }
-    }]));
-    render(lang, display_name, &blocks)
+    };
+    let link = ResetLink {
+        url: link,
+        ttl,
+        expires_at_ms,
+    };
+    reset_mail(lang, display_name, why, link, Some(not_you))
 }
 
 /// The reset mail after the team's admin reset the member's password: the old password no
@@ -315,23 +309,51 @@ pub fn admin_reset_body(
     ttl: Duration,
     expires_at_ms: i64,
 ) -> Body {
-    let time = for_people(ttl, lang);
-    let button = label(lang, "login.reset_password").to_owned();
-    let mut blocks = match lang {
-        Language::En => vec![Block::Para(vec![
-            format!("Your company's Unipos admin reset the password of your Unipos account ({to}). The old password no longer works."),
-            format!("Open this link within {time} to set a new password:"),
-        ])],
-        Language::Ja => vec![Block::Para(vec![
-            format!("会社のUnipos管理者が、Uniposアカウント（{to}）のパスワードを再設定しました。これまでのパスワードではログインできません。"),
-            format!("{time}以内に次のリンクを開いて、新しいパスワードを設定してください。"),
-        ])],
+    let why = match lang {
+        Language::En => format!("Your company's Unipos admin reset the password of your Unipos account ({to}). The old password no longer works."),
+        Language::Ja => format!("会社のUnipos管理者が、Uniposアカウント（{to}）のパスワードを再設定しました。これまでのパスワードではログインできません。"),
     };
-    blocks.push(Block::Link {
-        url: link.to_owned(),
-        button,
-    });
-    blocks.extend(link_advice(lang, expires_at_ms));
+    let link = ResetLink {
+        url: link,
+        ttl,
+        expires_at_ms,
+    };
+    reset_mail(lang, display_name, why, link, None)
+}
+
+/// A reset mail's link: where it leads, for how long, until when.
+struct ResetLink<'a> {
+    url: &'a str,
+    ttl: Duration,
+    expires_at_ms: i64,
+}
+
+/// A reset mail: why it came, the link with how to use it and until when, and a last paragraph.
+fn reset_mail(
+    lang: Language,
+    display_name: &str,
+    why: String,
+    link: ResetLink<'_>,
+    last: Option<&str>,
+) -> Body {
+    let time = for_people(link.ttl, lang);
+    let open = match lang {
+        Language::En => format!("Open this link within {time} to set a new password:"),
+        Language::Ja => {
+            format!("{time}以内に次のリンクを開いて、新しいパスワードを設定してください。")
+        }
+    };
+    let mut blocks = vec![
+        Block::Para(vec![why, open]),
+        Block::Link {
+            url: link.url.to_owned(),
+            button: label(lang, "login.reset_password").to_owned(),
+        },
+    ];
+    blocks.extend(link_advice(lang, link.expires_at_ms));
+    if let Some(last) = last {
+        blocks.push(Block::Para(vec![last.to_owned()]));
+    }
     render(lang, display_name, &blocks)
 }
 

@@ -366,7 +366,8 @@ fn normalized(eml: &Eml, base: &str) -> String {
         }
         out.replace_range(start..end, &format!("{name}: {with}"));
     };
-    replace_header("Date", "Wed, 02 Dec 2026 04:45:00 +0000");
+    // The server's clock says 2030-12-02 04:45 UTC (below); lettre dates the mail by the wall clock.
+    replace_header("Date", "Mon, 02 Dec 2030 04:45:00 +0000");
     replace_header(
         "Message-ID",
         "<00000000-0000-0000-0000-000000000000@mail.unipos.me>",

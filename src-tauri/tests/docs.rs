@@ -1,7 +1,7 @@
 //! What the docs list, and the facts said in more than one place, agree with the code: the
 //! capabilities the README names are the files of `capabilities/`, its list of end-to-end tests is
-//! the test functions of `tests/e2e/tests/`, its screenshot tables are `docs/screenshots/`; the
-//! app's identifier is `unipos_protocol::APP_IDENTIFIER` everywhere; and every version (Cargo,
+//! the test functions of `tests/e2e/tests/`, its screenshot tables are `docs/screenshots/`; every
+//! file a doc names is there; the app's identifier is `unipos_protocol::APP_IDENTIFIER` everywhere; and every version (Cargo,
 //! the UI's package, Tauri's, Android's version code) is the workspace's.
 #![allow(
     clippy::unwrap_used,
@@ -303,5 +303,51 @@ fn every_version_is_the_workspaces() {
     assert!(
         readme.contains(&format!("version code {code} = {version}")),
         "README.md, Building for Android and iOS: \"version code {code} = {version}\""
+    );
+}
+
+/// Every file path the docs name in backquotes (the recipes' files, the maps' modules) is a
+/// file or folder of the checkout, read from the repository's root or from the doc's own
+/// folder: a file renamed or split makes its doc fail here, not mislead a reader.
+#[test]
+fn every_file_the_docs_name_is_there() {
+    const DOCS: [&str; 8] = [
+        "README.md",
+        "ARCHITECTURE.md",
+        "DEEPLINKS.md",
+        "src-tauri/README.md",
+        "crates/protocol/README.md",
+        "crates/server/README.md",
+        "crates/client/README.md",
+        "crates/cli/README.md",
+    ];
+    const EXTENSIONS: [&str; 9] = [
+        ".rs", ".ts", ".svelte", ".json", ".sh", ".md", ".toml", ".txt", ".eml",
+    ];
+    let mut missing = Vec::new();
+    for doc in DOCS {
+        let text = read(doc);
+        let dir = Path::new(doc).parent().unwrap_or(Path::new(""));
+        for quoted in text.split('`').skip(1).step_by(2) {
+            let path = quoted.trim_end_matches(['.', ',', ':', ')']);
+            // A path of the checkout: no spaces, placeholders, globs, URLs or build output.
+            let plain = !path.contains([' ', '<', '{', '*', '$', '='])
+                && !path.contains("://")
+                && !path.starts_with("target/")
+                && !path.starts_with("/")
+                && !path.starts_with("gen/")
+                && !path.contains("/gen/");
+            if !plain || !path.contains('/') || !EXTENSIONS.iter().any(|e| path.ends_with(e)) {
+                continue;
+            }
+            let path = path.trim_start_matches("./");
+            if !root().join(path).exists() && !root().join(dir).join(path).exists() {
+                missing.push(format!("{doc}: `{path}`"));
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "named in the docs but not there: {missing:#?}"
     );
 }

@@ -19,7 +19,9 @@ const EMAIL_PATTERN: &str = r"^[A-Za-z0-9.!#$%&'*+=?^_`{|}~-]{1,64}@(?:[A-Za-z0-
 /// strings the server parses, taken from the rules themselves.
 #[cfg(feature = "openapi")]
 mod schema {
-    use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, OneOfBuilder, Type};
+    use utoipa::openapi::schema::{
+        AdditionalProperties, ObjectBuilder, OneOfBuilder, SchemaType, Type,
+    };
     use utoipa::openapi::{Object, RefOr, Schema};
 
     use crate::email::MAX_EMAIL_OCTETS;
@@ -92,10 +94,11 @@ mod schema {
 
     impl utoipa::ToSchema for crate::LoginRequest {}
 
-    /// A binding's verifier or challenge ([`crate::binding`]).
+    /// A binding's verifier or challenge ([`crate::binding`]); optional, so `null` is as good as
+    /// absent (as serde reads it).
     pub fn binding_value() -> Object {
         ObjectBuilder::new()
-            .schema_type(Type::String)
+            .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
             .min_length(Some(crate::binding::BINDING_LEN))
             .max_length(Some(crate::binding::BINDING_LEN))
             .pattern(Some("^[A-Za-z0-9_-]{43}$"))

@@ -3,12 +3,16 @@
 # measured in one run on this machine:
 #
 #   - both release apps built (the baseline from a copy, with its own target folder);
-#   - N alternating cold starts of each under Xvfb at 1280×800, through tauri-driver: time from
-#     the WebDriver session request (which launches the app) to its first screen shown, and PSS
-#     of the app and its WebKit processes after 5 s idle; binary sizes, stripped and as built;
+#   - N rounds of alternating cold starts under Xvfb at 1280×800, through tauri-driver: the bare
+#     app as built and without accelerated compositing (like for like), this app as built, with
+#     JavaScriptCore's JITs off and on, and set to Japanese; each started twice per round, timed
+#     from the WebDriver session request (which launches it) to its first screen by each of two
+#     ready signs (a script in the page; WebDriver's element displayed), and PSS of the app and
+#     its WebKit processes after 5 s idle; binary sizes, stripped and as built;
 #   - this app alone: a reset link opened while it runs (a second launch, as the OS does) until
-#     "Set a new password" shows, N times; PSS after 50 rounds of forgot → "Check your email" →
-#     back, against the idle figure (tests/e2e/examples/bench.rs);
+#     "Set a new password" shows, N times as built and with the JITs off and on; PSS after 50
+#     rounds of forgot → "Check your email" → back, against the idle figure
+#     (tests/e2e/examples/bench.rs);
 #   - the CLI: `unipos forgot` against a local release server, against curl sending the same
 #     request (hyperfine, 50 runs each).
 #
@@ -16,7 +20,7 @@
 #
 # Prints every figure as measured, then the table; the last line is the summary. Not part of the
 # test command: a cold run builds two release apps (about 15 minutes on 2 cores), a warm one
-# takes about 3 minutes. Installs hyperfine when missing (Debian). UNIPOS_BASELINE names another
+# takes about 8 minutes. Installs hyperfine when missing (Debian). UNIPOS_BASELINE names another
 # copy of the bare app.
 set -euo pipefail
 cd "$(dirname "$0")/.."

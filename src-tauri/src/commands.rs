@@ -54,13 +54,15 @@ pub fn help_url(topic: HelpTopic, language: Language) -> url::Url {
     url::Url::parse_with_params(&search, [("query", title)]).expect("the help centre's address")
 }
 
-fn info_of(state: &AppState) -> AppInfo {
+pub(crate) fn info_of(state: &AppState) -> AppInfo {
     let flows = state.flows();
+    let locale = sys_locale::get_locale();
     AppInfo {
         version: env!("CARGO_PKG_VERSION").to_owned(),
         platform: std::env::consts::OS.to_owned(),
         mobile: cfg!(mobile),
-        locale: sys_locale::get_locale(),
+        device_language: locale.as_deref().map_or(Language::En, Language::of_locale),
+        locale,
         api_url: flows.config().api_base.as_str().to_owned(),
         web_base: flows.config().web_base.as_str().to_owned(),
         chosen_api_host: state.chosen_api_host(),
@@ -344,11 +346,12 @@ pub async fn support_report(state: State<'_, AppState>, view: ReportView) -> Res
     Ok(crate::support_report::report(&state, view).await.to_text())
 }
 
-/// Start-up trace (`UNIPOS_TRACE_STARTUP=1`): the UI mounted, or painted its first screen.
+/// Start-up trace (`UNIPOS_TRACE_STARTUP=1`): a phase only the UI sees, and when it was
+/// reached (`Date.now()`'s milliseconds).
 #[tauri::command]
 #[specta::specta]
-pub fn startup_reached(phase: crate::startup_trace::UiPhase) {
-    crate::startup_trace::reached(phase.into());
+pub fn startup_reached(phase: crate::startup_trace::UiPhase, at: f64) {
+    crate::startup_trace::reached_at(phase.into(), Some(at));
 }
 
 /// Log out: the session leaves the keychain whatever the server says.

@@ -13,6 +13,7 @@ pub mod arrival;
 #[cfg(target_os = "linux")]
 mod browser;
 pub mod commands;
+pub mod first_page;
 #[cfg(target_os = "linux")]
 mod handover;
 pub mod links;
@@ -89,6 +90,8 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
         .constant("ERROR_CODES", error_codes())
         .constant("DEAD_LINK_CODES", dead_link_codes())
         .constant("MAIL_SENDER", unipos_client::unipos_protocol::MAIL_SENDER)
+        .constant("PHONE_MAX_WIDTH", ui_values::PHONE_MAX_WIDTH)
+        .constant("PRERENDERED_LOGINS", first_page::prerendered_logins())
 }
 
 /// The TypeScript exporter used for the bindings file.
@@ -148,9 +151,67 @@ fn show_main_window<R: Runtime>(app: &tauri::AppHandle<R>) {
 #[cfg(desktop)]
 const SHOW_WINDOW_AT_LATEST: std::time::Duration = std::time::Duration::from_secs(3);
 
-fn setup<R: Runtime>(app: &mut tauri::App<R>) -> Result<(), Box<dyn std::error::Error>> {
-    // Tauri creates the configured window just before this hook.
+/// The window of tauri.conf.json (`"create": false`: made here, so that its page can be the
+/// prerendered Log in, first_page.rs). First thing at start, so that the web view starts early.
+fn create_window<R: Runtime>(app: &tauri::App<R>) -> tauri::Result<()> {
+    let Some(config) = app.config().app.windows.first() else {
+        return Ok(());
+    };
+    let configured_width = config.width;
+    let handle = app.handle().clone();
+    tauri::WebviewWindowBuilder::from_config(app, config)?
+        .on_web_resource_request(move |request, response| {
+            if first_page::is_app_page(request.uri().path()) {
+                serve_first_page(&handle, configured_width, response.body_mut());
+            }
+        })
+        .build()?;
     startup_trace::reached(startup_trace::Phase::WindowCreated);
+    Ok(())
+}
+
+/// The app's page, as first_page.rs chooses it.
+fn serve_first_page<R: Runtime>(
+    app: &tauri::AppHandle<R>,
+    configured_width: f64,
+    body: &mut std::borrow::Cow<'static, [u8]>,
+) {
+    startup_trace::reached(startup_trace::Phase::PageAsked);
+    // The web view may ask before setup has made the state (it rarely does): a moment's wait.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_millis(200);
+    let state = loop {
+        match app.try_state::<AppState>() {
+            Some(state) => break state,
+            None if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(1))
+            }
+            None => return,
+        }
+    };
+    // The window's width in CSS pixels, as the page will see it; before the window is
+    // registered, the configured one.
+    let width = app
+        .get_webview_window("main")
+        .and_then(|w| {
+            let scale = w.scale_factor().ok()?;
+            Some(w.inner_size().ok()?.to_logical::<f64>(scale).width)
+        })
+        .unwrap_or(configured_width);
+    let resolver = app.asset_resolver();
+    let served = first_page::serve(
+        &state,
+        width,
+        |path| resolver.get(path.to_owned()).map(|asset| asset.bytes),
+        body,
+    );
+    startup_trace::reached(match served {
+        Some(_) => startup_trace::Phase::LoginServed,
+        None => startup_trace::Phase::PageServed,
+    });
+}
+
+fn setup<R: Runtime>(app: &mut tauri::App<R>) -> Result<(), Box<dyn std::error::Error>> {
+    create_window(app)?;
     // Should the page never finish loading, the window shows anyway, with whatever it has.
     #[cfg(desktop)]
     {

@@ -160,12 +160,18 @@ impl Links {
         *self.lock() = Waiting::default();
     }
 
+    /// Whether a link from the OS waits for the UI.
+    pub fn is_waiting(&self) -> bool {
+        self.lock().incoming.is_some()
+    }
+
     /// The UI's channel for [`LinkWaiting`]; a newer one (the page reloaded) replaces it.
     pub fn watch(&self, channel: Channel<LinkWaiting>) {
         *self.watcher.lock().unwrap_or_else(|p| p.into_inner()) = Some(channel);
     }
 
-    /// Tells the UI a link is waiting; before it watches, `startup` hands the link over.
+    /// Tells the UI a link is waiting; before it watches, `startup` hands the link over (or,
+    /// after a first page that carried the start-up facts, the UI takes it once it watches).
     pub fn tell_ui(&self) {
         let watcher = self.watcher.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(channel) = watcher.as_ref() {

@@ -3,7 +3,7 @@
 //! Without the variable nothing is kept or printed.
 
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// A phase of the start-up, in the order they usually happen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,28 +16,46 @@ pub enum Phase {
     WindowCreated,
     /// The keychain said whether a session is stored (read while the page loads).
     KeychainAnswered,
+    /// The web view asked for the app's page (from here the page waits for the keychain's
+    /// first answer, if it has not come yet).
+    PageAsked,
+    /// The web view was given the page with Log in already in it, and the start-up facts
+    /// (first_page.rs).
+    LoginServed,
+    /// The web view was given the page as built (its UI asks `startup`).
+    PageServed,
     /// The web view finished loading the page.
     PageLoaded,
     /// The window is shown (it is made hidden, and shown once its page has loaded).
     WindowShown,
-    /// The UI's script mounted the shell (the UI reports it).
+    /// The UI's script has the start-up facts: read from the page, or `startup` answered (the
+    /// UI reports it).
+    FactsRead,
+    /// The UI's script took over the prerendered Log in, or built the shell (the UI reports it).
     UiMounted,
+    /// The page's fonts are loaded (`document.fonts.ready`; the UI reports it).
+    FontsReady,
     /// The first screen is painted (the UI reports it, on the frame after it rendered).
     FirstScreenShown,
 }
 
-/// The phases only the UI sees.
+/// The phases only the UI sees (reported over IPC once the page has loaded, with the time the
+/// page took).
 #[derive(Debug, Clone, Copy, serde::Deserialize, specta::Type)]
 #[serde(rename_all = "snake_case")]
 pub enum UiPhase {
+    FactsRead,
     UiMounted,
+    FontsReady,
     FirstScreenShown,
 }
 
 impl From<UiPhase> for Phase {
     fn from(phase: UiPhase) -> Phase {
         match phase {
+            UiPhase::FactsRead => Phase::FactsRead,
             UiPhase::UiMounted => Phase::UiMounted,
+            UiPhase::FontsReady => Phase::FontsReady,
             UiPhase::FirstScreenShown => Phase::FirstScreenShown,
         }
     }
@@ -50,9 +68,14 @@ impl Phase {
             Phase::PluginsSetUp => "plugins set up",
             Phase::WindowCreated => "window created",
             Phase::KeychainAnswered => "keychain answered",
+            Phase::PageAsked => "page asked for",
+            Phase::LoginServed => "page with Log in served",
+            Phase::PageServed => "page served as built",
             Phase::PageLoaded => "page loaded",
             Phase::WindowShown => "window shown",
+            Phase::FactsRead => "facts read",
             Phase::UiMounted => "UI mounted",
+            Phase::FontsReady => "fonts ready",
             Phase::FirstScreenShown => "first screen shown",
         }
     }
@@ -60,6 +83,8 @@ impl Phase {
 
 struct Trace {
     main: Instant,
+    /// The wall clock at `main`, for the times the page reports.
+    main_wall: SystemTime,
     /// How long the process had run when `main` started.
     before_main: Duration,
     reached: Vec<(Phase, Duration)>,
@@ -75,6 +100,7 @@ pub fn start() {
         let mut trace = TRACE.lock().unwrap_or_else(|p| p.into_inner());
         *trace = Some(Trace {
             main: Instant::now(),
+            main_wall: SystemTime::now(),
             before_main,
             reached: vec![(Phase::Main, before_main)],
             printed: false,
@@ -82,19 +108,35 @@ pub fn start() {
     }
 }
 
-/// Notes that `phase` was reached (the first time only); at the first screen, prints them all.
+/// Notes that `phase` was reached now (the first time only); at the first screen, prints them
+/// all.
 pub fn reached(phase: Phase) {
+    reached_at(phase, None);
+}
+
+/// Notes that `phase` was reached at `at` (a time the page took, `Date.now()`'s milliseconds),
+/// or now.
+pub fn reached_at(phase: Phase, at: Option<f64>) {
     let mut trace = TRACE.lock().unwrap_or_else(|p| p.into_inner());
     let Some(trace) = trace.as_mut() else {
         return;
     };
-    if !trace.reached.iter().any(|(p, _)| *p == phase) {
-        let at = trace.before_main + trace.main.elapsed();
-        trace.reached.push((phase, at));
+    if trace.reached.iter().any(|(p, _)| *p == phase) {
+        return;
     }
-    if phase == Phase::FirstScreenShown && !trace.printed {
+    let since_main = at
+        .map(|ms| UNIX_EPOCH + Duration::from_secs_f64(ms.max(0.0) / 1000.0))
+        .and_then(|wall| wall.duration_since(trace.main_wall).ok())
+        .unwrap_or_else(|| trace.main.elapsed());
+    let at = trace.before_main + since_main;
+    trace.reached.push((phase, at));
+    if phase == Phase::FirstScreenShown {
         trace.printed = true;
+        trace.reached.sort_by_key(|(_, at)| *at);
         eprintln!("{}", report(&trace.reached));
+    } else if trace.printed {
+        // After the first screen (fonts that came later): a line of its own.
+        eprintln!("  {:<23} {:>7.1}", phase.label(), at.as_secs_f64() * 1000.0);
     }
 }
 
@@ -103,7 +145,7 @@ fn report(reached: &[(Phase, Duration)]) -> String {
     let mut previous = Duration::ZERO;
     for (phase, at) in reached {
         lines.push(format!(
-            "  {:<20} {:>7.1}  (+{:.1})",
+            "  {:<23} {:>7.1}  (+{:.1})",
             phase.label(),
             at.as_secs_f64() * 1000.0,
             at.saturating_sub(previous).as_secs_f64() * 1000.0
@@ -151,9 +193,9 @@ mod tests {
         assert_eq!(
             text,
             "start-up trace (ms since the process started):\n  \
-             main                    12.0  (+12.0)\n  \
-             plugins set up          40.0  (+28.0)\n  \
-             first screen shown     300.0  (+260.0)"
+             main                       12.0  (+12.0)\n  \
+             plugins set up             40.0  (+28.0)\n  \
+             first screen shown        300.0  (+260.0)"
         );
     }
 

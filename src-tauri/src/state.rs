@@ -2,7 +2,10 @@
 //! one waiting for the UI and the held reset link, whose token never leaves Rust), the
 //! preferences, and what the support report tells of the last calls and the last error.
 
+use std::future::Future;
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
 
 use unipos_client::support::{CallLog, ShownError};
 use unipos_client::unipos_protocol::PasswordPolicy;
@@ -37,9 +40,19 @@ pub struct AppState {
     calls: CallLog,
     last_error: Mutex<Option<ShownError>>,
     /// Whether a session is stored, being read from the keychain since the app started.
-    early_session_check: Mutex<Option<tauri::async_runtime::JoinHandle<Result<bool, ClientError>>>>,
+    early_session_check: Mutex<EarlyCheck>,
     file: Box<dyn PreferenceFile>,
     browser: Box<dyn Browser>,
+}
+
+/// The keychain's first answer: read from the start, for the first of the first page and
+/// `startup` to take.
+#[derive(Default)]
+enum EarlyCheck {
+    #[default]
+    Taken,
+    Reading(tauri::async_runtime::JoinHandle<Result<bool, ClientError>>),
+    Answered(Result<bool, ClientError>),
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -94,7 +107,7 @@ impl AppState {
             preferences: Mutex::new(preferences),
             calls,
             last_error: Mutex::new(None),
-            early_session_check: Mutex::new(None),
+            early_session_check: Mutex::new(EarlyCheck::Taken),
             file,
             browser,
         })
@@ -124,19 +137,58 @@ impl AppState {
             crate::startup_trace::reached(crate::startup_trace::Phase::KeychainAnswered);
             answer
         });
-        *lock(&self.early_session_check) = Some(check);
+        *lock(&self.early_session_check) = EarlyCheck::Reading(check);
     }
 
     /// Whether a session is stored: the early answer the first time, a fresh read after that.
     pub async fn has_session(&self) -> Result<bool, ClientError> {
-        let early = lock(&self.early_session_check).take();
-        if let Some(Ok(answer)) = match early {
-            Some(check) => Some(check.await),
-            None => None,
-        } {
-            return answer;
+        let early = std::mem::take(&mut *lock(&self.early_session_check));
+        match early {
+            EarlyCheck::Reading(check) => {
+                if let Ok(answer) = check.await {
+                    return answer;
+                }
+            }
+            EarlyCheck::Answered(answer) => return answer,
+            EarlyCheck::Taken => {}
         }
         self.flows().has_session().await
+    }
+
+    /// The early answer, for the first page: waited for on this thread for up to `patience`
+    /// (it has usually come by the time the web view asks for the page). `None` when it did not
+    /// come in time or was taken already; then `startup` reads it as before.
+    pub fn take_early_answer(&self, patience: Duration) -> Option<Result<bool, ClientError>> {
+        let deadline = Instant::now() + patience;
+        loop {
+            let mut early = lock(&self.early_session_check);
+            match std::mem::take(&mut *early) {
+                EarlyCheck::Answered(answer) => return Some(answer),
+                EarlyCheck::Reading(check) if check.inner().is_finished() => {
+                    // Finished: one poll yields its answer, without a runtime.
+                    let mut check = std::pin::pin!(check);
+                    let mut cx = Context::from_waker(Waker::noop());
+                    return match check.as_mut().poll(&mut cx) {
+                        Poll::Ready(Ok(answer)) => Some(answer),
+                        _ => None,
+                    };
+                }
+                EarlyCheck::Reading(check) if Instant::now() < deadline => {
+                    *early = EarlyCheck::Reading(check);
+                }
+                other => {
+                    *early = other;
+                    return None;
+                }
+            }
+            drop(early);
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+
+    /// Gives the early answer back, for `startup` (the first page did not use it).
+    pub fn put_back_early_answer(&self, answer: Result<bool, ClientError>) {
+        *lock(&self.early_session_check) = EarlyCheck::Answered(answer);
     }
 
     /// The error the UI is about to show, recorded for the support report and handed on

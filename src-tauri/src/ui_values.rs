@@ -29,6 +29,10 @@ pub enum Presentation {
     Desktop,
 }
 
+/// Windows at most this many CSS pixels wide get the phone presentation (the UI follows it as
+/// the window is resized; the first page is chosen by it).
+pub const PHONE_MAX_WIDTH: f64 = 599.0;
+
 /// The non-secret preferences kept in the app's store file.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, Type)]
 pub struct Preferences {
@@ -37,6 +41,13 @@ pub struct Preferences {
     pub presentation: Option<Presentation>,
     /// An API base chosen in Settings > Support (https, or http on a loopback address).
     pub api_url: Option<String>,
+}
+
+impl Preferences {
+    /// The language the screens are shown in: the member's choice, else the device's.
+    pub fn language_shown(&self, device: Language) -> Language {
+        self.language.unwrap_or(device)
+    }
 }
 
 /// Facts about the app: for the first screen (the presentation and the language), and where it
@@ -50,6 +61,9 @@ pub struct AppInfo {
     pub mobile: bool,
     /// The OS language as a BCP 47 tag (`ja-JP`), when the OS tells.
     pub locale: Option<String>,
+    /// The language the app speaks that the OS asks for (English when it asks for neither):
+    /// shown unless the member chose one in Settings > Language.
+    pub device_language: Language,
     pub api_url: String,
     pub web_base: String,
     /// The host of an API chosen in Settings > Support, while one is: Log in, Forgot and Reset
@@ -69,7 +83,8 @@ pub enum ApiUrlChange {
     Confirm { host: String },
 }
 
-/// Everything the first screen needs, read locally (no network).
+/// Everything the first screen needs, read locally (no network): what `startup` answers, or
+/// what the first page carries (first_page.rs).
 #[derive(Debug, Serialize, Type)]
 pub struct Startup {
     pub info: AppInfo,

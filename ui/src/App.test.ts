@@ -127,7 +127,7 @@ describe("App start", () => {
   });
 
   it("follows the OS language, Japanese here", async () => {
-    backend({ startup: startup({ info: { ...info, locale: "ja-JP" } }) });
+    backend({ startup: startup({ info: { ...info, locale: "ja-JP", device_language: "ja" } }) });
     render(App);
     expect(await screen.findByRole("heading", { name: "ログイン" })).toBeTruthy();
     expect(screen.getByRole("button", { name: "パスワードを再設定" })).toBeTruthy();

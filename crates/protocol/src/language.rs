@@ -80,6 +80,17 @@ impl Language {
         wanted.first().map(|w| w.2)
     }
 
+    /// The language an OS locale (`ja-JP`, `ja_JP.UTF-8`, `en-US`) asks for: Japanese for a
+    /// Japanese one, English for any other.
+    pub fn of_locale(locale: &str) -> Language {
+        let primary = locale.split(['-', '_', '.']).next().unwrap_or_default();
+        if primary.eq_ignore_ascii_case("ja") {
+            Language::Ja
+        } else {
+            Language::En
+        }
+    }
+
     /// The language of a request: the one it asks for (a `lang` field or parameter), else the
     /// one its `Accept-Language` header prefers, else English.
     pub fn for_request(asked: Option<Language>, accept_language: &str) -> Language {
@@ -108,6 +119,16 @@ impl Language {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_japanese_locale_asks_for_japanese_and_any_other_for_english() {
+        for ja in ["ja", "ja-JP", "JA-jp", "ja_JP.UTF-8"] {
+            assert_eq!(Language::of_locale(ja), Language::Ja, "{ja}");
+        }
+        for en in ["en-US", "en_GB", "fr-FR", "jav", "", "C"] {
+            assert_eq!(Language::of_locale(en), Language::En, "{en}");
+        }
+    }
 
     #[test]
     fn codes_round_trip_and_travel_as_their_codes() {

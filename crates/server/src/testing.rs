@@ -295,8 +295,9 @@ impl Store {
 }
 
 /// The log of every server of this test process, in the format of `--log-format json`, as
-/// support reads it to find a request by its id. The first call installs it as the process's
-/// tracing subscriber; later calls answer the same log.
+/// support reads it to find a request by its id; its errors also go to the output of the test
+/// that met them. The first call installs it as the process's tracing subscriber; later calls
+/// answer the same log.
 pub fn json_log() -> &'static JsonLog {
     static LOG: std::sync::OnceLock<JsonLog> = std::sync::OnceLock::new();
     LOG.get_or_init(|| {
@@ -332,6 +333,12 @@ struct LogWriter(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
 
 impl std::io::Write for LogWriter {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        // An error (a 500's cause) also goes to the output of the test that met it, which
+        // shows it when the test fails.
+        let line = String::from_utf8_lossy(buf);
+        if line.contains(r#""level":"ERROR""#) {
+            eprint!("{line}");
+        }
         self.0
             .lock()
             .unwrap_or_else(|p| p.into_inner())

@@ -135,6 +135,27 @@ impl Session {
         }
     }
 
+    /// Whether the element at `xpath` is there and displayed, as WebDriver itself judges it
+    /// (Find Element, then Is Element Displayed: no script of the caller's in the page).
+    pub async fn displayed(&self, xpath: &str) -> Result<bool> {
+        let Ok(found) = self
+            .cmd(
+                "POST",
+                "/element",
+                json!({"using": "xpath", "value": xpath}),
+            )
+            .await
+        else {
+            return Ok(false);
+        };
+        let element = Element::from(found)?;
+        let shown = self
+            .raw("GET", &format!("/element/{}/displayed", element.0), None)
+            .await;
+        // Gone again between the two requests (the page replaced it): not displayed yet.
+        Ok(shown.is_ok_and(|v| v == json!(true)))
+    }
+
     /// Everything the screen shows, as text.
     pub async fn page_text(&self) -> Result<String> {
         Ok(self

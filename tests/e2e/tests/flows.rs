@@ -82,6 +82,60 @@ async fn the_app_opens_on_log_in_with_reset_password_at_the_bottom() -> Result<(
     Ok(())
 }
 
+/// Whether Rust served the page with Log in already in it (first_page.rs): the start-up facts
+/// came with it, and the UI never asked `startup`.
+async fn page_came_with_log_in(app: &App) -> Result<bool> {
+    Ok(app
+        .js(
+            "return document.getElementById('startup-facts') !== null",
+            serde_json::json!([]),
+        )
+        .await?
+        == serde_json::json!(true))
+}
+
+/// Log in is in the page as it loads, in the device's language, and works once the UI has
+/// taken it over; a member with a stored session gets the page as built and their Timeline.
+#[tokio::test]
+async fn log_in_comes_in_the_page_in_the_members_language_and_works_once_taken_over() -> Result<()>
+{
+    let backend = Backend::start().await?;
+    for language in ["en", "ja"] {
+        let texts = Texts::load(language)?;
+        let mut env = backend.app_env();
+        env.retain(|(k, _)| k != "LANG");
+        env.push(("LANG".into(), texts.locale().into()));
+        let app = App::launch(env, Size::Desktop, &[]).await?;
+        app.wait_for_screen(&texts.get("login.title")).await?;
+        ensure!(
+            page_came_with_log_in(&app).await?,
+            "{language}: the page came without Log in in it"
+        );
+        let lang = app
+            .js(
+                "return document.documentElement.lang",
+                serde_json::json!([]),
+            )
+            .await?;
+        ensure!(lang == language, "{language}: the page says lang={lang}");
+        // Taken over: its buttons work.
+        app.click(&texts.get("login.reset_password")).await?;
+        app.wait_for_screen(&texts.get("forgot.title")).await?;
+        app.close().await?;
+    }
+    let app = backend.open_app(Size::Desktop).await?;
+    log_in(&app, DEMO_EMAIL, DEMO_PASSWORD).await?;
+    app.close().await?;
+    let again = backend.open_app(Size::Desktop).await?;
+    again.wait_for_text(TIMELINE).await?;
+    ensure!(
+        !page_came_with_log_in(&again).await?,
+        "a member with a stored session got the prerendered Log in"
+    );
+    again.close().await?;
+    Ok(())
+}
+
 /// 1. A trailing space, and a trailing ideographic space, are refused with the message and the
 ///    one-tap fix; then Send goes through.
 #[tokio::test]

@@ -78,8 +78,11 @@ export const commands = {
 	logout: () => typedError<LoggedOut, ClientError>(__TAURI_INVOKE("logout")),
 	/**  Settings > Support: the support report the member copies for support staff. */
 	supportReport: (view: ReportView) => typedError<string, ClientError>(__TAURI_INVOKE("support_report", { view })),
-	/**  Start-up trace (`UNIPOS_TRACE_STARTUP=1`): the UI mounted, or painted its first screen. */
-	startupReached: (phase: UiPhase) => __TAURI_INVOKE<void>("startup_reached", { phase }),
+	/**
+	 *  Start-up trace (`UNIPOS_TRACE_STARTUP=1`): a phase only the UI sees, and when it was
+	 *  reached (`Date.now()`'s milliseconds).
+	 */
+	startupReached: (phase: UiPhase, at: number | null) => __TAURI_INVOKE<void>("startup_reached", { phase, at }),
 };
 
 /* Constants */
@@ -88,6 +91,10 @@ export const DEAD_LINK_CODES = ["token_expired","token_used","token_superseded",
 export const ERROR_CODES = ["email_empty","email_leading_whitespace","email_trailing_whitespace","email_inner_whitespace","email_fullwidth","email_too_long","email_invalid","token_invalid","token_expired","token_used","token_superseded","reset_link_other_device","password_mismatch","password_policy","current_password_incorrect","invalid_credentials","account_locked","sso_required","sso_managed","session_expired","password_reset_by_admin","admin_required","member_not_found","member_uses_sso","member_uses_email","login_id_taken","login_id_invalid","display_name_invalid","account_sheet_unavailable","rate_limited","bad_request","payload_too_large","unsupported_media_type","request_timeout","not_found","method_not_allowed","internal","unavailable","too_many_connections","server_busy","host_not_allowed","link_unparseable","link_scheme","link_userinfo","link_host","link_port","link_path","link_extra_parts","link_token_missing","link_token_duplicate","link_token_malformed","link_too_long","base_url_invalid","base_url_insecure","offline","connection_refused","timeout","tls","server_error","bad_response","keychain_unavailable","not_logged_in","unknown"] as const;
 
 export const MAIL_SENDER = "no-reply@mail.unipos.me" as const;
+
+export const PHONE_MAX_WIDTH = 599.0 as const;
+
+export const PRERENDERED_LOGINS = [{"facts":{"has_session":false,"incoming_link":null,"info":{"api_url":"https://unipos.me/api/v1","chosen_api_host":null,"device_language":"en","locale":"en","mobile":false,"platform":"linux","version":"0.1.0","web_base":"https://unipos.me"},"keychain_error":null,"preferences":{"api_url":null,"language":null,"last_login_method":"email","presentation":null}},"file":"first-screen/login.en.email.desktop.html"},{"facts":{"has_session":false,"incoming_link":null,"info":{"api_url":"https://unipos.me/api/v1","chosen_api_host":null,"device_language":"en","locale":"en","mobile":true,"platform":"android","version":"0.1.0","web_base":"https://unipos.me"},"keychain_error":null,"preferences":{"api_url":null,"language":null,"last_login_method":"email","presentation":null}},"file":"first-screen/login.en.email.mobile.html"},{"facts":{"has_session":false,"incoming_link":null,"info":{"api_url":"https://unipos.me/api/v1","chosen_api_host":null,"device_language":"en","locale":"en","mobile":false,"platform":"linux","version":"0.1.0","web_base":"https://unipos.me"},"keychain_error":null,"preferences":{"api_url":null,"language":null,"last_login_method":"login_id","presentation":null}},"file":"first-screen/login.en.login_id.desktop.html"},{"facts":{"has_session":false,"incoming_link":null,"info":{"api_url":"https://unipos.me/api/v1","chosen_api_host":null,"device_language":"en","locale":"en","mobile":true,"platform":"android","version":"0.1.0","web_base":"https://unipos.me"},"keychain_error":null,"preferences":{"api_url":null,"language":null,"last_login_method":"login_id","presentation":null}},"file":"first-screen/login.en.login_id.mobile.html"},{"facts":{"has_session":false,"incoming_link":null,"info":{"api_url":"https://unipos.me/api/v1","chosen_api_host":null,"device_language":"ja","locale":"ja","mobile":false,"platform":"linux","version":"0.1.0","web_base":"https://unipos.me"},"keychain_error":null,"preferences":{"api_url":null,"language":null,"last_login_method":"email","presentation":null}},"file":"first-screen/login.ja.email.desktop.html"},{"facts":{"has_session":false,"incoming_link":null,"info":{"api_url":"https://unipos.me/api/v1","chosen_api_host":null,"device_language":"ja","locale":"ja","mobile":true,"platform":"android","version":"0.1.0","web_base":"https://unipos.me"},"keychain_error":null,"preferences":{"api_url":null,"language":null,"last_login_method":"email","presentation":null}},"file":"first-screen/login.ja.email.mobile.html"},{"facts":{"has_session":false,"incoming_link":null,"info":{"api_url":"https://unipos.me/api/v1","chosen_api_host":null,"device_language":"ja","locale":"ja","mobile":false,"platform":"linux","version":"0.1.0","web_base":"https://unipos.me"},"keychain_error":null,"preferences":{"api_url":null,"language":null,"last_login_method":"login_id","presentation":null}},"file":"first-screen/login.ja.login_id.desktop.html"},{"facts":{"has_session":false,"incoming_link":null,"info":{"api_url":"https://unipos.me/api/v1","chosen_api_host":null,"device_language":"ja","locale":"ja","mobile":true,"platform":"android","version":"0.1.0","web_base":"https://unipos.me"},"keychain_error":null,"preferences":{"api_url":null,"language":null,"last_login_method":"login_id","presentation":null}},"file":"first-screen/login.ja.login_id.mobile.html"}] as const;
 
 /* Types */
 /**  What `set_api_url` did. */
@@ -113,6 +120,11 @@ export type AppInfo = {
 	mobile: boolean,
 	/**  The OS language as a BCP 47 tag (`ja-JP`), when the OS tells. */
 	locale: string | null,
+	/**
+	 *  The language the app speaks that the OS asks for (English when it asks for neither):
+	 *  shown unless the member chose one in Settings > Language.
+	 */
+	device_language: Language,
 	api_url: string,
 	web_base: string,
 	/**
@@ -565,7 +577,10 @@ export type RuleCheck = {
 	met: boolean,
 };
 
-/**  Everything the first screen needs, read locally (no network). */
+/**
+ *  Everything the first screen needs, read locally (no network): what `startup` answers, or
+ *  what the first page carries (first_page.rs).
+ */
 export type Startup = {
 	info: AppInfo,
 	preferences: Preferences,
@@ -582,8 +597,11 @@ export type Timeline = {
 	posts: Post[],
 };
 
-/**  The phases only the UI sees. */
-export type UiPhase = "ui_mounted" | "first_screen_shown";
+/**
+ *  The phases only the UI sees (reported over IPC once the page has loaded, with the time the
+ *  page took).
+ */
+export type UiPhase = "facts_read" | "ui_mounted" | "fonts_ready" | "first_screen_shown";
 
 /**  `GET /me`, and the `user` of a new session. */
 export type User = {

@@ -7,6 +7,8 @@ import type {
   LinkTarget,
   Preferences,
   ResetRequested,
+  Startup,
+  UiPhase,
   User,
 } from "../generated/bindings";
 import { tick } from "svelte";
@@ -81,7 +83,7 @@ class AppModel {
 
   applyPreferences(preferences: Preferences): void {
     this.preferences = preferences;
-    setLanguage(languageFor(preferences.language, this.info?.locale));
+    setLanguage(languageFor(preferences.language, this.info?.device_language ?? "en"));
   }
 
   private startupFacts: ReturnType<typeof askStartup> | null = null;
@@ -92,16 +94,22 @@ class AppModel {
     this.startupFacts ??= askStartup();
   }
 
-  /** The first screen, from local facts only; the session is checked with the server after. */
+  /** The first screen, from the start-up facts `startup` answers (a page without them). */
   async start(): Promise<void> {
-    reportStartup("ui_mounted");
     const started = await (this.startupFacts ?? askStartup());
     this.startupFacts = null;
-    if (!started.ok) {
-      this.go({ name: "login" });
-      return;
-    }
-    const s = started.value;
+    reportStartup("facts_read");
+    if (started.ok) this.begin(started.value);
+    else this.go({ name: "login" });
+    this.shown();
+  }
+
+  /**
+   * The first screen, from local facts only (the page's, or `startup`'s answer); the session is
+   * checked with the server after. The build renders Log in from the same call
+   * (src/prerender.ts), so the page's markup is what the UI would render.
+   */
+  begin(s: Startup): void {
     this.info = s.info;
     this.applyPreferences(s.preferences);
     this.hasSession = s.has_session;
@@ -111,8 +119,14 @@ class AppModel {
     // Without a keychain nobody can stay logged in: say so before they try.
     if (s.keychain_error) this.notice = { key: "error.keychain_unavailable", tone: "error" };
     if (s.has_session) void this.restore();
-    // The frame after the first screen rendered.
+  }
+
+  /** For the start-up trace: the UI runs, and (on the frame after it rendered) the first screen
+   *  shows; and when the page's fonts are in. */
+  shown(): void {
+    reportStartup("ui_mounted");
     void tick().then(() => requestAnimationFrame(() => reportStartup("first_screen_shown")));
+    void document.fonts?.ready.then(() => reportStartup("fonts_ready"));
   }
 
   /** `GET /me` for the stored session: an ended session goes back to Log in. */
@@ -214,7 +228,32 @@ function askStartup() {
   return attempt(commands.startup());
 }
 
-/** For the start-up trace (UNIPOS_TRACE_STARTUP=1): nothing waits for it, and a failure is no one's concern. */
-function reportStartup(phase: "ui_mounted" | "first_screen_shown"): void {
-  commands.startupReached(phase).catch(() => undefined);
+/** The start-up facts the first page carries, when Rust served it with Log in in it
+ *  (src-tauri/src/first_page.rs); else null, and the UI asks `startup`. */
+export function factsInPage(): Startup | null {
+  const block = document.getElementById("startup-facts");
+  if (!block?.textContent) return null;
+  try {
+    return JSON.parse(block.textContent) as Startup;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Runs `f` once the page has loaded. WebKit holds the page's load event while a request to Rust
+ * started before it is in flight, and the window shows once the page has loaded: a call that
+ * the first screen does not need waits for this.
+ */
+export function afterLoad(f: () => void): void {
+  if (typeof document === "undefined") return;
+  if (document.readyState === "complete") f();
+  else addEventListener("load", () => setTimeout(f), { once: true });
+}
+
+/** For the start-up trace (UNIPOS_TRACE_STARTUP=1): the phase and when the page reached it, sent
+ *  once the page has loaded. Nothing waits for it, and a failure is no one's concern. */
+export function reportStartup(phase: UiPhase): void {
+  const at = Date.now();
+  afterLoad(() => void commands.startupReached(phase, at).catch(() => undefined));
 }

@@ -13,10 +13,9 @@ export const catalogues: Record<Language, Catalogue> = { en, ja: japanese };
 
 let current = $state<Language>("en");
 
-/** The language for a stored choice, else the OS locale (`ja-JP` → ja), else English. */
-export function languageFor(choice: Language | null, locale: string | null | undefined): Language {
-  if (choice) return choice;
-  return locale?.toLowerCase().startsWith("ja") ? "ja" : "en";
+/** The language shown: the member's choice, else the device's (which Rust reads from the OS). */
+export function languageFor(choice: Language | null, device: Language): Language {
+  return choice ?? device;
 }
 
 export function setLanguage(language: Language): void {

@@ -1,9 +1,6 @@
 // Phone or desktop presentation: iOS/Android and narrow windows are phones, unless Settings >
 // Support forces one (support staff reproducing a phone on a laptop).
-import type { Presentation } from "../generated/bindings";
-
-/** Windows narrower than this many CSS pixels get the phone presentation. */
-export const PHONE_MAX_WIDTH = 599;
+import { PHONE_MAX_WIDTH, type Presentation } from "../generated/bindings";
 
 export function presentationFor(facts: {
   mobile: boolean;

@@ -92,6 +92,7 @@ export const info: AppInfo = {
   platform: "linux",
   mobile: false,
   locale: "en-US",
+  device_language: "en",
   api_url: "http://127.0.0.1:8787",
   web_base: "http://127.0.0.1:8787",
   chosen_api_host: null,

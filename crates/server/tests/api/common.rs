@@ -103,6 +103,8 @@ impl TestServer {
     /// A server as in production (no `--dev`), on a database seeded with the demo
     /// organisation, with its mail written to `dir/outbox`.
     pub async fn start_with(configure: impl FnOnce(&mut Config)) -> TestServer {
+        // A failing test shows the server's errors (the cause of a 500) with its output.
+        unipos_server::testing::json_log();
         let backend = TestBackend::start_with(configure).await;
         let http = http_client()
             .timeout(Duration::from_secs(20))

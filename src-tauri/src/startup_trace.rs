@@ -24,6 +24,13 @@ pub enum Phase {
     LoginServed,
     /// The web view was given the page as built (its UI asks `startup`).
     PageServed,
+    /// The page's last byte reached its document (the page's navigation timing; the UI reports
+    /// it).
+    PageReceived,
+    /// The page is parsed and its script has run (the navigation timing's DOMContentLoaded).
+    PageParsed,
+    /// The page's load event fired (navigation timing).
+    LoadEvent,
     /// The web view finished loading the page.
     PageLoaded,
     /// The window is shown (it is made hidden, and shown once its page has loaded).
@@ -44,6 +51,9 @@ pub enum Phase {
 #[derive(Debug, Clone, Copy, serde::Deserialize, specta::Type)]
 #[serde(rename_all = "snake_case")]
 pub enum UiPhase {
+    PageReceived,
+    PageParsed,
+    LoadEvent,
     FactsRead,
     UiMounted,
     FontsReady,
@@ -53,6 +63,9 @@ pub enum UiPhase {
 impl From<UiPhase> for Phase {
     fn from(phase: UiPhase) -> Phase {
         match phase {
+            UiPhase::PageReceived => Phase::PageReceived,
+            UiPhase::PageParsed => Phase::PageParsed,
+            UiPhase::LoadEvent => Phase::LoadEvent,
             UiPhase::FactsRead => Phase::FactsRead,
             UiPhase::UiMounted => Phase::UiMounted,
             UiPhase::FontsReady => Phase::FontsReady,
@@ -71,6 +84,9 @@ impl Phase {
             Phase::PageAsked => "page asked for",
             Phase::LoginServed => "page with Log in served",
             Phase::PageServed => "page served as built",
+            Phase::PageReceived => "page received",
+            Phase::PageParsed => "page parsed",
+            Phase::LoadEvent => "load event",
             Phase::PageLoaded => "page loaded",
             Phase::WindowShown => "window shown",
             Phase::FactsRead => "facts read",

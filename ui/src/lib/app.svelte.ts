@@ -127,6 +127,7 @@ class AppModel {
     reportStartup("ui_mounted");
     void tick().then(() => requestAnimationFrame(() => reportStartup("first_screen_shown")));
     void document.fonts?.ready.then(() => reportStartup("fonts_ready"));
+    afterLoad(reportPageTiming);
   }
 
   /** `GET /me` for the stored session: an ended session goes back to Log in. */
@@ -249,6 +250,22 @@ export function afterLoad(f: () => void): void {
   if (typeof document === "undefined") return;
   if (document.readyState === "complete") f();
   else addEventListener("load", () => setTimeout(f), { once: true });
+}
+
+/** For the start-up trace: when the page was received, parsed and loaded, in the page's own
+ *  navigation timing (read once it has loaded). */
+function reportPageTiming(): void {
+  const [nav] = (performance.getEntriesByType?.("navigation") ?? []) as PerformanceNavigationTiming[];
+  if (!nav) return;
+  const at = (ms: number) => performance.timeOrigin + ms;
+  const phases: [UiPhase, number][] = [
+    ["page_received", nav.responseEnd],
+    ["page_parsed", nav.domContentLoadedEventStart],
+    ["load_event", nav.loadEventStart],
+  ];
+  for (const [phase, ms] of phases) {
+    if (ms > 0) void commands.startupReached(phase, at(ms)).catch(() => undefined);
+  }
 }
 
 /** For the start-up trace (UNIPOS_TRACE_STARTUP=1): the phase and when the page reached it, sent

@@ -66,6 +66,7 @@ pub(crate) fn info_of(state: &AppState) -> AppInfo {
         api_url: flows.config().api_base.as_str().to_owned(),
         web_base: flows.config().web_base.as_str().to_owned(),
         chosen_api_host: state.chosen_api_host(),
+        trace_startup: crate::startup_trace::is_on(),
     }
 }
 

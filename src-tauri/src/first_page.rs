@@ -102,6 +102,7 @@ impl LoginPage {
                 api_url: format!("{base}/api/v1"),
                 web_base: base.to_owned(),
                 chosen_api_host: None,
+                trace_startup: false,
             },
             preferences: Preferences {
                 last_login_method: Some(self.tab),

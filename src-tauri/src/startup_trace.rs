@@ -124,6 +124,11 @@ pub fn start() {
     }
 }
 
+/// Whether the trace is on (`UNIPOS_TRACE_STARTUP=1`).
+pub fn is_on() -> bool {
+    TRACE.lock().unwrap_or_else(|p| p.into_inner()).is_some()
+}
+
 /// Notes that `phase` was reached now (the first time only); at the first screen, prints them
 /// all.
 pub fn reached(phase: Phase) {

@@ -69,6 +69,9 @@ pub struct AppInfo {
     /// The host of an API chosen in Settings > Support, while one is: Log in, Forgot and Reset
     /// then say "Connected to HOST" at all times (passwords and reset links go there).
     pub chosen_api_host: Option<String>,
+    /// `UNIPOS_TRACE_STARTUP=1`: the UI reports its start-up phases. Without it the UI sends
+    /// nothing, so no call to Rust runs beside the first screen for the trace's sake.
+    pub trace_startup: bool,
 }
 
 /// What `set_api_url` did.

@@ -255,6 +255,7 @@ export function afterLoad(f: () => void): void {
 /** For the start-up trace: when the page was received, parsed and loaded, in the page's own
  *  navigation timing (read once it has loaded). */
 function reportPageTiming(): void {
+  if (!tracing()) return;
   const [nav] = (performance.getEntriesByType?.("navigation") ?? []) as PerformanceNavigationTiming[];
   if (!nav) return;
   const at = (ms: number) => performance.timeOrigin + ms;
@@ -272,5 +273,13 @@ function reportPageTiming(): void {
  *  once the page has loaded. Nothing waits for it, and a failure is no one's concern. */
 export function reportStartup(phase: UiPhase): void {
   const at = Date.now();
-  afterLoad(() => void commands.startupReached(phase, at).catch(() => undefined));
+  afterLoad(() => {
+    if (tracing()) void commands.startupReached(phase, at).catch(() => undefined);
+  });
+}
+
+/** Whether Rust keeps a start-up trace (known once the facts are in; the reports wait for the
+ *  load, by which time they are). */
+function tracing(): boolean {
+  return app.info?.trace_startup === true;
 }

@@ -96,6 +96,7 @@ export const info: AppInfo = {
   api_url: "http://127.0.0.1:8787",
   web_base: "http://127.0.0.1:8787",
   chosen_api_host: null,
+  trace_startup: false,
 };
 
 /** What logging out answers when the server revoked the session. */

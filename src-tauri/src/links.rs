@@ -165,13 +165,18 @@ impl Links {
         self.lock().incoming.is_some()
     }
 
-    /// The UI's channel for [`LinkWaiting`]; a newer one (the page reloaded) replaces it.
+    /// The UI's channel for [`LinkWaiting`]; a newer one (the page reloaded) replaces it. A link
+    /// that arrived before the UI watched is told at once, so the UI need not ask after it
+    /// starts (a call beside the first screen).
     pub fn watch(&self, channel: Channel<LinkWaiting>) {
         *self.watcher.lock().unwrap_or_else(|p| p.into_inner()) = Some(channel);
+        if self.is_waiting() {
+            self.tell_ui();
+        }
     }
 
-    /// Tells the UI a link is waiting; before it watches, `startup` hands the link over (or,
-    /// after a first page that carried the start-up facts, the UI takes it once it watches).
+    /// Tells the UI a link is waiting; before it watches, `startup` hands the link over, or
+    /// [`Links::watch`] tells it.
     pub fn tell_ui(&self) {
         let watcher = self.watcher.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(channel) = watcher.as_ref() {
@@ -286,6 +291,35 @@ mod tests {
         );
         let hint = last.token_hint.as_deref().unwrap();
         assert!(!hint.contains(&"B".repeat(12)), "{hint}");
+    }
+
+    /// A channel that counts what Rust told it.
+    fn counting_channel() -> (Channel<LinkWaiting>, Arc<std::sync::atomic::AtomicUsize>) {
+        let told = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = Arc::clone(&told);
+        let channel = Channel::new(move |_| {
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            Ok(())
+        });
+        (channel, told)
+    }
+
+    #[test]
+    fn a_link_that_arrived_before_the_ui_watched_is_told_as_soon_as_it_watches() {
+        use std::sync::atomic::Ordering::SeqCst;
+        let (links, flows) = (Links::default(), flows());
+        links.deliver(&flows, &reset_link('A'), LinkArrival::Warm);
+        let (channel, told) = counting_channel();
+        links.watch(channel);
+        assert_eq!(told.load(SeqCst), 1, "told at once");
+        assert!(take(&links, &flows).is_some());
+
+        let (channel, told) = counting_channel();
+        links.watch(channel);
+        assert_eq!(told.load(SeqCst), 0, "nothing waits: nothing told");
+        links.deliver(&flows, &reset_link('B'), LinkArrival::Warm);
+        links.tell_ui();
+        assert_eq!(told.load(SeqCst), 1, "a later link is told when it comes");
     }
 
     #[test]

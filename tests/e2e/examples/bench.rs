@@ -487,10 +487,16 @@ async fn main() -> Result<()> {
     let n = contenders.len();
     for run in 0..args.runs {
         // Alternating, each run starting with the next one, so none always goes first; each
-        // contender started twice, once timed by each sign.
+        // contender started twice, once timed by each sign, the signs taking turns at going
+        // first, so neither always starts right after another app left.
+        let signs = if run % 2 == 0 {
+            [Sign::Script, Sign::Displayed]
+        } else {
+            [Sign::Displayed, Sign::Script]
+        };
         for k in 0..n {
             let contender = &mut contenders[(run + k) % n];
-            for sign in [Sign::Script, Sign::Displayed] {
+            for sign in signs {
                 // PSS barely moves from start to start (±1 MiB): the first rounds measure it,
                 // and the later ones spend the idle time on more starts instead.
                 let idle = (run < args.memory_rounds).then_some(args.idle);

@@ -10,7 +10,8 @@
 #     ready signs (a script in the page; WebDriver's element displayed), and in the first 3
 #     rounds PSS of the app and its WebKit processes after 5 s idle; binary sizes, stripped and
 #     as built;
-#   - this app alone: a reset link opened while it runs (a second launch, as the OS does) until
+#   - this app alone: a reset link opened while it runs (a second launch: `unipos-open`, as an
+#     installed desktop entry runs it, and the app's own program) until
 #     "Set a new password" shows, N times as built and with the JITs off and on; PSS after 50
 #     rounds of forgot → "Check your email" → back, against the idle figure
 #     (tests/e2e/examples/bench.rs);
@@ -59,9 +60,9 @@ CARGO_TARGET_DIR=$PWD/$work/baseline-target \
   --manifest-path "$work/baseline/Cargo.toml"
 baseline=$work/baseline-target/release/feas-app
 
-step "build: the bench driver, the release server and CLI"
+step "build: the bench driver, the release server and CLI, unipos-open"
 cargo build --locked -p unipos-e2e --example bench
-cargo build --locked --release -p unipos-server -p unipos-cli
+cargo build --locked --release -p unipos-server -p unipos-cli -p unipos-handover
 
 step "apps: $runs alternating cold starts each, warm links, forgot loops (Xvfb 1280×800)"
 xvfb-run -a -s "-screen 0 1280x800x24" scripts/with-keyring.sh \

@@ -10,7 +10,8 @@
 #    requested, and its link is opened with `xdg-open unipos://reset_password?token=…`. The
 #    installed app must start, log the link and check it with the server (its Reset screen does),
 #    and show Reset (screenshot). A second mail's link, opened the same way, must go to the same
-#    running app (the second launch hands it over and leaves), which checks that one too.
+#    running app (the second launch, the desktop entry's `unipos-open`, hands it over and leaves),
+#    which checks that one too.
 # 3. `apt-get purge unipos`: no file of the package left, no menu entry, nothing in the MIME
 #    database sends unipos: links anywhere.
 #
@@ -174,6 +175,10 @@ desktop_id=$(basename "$desktop_file")
   say "installed: $(printf '%s\n' "$installed_files" | grep -E '^/usr/bin/' | tr '\n' ' ')$desktop_file"
   say "$ grep -E '^(Exec|MimeType)=' $desktop_file"
   grep -E '^(Exec|MimeType)=' "$desktop_file"
+  # The desktop entry runs unipos-open: a second launch hands the link over without loading GTK
+  # or WebKit, and a first one becomes the app.
+  grep -qx 'Exec=unipos-open %u' "$desktop_file" || fail "the desktop entry does not run unipos-open"
+  [ -x /usr/bin/unipos-open ] && [ -x /usr/bin/unipos-app ] || fail "unipos-open or unipos-app is not installed"
   say "$ grep unipos /usr/share/applications/mimeinfo.cache"
   grep unipos /usr/share/applications/mimeinfo.cache || fail "the MIME database does not know unipos: links"
 } | tee -a "$out/transcript.txt"

@@ -1,67 +1,18 @@
 //! A second launch on Linux (the OS opening a link while the app runs) hands its arguments to
 //! the running app over D-Bus and leaves, before any of Tauri, GTK or WebKit starts: faster than
-//! building the whole app first, and it leaves no threads behind to race the exit.
-//!
-//! It speaks the single-instance plugin's protocol (the plugin serves it in the running app and
-//! remains the fallback): the name `{identifier}.SingleInstance`, the object at that name's path,
-//! and `org.SingleInstance.DBus.ExecuteCallback(argv, cwd)`.
+//! building the whole app first, and it leaves no threads behind to race the exit. The protocol
+//! is `unipos-handover`'s, which the installed desktop entry's `unipos-open` speaks too, without
+//! loading this program's libraries at all.
 
-/// The app's identifier (`tauri.conf.json`; a test keeps them equal).
-pub const IDENTIFIER: &str = unipos_protocol::APP_IDENTIFIER;
-
-fn bus_name() -> String {
-    format!("{IDENTIFIER}.SingleInstance")
-}
-
-fn object_path(name: &str) -> String {
-    format!("/{}", name.replace('.', "/").replace('-', "_"))
-}
-
-/// Hands this launch's arguments to a running app; false when there is none (or no session bus,
-/// or it did not answer), and this launch is to start the app itself.
-pub fn to_running_app() -> bool {
-    let name = bus_name();
-    let Ok(connection) = zbus::blocking::Connection::session() else {
-        return false;
-    };
-    let running = zbus::blocking::fdo::DBusProxy::new(&connection)
-        .ok()
-        .and_then(|bus| bus.name_has_owner(name.as_str().try_into().ok()?).ok())
-        .unwrap_or(false);
-    if !running {
-        return false;
-    }
-    let argv: Vec<String> = std::env::args_os()
-        .map(|arg| arg.to_string_lossy().into_owned())
-        .collect();
-    let cwd = std::env::current_dir()
-        .unwrap_or_default()
-        .to_string_lossy()
-        .into_owned();
-    connection
-        .call_method(
-            Some(name.as_str()),
-            object_path(&name).as_str(),
-            Some("org.SingleInstance.DBus"),
-            "ExecuteCallback",
-            &(argv, cwd.as_str()),
-        )
-        .is_ok()
-}
+pub use unipos_handover::to_running_app;
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-
     #[test]
-    fn the_name_and_path_are_the_single_instance_plugins_for_this_app() {
+    fn the_identifier_and_the_program_are_tauri_conf_jsons() {
         let config: serde_json::Value =
             serde_json::from_str(include_str!("../tauri.conf.json")).unwrap();
-        assert_eq!(config["identifier"], IDENTIFIER);
-        assert_eq!(bus_name(), "me.unipos.account.SingleInstance");
-        assert_eq!(
-            object_path(&bus_name()),
-            "/me/unipos/account/SingleInstance"
-        );
+        assert_eq!(config["identifier"], unipos_handover::IDENTIFIER);
+        assert_eq!(config["mainBinaryName"], unipos_handover::APP_BINARY);
     }
 }

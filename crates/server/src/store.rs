@@ -638,15 +638,14 @@ pub fn begin_login_attempt(
         "DELETE FROM login_failures WHERE login_key = ?1 AND failed_at <= ?2",
         args![key, now - window_ms],
     )?;
-    let taken: u32 = tx.value(
-        "SELECT COUNT(*) FROM login_failures WHERE login_key = ?1",
+    // One statement, so one snapshot: on PostgreSQL a right password's clear (which holds the
+    // member's lock, not this key's) can delete the rows between two statements.
+    let (taken, newest): (u32, Option<i64>) = tx.query_one(
+        "SELECT COUNT(*), MAX(failed_at) FROM login_failures WHERE login_key = ?1",
         args![key],
+        |r| Ok((r.get(0)?, r.get(1)?)),
     )?;
-    if taken >= threshold {
-        let newest: i64 = tx.value(
-            "SELECT MAX(failed_at) FROM login_failures WHERE login_key = ?1",
-            args![key],
-        )?;
+    if let Some(newest) = newest.filter(|_| taken >= threshold) {
         if newest < now - IN_FLIGHT_MAX_MS {
             // None of them can still be in flight (a server died while checking): they are
             // failures, and they make the lock.
@@ -1048,4 +1047,51 @@ pub fn timeline(c: &mut Conn<'_>, team_id: i64, limit: u32) -> DbResult<Vec<Post
             })
         },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "a failure is the test's")]
+
+    use super::*;
+    use crate::db::Db;
+
+    /// A right password forgets the key's attempts under the member's lock, not the key's: on
+    /// PostgreSQL that can land in the middle of the next attempt's look at them.
+    #[test]
+    fn attempts_forgotten_while_another_is_taken_never_make_that_one_fail() {
+        let db = Db::for_unit_test();
+        let (key, now, window) = ("email:race@example.com", 1_000_000_000, 900_000);
+        let stop = std::sync::atomic::AtomicBool::new(false);
+        std::thread::scope(|s| {
+            let takers: Vec<_> = (0..2)
+                .map(|_| {
+                    s.spawn(|| {
+                        for _ in 0..1_500 {
+                            // One attempt makes the threshold, so most takes look at the newest.
+                            let taken = db
+                                .with(|c| begin_login_attempt(c, key, now, 1, window))
+                                .unwrap_or_else(|e| panic!("an attempt failed: {e}"));
+                            // Taken, or wait for the one being checked: never the lock.
+                            if let Err(until) = taken {
+                                assert_eq!(until, now + IN_FLIGHT_WAIT_MS);
+                            }
+                        }
+                    })
+                })
+                .collect();
+            s.spawn(|| {
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    db.with(|c| clear_login_failures(c, key)).unwrap();
+                }
+            });
+            for taker in takers {
+                let result = taker.join();
+                stop.store(true, std::sync::atomic::Ordering::Relaxed);
+                if let Err(panic) = result {
+                    std::panic::resume_unwind(panic);
+                }
+            }
+        });
+    }
 }

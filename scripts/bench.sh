@@ -5,20 +5,20 @@
 #   - both release apps built (the baseline from a copy, with its own target folder);
 #   - N rounds of alternating cold starts under Xvfb at 1280×800, through tauri-driver: the bare
 #     app as built and without accelerated compositing (like for like), this app as built, with
-#     JavaScriptCore's JITs off and on, and set to Japanese; each started twice per round, timed
-#     from the WebDriver session request (which launches it) to its first screen by each of two
-#     ready signs (a script in the page; WebDriver's element displayed), and in the first 3
-#     rounds PSS of the app and its WebKit processes after 5 s idle; binary sizes, stripped and
+#     JavaScriptCore's JITs off and on, and set to Japanese; each started once per round, timed
+#     from the WebDriver session request (which launches it) to its first screen by two ready
+#     signs in the same start (a script in the page; WebDriver's element displayed), and in the
+#     first 3 rounds PSS of the app and its WebKit processes after 5 s idle; binary sizes, stripped and
 #     as built;
 #   - this app alone: a reset link opened while it runs (a second launch: `unipos-open`, as an
 #     installed desktop entry runs it, and the app's own program) until
-#     "Set a new password" shows, N times as built and with the JITs off and on; PSS after 50
+#     "Set a new password" shows, 11 times as built and with the JITs off and on; PSS after 50
 #     rounds of forgot → "Check your email" → back, against the idle figure
 #     (tests/e2e/examples/bench.rs);
 #   - the CLI: `unipos forgot` against a local release server, against curl sending the same
 #     request (hyperfine, 50 runs each).
 #
-#   scripts/bench.sh [RUNS]        RUNS: cold starts per app and warm links (default 11)
+#   scripts/bench.sh [RUNS]        RUNS: rounds of cold starts (default 21)
 #
 # Prints every figure as measured, then the table; the last line is the summary. Not part of the
 # test command: a cold run builds two release apps (about 15 minutes on 2 cores), a warm one
@@ -27,7 +27,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-runs=${1:-11}
+runs=${1:-21}
 case "$runs" in '' | *[!0-9]* | 0) echo "bench: RUNS is a number of runs, 1 or more" >&2; exit 2 ;; esac
 baseline_src=${UNIPOS_BASELINE:-../shared/bench/baseline}
 work=target/bench

@@ -16,6 +16,7 @@ cargo build --locked -p unipos-cli
 # workspace's features, so the dependencies the other tests compiled are reused, not compiled
 # again. `--nocapture`: the tour of the screens and the reset page's tests print axe-core's
 # summary of each screen. reset_page drives the reset link's page in headless chromium (no app).
+# `--example bench`: the start-up bench's own unit tests (its order of starts), not the bench.
 xvfb-run -a -s "-screen 0 1920x1080x24" \
   scripts/with-keyring.sh cargo test --locked --workspace --test flows --test screens \
-  --test reset_page -- --test-threads=1 --nocapture
+  --test reset_page --example bench -- --test-threads=1 --nocapture

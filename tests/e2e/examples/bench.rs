@@ -3,19 +3,24 @@
 //! runs twice per round: as built (the goals' measure), and like for like, without WebKitGTK's
 //! accelerated compositing, which this app turns off on Linux. The app runs four times per
 //! round: as built, with JavaScriptCore's JITs off and on (`JSC_useJIT`), and set to Japanese
-//! in Settings > Language. Each is started twice per round, timed by one ready sign each time:
-//! a script in the page (the window shown and the heading there), and WebDriver's element
-//! displayed (Log in's "Reset Password", the bare app's button), which runs no script of ours
-//! in the page. For the app alone: a link opened while it runs until "Set a new password"
+//! in Settings > Language. Each is started once per round and timed in that start by two ready
+//! signs, polled by turns until each has held: a script in the page (the window shown and the
+//! heading there), and WebDriver's element displayed (Log in's "Reset Password", the bare app's
+//! button), which runs no script of ours in the page; the sign polled first changes from round
+//! to round. Timing both in the same start compares the signs, not two starts' scatter. For the
+//! app alone: a link opened while it runs until "Set a new password"
 //! shows (as built, and with the JITs off and on, the second launch being the installed desktop
 //! entry's `unipos-open` beside the app; and as built, the app's own program), and memory after
 //! 50 rounds of forgot → "Check your email" → back. `scripts/bench.sh` builds both apps and runs this under Xvfb
 //! (1280×800) beside a throw-away keyring:
 //!
-//!   bench --app PATH --baseline PATH [--runs N] [--idle-secs S] [--memory-rounds N] [--loops N]
+//!   bench --app PATH --baseline PATH [--runs N] [--link-runs N] [--idle-secs S]
+//!         [--memory-rounds N] [--loops N]
 //!
 //! Memory is read in the first `--memory-rounds` rounds (3): it moves by about 1 MiB from start
-//! to start, while the start times need more rounds (11) for their medians to hold still.
+//! to start, while the start times need more rounds (42, seven times each order of a balanced
+//! square of the six contenders) for their medians to hold still. The
+//! warm link, a few milliseconds from run to run, is timed `--link-runs` times (11).
 //!
 //! Every figure is printed as it is measured; the table follows, and its last line is the
 //! summary.
@@ -72,6 +77,7 @@ struct Args {
     app: PathBuf,
     baseline: PathBuf,
     runs: usize,
+    link_runs: usize,
     idle: Duration,
     /// The rounds whose script-timed starts also measure memory (the first ones).
     memory_rounds: usize,
@@ -82,7 +88,8 @@ fn args() -> Result<Args> {
     let mut args = Args {
         app: PathBuf::new(),
         baseline: PathBuf::new(),
-        runs: 11,
+        runs: 42,
+        link_runs: 11,
         idle: Duration::from_secs(5),
         memory_rounds: 3,
         loops: 50,
@@ -94,14 +101,15 @@ fn args() -> Result<Args> {
             "--app" => args.app = value()?.into(),
             "--baseline" => args.baseline = value()?.into(),
             "--runs" => args.runs = value()?.parse()?,
+            "--link-runs" => args.link_runs = value()?.parse()?,
             "--idle-secs" => args.idle = Duration::from_secs(value()?.parse()?),
             "--memory-rounds" => args.memory_rounds = value()?.parse()?,
             "--loops" => args.loops = value()?.parse()?,
             _ => bail!("unknown argument {flag}"),
         }
     }
-    if args.runs == 0 || args.memory_rounds == 0 {
-        bail!("--runs and --memory-rounds are 1 or more");
+    if args.runs == 0 || args.link_runs == 0 || args.memory_rounds == 0 {
+        bail!("--runs, --link-runs and --memory-rounds are 1 or more");
     }
     if !args.app.is_file() || !args.baseline.is_file() {
         bail!("--app and --baseline must name the two built binaries");
@@ -205,25 +213,24 @@ impl Contender {
     }
 }
 
-/// How a start is timed.
-#[derive(Clone, Copy)]
+/// A way of knowing the first screen is up.
+#[derive(Clone, Copy, PartialEq)]
 enum Sign {
-    /// The page's script; then, in the rounds that measure memory, after the idle time, the
-    /// memory.
+    /// The page's script.
     Script,
-    /// WebDriver's element displayed, alone.
+    /// WebDriver's element displayed.
     Displayed,
 }
 
-/// One cold start of a contender in a new home: from the session request (which launches it)
-/// until `sign` holds, polled alone with nothing between polls. After a start timed by the
-/// script with an `idle` time, and that time, the memory of the app and its web view (KiB).
+/// One cold start of a contender in a new home, from the session request (which launches it):
+/// when each sign first held, the two polled by turns (`order[0]` first), nothing between polls,
+/// and, given an `idle` time, after it the memory of the app and its web view (KiB).
 async fn start_once(
     contender: &Contender,
-    sign: Sign,
+    order: [Sign; 2],
     api_url: &str,
     idle: Option<Duration>,
-) -> Result<(Duration, Option<u64>)> {
+) -> Result<Start> {
     let (binary, ready) = (&contender.binary, &contender.ready);
     let home = tempfile::tempdir()?;
     let mut env = app_env(home.path(), api_url);
@@ -248,29 +255,63 @@ async fn start_once(
     let mut app = App::start_driver(binary.to_owned(), env, Size::Desktop).await?;
     let started = Instant::now();
     app.open_session(&[], PATIENCE).await?;
-    loop {
-        let up = match sign {
-            Sign::Script => app.js(ready.script, ready.args.clone()).await? == json!(true),
-            Sign::Displayed => app.displayed(&ready.element).await?,
-        };
-        if up {
-            break;
+    let (mut script, mut displayed) = (None, None);
+    while script.is_none() || displayed.is_none() {
+        for sign in order {
+            let held = match sign {
+                Sign::Script if script.is_none() => &mut script,
+                Sign::Displayed if displayed.is_none() => &mut displayed,
+                _ => continue,
+            };
+            let up = match sign {
+                Sign::Script => app.js(ready.script, ready.args.clone()).await? == json!(true),
+                Sign::Displayed => app.displayed(&ready.element).await?,
+            };
+            if up {
+                *held = Some(started.elapsed());
+            }
         }
         if started.elapsed() > PATIENCE {
             bail!("{} showed no first screen", binary.display());
         }
     }
-    let first_screen = started.elapsed();
-    let pss = match (sign, idle) {
-        (Sign::Script, Some(idle)) => {
+    let pss = match idle {
+        Some(idle) => {
             tokio::time::sleep(idle).await;
             let pid = app.pid().context("the app's process")?;
             Some(pss_of_tree(pid)?)
         }
-        _ => None,
+        None => None,
     };
     app.close().await?;
-    Ok((first_screen, pss))
+    Ok(Start {
+        script: script.unwrap_or_default(),
+        displayed: displayed.unwrap_or_default(),
+        pss,
+    })
+}
+
+/// What one start measured.
+struct Start {
+    script: Duration,
+    displayed: Duration,
+    pss: Option<u64>,
+}
+
+/// The order of the `n` contenders (`n` even) in round `run`: a balanced Latin square
+/// (Williams'), so that over `n` rounds each goes first once and follows each other one once.
+/// A start right after another app quit (its web processes still ending) is not always the
+/// same contender's.
+fn round_order(n: usize, run: usize) -> Vec<usize> {
+    // 0, 1, n-1, 2, n-2, ...
+    (0..n)
+        .map(|i| match i {
+            0 => 0,
+            i if i % 2 == 1 => i.div_ceil(2),
+            i => n - i / 2,
+        })
+        .map(|k| (k + run) % n)
+        .collect()
 }
 
 fn epoch_ms() -> f64 {
@@ -488,46 +529,31 @@ async fn main() -> Result<()> {
     ];
     let n = contenders.len();
     for run in 0..args.runs {
-        // Alternating, each run starting with the next one, so none always goes first; each
-        // contender started twice, once timed by each sign, the signs taking turns at going
-        // first, so neither always starts right after another app left.
-        let signs = if run % 2 == 0 {
+        // The sign polled first changes from round to round.
+        let order = if run % 2 == 0 {
             [Sign::Script, Sign::Displayed]
         } else {
             [Sign::Displayed, Sign::Script]
         };
-        for k in 0..n {
-            let contender = &mut contenders[(run + k) % n];
-            for sign in signs {
-                // PSS barely moves from start to start (±1 MiB): the first rounds measure it,
-                // and the later ones spend the idle time on more starts instead.
-                let idle = (run < args.memory_rounds).then_some(args.idle);
-                let (time, pss) = start_once(contender, sign, backend.api_url(), idle).await?;
-                let ms = time.as_secs_f64() * 1000.0;
-                match sign {
-                    Sign::Script => {
-                        let pss = pss.map(|kib| mib(kib as f64));
-                        println!(
-                            "run {}/{}: {:<14} first screen {ms:>6.1} ms{}",
-                            run + 1,
-                            args.runs,
-                            contender.name,
-                            pss.map_or(String::new(), |pss| format!(", PSS {pss:>6.1} MiB")),
-                        );
-                        contender.first_screen_ms.push(ms);
-                        contender.pss_mib.extend(pss);
-                    }
-                    Sign::Displayed => {
-                        println!(
-                            "run {}/{}: {:<14} element displayed {ms:>6.1} ms",
-                            run + 1,
-                            args.runs,
-                            contender.name,
-                        );
-                        contender.displayed_ms.push(ms);
-                    }
-                }
-            }
+        for k in round_order(n, run) {
+            let contender = &mut contenders[k];
+            // PSS barely moves from start to start (±1 MiB): the first rounds measure it, and
+            // the later ones spend the idle time on more starts instead.
+            let idle = (run < args.memory_rounds).then_some(args.idle);
+            let start = start_once(contender, order, backend.api_url(), idle).await?;
+            let [script, displayed] =
+                [start.script, start.displayed].map(|d| d.as_secs_f64() * 1000.0);
+            let pss = start.pss.map(|kib| mib(kib as f64));
+            println!(
+                "run {}/{}: {:<14} first screen {script:>6.1} ms, element displayed {displayed:>6.1} ms{}",
+                run + 1,
+                args.runs,
+                contender.name,
+                pss.map_or(String::new(), |pss| format!(", PSS {pss:>6.1} MiB")),
+            );
+            contender.first_screen_ms.push(script);
+            contender.displayed_ms.push(displayed);
+            contender.pss_mib.extend(pss);
         }
     }
     // The warm link as built, and with each choice of the JITs, opened as an installed app's
@@ -548,7 +574,7 @@ async fn main() -> Result<()> {
     ];
     let mut link_ms = [Vec::new(), Vec::new(), Vec::new(), Vec::new()];
     let mut mails = 0;
-    for run in 0..args.runs {
+    for run in 0..args.link_runs {
         for ((jit, second_launch, way), figures) in ways.iter().zip(link_ms.iter_mut()) {
             // A new mail each time: an address may ask once a minute and five times an hour
             // (of the server's clock, which the bench moves on).
@@ -558,7 +584,7 @@ async fn main() -> Result<()> {
             println!(
                 "run {}/{}: warm link → \"Set a new password\" ({way}) {:>6.1} ms",
                 run + 1,
-                args.runs,
+                args.link_runs,
                 ms.as_secs_f64() * 1000.0
             );
             figures.push(ms.as_secs_f64() * 1000.0);
@@ -594,7 +620,8 @@ async fn main() -> Result<()> {
     let link_as_built = &link_ms[0];
     let link = median(link_as_built);
     // The two ready signs must tell the same story: the app's ratio to the bare app as built
-    // by WebDriver's element displayed, against the same ratio by the page's script. (The
+    // by WebDriver's element displayed, against the same ratio by the page's script, both from
+    // the same starts. (The
     // other pairs are printed too; the bare app without accelerated compositing now and then
     // waits 500 ms for its first paint, which makes their medians move more.)
     let shown_ratio =
@@ -623,6 +650,13 @@ async fn main() -> Result<()> {
         ms_spread(&japanese.first_screen_ms),
         ratio(japanese, bare),
         ratio(japanese, like)
+    );
+    // "app" and "app, JIT off" are the same app as built (it turns the JITs off itself): how
+    // far apart they come is how finely the bench can tell two apps apart on this machine.
+    let resolution = (ratio(app, jit_off) - 1.0).abs() * 100.0;
+    println!(
+        "| the bench's resolution: this app against itself (\"app, JIT off\" is the same app as built) | | {} | {resolution:.1} % apart | |",
+        ms_spread(&jit_off.first_screen_ms),
     );
     println!(
         "| second ready sign, WebDriver's element displayed (Log in's \"Reset Password\", the bare app's button): first screen | {} | {} | {:.2}× (by the script {:.2}×: {signs:.1} % apart) | the two within 5 % |",
@@ -676,7 +710,8 @@ async fn main() -> Result<()> {
         mb(sizes[1].0),
     );
     println!(
-        "| warm link → \"Set a new password\" (as built; the second launch is the desktop entry's `unipos-open`) | | {} | | ≤ 80 ms |",
+        "| warm link → \"Set a new password\" (median of {}; as built, the second launch the desktop entry's `unipos-open`) | | {} | | ≤ 80 ms |",
+        args.link_runs,
         ms_spread(link_as_built)
     );
     println!(
@@ -707,11 +742,32 @@ async fn main() -> Result<()> {
     let met = goals.iter().filter(|m| **m).count();
     println!();
     println!(
-        "bench: first screen {:.2}× (like for like {:.2}×, Japanese {:.2}×), the two ready signs {signs:.1} % apart, memory {memory:.2}×, binary {binary:.2}×, warm link {link:.0} ms, loops {growth:+.1} %: {met} of {} goals met",
+        "bench: first screen {:.2}× (like for like {:.2}×, Japanese {:.2}×; resolution {resolution:.1} %), the two ready signs {signs:.1} % apart, memory {memory:.2}×, binary {binary:.2}×, warm link {link:.0} ms, loops {growth:+.1} %: {met} of {} goals met",
         ratio(app, bare),
         ratio(app, like),
         ratio(japanese, bare),
         goals.len()
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::round_order;
+
+    #[test]
+    fn over_n_rounds_each_contender_goes_first_once_and_follows_each_other_once() {
+        let n = 6;
+        let rounds: Vec<_> = (0..n).map(|run| round_order(n, run)).collect();
+        let mut firsts: Vec<_> = rounds.iter().map(|r| r[0]).collect();
+        firsts.sort_unstable();
+        assert_eq!(firsts, (0..n).collect::<Vec<_>>());
+        let mut pairs: Vec<_> = rounds
+            .iter()
+            .flat_map(|r| r.windows(2).map(|w| (w[0], w[1])))
+            .collect();
+        pairs.sort_unstable();
+        pairs.dedup();
+        assert_eq!(pairs.len(), n * (n - 1), "{rounds:?}");
+    }
 }

@@ -18,8 +18,7 @@
 //!         [--memory-rounds N] [--loops N]
 //!
 //! Memory is read in the first `--memory-rounds` rounds (3): it moves by about 1 MiB from start
-//! to start, while the start times need more rounds (42, seven times each order of a balanced
-//! square of the six contenders) for their medians to hold still. The
+//! to start, while the start times need more rounds (21) for their medians to hold still. The
 //! warm link, a few milliseconds from run to run, is timed `--link-runs` times (11).
 //!
 //! Every figure is printed as it is measured; the table follows, and its last line is the
@@ -88,7 +87,7 @@ fn args() -> Result<Args> {
     let mut args = Args {
         app: PathBuf::new(),
         baseline: PathBuf::new(),
-        runs: 42,
+        runs: 21,
         link_runs: 11,
         idle: Duration::from_secs(5),
         memory_rounds: 3,

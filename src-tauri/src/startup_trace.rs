@@ -35,6 +35,11 @@ pub enum Phase {
     PageLoaded,
     /// The window is shown (it is made hidden, and shown once its page has loaded).
     WindowShown,
+    /// The page asked for the UI's script (at once for the page as built; for the prerendered
+    /// Log in, once it has loaded and been painted: ui/src/take-over.ts).
+    UiScriptAsked,
+    /// The UI's script has arrived and starts to run (its first module).
+    UiScriptRunning,
     /// The UI's script has the start-up facts: read from the page, or `startup` answered (the
     /// UI reports it).
     FactsRead,
@@ -54,6 +59,8 @@ pub enum UiPhase {
     PageReceived,
     PageParsed,
     LoadEvent,
+    UiScriptAsked,
+    UiScriptRunning,
     FactsRead,
     UiMounted,
     FontsReady,
@@ -66,6 +73,8 @@ impl From<UiPhase> for Phase {
             UiPhase::PageReceived => Phase::PageReceived,
             UiPhase::PageParsed => Phase::PageParsed,
             UiPhase::LoadEvent => Phase::LoadEvent,
+            UiPhase::UiScriptAsked => Phase::UiScriptAsked,
+            UiPhase::UiScriptRunning => Phase::UiScriptRunning,
             UiPhase::FactsRead => Phase::FactsRead,
             UiPhase::UiMounted => Phase::UiMounted,
             UiPhase::FontsReady => Phase::FontsReady,
@@ -89,6 +98,8 @@ impl Phase {
             Phase::LoadEvent => "load event",
             Phase::PageLoaded => "page loaded",
             Phase::WindowShown => "window shown",
+            Phase::UiScriptAsked => "UI script asked for",
+            Phase::UiScriptRunning => "UI script running",
             Phase::FactsRead => "facts read",
             Phase::UiMounted => "UI mounted",
             Phase::FontsReady => "fonts ready",

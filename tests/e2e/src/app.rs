@@ -145,6 +145,7 @@ impl App {
             json!([]),
         )
         .await?;
+        app.wait_for_ui().await?;
         let (width, height) = app.size.dimensions();
         app.cmd(
             "POST",
@@ -153,6 +154,18 @@ impl App {
         )
         .await?;
         Ok(())
+    }
+
+    /// Waits until the UI's script has taken the page over: the prerendered Log in shows a
+    /// moment before, and a tap before is lost.
+    pub async fn wait_for_ui(&self) -> Result<()> {
+        self.wait_js(
+            "the UI to take the page over",
+            "return performance.getEntriesByName(arguments[0]).length > 0",
+            json!([UI_READY_MARK]),
+        )
+        .await
+        .map(drop)
     }
 
     /// The app's process (the web view's processes are its children), once it runs.

@@ -44,5 +44,9 @@ pub use unipos_testsupport::HeldPort;
 pub(crate) use webdriver::http_client;
 pub use webdriver::{Element, Session};
 
+/// The performance mark the UI sets once its script has taken the page over and its controls
+/// answer (`UI_READY_MARK` in ui/src/lib/app.svelte.ts).
+pub const UI_READY_MARK: &str = "ui-ready";
+
 /// How long a screen may take to show what a test waits for.
 pub const PATIENCE: Duration = Duration::from_secs(15);

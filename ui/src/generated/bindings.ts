@@ -606,7 +606,7 @@ export type Timeline = {
  *  The phases only the UI sees (reported over IPC once the page has loaded, with the time the
  *  page took).
  */
-export type UiPhase = "page_received" | "page_parsed" | "load_event" | "facts_read" | "ui_mounted" | "fonts_ready" | "first_screen_shown";
+export type UiPhase = "page_received" | "page_parsed" | "load_event" | "ui_script_asked" | "ui_script_running" | "facts_read" | "ui_mounted" | "fonts_ready" | "first_screen_shown";
 
 /**  `GET /me`, and the `user` of a new session. */
 export type User = {

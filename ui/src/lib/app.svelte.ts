@@ -252,17 +252,21 @@ export function afterLoad(f: () => void): void {
   else addEventListener("load", () => setTimeout(f), { once: true });
 }
 
-/** For the start-up trace: when the page was received, parsed and loaded, in the page's own
- *  navigation timing (read once it has loaded). */
+/** For the start-up trace: when the page was received, parsed and loaded (the page's own
+ *  navigation timing), and when it asked for the UI's script (read once it has loaded). */
 function reportPageTiming(): void {
   if (!tracing()) return;
   const [nav] = (performance.getEntriesByType?.("navigation") ?? []) as PerformanceNavigationTiming[];
   if (!nav) return;
   const at = (ms: number) => performance.timeOrigin + ms;
+  // Marked by the page (the web view keeps no resource timing for the app's own scheme).
+  const mark = (name: string) => performance.getEntriesByName?.(name)[0]?.startTime ?? 0;
   const phases: [UiPhase, number][] = [
     ["page_received", nav.responseEnd],
     ["page_parsed", nav.domContentLoadedEventStart],
     ["load_event", nav.loadEventStart],
+    ["ui_script_asked", mark(UI_SCRIPT_ASKED_MARK)],
+    ["ui_script_running", mark(UI_SCRIPT_RUNNING_MARK)],
   ];
   for (const [phase, ms] of phases) {
     if (ms > 0) void commands.startupReached(phase, at(ms)).catch(() => undefined);

@@ -1,0 +1,8 @@
+// The prerendered Log in's script (scripts/prerender.mjs puts it in place of the UI's). It asks
+// for the UI's script as soon as the page is parsed, without running it in the page's way: a
+// script the page names itself holds the page's load event, and the window's showing
+// (src-tauri/src/lib.rs), until it has run; one imported from here holds it only while it is on
+// its way. The UI's script then takes Log in over when it arrives (Svelte's hydration), and
+// anything typed meanwhile is kept: hydration takes a field's value as the page has it.
+performance.mark(UI_SCRIPT_ASKED_MARK); // for the start-up trace
+void import("./main");

@@ -49,8 +49,10 @@ if [[ "$("$venv/bin/schemathesis" --version 2>/dev/null)" != *" $SCHEMATHESIS_VE
 fi
 "$venv/bin/schemathesis" --version
 
-step "building unipos-server"
-cargo build --locked -p unipos-server
+# The workspace's binaries, as scripts/e2e.sh builds them: the same features, so one build of the
+# dependencies serves both (scripts/test.sh).
+step "building unipos-server (with the workspace's other binaries)"
+cargo build --locked --workspace --exclude unipos-e2e --bins
 target_dir=$(cargo metadata --format-version 1 --no-deps |
   python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
 server_bin=$target_dir/debug/unipos-server

@@ -5,6 +5,8 @@
 # (postgresql-common) makes a throw-away cluster on a free port, the tests run beside it with
 # UNIPOS_TEST_POSTGRES pointing at it (each test gets a database of its own there), and the
 # cluster is dropped when they end. The same tests run on SQLite in the workspace's `cargo test`.
+# The selection is the workspace's, as in scripts/test.sh, so that the build is the one the
+# workspace's `cargo test` made; the other crates' unit tests run again too (seconds).
 # Extra arguments go to `cargo test` (a test name filter, `-- --nocapture`).
 #
 #   scripts/api-postgres.sh [CARGO TEST ARGS...]
@@ -20,5 +22,5 @@ fi
 # shellcheck disable=SC2016 # (expanded by the inner shell, inside the cluster's environment)
 exec pg_virtualenv -o max_connections=300 -o fsync=off -t sh -c '
   export UNIPOS_TEST_POSTGRES="postgres://$PGUSER:$PGPASSWORD@${PGHOST:-localhost}:${PGPORT:-5432}"
-  exec cargo test --locked -p unipos-server --lib --test api "$@"
+  exec cargo test --locked --workspace --exclude unipos-e2e --lib --test api "$@"
 ' api-postgres "$@"

@@ -6,11 +6,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# `tauri build` compiles with the custom-protocol feature, so the app serves ui/dist itself. With
-# the workspace selected it builds every binary, support staff's CLI among them (the support
-# report's test explains what the app reported), with the features scripts/api-fuzz.sh builds
-# with: one build of the dependencies for both.
-ui/node_modules/.bin/tauri build --debug --no-bundle --ci -- --locked --workspace --exclude unipos-e2e
+# Support staff's CLI (the support report's test explains what the app reported), with the
+# workspace's other binaries, as scripts/api-fuzz.sh builds them: the same features, so one build
+# of the dependencies serves both (scripts/test.sh).
+cargo build --locked --workspace --exclude unipos-e2e --bins
+# Then the app as it ships, over the one just built: its own features, not the workspace's (a
+# feature another crate turns on in a dependency changes what the app does, what it logs among
+# it), and tauri build's custom-protocol, so that it serves ui/dist itself.
+ui/node_modules/.bin/tauri build --debug --no-bundle --ci
 
 # One app at a time: single-instance would hand a second app's launch to the first.
 # `--workspace --lib` with the tests: cargo resolves features from the selected targets too, and

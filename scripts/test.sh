@@ -27,11 +27,12 @@ scripts/setup.sh
 step "format"
 cargo fmt --all --check
 
-# Every cargo command here selects the whole workspace. Cargo resolves a dependency's features
+# The cargo commands here select the whole workspace. Cargo resolves a dependency's features
 # from the packages and targets a command selects, and each distinct set compiles tokio, hyper,
 # reqwest, tauri and what depends on them again (about 2 minutes each on 2 cores). So the test
-# builds here all resolve one set (the workspace's tests, `--lib` among them) and the binaries'
-# builds another (`--workspace --bins`, scripts/api-fuzz.sh and scripts/e2e.sh).
+# builds here all resolve one set (the workspace's tests, `--lib` among them) and the tools'
+# builds another (`--workspace --bins`, scripts/api-fuzz.sh and scripts/e2e.sh). The app under
+# end-to-end test alone is built with its own features, as it ships (scripts/e2e.sh).
 step "bindings: ui/src/generated/bindings.ts matches the Rust types"
 cargo test --locked --workspace --exclude unipos-e2e --lib bindings
 

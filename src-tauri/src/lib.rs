@@ -298,6 +298,11 @@ pub fn run() {
         .plugin(
             tauri_plugin_log::Builder::new()
                 .level(log::LevelFilter::Info)
+                // The deep-link plugin names each argument it skips, a reset link with its token
+                // among them (through `tracing`, which reaches this log wherever a dependency
+                // turns on its `log` feature). The app logs a link's arrival itself, with the
+                // token cut short (links.rs).
+                .level_for("tauri_plugin_deep_link", log::LevelFilter::Off)
                 .build(),
         )
         .invoke_handler(specta.invoke_handler())

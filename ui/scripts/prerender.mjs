@@ -26,7 +26,7 @@ if (!uiScript || takeOver.length !== 1) {
 }
 
 const { prerenderLogins } = await import(pathToFileURL(join(server, "prerender.js")).href);
-const pages = prerenderLogins();
+const pages = await prerenderLogins();
 for (const { file, language, presentation, body } of pages) {
   if (!body.includes("<h1")) throw new Error(`${file}: no heading rendered`);
   const html = page

@@ -5,7 +5,7 @@
 import { render } from "svelte/server";
 import App from "./App.svelte";
 import { PRERENDERED_LOGINS, type Startup } from "./generated/bindings";
-import { app } from "./lib/app.svelte";
+import { app, catalogueFor } from "./lib/app.svelte";
 import { language } from "./lib/i18n.svelte";
 import { presentationFor } from "./lib/presentation";
 
@@ -19,7 +19,8 @@ export type Prerendered = {
   body: string;
 };
 
-export function prerenderLogins(): Prerendered[] {
+export async function prerenderLogins(): Promise<Prerendered[]> {
+  await Promise.all(PRERENDERED_LOGINS.map(({ facts }) => catalogueFor(facts as Startup)));
   return PRERENDERED_LOGINS.map(({ file, facts }) => {
     app.begin(facts as Startup);
     const body = render(App).body;

@@ -6,3 +6,7 @@
 // anything typed meanwhile is kept: hydration takes a field's value as the page has it.
 performance.mark(UI_SCRIPT_ASKED_MARK); // for the start-up trace
 void import("./main");
+// The page's language's catalogue, on its way beside the UI's script, which waits for it
+// (src/lib/i18n.svelte.ts): the same files, so the same scripts, as the UI asks for.
+const catalogues = import.meta.glob("./i18n/*.json");
+void catalogues[`./i18n/${document.documentElement.lang}.json`]?.();

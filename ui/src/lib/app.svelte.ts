@@ -13,7 +13,7 @@ import type {
 } from "../generated/bindings";
 import { tick } from "svelte";
 import { attempt, commands } from "./api";
-import { languageFor, setLanguage, type Key } from "./i18n.svelte";
+import { languageFor, loadCatalogue, setLanguage, type Key } from "./i18n.svelte";
 import { isLoggedIn, type Route } from "./routes";
 
 export type { Route, SettingsSection } from "./routes";
@@ -99,8 +99,10 @@ class AppModel {
     const started = await (this.startupFacts ?? askStartup());
     this.startupFacts = null;
     reportStartup("facts_read");
-    if (started.ok) this.begin(started.value);
-    else this.go({ name: "login" });
+    if (started.ok) {
+      await catalogueFor(started.value);
+      this.begin(started.value);
+    } else this.go({ name: "login" });
     this.shown();
   }
 
@@ -227,6 +229,12 @@ export const app = new AppModel();
 
 function askStartup() {
   return attempt(commands.startup());
+}
+
+/** Brings in the catalogue of the language the facts show, which `begin` shows at once: the
+ *  first screen is never drawn in another language while it comes. */
+export async function catalogueFor(s: Startup): Promise<void> {
+  await loadCatalogue(languageFor(s.preferences.language, s.info.device_language));
 }
 
 /** The start-up facts the first page carries, when Rust served it with Log in in it

@@ -1,24 +1,52 @@
-// The two catalogues and the current language. Every string the screens show comes from here;
+// The catalogues and the current language. Every string the screens show comes from here;
 // error codes map to `error.<code>`.
-import en from "../i18n/en.json";
-import ja from "../i18n/ja.json";
+import type en from "../i18n/en.json";
 import type { ClientErrorCode, Language } from "../generated/bindings";
 
 export type Key = keyof typeof en;
 export type Catalogue = Record<Key, string>;
 
-// A Japanese catalogue that misses or adds a key fails the type check.
-const japanese: Catalogue = ja satisfies Catalogue;
-export const catalogues: Record<Language, Catalogue> = { en, ja: japanese };
+// Each language's catalogue is a script of its own, asked for when the language is first shown:
+// the first page carries only the member's (both were two fifths of Log in's script). The UI's
+// first script waits for it before it renders (src/main.ts); src/take-over.ts asks for it beside
+// that script.
+const loaders: Record<Language, () => Promise<Catalogue>> = {
+  en: async () => (await import("../i18n/en.json")).default,
+  // A Japanese catalogue that misses or adds a key fails the type check.
+  ja: async () => (await import("../i18n/ja.json")).default satisfies Catalogue,
+};
+const catalogues: Partial<Record<Language, Catalogue>> = {};
 
 let current = $state<Language>("en");
+/** The language last asked for, which a catalogue that arrives late must not undo. */
+let wanted: Language = "en";
+
+/** Brings a language's catalogue in (once); `setLanguage` then shows it at once. */
+export async function loadCatalogue(language: Language): Promise<void> {
+  catalogues[language] ??= await loaders[language]();
+}
 
 /** The language shown: the member's choice, else the device's (which Rust reads from the OS). */
 export function languageFor(choice: Language | null, device: Language): Language {
   return choice ?? device;
 }
 
+/** Shows `language`: at once when its catalogue is in, else as soon as it is (a switch in
+ *  Settings, a few milliseconds); until then the language shown stays, never a key. */
 export function setLanguage(language: Language): void {
+  wanted = language;
+  if (catalogues[language]) return show(language);
+  // The catalogue is a file of the app's own: it fails to load only in a broken build, and then
+  // the language shown stays as it is.
+  loadCatalogue(language).then(
+    () => {
+      if (wanted === language) show(language);
+    },
+    () => undefined,
+  );
+}
+
+function show(language: Language): void {
   current = language;
   if (typeof document !== "undefined") document.documentElement.lang = language;
 }
@@ -29,7 +57,7 @@ export function language(): Language {
 
 /** The text for `key` in the current language, with `{name}` placeholders filled in. */
 export function t(key: Key, vars: Record<string, string | number> = {}): string {
-  const text = catalogues[current][key] ?? catalogues.en[key] ?? key;
+  const text = catalogues[current]?.[key] ?? catalogues.en?.[key] ?? key;
   return text.replace(/\{(\w+)\}/g, (whole, name: string) =>
     name in vars ? String(vars[name]) : whole,
   );
@@ -67,7 +95,7 @@ export function sentences(...parts: string[]): string {
 export function errorText(code: ClientErrorCode): string {
   const key: Key = `error.${code}`;
   // Outside the union only through a UI and a core of different builds: the generic text.
-  return key in catalogues[current] ? t(key) : t("error.unknown");
+  return key in (catalogues[current] ?? {}) ? t(key) : t("error.unknown");
 }
 
 /** A date and time from the API (RFC 3339), in the current language. */

@@ -3,7 +3,7 @@
 # measured in one run on this machine:
 #
 #   - both release apps built (the baseline from a copy, with its own target folder);
-#   - N rounds of alternating cold starts under Xvfb at 1280×800, through tauri-driver: the bare
+#   - N rounds of alternating cold starts under Xvfb at 1280×800, through WebKitWebDriver: the bare
 #     app as built and without accelerated compositing (like for like), this app as built, with
 #     JavaScriptCore's JITs off and on, and set to Japanese; each started once per round, timed
 #     from the WebDriver session request (which launches it) to its first screen by two ready

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # End-to-end tests of the real app: builds it with production assets (not the dev server's
-# devUrl), then drives it through tauri-driver and WebKitWebDriver under Xvfb, inside a private
+# devUrl), then drives it through WebKitWebDriver under Xvfb, inside a private
 # D-Bus session with an unlocked, throwaway gnome-keyring, against the real reference server.
 # Part of scripts/test.sh; runs alone after scripts/setup.sh.
 set -euo pipefail

@@ -109,8 +109,3 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$lock_hash" ]; then
   echo "$lock_hash" > "$stamp"
 fi
 
-# The end-to-end tests drive the app through tauri-driver (in front of WebKitWebDriver).
-if ! command -v tauri-driver >/dev/null; then
-  echo "setup: installing tauri-driver (cargo install)"
-  cargo install tauri-driver --locked --version '^2' --quiet
-fi

@@ -149,7 +149,7 @@ pub fn token_of(link: &str) -> String {
 
 /// A loopback port held bound but not listening: connections to it are refused (a server that
 /// is down), and nothing else can take it, unlike a port that was free a moment ago. A listener
-/// that sets `SO_REUSEADDR` (tokio's, tauri-driver's, GLib's) can still bind it later, or
+/// that sets `SO_REUSEADDR` (tokio's, GLib's) can still bind it later, or
 /// [`HeldPort::listen`] turns the hold itself into the listener (a server that comes back).
 /// Close-on-exec: a process the test starts does not inherit the hold. Dropping it frees the
 /// port.

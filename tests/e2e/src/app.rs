@@ -42,12 +42,15 @@ pub struct App {
     /// The app's binary: tells its processes apart from other programs'.
     binary: PathBuf,
     driver: Child,
-    /// tauri-driver's and WebKitWebDriver's ports, held for as long as they run.
-    _ports: [HeldPort; 2],
+    /// WebKitWebDriver's port, held for as long as it runs.
+    _port: HeldPort,
     /// The app's HOME: tells its processes apart from other apps'.
     home: String,
     session: Session,
 }
+
+/// WebKitGTK's WebDriver server (Debian's webkit2gtk-driver).
+const WEBKIT_WEBDRIVER: &str = "/usr/bin/WebKitWebDriver";
 
 impl std::ops::Deref for App {
     type Target = Session;
@@ -64,8 +67,11 @@ impl App {
         Ok(app)
     }
 
-    /// Starts tauri-driver (and through it WebKitWebDriver) for `binary`, and waits until it
-    /// answers; no session, so no app, yet.
+    /// Starts WebKitWebDriver for `binary`, and waits until it answers; no session, so no app,
+    /// yet. Directly, not through tauri-driver: on Linux that only renames the capabilities
+    /// (below) and passes each request on, and its hop to WebKitWebDriver (hyper's client,
+    /// without `TCP_NODELAY`) held a command's answer about 40 ms now and then (Nagle's
+    /// algorithm waiting on a delayed ACK), in about one command of three near an app's start.
     pub async fn start_driver(
         binary: PathBuf,
         env: Vec<(String, String)>,
@@ -81,26 +87,26 @@ impl App {
         // single-instance (one app per D-Bus session), and the new session would wait for a
         // window that never comes.
         end_apps(&binary, None).await?;
-        let (held, native_held) = (HeldPort::new(), HeldPort::new());
-        let (port, native_port) = (held.port(), native_held.port());
-        let mut command = Command::new("tauri-driver");
+        let held = HeldPort::new();
+        let port = held.port();
+        let mut command = Command::new(WEBKIT_WEBDRIVER);
         command
-            .args(["--port", &port.to_string()])
-            .args(["--native-port", &native_port.to_string()])
-            .args(["--native-driver", "/usr/bin/WebKitWebDriver"])
+            .arg(format!("--port={port}"))
+            .arg("--host=127.0.0.1")
             .envs(env)
+            // Tauri's web view lets WebDriver automate it only when this is set.
+            .env("TAURI_WEBVIEW_AUTOMATION", "true")
             .stdout(Stdio::null())
             .stderr(driver_log(port)?);
-        // Its own process group, so that ending the test ends the driver, WebKitWebDriver and
-        // the app together.
+        // Its own process group, so that ending the test ends the driver and the app together.
         std::os::unix::process::CommandExt::process_group(&mut command, 0);
-        let driver = command
-            .spawn()
-            .context("tauri-driver is needed (cargo install tauri-driver --locked)")?;
+        let driver = command.spawn().with_context(|| {
+            format!("{WEBKIT_WEBDRIVER} is needed (apt-get install webkit2gtk-driver)")
+        })?;
         let app = App {
             binary,
             driver,
-            _ports: [held, native_held],
+            _port: held,
             home,
             session: Session::new(format!("http://127.0.0.1:{port}"), size)?,
         };
@@ -112,8 +118,7 @@ impl App {
     /// Asks the driver for a session, which launches the app with `args`.
     pub async fn open_session(&mut self, args: &[String], patience: Duration) -> Result<()> {
         let capabilities = json!({"capabilities": {"alwaysMatch": {
-            "browserName": "wry",
-            "tauri:options": {"application": self.binary, "args": args},
+            "webkitgtk:browserOptions": {"binary": self.binary, "args": args},
         }}});
         self.session.open(&capabilities, patience).await
     }

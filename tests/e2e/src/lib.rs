@@ -1,10 +1,9 @@
-//! Drives the real, built app through WebDriver (tauri-driver in front of WebKitWebDriver) against
+//! Drives the real, built app through WebDriver (WebKitWebDriver) against
 //! the real reference server, the way a member would: by the labels and button texts on screen.
 //! A [`Browser`] (headless chromium through chromedriver) speaks the same [`Session`] to the
 //! pages the server shows in a browser.
 //!
-//! Needs a display, a D-Bus session with an unlocked Secret Service, `tauri-driver` and
-//! `WebKitWebDriver`, and the app built with production assets; for the browser, `chromium` and
+//! Needs a display, a D-Bus session with an unlocked Secret Service, `WebKitWebDriver`, and the app built with production assets; for the browser, `chromium` and
 //! `chromedriver`. `scripts/test.sh` provides all of them (`scripts/e2e.sh` runs just these
 //! tests); outside them every test fails and says why.
 #![allow(

@@ -38,7 +38,7 @@ pub fn screenshot_path(name: &str) -> PathBuf {
     repo_root().join(format!("target/e2e-screenshots/{name}.png"))
 }
 
-/// What tauri-driver, WebKitWebDriver and the app print: `target/e2e-logs/driver-PORT.log`.
+/// What WebKitWebDriver and the app print: `target/e2e-logs/driver-PORT.log`.
 pub(crate) fn driver_log(port: u16) -> Result<std::fs::File> {
     let dir = repo_root().join("target/e2e-logs");
     std::fs::create_dir_all(&dir)?;

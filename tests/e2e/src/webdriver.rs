@@ -14,7 +14,7 @@ use crate::*;
 pub(crate) const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
 
 /// A W3C WebDriver session over one keep-alive connection: what driving the app (through
-/// tauri-driver) and driving a browser (chromium through chromedriver) share.
+/// WebKitWebDriver) and driving a browser (chromium through chromedriver) share.
 pub struct Session {
     http: reqwest::Client,
     base: String,
@@ -428,5 +428,6 @@ impl Element {
 /// without a crypto provider (the app's client installs ring), so ring is installed here too.
 pub(crate) fn http_client() -> reqwest::ClientBuilder {
     let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::Client::builder()
+    // Each command is one small request and its answer: sent at once, not held for an ACK.
+    reqwest::Client::builder().tcp_nodelay(true)
 }

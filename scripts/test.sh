@@ -21,6 +21,25 @@ step() {
   printf '\n== %s (at %d min %02d s)\n' "$*" $(((SECONDS - started) / 60)) $(((SECONDS - started) % 60))
 }
 
+# The output is also kept in target/test-command.log. When a step fails, the end repeats the
+# lines that say why, and how much disk and memory was left: a failed link prints the linker's
+# own message after its command line, thousands of characters long, so an output cut short
+# (as CI shows it) otherwise loses the cause.
+mkdir -p target
+log=target/test-command.log
+exec > >(tee "$log") 2>&1
+on_exit() {
+  local status=$?
+  ((status == 0)) && return
+  printf '\n== failed (exit %d) in: %s (after %d s)\n' "$status" "$step_name" $((SECONDS - started))
+  sleep 0.5 # tee may still be writing the failed step's last lines
+  grep -E '^error|^ *= note: [^ ]|collect2|No space left|Killed|SIGKILL|[Oo]ut of memory|Cannot allocate' "$log" |
+    cut -c1-300 | tail -n 20 || true
+  df -h . "${TMPDIR:-/tmp}" || true
+  free -m || true
+}
+trap on_exit EXIT
+
 step "setup"
 scripts/setup.sh
 

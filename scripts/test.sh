@@ -33,7 +33,7 @@ on_exit() {
   ((status == 0)) && return
   printf '\n== failed (exit %d) in: %s (after %d s)\n' "$status" "$step_name" $((SECONDS - started))
   sleep 0.5 # tee may still be writing the failed step's last lines
-  grep -E '^error|^ *= note: [^ ]|collect2|No space left|Killed|SIGKILL|[Oo]ut of memory|Cannot allocate' "$log" |
+  grep -E '^error|FAILED$|panicked at|^ *= note: [^ ]|collect2|No space left|Killed|SIGKILL|[Oo]ut of memory|Cannot allocate' "$log" |
     cut -c1-300 | tail -n 20 || true
   df -h . "${TMPDIR:-/tmp}" || true
   free -m || true
